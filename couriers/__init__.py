@@ -1,0 +1,1 @@
+"""Courier adapters behind one interface; imports nothing from orders_service."""

@@ -1,0 +1,1 @@
+"""Customer and staff messages behind one policy gate; imports nothing from orders_service."""

@@ -1,0 +1,100 @@
+"""The `orders-service` command: serve, db upgrade, keys create."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from orders_service.settings import Settings
+
+
+@click.group(help="orders-service: amend, merge, split and ship COD orders for Vietnamese shops.")
+def main() -> None:
+    """Entry point."""
+
+
+@main.command(help="Apply migrations, then serve the API (embedded default: SQLite under ./data).")
+@click.option("--host", default=None, help="interface to listen on [default: 127.0.0.1]")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="port [default: 8000]")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="server processes")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    import uvicorn
+
+    from orders_service.db.migrate import upgrade
+
+    settings = Settings.from_env()
+    upgrade(settings)
+    click.echo(f"database: {_safe_url(settings.database_url)}", err=True)
+    uvicorn.run(
+        "orders_service.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        access_log=False,
+        log_level="info",
+    )
+
+
+@main.group(help="Database commands.")
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade", help="Apply the migrations up to REVISION (default: the latest).")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    from orders_service.db.migrate import upgrade
+
+    settings = Settings.from_env()
+    upgrade(settings, revision)
+    click.echo(f"database at {revision}: {_safe_url(settings.database_url)}")
+
+
+@main.group(help="API keys for staff and integrations.")
+def keys() -> None:
+    """API key commands."""
+
+
+@keys.command("create", help="Create an API key; the key is printed alone on the last line.")
+@click.option("--name", required=True, help="who or what uses the key, e.g. 'lan-phone' or 'website'")
+@click.option("--role", required=True, type=click.Choice(["staff", "admin"]), help="what the key may do")
+def keys_create(name: str, role: str) -> None:
+    from orders_service.auth.services import Role
+
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise click.BadParameter("give a name of 1 to 64 characters", param_hint="--name")
+    key = asyncio.run(_create_key(name, Role(role)))
+    click.echo(f"created {role} key {name!r}; it is shown only now:", err=True)
+    click.echo(key)
+
+
+async def _create_key(name: str, role: object) -> str:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from orders_service.auth.services import Role, create_key
+    from orders_service.db.engine import create_engine
+    from orders_service.db.migrate import upgrade
+
+    settings = Settings.from_env()
+    await asyncio.to_thread(upgrade, settings)
+    engine = create_engine(settings)
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            _, key = await create_key(session, name, Role(str(role)))
+    finally:
+        await engine.dispose()
+    return key
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Customers: one profile per person, found by any of her phones."""

@@ -1,0 +1,93 @@
+"""Customer use cases: create, get, search, and find-or-create by phone for new orders."""
+
+from __future__ import annotations
+
+import datetime
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.customers.schemas import CustomerIn, CustomerOut
+from orders_service.db.models import Customer, CustomerPhone
+from orders_service.domain.errors import InvalidField, NotFound, PhoneTaken
+from orders_service.domain.phones import normalise_phone, normalise_phones
+from orders_service.geo import fold
+
+
+def to_out(customer: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=customer.id,
+        full_name=customer.full_name,
+        phones=[p.e164 for p in customer.phones],
+        email=customer.email,
+        birthday=customer.birthday,
+        gender=customer.gender,
+        source=customer.source,
+        tags=list(customer.tags or []),
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+    )
+
+
+async def owner_of(session: AsyncSession, phones: list[str]) -> Customer | None:
+    """The customer who owns the first of `phones` (E.164) that belongs to anyone."""
+    rows = await session.execute(
+        select(CustomerPhone.e164, CustomerPhone.customer_id).where(CustomerPhone.e164.in_(phones))
+    )
+    owners = dict(rows.tuples().all())
+    for phone in phones:
+        if phone in owners:
+            return await session.get(Customer, owners[phone])
+    return None
+
+
+async def create_customer(session: AsyncSession, data: CustomerIn) -> Customer:
+    phones = normalise_phones(data.phones, "phones", maximum=5)
+    name = data.full_name.strip()
+    if not name:
+        raise InvalidField("full_name", "give the customer's name")
+    if data.birthday is not None and data.birthday > datetime.date.today():
+        raise InvalidField("birthday", "a birthday cannot be in the future")
+    existing = await owner_of(session, phones)
+    if existing is not None:
+        taken = next(p.e164 for p in existing.phones if p.e164 in phones)
+        raise PhoneTaken(taken, str(existing.id))
+    customer = Customer(
+        full_name=name,
+        search_name=fold(name).lower(),
+        email=data.email,
+        birthday=data.birthday,
+        gender=data.gender,
+        source=data.source,
+        tags=list(dict.fromkeys(data.tags)),
+        phones=[CustomerPhone(e164=phone, position=i) for i, phone in enumerate(phones)],
+    )
+    session.add(customer)
+    await session.flush()
+    return customer
+
+
+async def get_customer(session: AsyncSession, customer_id: UUID) -> Customer:
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    return customer
+
+
+async def search_customers(
+    session: AsyncSession, *, phone: str | None, q: str | None, limit: int, offset: int
+) -> tuple[list[Customer], int]:
+    query = select(Customer)
+    if phone is not None:
+        e164 = normalise_phone(phone, "phone")
+        query = query.where(Customer.phones.any(CustomerPhone.e164 == e164))
+    if q is not None and q.strip():
+        # Accent- and case-insensitive: staff type "lan" for "Lân".
+        words = fold(q).lower().split()
+        for word in words[:5]:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(Customer.search_name.like(f"%{escaped}%", escape="\\"))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(query.order_by(Customer.created_at.desc()).limit(limit).offset(offset))
+    return list(rows), total

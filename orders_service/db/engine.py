@@ -1,0 +1,57 @@
+"""Engine creation: SQLite in WAL mode with a busy timeout and BEGIN IMMEDIATE for writes, or PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from orders_service.settings import Settings
+
+# A write transaction on SQLite must take the write lock at BEGIN: a deferred transaction that reads and
+# then writes fails at once with SQLITE_BUSY if another writer committed in between, whatever the timeout.
+WRITE_OPTIONS = {"sqlite_begin": "IMMEDIATE"}
+
+
+def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
+    pooled = "poolclass" not in kwargs
+    if not settings.is_sqlite:
+        if pooled:
+            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("max_overflow", 10)
+            kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(settings.database_url, **kwargs)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if pooled:
+        kwargs.setdefault("pool_size", 8)
+        kwargs.setdefault("max_overflow", 8)
+    engine = create_async_engine(settings.database_url, **kwargs)
+    _configure_sqlite(engine, settings)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
+    synchronous = settings.sqlite_synchronous if settings.sqlite_synchronous in {"FULL", "NORMAL"} else "FULL"
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Start the session's transaction as a writer (BEGIN IMMEDIATE on SQLite; plain BEGIN elsewhere)."""
+    if not session.in_transaction():
+        await session.connection(execution_options=WRITE_OPTIONS)

@@ -1,0 +1,143 @@
+"""SQLAlchemy models: one row per customer, phone, order, line, event, outbox message and API key."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
+from advanced_alchemy.types import DateTimeUTC, JsonB
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class Customer(UUIDv7AuditBase):
+    __tablename__ = "customers"
+
+    full_name: Mapped[str] = mapped_column(String(120))
+    # Lower-case, accents folded: "lan" finds "Lân" and "Nguyễn Thị Lan".
+    search_name: Mapped[str] = mapped_column(String(120), index=True)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    birthday: Mapped[datetime.date | None] = mapped_column(Date, default=None)
+    gender: Mapped[str | None] = mapped_column(String(8), default=None)
+    source: Mapped[str | None] = mapped_column(String(16), default=None)
+    tags: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    phones: Mapped[list[CustomerPhone]] = relationship(
+        back_populates="customer",
+        order_by="CustomerPhone.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class CustomerPhone(UUIDv7Base):
+    __tablename__ = "customer_phones"
+
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    e164: Mapped[str] = mapped_column(String(20), unique=True)  # one person, one profile
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    customer: Mapped[Customer] = relationship(back_populates="phones")
+
+
+class Order(UUIDv7AuditBase):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_customer_created", "customer_id", "created_at"),
+        Index("ix_orders_status_created", "status", "created_at"),
+    )
+
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient_name: Mapped[str] = mapped_column(String(120))
+    recipient_phones: Mapped[list[str]] = mapped_column(JsonB)
+    address_line: Mapped[str] = mapped_column(String(200))
+    ward_code: Mapped[int] = mapped_column(Integer)
+    province_code: Mapped[int] = mapped_column(Integer)
+    shipping_fee: Mapped[int] = mapped_column(BigInteger)
+    shipping_payer: Mapped[str] = mapped_column(String(8))
+    discount_percent: Mapped[int] = mapped_column(Integer, default=0)
+    discount_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Derived by domain.money on every change; stored so lists can filter and sort on money.
+    subtotal: Mapped[int] = mapped_column(BigInteger)
+    discount_amount: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+    cod_amount: Mapped[int] = mapped_column(BigInteger)
+    refund_due: Mapped[int] = mapped_column(BigInteger)
+    courier: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    merged_into_id: Mapped[UUID | None] = mapped_column(ForeignKey("orders.id"), default=None, index=True)
+    split_from_id: Mapped[UUID | None] = mapped_column(ForeignKey("orders.id"), default=None, index=True)
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class OrderLine(UUIDv7Base):
+    __tablename__ = "order_lines"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[str | None] = mapped_column(String(32), default=None)
+    color: Mapped[str | None] = mapped_column(String(32), default=None)
+    unit_price: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    quantity: Mapped[int] = mapped_column(Integer)
+    # Try-on lines: the options sent to the door, then what the courier reported kept.
+    tryon_options: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonB, default=None)
+    kept: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonB, default=None)
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(UUIDv7Base):
+    __tablename__ = "order_events"
+    __table_args__ = (UniqueConstraint("order_id", "seq", name="uq_order_events_order_seq"),)
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    type: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    operations: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)
+    changes: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    cod_before: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    cod_after: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxMessage(UUIDv7Base):
+    """A side effect decided in a transaction, carried out later by the relay (courier sync, messages)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "processed_at", "available_at"),)
+
+    topic: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    available_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    processed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class ApiKey(UUIDv7AuditBase):
+    __tablename__ = "api_keys"
+
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of a 256-bit random key
+    prefix: Mapped[str] = mapped_column(String(12))
+    revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

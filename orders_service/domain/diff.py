@@ -1,0 +1,46 @@
+"""Field-level differences between two versions of an order, for the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from orders_service.domain.model import Line, Order
+from orders_service.domain.money import compute_totals
+
+Change = dict[str, Any]
+
+
+def _line_view(line: Line) -> dict[str, Any]:
+    return {k: v for k, v in msgspec.to_builtins(line).items() if v is not None and k != "id"}
+
+
+def diff(before: Order, after: Order) -> dict[str, Change]:
+    """Return {field: {before, after}} for every field that differs; lines are keyed by their id."""
+    changes: dict[str, Change] = {}
+
+    def note(field: str, old: Any, new: Any) -> None:
+        if old != new:
+            changes[field] = {"before": old, "after": new}
+
+    note("status", str(before.status), str(after.status))
+    note("recipient.name", before.recipient.name, after.recipient.name)
+    note("recipient.phones", list(before.recipient.phones), list(after.recipient.phones))
+    note(
+        "recipient.address", msgspec.to_builtins(before.recipient.address), msgspec.to_builtins(after.recipient.address)
+    )
+    old_lines = {line.id: line for line in before.lines}
+    new_lines = {line.id: line for line in after.lines}
+    for line_id in [*old_lines, *(i for i in new_lines if i not in old_lines)]:
+        old, new = old_lines.get(line_id), new_lines.get(line_id)
+        if old != new:
+            note(f"lines.{line_id}", old and _line_view(old), new and _line_view(new))
+    note("shipping.fee", before.shipping.fee, after.shipping.fee)
+    note("shipping.payer", str(before.shipping.payer), str(after.shipping.payer))
+    note("paid", before.paid, after.paid)
+    note("note", before.note, after.note)
+    old_totals, new_totals = compute_totals(before), compute_totals(after)
+    for field in ("subtotal", "discount_amount", "total", "cod_amount", "refund_due"):
+        note(field, getattr(old_totals, field), getattr(new_totals, field))
+    return changes

@@ -1,0 +1,59 @@
+"""Domain errors; the HTTP layer maps each to a problem type in one table (orders_service.problems)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of the errors the domain raises on purpose."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidField(DomainError):
+    """A value is well-formed but not acceptable (bad phone, ward outside its province, ...)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class InvalidFields(DomainError):
+    """Several fields at once, so a form can show every problem in one round trip."""
+
+    def __init__(self, errors: list[InvalidField]) -> None:
+        super().__init__("; ".join(e.detail for e in errors))
+        self.errors = errors
+
+
+class OrderNotAmendable(DomainError):
+    """The order's status, the actor or the courier does not allow this change."""
+
+
+class InvalidTransition(DomainError):
+    """The status machine does not allow this move (e.g. confirming a cancelled order)."""
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, ident: object) -> None:
+        super().__init__(f"{what} {ident} does not exist")
+        self.what = what
+
+
+class VersionMismatch(DomainError):
+    def __init__(self, current: int) -> None:
+        super().__init__(f"the order changed meanwhile; its current version is {current}")
+        self.current = current
+
+
+class PreconditionRequired(DomainError):
+    """A change was sent without If-Match."""
+
+
+class PhoneTaken(DomainError):
+    def __init__(self, phone: str, customer_id: str) -> None:
+        super().__init__(f"phone {phone} already belongs to customer {customer_id}")
+        self.phone = phone
+        self.customer_id = customer_id

@@ -1,0 +1,128 @@
+"""The order as a value: what the domain copies, changes and checks without I/O."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from msgspec import Meta, Struct
+
+MAX_MONEY = 10**12  # 1,000 billion VND: far above any parcel, far below a 64-bit overflow
+MAX_UNIT_PRICE = 10**9
+MAX_QUANTITY = 999
+MAX_LINES = 100
+MAX_TRYON_OPTIONS = 10
+MAX_SHIPPING_FEE = 10**7
+
+Money = Annotated[int, Meta(ge=0, le=MAX_MONEY)]
+UnitPrice = Annotated[int, Meta(ge=0, le=MAX_UNIT_PRICE)]
+Quantity = Annotated[int, Meta(ge=1, le=MAX_QUANTITY)]
+ShippingFee = Annotated[int, Meta(ge=0, le=MAX_SHIPPING_FEE)]
+Sku = Annotated[str, Meta(min_length=1, max_length=64)]
+ProductName = Annotated[str, Meta(min_length=1, max_length=200)]
+Variant = Annotated[str, Meta(min_length=1, max_length=32)]
+PersonName = Annotated[str, Meta(min_length=1, max_length=120)]
+AddressLine = Annotated[str, Meta(min_length=1, max_length=200)]
+ProvinceCode = Annotated[int, Meta(ge=1, le=99)]
+WardCode = Annotated[int, Meta(ge=1, le=99_999)]
+Note = Annotated[str, Meta(max_length=1000)]
+RawPhone = Annotated[str, Meta(min_length=1, max_length=32)]
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    READY_TO_SHIP = "ready_to_ship"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    PARTIALLY_DELIVERED = "partially_delivered"
+    RETURNING = "returning"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+    MERGED = "merged"
+
+
+class Payer(enum.StrEnum):
+    CUSTOMER = "customer"
+    SHOP = "shop"
+
+
+class ActorKind(enum.StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    COURIER = "courier"
+    SYSTEM = "system"
+
+
+class Actor(Struct, frozen=True):
+    kind: ActorKind
+    id: str | None = None
+
+
+class Address(Struct, frozen=True, forbid_unknown_fields=True):
+    line: AddressLine
+    ward_code: WardCode
+    province_code: ProvinceCode
+
+
+class Recipient(Struct, frozen=True):
+    name: str
+    phones: tuple[str, ...]  # E.164, in the order the courier should call them
+    address: Address
+
+
+class TryonOption(Struct, frozen=True, forbid_unknown_fields=True):
+    size: Variant | None = None
+    color: Variant | None = None
+    unit_price: UnitPrice = 0
+
+
+class KeptItem(Struct, frozen=True, forbid_unknown_fields=True):
+    size: Variant | None
+    color: Variant | None
+    unit_price: UnitPrice
+    quantity: Quantity
+
+
+class Line(Struct, frozen=True):
+    id: str
+    sku: str
+    name: str
+    quantity: int
+    size: str | None = None
+    color: str | None = None
+    unit_price: int | None = None  # None for a try-on line: its price comes from its options
+    tryon_options: tuple[TryonOption, ...] | None = None
+    kept: tuple[KeptItem, ...] | None = None  # what the courier reported kept, once it has
+
+    @property
+    def is_tryon(self) -> bool:
+        return self.tryon_options is not None
+
+
+class Shipping(Struct, frozen=True):
+    fee: int
+    payer: Payer
+
+
+class Order(Struct, frozen=True):
+    """Everything an amendment may read or change; identity and bookkeeping stay in the database."""
+
+    status: OrderStatus
+    recipient: Recipient
+    lines: tuple[Line, ...]
+    shipping: Shipping
+    paid: int
+    discount_percent: int = 0
+    discount_reason: str | None = None
+    courier: str = "sandbox"
+    note: str | None = None
+
+
+T = TypeVar("T", bound=Struct)
+
+
+def replace(value: T, **changes: Any) -> T:
+    """A copy of a frozen value with some fields changed."""
+    return msgspec.structs.replace(value, **changes)

@@ -1,0 +1,85 @@
+"""The status machine and the data-driven gate: which operation, by whom, in which status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from couriers.capabilities import CAPABILITIES, Aspect
+from orders_service.domain.errors import InvalidTransition, OrderNotAmendable
+from orders_service.domain.model import ActorKind, OrderStatus
+from orders_service.domain.operations import OPERATION_NAMES
+
+S = OrderStatus
+
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED, S.MERGED}),
+    S.CONFIRMED: frozenset({S.READY_TO_SHIP, S.CANCELLED, S.MERGED}),
+    S.READY_TO_SHIP: frozenset({S.IN_TRANSIT, S.CANCELLED, S.MERGED}),
+    S.IN_TRANSIT: frozenset({S.DELIVERED, S.PARTIALLY_DELIVERED, S.RETURNING}),
+    S.RETURNING: frozenset({S.RETURNED}),
+    S.DELIVERED: frozenset({S.RETURNED}),
+    S.PARTIALLY_DELIVERED: frozenset({S.RETURNED}),
+    S.RETURNED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.MERGED: frozenset(),
+}
+
+_ALL = frozenset(OPERATION_NAMES)
+_ITEMS = frozenset({"add_line", "remove_line", "set_quantity", "swap_variant", "set_tryon_options"})
+
+# Which operations each order status admits at all; after pickup the courier narrows it further.
+AMENDABLE: dict[OrderStatus, frozenset[str]] = {
+    S.PENDING: _ALL,
+    S.CONFIRMED: _ALL,
+    S.READY_TO_SHIP: _ALL,
+    S.IN_TRANSIT: _ALL - _ITEMS,
+    **{
+        status: frozenset()
+        for status in (S.DELIVERED, S.PARTIALLY_DELIVERED, S.RETURNING, S.RETURNED, S.CANCELLED, S.MERGED)
+    },
+}
+
+# Who may use which operation; anything not listed here is open to staff and customers alike.
+RESTRICTED: dict[str, frozenset[ActorKind]] = {
+    "add_payment": frozenset({ActorKind.STAFF, ActorKind.SYSTEM}),
+    "set_shipping": frozenset({ActorKind.STAFF, ActorKind.SYSTEM}),
+}
+
+WHY_CLOSED: dict[OrderStatus, str] = {
+    S.IN_TRANSIT: "the parcel is with the courier: items can no longer change",
+    S.DELIVERED: "the order was delivered",
+    S.PARTIALLY_DELIVERED: "the order was delivered",
+    S.RETURNING: "the parcel is on its way back to the shop",
+    S.RETURNED: "the parcel came back to the shop",
+    S.CANCELLED: "the order was cancelled",
+    S.MERGED: "the order was merged into another order",
+}
+
+
+def check_transition(current: OrderStatus, target: OrderStatus) -> None:
+    if target not in TRANSITIONS[current]:
+        raise InvalidTransition(f"an order that is {current} cannot become {target}")
+
+
+def check_operations(status: OrderStatus, names: Iterable[str], actor: ActorKind) -> None:
+    """Refuse, before anything is applied, an operation the status or the actor does not allow."""
+    allowed = AMENDABLE[status]
+    for name in names:
+        if name not in allowed:
+            reason = WHY_CLOSED.get(status, f"the order is {status}")
+            raise OrderNotAmendable(f"{name} is not possible: {reason}")
+        if name in RESTRICTED and actor not in RESTRICTED[name]:
+            raise OrderNotAmendable(f"{name} is for shop staff only")
+
+
+def check_courier_accepts(
+    status: OrderStatus, courier: str, courier_status: str | None, changed: frozenset[Aspect]
+) -> None:
+    """After pickup, only the aspects the courier still accepts in its current status may change."""
+    if status is not S.IN_TRANSIT or not changed:
+        return
+    capabilities = CAPABILITIES[courier]
+    accepted = capabilities.after_pickup.get(courier_status or "", frozenset())
+    refused = sorted(aspect.value for aspect in changed - accepted)
+    if refused:
+        raise OrderNotAmendable(f"cannot change {', '.join(refused)}: {capabilities.after_pickup_refusal}")

@@ -1,0 +1,1 @@
+"""Orders: create, read, amend, confirm, cancel, and their history."""

@@ -1,0 +1,160 @@
+"""HTTP: orders, amendments, confirm, cancel and events."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.domain.model import Actor, Order, OrderStatus
+from orders_service.orders import mapping, services
+from orders_service.orders.discounts import DiscountPolicy
+from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderIn, OrderOut
+from orders_service.pagination import Limit, Offset, Page
+
+IfMatch = Annotated[
+    str | None,
+    Parameter(header="If-Match", max_length=200, description='the order\'s ETag, e.g. "3"; required to change it'),
+]
+ETAG_HEADER = [ResponseHeader(name="ETag", description='the order\'s version, e.g. "3"', documentation_only=True)]
+StaffRequest = Request[Actor, Any, Any]
+
+
+async def _answer(
+    session: AsyncSession, row: Any, status: int = 200, order: Order | None = None, dry_run: bool = False
+) -> Response[OrderOut]:
+    body = mapping.render(row, (await services.merged_from(session, [row.id]))[row.id], order)
+    headers = {"ETag": f'"{row.version}"'}
+    if dry_run:
+        headers["Preference-Applied"] = "dry-run"
+    return Response(content=body, status_code=status, headers=headers)
+
+
+class OrderController(Controller):
+    path = "/api/orders"
+    tags = ["Orders"]  # noqa: RUF012
+
+    @post(
+        "/",
+        status_code=201,
+        response_headers=ETAG_HEADER,
+        summary="Create an order for an existing customer, or one found by phone, else created",
+    )
+    async def create_order(
+        self, request: StaffRequest, db_session: AsyncSession, discounts: DiscountPolicy, data: OrderIn
+    ) -> Response[OrderOut]:
+        row = await services.create_order(db_session, data, request.user, discounts)
+        return await _answer(db_session, row, 201)
+
+    @get("/{order_id:uuid}", response_headers=ETAG_HEADER, summary="Get an order; its ETag is its version")
+    async def get_order(self, db_session: AsyncSession, order_id: UUID) -> Response[OrderOut]:
+        return await _answer(db_session, await services.get_order(db_session, order_id))
+
+    @get("/", summary="List orders, newest first")
+    async def list_orders(
+        self,
+        db_session: AsyncSession,
+        status: Annotated[list[OrderStatus] | None, Parameter(description="one or more statuses")] = None,
+        customer_id: UUID | None = None,
+        phone: Annotated[str | None, Parameter(max_length=32, description="customer's or recipient's")] = None,
+        channel: Annotated[str | None, Parameter(max_length=16)] = None,
+        courier: Annotated[str | None, Parameter(max_length=16)] = None,
+        code: Annotated[str | None, Parameter(max_length=16, description="the order code, e.g. DH7K2M9QXP")] = None,
+        created_from: datetime.datetime | None = None,
+        created_to: datetime.datetime | None = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[OrderOut]:
+        filters = services.OrderFilters(
+            status=status,
+            customer_id=customer_id,
+            phone=phone,
+            channel=channel,
+            courier=courier,
+            code=code,
+            created_from=created_from,
+            created_to=created_to,
+        )
+        rows, total = await services.list_orders(db_session, filters, limit, offset)
+        merged = await services.merged_from(db_session, [row.id for row in rows])
+        items = [mapping.render(row, merged[row.id]) for row in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @post(
+        "/{order_id:uuid}/amendments",
+        status_code=200,
+        response_headers=ETAG_HEADER,
+        summary="Amend an order atomically (If-Match required); ?dry_run=true previews without saving",
+    )
+    async def amend_order(
+        self,
+        request: StaffRequest,
+        db_session: AsyncSession,
+        order_id: UUID,
+        data: AmendmentIn,
+        if_match: IfMatch = None,
+        dry_run: bool = False,
+    ) -> Response[OrderOut]:
+        row, preview = await services.amend_order(
+            db_session, order_id, if_match, data.operations, data.reason, request.user, dry_run=dry_run
+        )
+        return await _answer(db_session, row, order=preview, dry_run=dry_run)
+
+    @post(
+        "/{order_id:uuid}/confirm",
+        status_code=200,
+        response_headers=ETAG_HEADER,
+        summary="Confirm a pending order (If-Match required)",
+    )
+    async def confirm_order(
+        self,
+        request: StaffRequest,
+        db_session: AsyncSession,
+        order_id: UUID,
+        if_match: IfMatch = None,
+        data: ActionIn | None = None,
+    ) -> Response[OrderOut]:
+        reason = data.reason if data else None
+        row = await services.move_order(db_session, order_id, if_match, OrderStatus.CONFIRMED, request.user, reason)
+        return await _answer(db_session, row)
+
+    @post(
+        "/{order_id:uuid}/cancel",
+        status_code=200,
+        response_headers=ETAG_HEADER,
+        summary="Cancel an order that has not been picked up (If-Match required)",
+    )
+    async def cancel_order(
+        self,
+        request: StaffRequest,
+        db_session: AsyncSession,
+        order_id: UUID,
+        if_match: IfMatch = None,
+        data: ActionIn | None = None,
+    ) -> Response[OrderOut]:
+        reason = data.reason if data else None
+        row = await services.move_order(db_session, order_id, if_match, OrderStatus.CANCELLED, request.user, reason)
+        return await _answer(db_session, row)
+
+    @get("/{order_id:uuid}/events", summary="The order's history, oldest first")
+    async def list_events(self, db_session: AsyncSession, order_id: UUID) -> list[EventOut]:
+        return [
+            EventOut(
+                seq=e.seq,
+                at=e.at,
+                actor=ActorOut(kind=e.actor_kind, id=e.actor_id),
+                type=e.type,
+                version=e.version,
+                changes=e.changes,
+                cod_before=e.cod_before,
+                cod_after=e.cod_after,
+                reason=e.reason,
+                operations=e.operations,
+            )
+            for e in await services.list_events(db_session, order_id)
+        ]

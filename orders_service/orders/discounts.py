@@ -1,0 +1,23 @@
+"""Where an order's tier discount comes from; the loyalty feature plugs its tiers in here."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.db.models import Customer
+
+
+@runtime_checkable
+class DiscountPolicy(Protocol):
+    async def for_customer(self, session: AsyncSession, customer: Customer) -> tuple[int, str | None]:
+        """Return (percent, reason) for a new order of `customer`."""
+        ...
+
+
+class NoDiscount:
+    """Until tiers exist every customer is a member at 0%."""
+
+    async def for_customer(self, session: AsyncSession, customer: Customer) -> tuple[int, str | None]:
+        return 0, None

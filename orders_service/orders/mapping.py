@@ -1,0 +1,155 @@
+"""Between database rows and the domain's order value, and from both to the response."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+import msgspec
+
+from orders_service.db.models import Order as OrderRow
+from orders_service.db.models import OrderLine
+from orders_service.domain.model import (
+    Address,
+    KeptItem,
+    Line,
+    Order,
+    OrderStatus,
+    Payer,
+    Recipient,
+    Shipping,
+)
+from orders_service.domain.money import Totals, compute_totals, line_amount
+from orders_service.geo import resolve_units
+from orders_service.orders import schemas as s
+
+
+def to_domain(row: OrderRow) -> Order:
+    return Order(
+        status=OrderStatus(row.status),
+        recipient=Recipient(
+            name=row.recipient_name,
+            phones=tuple(row.recipient_phones),
+            address=Address(line=row.address_line, ward_code=row.ward_code, province_code=row.province_code),
+        ),
+        lines=tuple(_line(line) for line in row.lines),
+        shipping=Shipping(fee=row.shipping_fee, payer=Payer(row.shipping_payer)),
+        paid=row.paid,
+        discount_percent=row.discount_percent,
+        discount_reason=row.discount_reason,
+        courier=row.courier,
+        note=row.note,
+    )
+
+
+def _line(row: OrderLine) -> Line:
+    return Line(
+        id=str(row.id),
+        sku=row.sku,
+        name=row.name,
+        quantity=row.quantity,
+        size=row.size,
+        color=row.color,
+        unit_price=row.unit_price,
+        tryon_options=None
+        if row.tryon_options is None
+        else msgspec.convert(row.tryon_options, tuple[s.TryonOption, ...]),
+        kept=None if row.kept is None else msgspec.convert(row.kept, tuple[KeptItem, ...]),
+    )
+
+
+def write(row: OrderRow, order: Order) -> Totals:
+    """Copy the domain order onto its row (lines matched by id) and store the recomputed money."""
+    totals = compute_totals(order)
+    row.status = str(order.status)
+    row.recipient_name = order.recipient.name
+    row.recipient_phones = list(order.recipient.phones)
+    row.address_line = order.recipient.address.line
+    row.ward_code = order.recipient.address.ward_code
+    row.province_code = order.recipient.address.province_code
+    row.shipping_fee, row.shipping_payer = order.shipping.fee, str(order.shipping.payer)
+    row.paid, row.discount_percent, row.discount_reason = (
+        order.paid,
+        order.discount_percent,
+        order.discount_reason,
+    )
+    row.courier, row.note = order.courier, order.note
+    row.subtotal, row.discount_amount, row.total = totals.subtotal, totals.discount_amount, totals.total
+    row.cod_amount, row.refund_due = totals.cod_amount, totals.refund_due
+    existing = {str(line.id): line for line in row.lines}
+    lines = []
+    for position, line in enumerate(order.lines):
+        line_row = existing.get(line.id) or OrderLine(id=UUID(line.id))
+        line_row.position, line_row.sku, line_row.name = position, line.sku, line.name
+        line_row.size, line_row.color, line_row.unit_price = line.size, line.color, line.unit_price
+        line_row.quantity = line.quantity
+        line_row.tryon_options = None if line.tryon_options is None else msgspec.to_builtins(line.tryon_options)
+        line_row.kept = None if line.kept is None else msgspec.to_builtins(line.kept)
+        lines.append(line_row)
+    row.lines = lines
+    return totals
+
+
+def new_line_id() -> str:
+    return str(uuid.uuid4())
+
+
+def render(
+    row: OrderRow, merged_from: list[UUID], order: Order | None = None, version: int | None = None
+) -> s.OrderOut:
+    """The response for `row`, or for the would-be `order` of a dry run (same identity, new content)."""
+    order = order or to_domain(row)
+    totals = compute_totals(order)
+    address = order.recipient.address
+    units = resolve_units(address.province_code, address.ward_code)
+    return s.OrderOut(
+        id=row.id,
+        code=row.code,
+        status=str(order.status),
+        version=version or row.version,
+        customer_id=row.customer_id,
+        channel=row.channel,
+        recipient=s.RecipientOut(
+            name=order.recipient.name,
+            phones=list(order.recipient.phones),
+            address=s.AddressOut(
+                line=address.line,
+                ward_code=address.ward_code,
+                province_code=address.province_code,
+                ward_name=units.ward_name,
+                province_name=units.province_name,
+            ),
+        ),
+        lines=[
+            s.LineOut(
+                id=line.id,
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                amount=line_amount(line),
+                size=line.size,
+                color=line.color,
+                unit_price=line.unit_price,
+                tryon_options=None if line.tryon_options is None else list(line.tryon_options),
+                kept=None if line.kept is None else list(line.kept),
+            )
+            for line in order.lines
+        ],
+        subtotal=totals.subtotal,
+        discount=s.DiscountOut(
+            percent=order.discount_percent, amount=totals.discount_amount, reason=order.discount_reason
+        ),
+        shipping=s.ShippingOut(fee=order.shipping.fee, payer=str(order.shipping.payer)),
+        total=totals.total,
+        paid=order.paid,
+        cod_amount=totals.cod_amount,
+        refund_due=totals.refund_due,
+        courier=order.courier,
+        shipment=None,
+        merged_into=row.merged_into_id,
+        merged_from=merged_from,
+        split_from=row.split_from_id,
+        note=order.note,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

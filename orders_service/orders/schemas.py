@@ -1,0 +1,153 @@
+"""Order payloads, as the contract names them."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from msgspec import Meta, Struct
+
+from couriers.capabilities import COURIERS
+from orders_service.customers.schemas import CustomerIn, Source
+from orders_service.domain.model import (
+    MAX_LINES,
+    Address,
+    KeptItem,
+    Money,
+    Note,
+    Payer,
+    PersonName,
+    ShippingFee,
+    TryonOption,
+)
+from orders_service.domain.operations import LineIn, Operation, Phones
+
+Courier = Annotated[str, Meta(pattern="^(" + "|".join(COURIERS) + ")$", description="sandbox|ghn|ghtk")]
+Reason = Annotated[str, Meta(max_length=500)]
+
+
+class RecipientIn(Struct, forbid_unknown_fields=True):
+    name: PersonName
+    phones: Phones
+    address: Address
+
+
+class ShippingIn(Struct, frozen=True, forbid_unknown_fields=True):
+    fee: ShippingFee = 0
+    payer: Payer = Payer.CUSTOMER
+
+
+class OrderIn(Struct, forbid_unknown_fields=True):
+    """Give `customer_id`, or `customer` (found by phone, else created)."""
+
+    recipient: RecipientIn
+    lines: Annotated[list[LineIn], Meta(min_length=1, max_length=MAX_LINES)]
+    customer_id: UUID | None = None
+    customer: CustomerIn | None = None
+    channel: Source = Source.WEBSITE
+    prepaid: Money = 0
+    shipping: ShippingIn = ShippingIn()
+    courier: Courier = "sandbox"
+    note: Note | None = None
+
+
+class AmendmentIn(Struct, forbid_unknown_fields=True):
+    operations: Annotated[list[Operation], Meta(min_length=1, max_length=50)]
+    reason: Reason | None = None
+
+
+class ActionIn(Struct, forbid_unknown_fields=True):
+    """Body of confirm and cancel; may be empty."""
+
+    reason: Reason | None = None
+
+
+class AddressOut(Struct):
+    line: str
+    ward_code: int
+    province_code: int
+    ward_name: str
+    province_name: str
+
+
+class RecipientOut(Struct):
+    name: str
+    phones: list[str]
+    address: AddressOut
+
+
+class LineOut(Struct, omit_defaults=True):
+    id: str
+    sku: str
+    name: str
+    quantity: int
+    amount: int
+    size: str | None = None
+    color: str | None = None
+    unit_price: int | None = None
+    tryon_options: list[TryonOption] | None = None
+    kept: list[KeptItem] | None = None
+
+
+class DiscountOut(Struct):
+    percent: int
+    amount: int
+    reason: str | None
+
+
+class ShippingOut(Struct):
+    fee: int
+    payer: str
+
+
+class ShipmentOut(Struct):
+    courier: str
+    tracking_code: str | None
+    status: str
+    cod_amount: int
+    synced_version: int | None
+
+
+class OrderOut(Struct):
+    id: UUID
+    code: str
+    status: str
+    version: int
+    customer_id: UUID
+    channel: str
+    recipient: RecipientOut
+    lines: list[LineOut]
+    subtotal: int
+    discount: DiscountOut
+    shipping: ShippingOut
+    total: int
+    paid: int
+    cod_amount: int
+    refund_due: int
+    courier: str
+    shipment: ShipmentOut | None
+    merged_into: UUID | None
+    merged_from: list[UUID]
+    split_from: UUID | None
+    note: str | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class ActorOut(Struct):
+    kind: str
+    id: str | None
+
+
+class EventOut(Struct):
+    seq: int
+    at: datetime.datetime
+    actor: ActorOut
+    type: str
+    version: int
+    changes: dict[str, Any]
+    cod_before: int | None
+    cod_after: int
+    reason: str | None
+    operations: list[dict[str, Any]]

@@ -1,0 +1,243 @@
+"""Order use cases; each runs inside the request's transaction and never commits (the edge does)."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Sequence
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.customers.services import create_customer, owner_of
+from orders_service.db.engine import begin_write
+from orders_service.db.models import Customer, CustomerPhone, OrderEvent
+from orders_service.db.models import Order as OrderRow
+from orders_service.domain.amend import amend, new_order
+from orders_service.domain.diff import diff
+from orders_service.domain.errors import InvalidField, NotFound, PreconditionRequired, VersionMismatch
+from orders_service.domain.model import Actor, Order, OrderStatus, Recipient, Shipping, replace
+from orders_service.domain.money import compute_totals
+from orders_service.domain.operations import Operation
+from orders_service.domain.phones import normalise_phone, normalise_phones
+from orders_service.domain.status import check_transition
+from orders_service.orders import mapping
+from orders_service.orders.discounts import DiscountPolicy
+from orders_service.orders.schemas import OrderIn
+from orders_service.outbox import enqueue
+
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read out on the phone
+
+
+def check_precondition(if_match: str | None, current: int) -> None:
+    """If-Match must carry the current ETag ("<version>"); `*` matches any version (RFC 9110)."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(f'send If-Match with the order\'s ETag, currently "{current}"')
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if "*" not in tags and f'"{current}"' not in tags:
+        raise VersionMismatch(current)
+
+
+async def _customer_for(session: AsyncSession, data: OrderIn) -> Customer:
+    if data.customer_id is not None:
+        if data.customer is not None:
+            raise InvalidField("customer", "give customer_id or customer, not both")
+        customer = await session.get(Customer, data.customer_id)
+        if customer is None:
+            raise InvalidField("customer_id", f"no customer {data.customer_id}")
+        return customer
+    if data.customer is None:
+        raise InvalidField("customer_id", "give customer_id, or customer with full_name and phones")
+    phones = normalise_phones(data.customer.phones, "customer.phones", maximum=5)
+    return await owner_of(session, phones) or await create_customer(session, data.customer)
+
+
+def _record(
+    session: AsyncSession,
+    row: OrderRow,
+    actor: Actor,
+    kind: str,
+    before: Order | None,
+    after: Order,
+    operations: Sequence[Operation] = (),
+    reason: str | None = None,
+) -> None:
+    """Append the order's event for its current version and the outbox message that follows it."""
+    changes = diff(before, after) if before is not None else {}
+    cod_after = compute_totals(after).cod_amount
+    session.add(
+        OrderEvent(
+            order_id=row.id,
+            seq=row.version,
+            actor_kind=str(actor.kind),
+            actor_id=actor.id,
+            type=kind,
+            reason=reason,
+            operations=[msgspec.to_builtins(op) for op in operations],
+            changes=changes,
+            cod_before=None if before is None else compute_totals(before).cod_amount,
+            cod_after=cod_after,
+            version=row.version,
+        )
+    )
+    enqueue(
+        session,
+        f"order.{kind}",
+        str(row.id),
+        {"order_id": str(row.id), "version": row.version, "cod_amount": cod_after, "changed": sorted(changes)},
+    )
+
+
+async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, discounts: DiscountPolicy) -> OrderRow:
+    await begin_write(session)
+    customer = await _customer_for(session, data)
+    percent, reason = await discounts.for_customer(session, customer)
+    recipient = Recipient(
+        name=data.recipient.name.strip(),
+        phones=tuple(normalise_phones(data.recipient.phones, "recipient.phones")),
+        address=data.recipient.address,
+    )
+    if not recipient.name:
+        raise InvalidField("recipient.name", "the recipient needs a name")
+    order = new_order(
+        recipient,
+        data.lines,
+        Shipping(fee=data.shipping.fee, payer=data.shipping.payer),
+        data.prepaid,
+        mapping.new_line_id,
+        courier=data.courier,
+        note=data.note,
+        discount_percent=percent,
+        discount_reason=reason,
+    )
+    row = OrderRow(
+        code="DH" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8)),
+        version=1,
+        customer_id=customer.id,
+        channel=str(data.channel),
+        lines=[],
+    )
+    mapping.write(row, order)
+    session.add(row)
+    await session.flush()
+    _record(session, row, actor, "created", None, order)
+    await session.flush()
+    return row
+
+
+async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> OrderRow:
+    query = select(OrderRow).where(OrderRow.id == order_id)
+    row = await session.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise NotFound("order", order_id)
+    return row
+
+
+async def merged_from(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+    result: dict[UUID, list[UUID]] = {i: [] for i in ids}
+    if ids:
+        rows = await session.execute(
+            select(OrderRow.merged_into_id, OrderRow.id).where(OrderRow.merged_into_id.in_(ids))
+        )
+        for into, source in rows.tuples():
+            if into is not None:
+                result[into].append(source)
+    return result
+
+
+class OrderFilters(msgspec.Struct, kw_only=True):
+    status: list[OrderStatus] | None = None
+    customer_id: UUID | None = None
+    phone: str | None = None
+    channel: str | None = None
+    courier: str | None = None
+    code: str | None = None
+    created_from: datetime.datetime | None = None
+    created_to: datetime.datetime | None = None
+
+
+async def list_orders(
+    session: AsyncSession, filters: OrderFilters, limit: int, offset: int
+) -> tuple[list[OrderRow], int]:
+    query = select(OrderRow)
+    if filters.status:
+        query = query.where(OrderRow.status.in_([str(s) for s in filters.status]))
+    if filters.customer_id is not None:
+        query = query.where(OrderRow.customer_id == filters.customer_id)
+    if filters.phone is not None:
+        e164 = normalise_phone(filters.phone, "phone")
+        owners = select(CustomerPhone.customer_id).where(CustomerPhone.e164 == e164)
+        query = query.where(
+            or_(OrderRow.customer_id.in_(owners), cast(OrderRow.recipient_phones, String).like(f'%"{e164}"%'))
+        )
+    for column, value in ((OrderRow.channel, filters.channel), (OrderRow.courier, filters.courier)):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.code is not None:
+        query = query.where(OrderRow.code == filters.code.strip().upper())
+    if filters.created_from is not None:
+        query = query.where(OrderRow.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        query = query.where(OrderRow.created_at < filters.created_to)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(
+        query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+async def amend_order(
+    session: AsyncSession,
+    order_id: UUID,
+    if_match: str | None,
+    operations: Sequence[Operation],
+    reason: str | None,
+    actor: Actor,
+    *,
+    dry_run: bool = False,
+) -> tuple[OrderRow, Order | None]:
+    """Apply `operations` atomically. A dry run returns the would-be order and writes nothing."""
+    if not dry_run:
+        await begin_write(session)
+    row = await get_order(session, order_id, lock=not dry_run)
+    if not dry_run or if_match:
+        check_precondition(if_match, row.version)
+    before = mapping.to_domain(row)
+    after = amend(before, operations, actor, mapping.new_line_id)
+    if dry_run:
+        return row, after
+    mapping.write(row, after)
+    row.version += 1
+    _record(session, row, actor, "amended", before, after, operations, reason)
+    await session.flush()
+    return row, None
+
+
+async def move_order(
+    session: AsyncSession,
+    order_id: UUID,
+    if_match: str | None,
+    target: OrderStatus,
+    actor: Actor,
+    reason: str | None,
+) -> OrderRow:
+    """Confirm or cancel: a status move through the machine, with its event and outbox message."""
+    await begin_write(session)
+    row = await get_order(session, order_id, lock=True)
+    check_precondition(if_match, row.version)
+    before = mapping.to_domain(row)
+    check_transition(before.status, target)
+    after = replace(before, status=target)
+    mapping.write(row, after)
+    row.version += 1
+    _record(session, row, actor, str(target), before, after, reason=reason)
+    await session.flush()
+    return row
+
+
+async def list_events(session: AsyncSession, order_id: UUID) -> list[OrderEvent]:
+    await get_order(session, order_id)
+    rows = await session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.seq))
+    return list(rows)

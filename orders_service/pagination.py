@@ -1,0 +1,20 @@
+"""Paginated lists: `?limit=&offset=` in, `{items, total, limit, offset}` out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+import msgspec
+from litestar.params import Parameter
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Parameter(ge=1, le=200, description="page size (1-200)")]
+Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="items to skip")]
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
