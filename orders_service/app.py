@@ -19,6 +19,7 @@ from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
 from orders_service.customers.controllers import CustomerController
 from orders_service.db.engine import create_engine
+from orders_service.deps import Sessionmaker
 from orders_service.geo_controllers import GeoController
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy, NoDiscount
@@ -39,7 +40,7 @@ async def health() -> Health:
 
 
 @get("/ready", tags=["Operations"], summary="Readiness: the database answers")
-async def ready(sessionmaker: async_sessionmaker[Any]) -> Health:
+async def ready(sessionmaker: Sessionmaker) -> Health:
     async with sessionmaker() as session:
         await session.execute(text("SELECT 1"))
     return Health(status="ready")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, get
+from litestar.params import FromPath
 
 from orders_service.domain.errors import NotFound
 from orders_service.geo import AddressError, provinces, wards
@@ -23,7 +24,7 @@ class GeoController(Controller):
         return [Unit(code=code, name=name) for code, name in provinces()]
 
     @get("/provinces/{province_code:int}/wards", summary="The wards of a province", cache=3600)
-    async def list_wards(self, province_code: int) -> list[Unit]:
+    async def list_wards(self, province_code: FromPath[int]) -> list[Unit]:
         try:
             return [Unit(code=code, name=name) for code, name in wards(province_code)]
         except AddressError:

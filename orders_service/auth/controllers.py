@@ -8,11 +8,12 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, JSONBody
 
 from orders_service.auth import services
 from orders_service.auth.middleware import admin_only
 from orders_service.db.models import ApiKey
+from orders_service.deps import DbSession
 
 
 class KeyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -48,14 +49,14 @@ class KeyController(Controller):
     guards = [admin_only]  # noqa: RUF012
 
     @post("/", summary="Create an API key (admin); the key is in this answer only")
-    async def create_key(self, db_session: AsyncSession, data: KeyIn) -> KeyOut:
+    async def create_key(self, db_session: DbSession, data: JSONBody[KeyIn]) -> KeyOut:
         row, key = await services.create_key(db_session, data.name, data.role)
         return _out(row, key)
 
     @get("/", summary="List API keys (admin)")
-    async def list_keys(self, db_session: AsyncSession) -> list[KeyOut]:
+    async def list_keys(self, db_session: DbSession) -> list[KeyOut]:
         return [_out(row) for row in await services.list_keys(db_session)]
 
     @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key (admin)")
-    async def revoke_key(self, db_session: AsyncSession, key_id: UUID) -> KeyOut:
+    async def revoke_key(self, db_session: DbSession, key_id: FromPath[UUID]) -> KeyOut:
         return _out(await services.revoke_key(db_session, key_id))

@@ -6,11 +6,11 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from orders_service.customers import services
 from orders_service.customers.schemas import CustomerIn, CustomerOut
+from orders_service.deps import DbSession
 from orders_service.pagination import Limit, Offset, Page
 
 
@@ -19,19 +19,19 @@ class CustomerController(Controller):
     tags = ["Customers"]  # noqa: RUF012
 
     @post("/", summary="Create a customer; a phone that already has a profile is a 409 naming it")
-    async def create_customer(self, db_session: AsyncSession, data: CustomerIn) -> CustomerOut:
+    async def create_customer(self, db_session: DbSession, data: JSONBody[CustomerIn]) -> CustomerOut:
         return services.to_out(await services.create_customer(db_session, data))
 
     @get("/{customer_id:uuid}", summary="Get a customer")
-    async def get_customer(self, db_session: AsyncSession, customer_id: UUID) -> CustomerOut:
+    async def get_customer(self, db_session: DbSession, customer_id: FromPath[UUID]) -> CustomerOut:
         return services.to_out(await services.get_customer(db_session, customer_id))
 
     @get("/", summary="Search customers by any phone form or by name (accent-insensitive)")
     async def search_customers(
         self,
-        db_session: AsyncSession,
-        phone: Annotated[str | None, Parameter(max_length=32, description="any phone form")] = None,
-        q: Annotated[str | None, Parameter(max_length=120, description="words of the name")] = None,
+        db_session: DbSession,
+        phone: Annotated[str | None, QueryParameter(max_length=32, description="any phone form")] = None,
+        q: Annotated[str | None, QueryParameter(max_length=120, description="words of the name")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[CustomerOut]:

@@ -8,25 +8,25 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders_service.deps import DbSession, Discounts
 from orders_service.domain.model import Actor, Order, OrderStatus
 from orders_service.orders import mapping, services
-from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderIn, OrderOut
 from orders_service.pagination import Limit, Offset, Page
 
 IfMatch = Annotated[
     str | None,
-    Parameter(header="If-Match", max_length=200, description='the order\'s ETag, e.g. "3"; required to change it'),
+    HeaderParameter(name="If-Match", max_length=200, description='the order\'s ETag, e.g. "3"; required to change it'),
 ]
 ETAG_HEADER = [ResponseHeader(name="ETag", description='the order\'s version, e.g. "3"', documentation_only=True)]
 StaffRequest = Request[Actor, Any, Any]
 
 
 async def _answer(
-    session: AsyncSession, row: Any, status: int = 200, order: Order | None = None, dry_run: bool = False
+    session: AsyncSession, row: Any, status: int = 200, order: Order | None = None, dry_run: FromQuery[bool] = False
 ) -> Response[OrderOut]:
     body = mapping.render(row, (await services.merged_from(session, [row.id]))[row.id], order)
     headers = {"ETag": f'"{row.version}"'}
@@ -46,27 +46,29 @@ class OrderController(Controller):
         summary="Create an order for an existing customer, or one found by phone, else created",
     )
     async def create_order(
-        self, request: StaffRequest, db_session: AsyncSession, discounts: DiscountPolicy, data: OrderIn
+        self, request: StaffRequest, db_session: DbSession, discounts: Discounts, data: JSONBody[OrderIn]
     ) -> Response[OrderOut]:
         row = await services.create_order(db_session, data, request.user, discounts)
         return await _answer(db_session, row, 201)
 
     @get("/{order_id:uuid}", response_headers=ETAG_HEADER, summary="Get an order; its ETag is its version")
-    async def get_order(self, db_session: AsyncSession, order_id: UUID) -> Response[OrderOut]:
+    async def get_order(self, db_session: DbSession, order_id: FromPath[UUID]) -> Response[OrderOut]:
         return await _answer(db_session, await services.get_order(db_session, order_id))
 
     @get("/", summary="List orders, newest first")
     async def list_orders(
         self,
-        db_session: AsyncSession,
-        status: Annotated[list[OrderStatus] | None, Parameter(description="one or more statuses")] = None,
-        customer_id: UUID | None = None,
-        phone: Annotated[str | None, Parameter(max_length=32, description="customer's or recipient's")] = None,
-        channel: Annotated[str | None, Parameter(max_length=16)] = None,
-        courier: Annotated[str | None, Parameter(max_length=16)] = None,
-        code: Annotated[str | None, Parameter(max_length=16, description="the order code, e.g. DH7K2M9QXP")] = None,
-        created_from: datetime.datetime | None = None,
-        created_to: datetime.datetime | None = None,
+        db_session: DbSession,
+        status: Annotated[list[OrderStatus] | None, QueryParameter(description="one or more statuses")] = None,
+        customer_id: FromQuery[UUID | None] = None,
+        phone: Annotated[str | None, QueryParameter(max_length=32, description="customer's or recipient's")] = None,
+        channel: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        courier: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        code: Annotated[
+            str | None, QueryParameter(max_length=16, description="the order code, e.g. DH7K2M9QXP")
+        ] = None,
+        created_from: FromQuery[datetime.datetime | None] = None,
+        created_to: FromQuery[datetime.datetime | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[OrderOut]:
@@ -94,11 +96,11 @@ class OrderController(Controller):
     async def amend_order(
         self,
         request: StaffRequest,
-        db_session: AsyncSession,
-        order_id: UUID,
-        data: AmendmentIn,
+        db_session: DbSession,
+        order_id: FromPath[UUID],
+        data: JSONBody[AmendmentIn],
         if_match: IfMatch = None,
-        dry_run: bool = False,
+        dry_run: FromQuery[bool] = False,
     ) -> Response[OrderOut]:
         row, preview = await services.amend_order(
             db_session, order_id, if_match, data.operations, data.reason, request.user, dry_run=dry_run
@@ -114,10 +116,10 @@ class OrderController(Controller):
     async def confirm_order(
         self,
         request: StaffRequest,
-        db_session: AsyncSession,
-        order_id: UUID,
+        db_session: DbSession,
+        order_id: FromPath[UUID],
         if_match: IfMatch = None,
-        data: ActionIn | None = None,
+        data: JSONBody[ActionIn | None] = None,
     ) -> Response[OrderOut]:
         reason = data.reason if data else None
         row = await services.move_order(db_session, order_id, if_match, OrderStatus.CONFIRMED, request.user, reason)
@@ -132,17 +134,17 @@ class OrderController(Controller):
     async def cancel_order(
         self,
         request: StaffRequest,
-        db_session: AsyncSession,
-        order_id: UUID,
+        db_session: DbSession,
+        order_id: FromPath[UUID],
         if_match: IfMatch = None,
-        data: ActionIn | None = None,
+        data: JSONBody[ActionIn | None] = None,
     ) -> Response[OrderOut]:
         reason = data.reason if data else None
         row = await services.move_order(db_session, order_id, if_match, OrderStatus.CANCELLED, request.user, reason)
         return await _answer(db_session, row)
 
     @get("/{order_id:uuid}/events", summary="The order's history, oldest first")
-    async def list_events(self, db_session: AsyncSession, order_id: UUID) -> list[EventOut]:
+    async def list_events(self, db_session: DbSession, order_id: FromPath[UUID]) -> list[EventOut]:
         return [
             EventOut(
                 seq=e.seq,

@@ -1,0 +1,67 @@
+"""Fresh databases for each test, on SQLite and PostgreSQL, cloned from one migrated template."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from orders_service.db.migrate import upgrade
+from orders_service.settings import Settings
+
+PG_URL_ENV = "ORDERS_TEST_PG_URL"
+
+
+def pg_url() -> str | None:
+    return os.environ.get(PG_URL_ENV) or None
+
+
+def sqlite_template(folder: Path) -> Path:
+    settings = Settings.from_env({"ORDERS_DATA_DIR": str(folder)})
+    upgrade(settings)
+    return folder / "orders.db"
+
+
+def sqlite_clone(template: Path, folder: Path) -> Settings:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, folder / "orders.db")
+    return Settings.from_env({"ORDERS_DATA_DIR": str(folder)})
+
+
+async def _admin(url: str, statement: str) -> None:
+    engine = create_async_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def pg_settings(url: str, database: str, data_dir: Path) -> Settings:
+    return Settings.from_env(
+        {"DATABASE_URL": make_url(url).set(database=database).render_as_string(False), "ORDERS_DATA_DIR": str(data_dir)}
+    )
+
+
+def pg_template(url: str, worker: str, data_dir: Path) -> str:
+    name = f"orders_tpl_{worker}"
+    asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}"'))
+    asyncio.run(_admin(url, f'CREATE DATABASE "{name}"'))
+    upgrade(pg_settings(url, name, data_dir))
+    return name
+
+
+def pg_clone(url: str, template: str, data_dir: Path) -> tuple[Settings, str]:
+    name = f"orders_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    return pg_settings(url, name, data_dir), name
+
+
+def pg_drop(url: str, name: str) -> None:
+    asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
