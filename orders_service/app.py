@@ -20,6 +20,7 @@ from orders_service.auth.middleware import ApiKeyAuthentication
 from orders_service.customers.controllers import CustomerController
 from orders_service.db.engine import create_engine
 from orders_service.deps import Sessionmaker
+from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy, NoDiscount
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, discounts: DiscountPolicy | Non
         create_all=False,
     )
     policy = discounts or NoDiscount()
+    warehouse = Warehouse.in_province(settings.warehouse_province)
     return Litestar(
         route_handlers=[health, ready, KeyController, CustomerController, OrderController, GeoController],
         plugins=[SQLAlchemyPlugin(config=db_config)],
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None, discounts: DiscountPolicy | Non
         dependencies={
             "discounts": Provide(lambda: policy, use_cache=True, sync_to_thread=False),
             "sessionmaker": Provide(lambda: sessionmaker, use_cache=True, sync_to_thread=False),
+            "warehouse": Provide(lambda: warehouse, use_cache=True, sync_to_thread=False),
         },
         state=_state(settings, sessionmaker),
         openapi_config=OpenAPIConfig(

@@ -11,8 +11,9 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service.deps import DbSession, Discounts
+from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.domain.model import Actor, Order, OrderStatus
+from orders_service.geo import Warehouse
 from orders_service.orders import mapping, services
 from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderIn, OrderOut
 from orders_service.pagination import Limit, Offset, Page
@@ -26,9 +27,14 @@ StaffRequest = Request[Actor, Any, Any]
 
 
 async def _answer(
-    session: AsyncSession, row: Any, status: int = 200, order: Order | None = None, dry_run: FromQuery[bool] = False
+    session: AsyncSession,
+    warehouse: Warehouse,
+    row: Any,
+    status: int = 200,
+    order: Order | None = None,
+    dry_run: FromQuery[bool] = False,
 ) -> Response[OrderOut]:
-    body = mapping.render(row, (await services.merged_from(session, [row.id]))[row.id], order)
+    body = mapping.render(row, (await services.merged_from(session, [row.id]))[row.id], warehouse, order)
     headers = {"ETag": f'"{row.version}"'}
     if dry_run:
         headers["Preference-Applied"] = "dry-run"
@@ -46,19 +52,27 @@ class OrderController(Controller):
         summary="Create an order for an existing customer, or one found by phone, else created",
     )
     async def create_order(
-        self, request: StaffRequest, db_session: DbSession, discounts: Discounts, data: JSONBody[OrderIn]
+        self,
+        request: StaffRequest,
+        db_session: DbSession,
+        warehouse: WarehouseDep,
+        discounts: Discounts,
+        data: JSONBody[OrderIn],
     ) -> Response[OrderOut]:
         row = await services.create_order(db_session, data, request.user, discounts)
-        return await _answer(db_session, row, 201)
+        return await _answer(db_session, warehouse, row, 201)
 
     @get("/{order_id:uuid}", response_headers=ETAG_HEADER, summary="Get an order; its ETag is its version")
-    async def get_order(self, db_session: DbSession, order_id: FromPath[UUID]) -> Response[OrderOut]:
-        return await _answer(db_session, await services.get_order(db_session, order_id))
+    async def get_order(
+        self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> Response[OrderOut]:
+        return await _answer(db_session, warehouse, await services.get_order(db_session, order_id))
 
     @get("/", summary="List orders, newest first")
     async def list_orders(
         self,
         db_session: DbSession,
+        warehouse: WarehouseDep,
         status: Annotated[list[OrderStatus] | None, QueryParameter(description="one or more statuses")] = None,
         customer_id: FromQuery[UUID | None] = None,
         phone: Annotated[str | None, QueryParameter(max_length=32, description="customer's or recipient's")] = None,
@@ -84,7 +98,7 @@ class OrderController(Controller):
         )
         rows, total = await services.list_orders(db_session, filters, limit, offset)
         merged = await services.merged_from(db_session, [row.id for row in rows])
-        items = [mapping.render(row, merged[row.id]) for row in rows]
+        items = [mapping.render(row, merged[row.id], warehouse) for row in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
     @post(
@@ -97,6 +111,7 @@ class OrderController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
+        warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         data: JSONBody[AmendmentIn],
         if_match: IfMatch = None,
@@ -105,7 +120,7 @@ class OrderController(Controller):
         row, preview = await services.amend_order(
             db_session, order_id, if_match, data.operations, data.reason, request.user, dry_run=dry_run
         )
-        return await _answer(db_session, row, order=preview, dry_run=dry_run)
+        return await _answer(db_session, warehouse, row, order=preview, dry_run=dry_run)
 
     @post(
         "/{order_id:uuid}/confirm",
@@ -117,13 +132,14 @@ class OrderController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
+        warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         if_match: IfMatch = None,
         data: JSONBody[ActionIn | None] = None,
     ) -> Response[OrderOut]:
         reason = data.reason if data else None
         row = await services.move_order(db_session, order_id, if_match, OrderStatus.CONFIRMED, request.user, reason)
-        return await _answer(db_session, row)
+        return await _answer(db_session, warehouse, row)
 
     @post(
         "/{order_id:uuid}/cancel",
@@ -135,16 +151,19 @@ class OrderController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
+        warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         if_match: IfMatch = None,
         data: JSONBody[ActionIn | None] = None,
     ) -> Response[OrderOut]:
         reason = data.reason if data else None
         row = await services.move_order(db_session, order_id, if_match, OrderStatus.CANCELLED, request.user, reason)
-        return await _answer(db_session, row)
+        return await _answer(db_session, warehouse, row)
 
     @get("/{order_id:uuid}/events", summary="The order's history, oldest first")
-    async def list_events(self, db_session: DbSession, order_id: FromPath[UUID]) -> list[EventOut]:
+    async def list_events(
+        self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> list[EventOut]:
         return [
             EventOut(
                 seq=e.seq,

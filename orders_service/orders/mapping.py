@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from orders_service.domain.model import (
     Shipping,
 )
 from orders_service.domain.money import Totals, compute_totals, line_amount
-from orders_service.geo import resolve_units
+from orders_service.geo import Warehouse, distance_km, resolve_units, zone
 from orders_service.orders import schemas as s
 
 
@@ -94,19 +95,25 @@ def new_line_id() -> str:
     return str(uuid.uuid4())
 
 
-def render(
-    row: OrderRow, merged_from: list[UUID], order: Order | None = None, version: int | None = None
-) -> s.OrderOut:
+@functools.lru_cache(maxsize=4096)
+def delivery_zone(warehouse: Warehouse, province_code: int) -> tuple[str, int]:
+    """Zone and distance of a province from the warehouse, for fee quotes; cached, it is on every answer."""
+    km = distance_km((warehouse.lat, warehouse.lon), province_code)
+    return zone(warehouse.province_code, province_code), round(km)
+
+
+def render(row: OrderRow, merged_from: list[UUID], warehouse: Warehouse, order: Order | None = None) -> s.OrderOut:
     """The response for `row`, or for the would-be `order` of a dry run (same identity, new content)."""
     order = order or to_domain(row)
     totals = compute_totals(order)
     address = order.recipient.address
     units = resolve_units(address.province_code, address.ward_code)
+    delivery, km = delivery_zone(warehouse, address.province_code)
     return s.OrderOut(
         id=row.id,
         code=row.code,
         status=str(order.status),
-        version=version or row.version,
+        version=row.version,
         customer_id=row.customer_id,
         channel=row.channel,
         recipient=s.RecipientOut(
@@ -118,6 +125,8 @@ def render(
                 province_code=address.province_code,
                 ward_name=units.ward_name,
                 province_name=units.province_name,
+                zone=delivery,
+                distance_km=km,
             ),
         ),
         lines=[

@@ -69,6 +69,8 @@ class AddressOut(Struct):
     province_code: int
     ward_name: str
     province_name: str
+    zone: str  # from the shop's warehouse: intra_province | near (< 300 km) | far; fee quotes use it
+    distance_km: int  # geodesic, between province centres
 
 
 class RecipientOut(Struct):
