@@ -2,33 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
-from litestar import Litestar, get
+from litestar import Litestar, asgi, get
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Receive, Scope, Send
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from couriers.base import Courier
 from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
 from orders_service.customers.controllers import CustomerController
-from orders_service.db.engine import create_engine
 from orders_service.deps import Sessionmaker
 from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy, NoDiscount
 from orders_service.problems import EXCEPTION_HANDLERS
+from orders_service.relay.embedded import EmbeddedRelay
+from orders_service.runtime import build_runtime
 from orders_service.settings import Settings
+from orders_service.shipping.controllers import ShipController, WebhookController
 
 # The API needs a key, except what a customer, an address picker or a probe reads without one.
-PUBLIC_PATHS = [r"^/health$", r"^/ready$", r"^/schema", r"^/api/public/", r"^/api/geo/"]
+PUBLIC_PATHS = [
+    r"^/health$",
+    r"^/ready$",
+    r"^/schema",
+    r"^/api/public/",
+    r"^/api/geo/",
+    r"^/webhooks/",
+    r"^/sandbox-courier",
+]
 
 
 class Health(msgspec.Struct):
@@ -47,29 +60,65 @@ async def ready(sessionmaker: Sessionmaker) -> Health:
     return Health(status="ready")
 
 
-def create_app(settings: Settings | None = None, discounts: DiscountPolicy | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None,
+    discounts: DiscountPolicy | None = None,
+    couriers: Iterable[Courier] | None = None,
+) -> Litestar:
+    """The service. `couriers` replaces the configured ones (tests pass adapters wired to fakes)."""
     settings = settings or Settings.from_env()
-    engine = create_engine(settings)
-    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    runtime = build_runtime(settings, couriers)
+    relay = EmbeddedRelay(runtime.db, runtime.handlers) if settings.relay == "embedded" else None
     db_config = SQLAlchemyAsyncConfig(
-        engine_instance=engine,
+        engine_instance=runtime.engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit",
         create_all=False,
     )
     policy = discounts or NoDiscount()
     warehouse = Warehouse.in_province(settings.warehouse_province)
+    handlers: list[Any] = [
+        health,
+        ready,
+        KeyController,
+        CustomerController,
+        OrderController,
+        ShipController,
+        WebhookController,
+        GeoController,
+    ]
+    if runtime.sandbox is not None:
+        handlers.append(_mount(runtime.sandbox.app))
+
+    async def start(app: Litestar) -> None:
+        runtime.connect_sandbox_webhooks(app)
+        if relay is not None:
+            await relay.start()
+
+    async def stop() -> None:
+        if relay is not None:
+            await relay.stop()
+        await runtime.aclose()
+
     return Litestar(
-        route_handlers=[health, ready, KeyController, CustomerController, OrderController, GeoController],
+        route_handlers=handlers,
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
         dependencies={
             "discounts": Provide(lambda: policy, use_cache=True, sync_to_thread=False),
-            "sessionmaker": Provide(lambda: sessionmaker, use_cache=True, sync_to_thread=False),
+            "sessionmaker": Provide(lambda: runtime.db, use_cache=True, sync_to_thread=False),
             "warehouse": Provide(lambda: warehouse, use_cache=True, sync_to_thread=False),
         },
-        state=_state(settings, sessionmaker),
+        state=State(
+            {
+                "settings": settings,
+                "sessionmaker": runtime.db,
+                "couriers": runtime.couriers,
+                "runtime": runtime,
+                "relay": relay,
+            }
+        ),
         openapi_config=OpenAPIConfig(
             title="orders-service",
             version="0.1.0",
@@ -82,12 +131,16 @@ def create_app(settings: Settings | None = None, discounts: DiscountPolicy | Non
             ),
             security=[{"apiKey": []}],
         ),
-        on_shutdown=[engine.dispose],
+        on_startup=[start],
+        on_shutdown=[stop],
         debug=False,
     )
 
 
-def _state(settings: Settings, sessionmaker: async_sessionmaker[Any]) -> Any:
-    from litestar.datastructures import State
+def _mount(sandbox: Any) -> Any:
+    @asgi("/sandbox-courier", is_mount=True, copy_scope=True, include_in_schema=False)
+    async def sandbox_courier(scope: Scope, receive: Receive, send: Send) -> None:
+        """The sandbox courier, a courier with its own HTTP API, served inside the service by default."""
+        await sandbox(scope, receive, send)
 
-    return State({"settings": settings, "sessionmaker": sessionmaker})
+    return sandbox_courier

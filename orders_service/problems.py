@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from orders_service.domain import errors as e
@@ -45,7 +45,14 @@ DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
     e.PhoneTaken: (409, "phone-taken", "That phone already belongs to a customer"),
 }
 
-_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$", re.DOTALL)
+# msgspec appends where a value failed: "Expected `int`, got `str` - at `$.lines[0].quantity`".
+_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+# ... and names the field itself, not its path, when a field is unknown or missing.
+_NAMED_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<name>[^`]+)`$")
+_MALFORMED_PREFIXES = ("JSON is malformed", "Input data was truncated", "Number out of range", "invalid utf-8")
+BODY = "body"  # the field name of the request body as a whole
+_NO_BODY = "send a JSON object in the request body"
+_UNREADABLE_BODY = "the request body is not valid UTF-8 JSON"
 
 
 def problem_response(problem: Problem) -> Response[Any]:
@@ -68,33 +75,76 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: e.DomainError) -> Respo
     return problem_response(problem)
 
 
-def _field_errors(exc: ValidationException) -> list[FieldError]:
+def _field_name(path: str | None, source: object = None) -> str:
+    """`$.lines[0].quantity` or `lines[0].quantity` -> `lines[0].quantity`; the whole body -> `body`.
+
+    Litestar calls the request body `data`; a header is named as it is sent (`if_match` -> `If-Match`).
+    """
+    path = (path or "").strip().removeprefix("$").lstrip(".")
+    if getattr(source, "value", source) == "header" and path:
+        return "-".join(part.capitalize() for part in path.split("_"))
+    return BODY if path in ("", "data") else path
+
+
+def _join(path: str, name: str) -> str:
+    return name if path == BODY else f"{path}.{name}"
+
+
+def _field_error(raw_message: str, key: str | None, source: object = None) -> FieldError:
+    match = _AT_PATH.match(raw_message)
+    message = match.group("message") if match else raw_message
+    path = match.group("path") if match and match.group("path") is not None else key
+    field = _field_name(path, source)
+    named = _NAMED_FIELD.match(message)
+    if named:
+        # "Object contains unknown field `foo` - at `$.recipient`" names `recipient.foo`.
+        field = _join(field, named.group("name"))
+    return FieldError(field=field, message=message.strip() or "invalid value")
+
+
+def _field_errors(exc: ValidationException) -> tuple[list[FieldError], bool]:
+    """The field errors of a validation failure, and whether the body was missing or unreadable."""
     extra = exc.extra if isinstance(exc.extra, list) else []
-    found = []
+    found: list[FieldError] = []
+    malformed = False
     for item in extra:
         if not isinstance(item, dict):
             continue
-        match = _AT_PATH.match(str(item.get("message", "")))
-        message = match.group("message") if match else str(item.get("message"))
-        path = match.group("path") if match and match.group("path") is not None else None
-        field = path if path is not None else str(item.get("key") or "body")
-        found.append(FieldError(field=field or "body", message=message))
+        key = None if item.get("key") is None else str(item.get("key"))
+        message = str(item.get("message", ""))
+        if key == "data" and message == "'data'":
+            # No body at all: Litestar reports the missing `data` argument as a KeyError.
+            found.append(FieldError(field=BODY, message=_NO_BODY))
+            malformed = True
+            continue
+        error = _field_error(message, key, item.get("source"))
+        malformed = malformed or error.message.startswith(_MALFORMED_PREFIXES)
+        found.append(error)
     if not found and exc.detail:
         match = _AT_PATH.match(exc.detail)
         if match and match.group("path") is not None:
-            found.append(FieldError(field=match.group("path") or "body", message=match.group("message")))
-    return found
+            found.append(_field_error(exc.detail, None))
+    return found, malformed or "malformed" in exc.detail.lower()
+
+
+def _malformed(message: str) -> Response[Any]:
+    match = _AT_PATH.match(message)
+    message = (match.group("message") if match else message).strip() or _UNREADABLE_BODY
+    problem = Problem(
+        type=TYPE_BASE + "malformed",
+        title="Malformed request",
+        status=400,
+        detail=f"the request body is not a JSON document: {message}",
+        errors=[FieldError(field=BODY, message=message)],
+    )
+    return problem_response(problem)
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if isinstance(exc, ValidationException):
-        errors = _field_errors(exc)
-        malformed = (
-            any(err.message.startswith(("JSON is malformed", "Input data was truncated")) for err in errors)
-            or "malformed" in exc.detail.lower()
-        )
-        # Malformed JSON is a 400; well-formed JSON with wrong or out-of-range values is a 422.
+        errors, malformed = _field_errors(exc)
+        # Malformed or missing JSON is a 400; well-formed JSON with wrong or out-of-range values is a 422.
         status = 400 if malformed else 422
         detail = "; ".join(f"{err.field}: {err.message}" for err in errors) or exc.detail
         problem = Problem(
@@ -105,9 +155,18 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
             errors=errors or None,
         )
         return problem_response(problem)
+    if status == 400 and isinstance(exc.__cause__, SerializationException):
+        # Litestar turns a body msgspec cannot decode (truncated, not JSON, ...) into a bare 400.
+        return _malformed(str(exc.detail))
     if status >= 500:
         log.error("server error on %s %s", request.method, request.url.path, exc_info=exc)
-    slug = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}.get(status, "http")
+    slug = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "too-large",
+    }.get(status, "http")
     title = {401: "Authentication required", 403: "Not allowed"}.get(status, exc.detail or "Error")
     response = problem_response(Problem(type=TYPE_BASE + slug, title=title, status=status, detail=exc.detail))
     if exc.headers:
@@ -115,7 +174,26 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return response
 
 
+def _raised_decoding_body(exc: BaseException) -> bool:
+    """Whether `exc` escaped Litestar's JSON/MessagePack decoder while it read the request body.
+
+    msgspec raises UnicodeDecodeError for a body that is not UTF-8 and RecursionError for one nested too
+    deeply; Litestar only converts msgspec.DecodeError, so these would otherwise be 500s.
+    """
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if str(frame.f_globals.get("__name__", "")).startswith("litestar.serialization") and (
+            frame.f_code.co_name.startswith("decode_")
+        ):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, (UnicodeDecodeError, RecursionError)) and _raised_decoding_body(exc):
+        return _malformed(_UNREADABLE_BODY if isinstance(exc, UnicodeDecodeError) else "nested too deeply")
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     problem = Problem(
         type=TYPE_BASE + "internal",

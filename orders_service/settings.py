@@ -17,7 +17,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sqlite_synchronous: str = "FULL"
     sqlite_busy_timeout_ms: int = 5000
     warehouse_province: int = 79
+    warehouse_ward: int = 26743
+    shop_name: str = "Cửa hàng"
+    shop_phone: str = "+842838221234"
+    shop_address: str = "1 Lê Lợi"
     public_base_url: str = "http://127.0.0.1:8000"
+    # embedded: the outbox relay runs inside the API process; celery: workers and beat run it; off: nobody.
+    relay: str = "embedded"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    # Per courier, the ORDERS_<COURIER>_<KEY> variables (e.g. ORDERS_GHN_TOKEN -> couriers["ghn"]["token"]).
+    couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -32,7 +41,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             port=int(env.get("ORDERS_PORT", "8000")),
             sqlite_synchronous=env.get("ORDERS_SQLITE_SYNCHRONOUS", "FULL").upper(),
             warehouse_province=int(env.get("ORDERS_WAREHOUSE_PROVINCE", "79")),
-            public_base_url=env.get("ORDERS_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+            warehouse_ward=int(env.get("ORDERS_WAREHOUSE_WARD", "26743")),
+            shop_name=env.get("ORDERS_SHOP_NAME", "Cửa hàng"),
+            shop_phone=env.get("ORDERS_SHOP_PHONE", "+842838221234"),
+            shop_address=env.get("ORDERS_SHOP_ADDRESS", "1 Lê Lợi"),
+            public_base_url=env.get("ORDERS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            relay=env.get("ORDERS_RELAY", "embedded"),
+            broker_url=env.get("ORDERS_BROKER_URL", "redis://127.0.0.1:6379/0"),
+            couriers=_courier_settings(env),
         )
 
     @property
@@ -48,3 +64,13 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
     return url
+
+
+def _courier_settings(env: dict[str, str]) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for courier in ("sandbox", "ghn", "ghtk"):
+        prefix = f"ORDERS_{courier.upper()}_"
+        values = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
+        if values:
+            found[courier] = values
+    return found

@@ -53,5 +53,7 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
 
 async def begin_write(session: AsyncSession) -> None:
     """Start the session's transaction as a writer (BEGIN IMMEDIATE on SQLite; plain BEGIN elsewhere)."""
-    if not session.in_transaction():
+    transaction = session.sync_session.get_transaction()
+    # `session.begin()` alone opens no connection yet; what matters is whether BEGIN was already sent.
+    if transaction is None or not transaction._connections:
         await session.connection(execution_options=WRITE_OPTIONS)

@@ -79,6 +79,7 @@ class Order(UUIDv7AuditBase):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan", lazy="selectin"
     )
+    shipment: Mapped[Shipment | None] = relationship(lazy="selectin", viewonly=True, uselist=False)
 
 
 class OrderLine(UUIDv7Base):
@@ -141,3 +142,68 @@ class ApiKey(UUIDv7AuditBase):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of a 256-bit random key
     prefix: Mapped[str] = mapped_column(String(12))
     revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class Shipment(UUIDv7AuditBase):
+    """An order's parcel at its courier, and how far the courier has caught up with the order."""
+
+    __tablename__ = "shipments"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    courier: Mapped[str] = mapped_column(String(16))
+    # Our idempotency key at the courier; a cancel-and-recreate (GHTK) moves to the next generation.
+    client_code: Mapped[str] = mapped_column(String(64))
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    tracking_code: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    status: Mapped[str] = mapped_column(String(24), default="pending")  # couriers.base.Status, or pending
+    raw_status: Mapped[str | None] = mapped_column(String(64), default=None)
+    sync_state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | synced | sync_failed
+    synced_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    synced: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)  # the parcel the courier has
+    cod_amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    fee: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    create_attempted: Mapped[bool] = mapped_column(default=False)
+    # One sync at a time per shipment, across processes: a lease taken by compare-and-set.
+    lease_until: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    status_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+    __table_args__ = (UniqueConstraint("courier", "client_code", name="uq_shipments_courier_client_code"),)
+
+
+class CourierInbox(UUIDv7Base):
+    """Every verified courier event, stored once under its key before it is applied."""
+
+    __tablename__ = "courier_inbox"
+    __table_args__ = (UniqueConstraint("courier", "event_key", name="uq_courier_inbox_courier_event"),)
+
+    courier: Mapped[str] = mapped_column(String(16))
+    event_key: Mapped[str] = mapped_column(String(200))
+    tracking_code: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    received_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    outcome: Mapped[str] = mapped_column(String(24), default="applied")  # applied | stale | unmatched
+
+
+class CourierAddress(UUIDv7Base):
+    """Our ward (2025 units) in a courier's own terms, for couriers that still address by district."""
+
+    __tablename__ = "courier_addresses"
+    __table_args__ = (UniqueConstraint("courier", "ward_code", name="uq_courier_addresses_courier_ward"),)
+
+    courier: Mapped[str] = mapped_column(String(16))
+    ward_code: Mapped[int] = mapped_column(Integer)
+    ids: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)  # e.g. {"district_id": 1442, "ward_code": "20109"}
+
+
+class StaffAlert(UUIDv7Base):
+    """Something staff must act on (a courier refused a change); the notifications feature sends them."""
+
+    __tablename__ = "staff_alerts"
+
+    kind: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[UUID | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    resolved_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -12,6 +12,7 @@ from orders_service.domain import operations as ops
 from orders_service.domain.errors import InvalidField
 from orders_service.domain.model import (
     MAX_LINES,
+    MAX_QUANTITY,
     Actor,
     Address,
     Line,
@@ -99,6 +100,8 @@ def _add_line(order: Order, op: ops.AddLine, new_id: NewId, field: str) -> Order
             line.unit_price,
         )
         if same and not existing.is_tryon and not line.is_tryon:
+            if existing.quantity + line.quantity > MAX_QUANTITY:
+                raise InvalidField(f"{field}.line.quantity", f"the line would hold more than {MAX_QUANTITY}")
             merged = replace(existing, quantity=existing.quantity + line.quantity)
             return _with_line(order, index, merged)
     if len(order.lines) >= MAX_LINES:
@@ -115,7 +118,9 @@ def _apply_one(order: Order, op: ops.Operation, new_id: NewId, field: str) -> Or
                     raise InvalidField(f"{field}.name", "the recipient needs a name")
                 recipient = replace(recipient, name=op.name.strip())
             if op.phones is not UNSET:
-                recipient = replace(recipient, phones=tuple(normalise_phones(op.phones, f"{field}.phones")))
+                recipient = replace(
+                    recipient, phones=tuple(normalise_phones(op.phones, f"{field}.phones", vietnam_only=True))
+                )
             return replace(order, recipient=recipient)
         case ops.SetAddress():
             address = validate_address(op.address, f"{field}.address")

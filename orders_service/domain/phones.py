@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 
@@ -38,17 +39,19 @@ MAX_RAW_LENGTH = 32
 
 
 def _map_legacy(digits: str) -> str:
-    national = "0" + digits[2:] if digits.startswith("84") and len(digits) == 12 else digits
+    national = digits
+    if digits.startswith("84") and len(digits) in (12, 13):  # 84 166..., or 84 0166... with the trunk zero
+        national = digits[2:] if digits[2] == "0" else "0" + digits[2:]
     if len(national) == 11 and national[:4] in LEGACY_MOBILE_PREFIXES:
         return LEGACY_MOBILE_PREFIXES[national[:4]] + national[4:]
     return digits
 
 
-def normalise_phone(raw: str, field: str = "phone") -> str:
+def normalise_phone(raw: str, field: str = "phone", *, vietnam_only: bool = False) -> str:
     """Return the E.164 form of a phone number, or raise InvalidField naming `field`."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_RAW_LENGTH:
         raise InvalidField(field, "expected a phone number such as 0901 234 567 or +84901234567")
-    compact = _SEPARATORS.sub("", raw.strip())
+    compact = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw).strip())  # full-width digits from phones
     plus = compact.startswith("+")
     digits = compact[1:] if plus else compact
     if not digits.isdigit():
@@ -62,16 +65,20 @@ def normalise_phone(raw: str, field: str = "phone") -> str:
         raise InvalidField(field, f"{raw!r} is not a phone number") from None
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidField(field, f"{raw!r} is not a valid phone number")
+    if vietnam_only and parsed.country_code != 84:
+        raise InvalidField(field, "couriers in Vietnam call Vietnamese numbers only")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalise_phones(raws: list[str], field: str, *, minimum: int = 1, maximum: int = 3) -> list[str]:
+def normalise_phones(
+    raws: list[str], field: str, *, minimum: int = 1, maximum: int = 3, vietnam_only: bool = False
+) -> list[str]:
     """Normalise an ordered list of phones, refusing duplicates (the same number in two forms)."""
     if not minimum <= len(raws) <= maximum:
         raise InvalidField(field, f"give between {minimum} and {maximum} phone numbers")
     result: list[str] = []
     for index, raw in enumerate(raws):
-        phone = normalise_phone(raw, f"{field}[{index}]")
+        phone = normalise_phone(raw, f"{field}[{index}]", vietnam_only=vietnam_only)
         if phone in result:
             raise InvalidField(f"{field}[{index}]", f"{phone} is already in the list")
         result.append(phone)

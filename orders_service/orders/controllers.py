@@ -26,7 +26,7 @@ ETAG_HEADER = [ResponseHeader(name="ETag", description='the order\'s version, e.
 StaffRequest = Request[Actor, Any, Any]
 
 
-async def _answer(
+async def answer(
     session: AsyncSession,
     warehouse: Warehouse,
     row: Any,
@@ -60,13 +60,13 @@ class OrderController(Controller):
         data: JSONBody[OrderIn],
     ) -> Response[OrderOut]:
         row = await services.create_order(db_session, data, request.user, discounts)
-        return await _answer(db_session, warehouse, row, 201)
+        return await answer(db_session, warehouse, row, 201)
 
     @get("/{order_id:uuid}", response_headers=ETAG_HEADER, summary="Get an order; its ETag is its version")
     async def get_order(
         self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
     ) -> Response[OrderOut]:
-        return await _answer(db_session, warehouse, await services.get_order(db_session, order_id))
+        return await answer(db_session, warehouse, await services.get_order(db_session, order_id))
 
     @get("/", summary="List orders, newest first")
     async def list_orders(
@@ -120,7 +120,7 @@ class OrderController(Controller):
         row, preview = await services.amend_order(
             db_session, order_id, if_match, data.operations, data.reason, request.user, dry_run=dry_run
         )
-        return await _answer(db_session, warehouse, row, order=preview, dry_run=dry_run)
+        return await answer(db_session, warehouse, row, order=preview, dry_run=dry_run)
 
     @post(
         "/{order_id:uuid}/confirm",
@@ -139,7 +139,7 @@ class OrderController(Controller):
     ) -> Response[OrderOut]:
         reason = data.reason if data else None
         row = await services.move_order(db_session, order_id, if_match, OrderStatus.CONFIRMED, request.user, reason)
-        return await _answer(db_session, warehouse, row)
+        return await answer(db_session, warehouse, row)
 
     @post(
         "/{order_id:uuid}/cancel",
@@ -158,7 +158,7 @@ class OrderController(Controller):
     ) -> Response[OrderOut]:
         reason = data.reason if data else None
         row = await services.move_order(db_session, order_id, if_match, OrderStatus.CANCELLED, request.user, reason)
-        return await _answer(db_session, warehouse, row)
+        return await answer(db_session, warehouse, row)
 
     @get("/{order_id:uuid}/events", summary="The order's history, oldest first")
     async def list_events(

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 
 from orders_service.db.models import Order as OrderRow
-from orders_service.db.models import OrderLine
+from orders_service.db.models import OrderLine, Shipment
 from orders_service.domain.model import (
     Address,
     KeptItem,
@@ -154,11 +154,26 @@ def render(row: OrderRow, merged_from: list[UUID], warehouse: Warehouse, order: 
         cod_amount=totals.cod_amount,
         refund_due=totals.refund_due,
         courier=order.courier,
-        shipment=None,
+        shipment=_shipment(row.shipment),
         merged_into=row.merged_into_id,
         merged_from=merged_from,
         split_from=row.split_from_id,
         note=order.note,
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def _shipment(shipment: Shipment | None) -> s.ShipmentOut | None:
+    if shipment is None:
+        return None
+    return s.ShipmentOut(
+        courier=shipment.courier,
+        tracking_code=shipment.tracking_code,
+        status=shipment.status,
+        cod_amount=shipment.cod_amount,
+        synced_version=shipment.synced_version,
+        sync_state=shipment.sync_state,
+        last_error=shipment.last_error,
+        fee=shipment.fee,
     )

@@ -106,9 +106,12 @@ class ShippingOut(Struct):
 class ShipmentOut(Struct):
     courier: str
     tracking_code: str | None
-    status: str
-    cod_amount: int
-    synced_version: int | None
+    status: str  # pending (not at the courier yet) | created | picked | in_transit | out_for_delivery | ...
+    cod_amount: int | None  # what the courier will collect (or collected), as it last acknowledged
+    synced_version: int | None  # the order version the courier has; catches up with `version`
+    sync_state: str  # pending | synced | sync_failed
+    last_error: str | None  # the courier's message when sync_failed, or the last transient error
+    fee: int | None
 
 
 class OrderOut(Struct):

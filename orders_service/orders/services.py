@@ -54,7 +54,7 @@ async def _customer_for(session: AsyncSession, data: OrderIn) -> Customer:
     return await owner_of(session, phones) or await create_customer(session, data.customer)
 
 
-def _record(
+def record_change(
     session: AsyncSession,
     row: OrderRow,
     actor: Actor,
@@ -96,7 +96,7 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
     percent, reason = await discounts.for_customer(session, customer)
     recipient = Recipient(
         name=data.recipient.name.strip(),
-        phones=tuple(normalise_phones(data.recipient.phones, "recipient.phones")),
+        phones=tuple(normalise_phones(data.recipient.phones, "recipient.phones", vietnam_only=True)),
         address=data.recipient.address,
     )
     if not recipient.name:
@@ -122,8 +122,9 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
     mapping.write(row, order)
     session.add(row)
     await session.flush()
-    _record(session, row, actor, "created", None, order)
+    record_change(session, row, actor, "created", None, order)
     await session.flush()
+    await session.refresh(row, ["shipment"])  # loaded now: the response must not lazy-load it
     return row
 
 
@@ -205,12 +206,14 @@ async def amend_order(
     if not dry_run or if_match:
         check_precondition(if_match, row.version)
     before = mapping.to_domain(row)
-    after = amend(before, operations, actor, mapping.new_line_id)
+    # The capability table speaks each courier's own status names.
+    courier_status = (row.shipment.raw_status or row.shipment.status) if row.shipment is not None else None
+    after = amend(before, operations, actor, mapping.new_line_id, courier_status)
     if dry_run:
         return row, after
     mapping.write(row, after)
     row.version += 1
-    _record(session, row, actor, "amended", before, after, operations, reason)
+    record_change(session, row, actor, "amended", before, after, operations, reason)
     await session.flush()
     return row, None
 
@@ -232,7 +235,7 @@ async def move_order(
     after = replace(before, status=target)
     mapping.write(row, after)
     row.version += 1
-    _record(session, row, actor, str(target), before, after, reason=reason)
+    record_change(session, row, actor, str(target), before, after, reason=reason)
     await session.flush()
     return row
 

@@ -1,0 +1,181 @@
+"""The one interface every courier adapter implements, and the values that cross it."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
+
+from msgspec import Struct
+
+from couriers.capabilities import Capabilities
+
+
+class CourierError(Exception):
+    """A courier refused or failed a call. `transient` errors are retried; the others stop the sync."""
+
+    transient = False
+
+    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.code, self.status_code = message, code, status_code
+
+
+class TransientCourierError(CourierError):
+    """Timeouts, connection errors, 5xx and 429: try again later, with backoff."""
+
+    transient = True
+
+
+class PermanentCourierError(CourierError):
+    """The courier said no (4xx, a business rule): retrying the same call cannot help."""
+
+
+class WebhookRejected(Exception):
+    """A webhook that cannot be verified or parsed; the endpoint answers 401 and changes nothing."""
+
+
+class Status(enum.StrEnum):
+    """A courier's own statuses mapped onto one ladder; an event never moves a parcel down it."""
+
+    CREATED = "created"  # accepted, waiting for pickup
+    PICKED = "picked"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERY_FAILED = "delivery_failed"
+    DELIVERED = "delivered"
+    PARTIALLY_DELIVERED = "partially_delivered"
+    RETURNING = "returning"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+
+class Address(Struct, frozen=True):
+    line: str
+    ward_code: int  # 2025 units
+    province_code: int
+    ward_name: str
+    province_name: str
+    # The courier's own ids for this ward where it still addresses by district (from our mapping table).
+    courier_ids: Mapping[str, str | int] | None = None
+
+
+class Shop(Struct, frozen=True):
+    """The sender: where the courier picks parcels up (the shop's warehouse)."""
+
+    name: str
+    phone: str  # E.164
+    address: Address
+
+
+class Item(Struct, frozen=True):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int
+    size: str | None = None
+    color: str | None = None
+
+
+class Parcel(Struct, frozen=True):
+    """What the courier must hold for one shipment: the desired state, sent whole or in parts."""
+
+    client_code: str  # our idempotency key: GHN client_order_code, GHTK order.id
+    recipient_name: str
+    phones: tuple[str, ...]  # E.164; couriers that take one phone get the first, the rest go in the note
+    address: Address
+    items: tuple[Item, ...]
+    cod_amount: int
+    value: int  # declared value of the goods, for insurance
+    fee_payer: str  # "customer" | "shop"
+    try_on: bool = False
+    weight_g: int = 500
+    note: str | None = None
+
+
+class Created(Struct, frozen=True):
+    tracking_code: str
+    fee: int
+    status: Status = Status.CREATED
+
+
+class Remote(Struct, frozen=True):
+    """The courier's own view of a parcel (detail or lookup by client code)."""
+
+    tracking_code: str
+    client_code: str
+    status: Status
+    raw_status: str
+    cod_amount: int
+    recipient_name: str | None = None
+    phones: tuple[str, ...] = ()
+    address_line: str | None = None
+
+
+class Quote(Struct, frozen=True):
+    fee: int
+    zone: str | None = None
+
+
+class KeptItem(Struct, frozen=True):
+    sku: str
+    quantity: int
+    size: str | None = None
+    color: str | None = None
+
+
+class Event(Struct, frozen=True):
+    """One verified webhook event, in our terms."""
+
+    courier: str
+    event_key: str  # unique per courier: a replay carries the same key
+    tracking_code: str
+    client_code: str | None
+    status: Status
+    raw_status: str
+    occurred_at: datetime.datetime
+    kept: tuple[KeptItem, ...] | None = None  # try-on: what the customer kept, when the courier says
+    cod_collected: int | None = None
+    partial: bool = False  # a partial delivery reported without the items (GHN, GHTK)
+    message: str | None = None
+
+
+class Request(Struct, frozen=True):
+    """An incoming webhook as the endpoint received it."""
+
+    headers: Mapping[str, str]  # lower-case names
+    query: Mapping[str, str]
+    body: bytes
+
+
+@runtime_checkable
+class Courier(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    async def create(self, parcel: Parcel) -> Created: ...
+
+    async def lookup(self, client_code: str) -> Remote | None:
+        """The parcel created under `client_code`, or None: how a create whose answer was lost is found."""
+        ...
+
+    async def detail(self, tracking_code: str) -> Remote: ...
+
+    async def update_recipient(self, tracking_code: str, parcel: Parcel) -> None:
+        """Name, phones and address. Raises PermanentCourierError where the courier cannot (GHTK)."""
+        ...
+
+    async def update_cod(self, tracking_code: str, cod_amount: int) -> None: ...
+
+    async def update_items(self, tracking_code: str, parcel: Parcel) -> None: ...
+
+    async def cancel(self, tracking_code: str) -> None: ...
+
+    async def quote(self, origin_province: int, parcel: Parcel) -> Quote: ...
+
+    def parse_webhook(self, request: Request) -> list[Event]:
+        """Verify and parse; raise WebhookRejected for anything unsigned, forged, stale or malformed."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,47 @@
+"""The embedded engine: the relay as a background task of the API process (one process, no broker)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from orders_service.relay.core import Handler, drain
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedRelay:
+    def __init__(self, db: async_sessionmaker[AsyncSession], handlers: dict[str, Handler], interval_s: float = 0.2):
+        self.db, self.handlers, self.interval_s = db, handlers, interval_s
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was committed to the outbox: look now rather than at the next tick."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await drain(self.db, self.handlers)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be restarting: keep the relay alive and try again
+                log.exception("outbox relay pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+            self._wake.clear()

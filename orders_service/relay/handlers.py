@@ -1,0 +1,20 @@
+"""Which handler runs for which outbox topic."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from orders_service.db.models import OutboxMessage
+from orders_service.relay.core import Handler
+from orders_service.shipping.registry import CourierRegistry
+from orders_service.shipping.sync import sync_order_shipment
+
+
+def build_handlers(db: async_sessionmaker[AsyncSession], couriers: CourierRegistry) -> dict[str, Handler]:
+    async def order_changed(message: OutboxMessage) -> str:
+        # Every change of an order may concern its courier; the sync itself decides what to call, if anything.
+        return await sync_order_shipment(db, couriers, UUID(message.key))
+
+    return {"order.": order_changed}

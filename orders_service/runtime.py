@@ -1,0 +1,112 @@
+"""What a process needs to run the relay handlers: database sessions and couriers (the sandbox when embedded)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from couriers.base import Courier
+from couriers.sandbox.adapter import SandboxConfig, SandboxCourier, new_webhook_secret
+from couriers.sandbox.server import SandboxServer, SandboxServerConfig
+from orders_service.db.engine import create_engine
+from orders_service.geo import province_centroid
+from orders_service.relay.core import Handler
+from orders_service.relay.handlers import build_handlers
+from orders_service.settings import Settings
+from orders_service.shipping.registry import CourierRegistry, external_couriers
+
+IN_PROCESS = "http://orders-service.internal"
+
+
+def _secrets(settings: Settings) -> dict[str, str]:
+    """The sandbox's token and webhook secret: from the environment, else made once and kept in the data folder."""
+    given = settings.couriers.get("sandbox", {})
+    path = settings.data_dir / "secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    if not {"sandbox_token", "sandbox_webhook_secret"} <= stored.keys():
+        stored = {"sandbox_token": secrets.token_urlsafe(24), "sandbox_webhook_secret": new_webhook_secret(), **stored}
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            json.dump(stored, file)
+    return {
+        "token": given.get("token", stored["sandbox_token"]),
+        "webhook_secret": given.get("webhook_secret", stored["sandbox_webhook_secret"]),
+    }
+
+
+def _distance_km(origin: int, destination: int) -> float:
+    from geopy.distance import geodesic
+
+    return float(geodesic(province_centroid(origin), province_centroid(destination)).km)
+
+
+class Runtime:
+    def __init__(
+        self, settings: Settings, engine: AsyncEngine, couriers: CourierRegistry, sandbox: SandboxServer | None
+    ) -> None:
+        self.settings, self.engine, self.couriers, self.sandbox = settings, engine, couriers, sandbox
+        self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
+        self.handlers: dict[str, Handler] = build_handlers(self.db, couriers)
+        self.clients: list[httpx.AsyncClient] = []  # in-process transports we made, closed with the runtime
+
+    def connect_sandbox_webhooks(self, app: Any) -> None:
+        """Embedded: the sandbox calls our webhook endpoint in-process, as a courier would over HTTP."""
+        if self.sandbox is not None:
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=IN_PROCESS)
+            self.clients.append(client)
+            self.sandbox.set_webhook_client(client)
+
+    async def aclose(self) -> None:
+        await self.couriers.aclose()
+        for client in self.clients:
+            await client.aclose()
+        if self.sandbox is not None:
+            await self.sandbox.aclose()
+        await self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings, couriers: Iterable[Courier] | None = None, *, embed_sandbox: bool = True, **engine_options: Any
+) -> Runtime:
+    """Couriers given (tests) are used as they are; else GHN/GHTK from settings, and the sandbox."""
+    engine = create_engine(settings, **engine_options)
+    registry = CourierRegistry({c.name: c for c in couriers or ()})
+    sandbox: SandboxServer | None = None
+    client: httpx.AsyncClient | None = None
+    if couriers is None:
+        for courier in external_couriers(settings):
+            registry.add(courier)
+        keys = _secrets(settings)
+        base_url = settings.couriers.get("sandbox", {}).get("base_url")
+        if base_url is None and embed_sandbox:
+            sandbox = SandboxServer(
+                SandboxServerConfig(
+                    token=keys["token"],
+                    webhook_secret=keys["webhook_secret"],
+                    webhook_url=f"{IN_PROCESS}/webhooks/couriers/sandbox",
+                    store_path=Path(settings.data_dir) / "sandbox-courier.json",
+                ),
+                _distance_km,
+            )
+            base_url = "http://sandbox.internal"  # the sandbox's own routes, without the mount prefix
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=base_url)  # type: ignore[arg-type]
+        base_url = base_url or f"{settings.public_base_url}/sandbox-courier"
+        config = SandboxConfig(
+            base_url=base_url,
+            token=keys["token"],
+            webhook_secret=keys["webhook_secret"],
+            origin_province=settings.warehouse_province,
+        )
+        registry.add(SandboxCourier(config, client))
+    runtime = Runtime(settings, engine, registry, sandbox)
+    if client is not None:
+        runtime.clients.append(client)
+    return runtime

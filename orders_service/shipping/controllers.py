@@ -1,0 +1,71 @@
+"""HTTP: ship an order; courier webhooks in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, post
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import FromPath, HeaderParameter
+
+from couriers.base import Request as WebhookRequest
+from couriers.base import WebhookRejected
+from orders_service.deps import DbSession, WarehouseDep
+from orders_service.domain.model import Actor
+from orders_service.orders.controllers import ETAG_HEADER, answer
+from orders_service.orders.schemas import OrderOut
+from orders_service.shipping import services
+from orders_service.shipping.registry import CourierRegistry
+
+IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", max_length=200)]
+
+
+class ShipController(Controller):
+    path = "/api/orders"
+    tags = ["Orders"]  # noqa: RUF012
+
+    @post(
+        "/{order_id:uuid}/ship",
+        status_code=200,
+        response_headers=ETAG_HEADER,
+        summary="Hand a confirmed order to its courier (If-Match); the courier order is created by the relay",
+    )
+    async def ship_order(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: DbSession,
+        warehouse: WarehouseDep,
+        order_id: FromPath[UUID],
+        if_match: IfMatch = None,
+    ) -> Response[OrderOut]:
+        couriers: CourierRegistry = request.app.state.couriers
+        row = await services.ship_order(db_session, order_id, if_match, request.user, couriers)
+        return await answer(db_session, warehouse, row)
+
+
+class WebhookController(Controller):
+    path = "/webhooks/couriers"
+    tags = ["Courier webhooks"]  # noqa: RUF012
+
+    @post(
+        "/{courier:str}",
+        status_code=200,
+        summary="A courier's callback, in its own format; verified first",
+        security=[],
+        exclude_from_auth=True,
+    )
+    async def receive(
+        self, request: Request[Any, Any, Any], db_session: DbSession, courier: FromPath[str]
+    ) -> dict[str, int]:
+        registry: CourierRegistry = request.app.state.couriers
+        if courier not in registry.names():
+            raise NotAuthorizedException(f"no webhook is expected from {courier[:32]!r}")
+        body = await request.body()
+        webhook = WebhookRequest(
+            headers={k.lower(): v for k, v in request.headers.items()}, query=dict(request.query_params), body=body
+        )
+        try:
+            return await services.receive_webhook(db_session, registry.get(courier), webhook)
+        except WebhookRejected as rejected:
+            raise NotAuthorizedException(f"webhook rejected: {rejected}") from None

@@ -1,0 +1,103 @@
+"""Courier events in: stored once under their key, then applied forward-only to shipment and order."""
+
+from __future__ import annotations
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from couriers.base import Event, Status
+from orders_service.db.engine import begin_write
+from orders_service.db.models import CourierInbox, Shipment
+from orders_service.db.models import Order as OrderRow
+from orders_service.domain.delivery import finalise_delivery
+from orders_service.domain.model import Actor, ActorKind, OrderStatus, replace
+from orders_service.orders import mapping
+from orders_service.orders.services import record_change
+
+# Higher is later. Equal ranks (a failed attempt, then out for delivery again) follow the event time.
+RANK: dict[Status, int] = {
+    Status.CREATED: 0,
+    Status.PICKED: 1,
+    Status.IN_TRANSIT: 2,
+    Status.OUT_FOR_DELIVERY: 3,
+    Status.DELIVERY_FAILED: 3,
+    Status.RETURNING: 4,
+    Status.DELIVERED: 5,
+    Status.PARTIALLY_DELIVERED: 5,
+    Status.RETURNED: 6,
+    Status.CANCELLED: 7,
+}
+
+# The order status a courier status implies, walked through the status machine one step at a time.
+ORDER_STATUS: dict[Status, OrderStatus | None] = {
+    Status.CREATED: None,
+    Status.PICKED: OrderStatus.IN_TRANSIT,
+    Status.IN_TRANSIT: OrderStatus.IN_TRANSIT,
+    Status.OUT_FOR_DELIVERY: OrderStatus.IN_TRANSIT,
+    Status.DELIVERY_FAILED: OrderStatus.IN_TRANSIT,
+    Status.DELIVERED: OrderStatus.DELIVERED,
+    Status.PARTIALLY_DELIVERED: OrderStatus.PARTIALLY_DELIVERED,
+    Status.RETURNING: OrderStatus.RETURNING,
+    Status.RETURNED: OrderStatus.RETURNED,
+    Status.CANCELLED: None,
+}
+
+
+async def apply_event(session: AsyncSession, event: Event) -> str:
+    """Returns applied, duplicate, stale (older than what we know) or unmatched (not our parcel)."""
+    await begin_write(session)
+    try:
+        async with session.begin_nested():
+            inbox = CourierInbox(
+                courier=event.courier,
+                event_key=event.event_key[:200],
+                tracking_code=event.tracking_code,
+                status=str(event.status),
+                payload=msgspec.to_builtins(event),
+            )
+            session.add(inbox)
+            await session.flush()
+    except IntegrityError:
+        return "duplicate"
+    shipment = await session.scalar(
+        select(Shipment).where(Shipment.courier == event.courier, Shipment.tracking_code == event.tracking_code)
+    )
+    if shipment is None:
+        inbox.outcome = "unmatched"
+        return "unmatched"
+    current = Status(shipment.status) if shipment.status != "pending" else Status.CREATED
+    newer = RANK[event.status] > RANK[current] or (
+        RANK[event.status] == RANK[current] and (shipment.status_at is None or event.occurred_at > shipment.status_at)
+    )
+    if not newer:
+        inbox.outcome = "stale"
+        return "stale"
+    shipment.status, shipment.raw_status, shipment.status_at = str(event.status), event.raw_status, event.occurred_at
+    if event.cod_collected is not None:
+        shipment.cod_amount = event.cod_collected
+    order = await session.scalar(select(OrderRow).where(OrderRow.id == shipment.order_id).with_for_update())
+    assert order is not None
+    await _move_order(session, order, event)
+    return "applied"
+
+
+async def _move_order(session: AsyncSession, order: OrderRow, event: Event) -> None:
+    target = ORDER_STATUS[event.status]
+    before = mapping.to_domain(order)
+    if target is None or before.status in (OrderStatus.CANCELLED, OrderStatus.MERGED) or before.status == target:
+        return
+    after = before
+    if before.status in (OrderStatus.READY_TO_SHIP, OrderStatus.CONFIRMED) and target is not OrderStatus.IN_TRANSIT:
+        after = replace(after, status=OrderStatus.IN_TRANSIT)  # a missed pickup event is implied by delivery
+    if target in (OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED):
+        kept = None if event.kept is None else [(k.sku, k.size, k.color, k.quantity) for k in event.kept]
+        after = finalise_delivery(replace(after, status=OrderStatus.IN_TRANSIT), kept)
+    else:
+        after = replace(after, status=target)
+    mapping.write(order, after)
+    order.version += 1
+    actor = Actor(kind=ActorKind.COURIER, id=event.courier)
+    record_change(session, order, actor, f"courier_{event.status}", before, after, reason=event.message)
+    await session.flush()

@@ -1,0 +1,54 @@
+"""Shipping use cases: hand an order to its courier, and take in what couriers report."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from couriers.base import Courier, Request, WebhookRejected
+from orders_service.db.engine import begin_write
+from orders_service.db.models import Order as OrderRow
+from orders_service.db.models import Shipment
+from orders_service.domain.errors import InvalidTransition
+from orders_service.domain.model import Actor, OrderStatus, replace
+from orders_service.domain.status import check_transition
+from orders_service.orders import mapping
+from orders_service.orders.services import check_precondition, get_order, record_change
+from orders_service.shipping.events import apply_event
+from orders_service.shipping.plan import client_code
+from orders_service.shipping.registry import CourierRegistry
+
+
+async def ship_order(
+    session: AsyncSession, order_id: UUID, if_match: str | None, actor: Actor, couriers: CourierRegistry
+) -> OrderRow:
+    """Create the courier order through the outbox: the order moves to ready_to_ship at once."""
+    await begin_write(session)
+    row = await get_order(session, order_id, lock=True)
+    check_precondition(if_match, row.version)
+    before = mapping.to_domain(row)
+    check_transition(before.status, OrderStatus.READY_TO_SHIP)
+    couriers.get(before.courier)  # a courier the shop has no account with is refused now, not in the relay
+    if row.shipment is not None:
+        raise InvalidTransition("the order already has a courier order")
+    session.add(Shipment(order_id=row.id, courier=before.courier, client_code=client_code(row.code, 1)))
+    after = replace(before, status=OrderStatus.READY_TO_SHIP)
+    mapping.write(row, after)
+    row.version += 1
+    record_change(session, row, actor, "shipped", before, after)
+    await session.flush()
+    await session.refresh(row, ["shipment"])
+    return row
+
+
+async def receive_webhook(session: AsyncSession, courier: Courier, request: Request) -> dict[str, int]:
+    """Verify (WebhookRejected -> 401), then store and apply each event once."""
+    events = courier.parse_webhook(request)
+    counts: dict[str, int] = {}
+    for event in events:
+        if event.courier != courier.name:
+            raise WebhookRejected("event from another courier")
+        outcome = await apply_event(session, event)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

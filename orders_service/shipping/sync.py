@@ -1,0 +1,210 @@
+"""The courier sync handler: bring the courier to the order's current state, once, whatever happens."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Status, TransientCourierError
+from orders_service.db.engine import begin_write
+from orders_service.db.models import CourierAddress, Shipment, StaffAlert
+from orders_service.db.models import Order as OrderRow
+from orders_service.orders import mapping
+from orders_service.shipping import plan as p
+from orders_service.shipping.registry import CourierRegistry
+
+log = logging.getLogger(__name__)
+LEASE = datetime.timedelta(seconds=60)
+MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
+
+
+class ShipmentBusy(TransientCourierError):
+    """Another worker is syncing this shipment; the message comes back later and finds it done."""
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+async def _take(session: AsyncSession, order_id: UUID) -> tuple[Shipment, OrderRow] | None:
+    await begin_write(session)
+    shipment = await session.scalar(select(Shipment).where(Shipment.order_id == order_id))
+    if shipment is None:
+        return None
+    now = _now()
+    taken = await session.execute(
+        update(Shipment)
+        .where(Shipment.id == shipment.id, or_(Shipment.lease_until.is_(None), Shipment.lease_until < now))
+        .values(lease_until=now + LEASE)
+    )
+    if taken.rowcount == 0:  # type: ignore[attr-defined]
+        raise ShipmentBusy("another worker is syncing this shipment")
+    order = await session.get(OrderRow, order_id)
+    assert order is not None
+    await session.refresh(shipment)
+    return shipment, order
+
+
+async def _courier_ids(session: AsyncSession, courier: str, ward_code: int) -> dict[str, Any] | None:
+    row = await session.scalar(
+        select(CourierAddress).where(CourierAddress.courier == courier, CourierAddress.ward_code == ward_code)
+    )
+    return dict(row.ids) if row is not None else None
+
+
+async def sync_order_shipment(db: async_sessionmaker[AsyncSession], couriers: CourierRegistry, order_id: UUID) -> str:
+    """Sync the order's shipment, if it has one. Raises TransientCourierError for the relay to retry."""
+    outcome = "no shipment"
+    for _ in range(MAX_ROUNDS):
+        async with db() as session, session.begin():
+            taken = await _take(session, order_id)
+            if taken is None:
+                return outcome
+            shipment, order = taken
+            courier = couriers.get(shipment.courier)
+            domain = mapping.to_domain(order)
+            ids = await _courier_ids(session, shipment.courier, domain.recipient.address.ward_code)
+            desired = p.desired_parcel(domain, order.code, shipment.generation, ids)
+            synced = p.parcel_from_json(shipment.synced)
+            courier_status = Status(shipment.status) if shipment.status != "pending" else None
+            actions = p.plan(
+                order_status=domain.status,
+                tracking_code=shipment.tracking_code,
+                create_attempted=shipment.create_attempted,
+                courier_status=courier_status,
+                capabilities=courier.capabilities,
+                synced=synced,
+                desired=desired,
+            )
+            state = _State(shipment, order.version, desired)
+            if not actions and shipment.synced_version == order.version and shipment.sync_state == "synced":
+                shipment.lease_until = None
+                return "up to date"
+            if p.Action.CREATE in actions or p.Action.RECREATE in actions:
+                shipment.create_attempted = True  # committed before the call: a lost answer is looked up
+        try:
+            await _execute(courier, actions, state)
+        except PermanentCourierError as error:
+            await _record_failure(db, order_id, state, error)
+            return "sync_failed"
+        except CourierError as error:
+            await _release(db, state, error)
+            raise
+        except Exception as error:
+            await _release(db, state, error)
+            raise
+        if await _record_success(db, state):
+            return "synced"
+        outcome = "synced"
+    return outcome
+
+
+class _State:
+    """What a round read, and what the courier answered: written back in a second short transaction."""
+
+    def __init__(self, shipment: Shipment, version: int, desired: Parcel) -> None:
+        self.shipment_id, self.version, self.desired = shipment.id, version, desired
+        self.tracking_code, self.generation = shipment.tracking_code, shipment.generation
+        self.fee, self.status = shipment.fee, shipment.status
+        self.cancelled = False
+
+
+async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> None:
+    for action in actions:
+        if action is p.Action.LOOKUP:
+            found = await courier.lookup(state.desired.client_code)
+            if found is not None:
+                state.tracking_code, state.status = found.tracking_code, str(found.status)
+        elif action is p.Action.CREATE:
+            if state.tracking_code is None:
+                created = await courier.create(state.desired)
+                state.tracking_code, state.fee, state.status = created.tracking_code, created.fee, str(created.status)
+        elif action is p.Action.RECREATE:
+            assert state.tracking_code is not None
+            await courier.cancel(state.tracking_code)
+            state.generation += 1
+            state.desired = _with_code(state.desired, p.client_code(_base_code(state.desired), state.generation))
+            created = await courier.create(state.desired)
+            state.tracking_code, state.fee, state.status = created.tracking_code, created.fee, str(created.status)
+        elif action is p.Action.UPDATE_RECIPIENT:
+            await courier.update_recipient(_tracking(state), state.desired)
+        elif action is p.Action.UPDATE_ITEMS:
+            await courier.update_items(_tracking(state), state.desired)
+        elif action is p.Action.UPDATE_COD:
+            await courier.update_cod(_tracking(state), state.desired.cod_amount)
+        elif action is p.Action.CANCEL:
+            if state.tracking_code is not None:
+                await courier.cancel(state.tracking_code)
+            state.cancelled = True
+        elif action is p.Action.FORGET:
+            state.cancelled = True
+
+
+def _tracking(state: _State) -> str:
+    if state.tracking_code is None:
+        raise PermanentCourierError("the courier order does not exist yet")
+    return state.tracking_code
+
+
+def _base_code(parcel: Parcel) -> str:
+    return parcel.client_code.rsplit("-", 1)[0] if "-" in parcel.client_code else parcel.client_code
+
+
+def _with_code(parcel: Parcel, code: str) -> Parcel:
+    from orders_service.domain.model import replace
+
+    return replace(parcel, client_code=code)
+
+
+async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -> bool:
+    """Write what the courier now holds; True when that is the order's latest version."""
+    async with db() as session, session.begin():
+        await begin_write(session)
+        shipment = await session.get(Shipment, state.shipment_id)
+        assert shipment is not None
+        order = await session.get(OrderRow, shipment.order_id)
+        assert order is not None
+        shipment.tracking_code, shipment.generation = state.tracking_code, state.generation
+        shipment.client_code = state.desired.client_code
+        shipment.fee = state.fee
+        if state.cancelled:
+            shipment.status = str(Status.CANCELLED)
+        elif shipment.status == "pending":
+            shipment.status = state.status
+        shipment.synced = p.parcel_to_json(state.desired)
+        shipment.cod_amount = state.desired.cod_amount
+        shipment.synced_version, shipment.sync_state, shipment.last_error = state.version, "synced", None
+        shipment.lease_until = None
+        return order.version == state.version
+
+
+async def _record_failure(
+    db: async_sessionmaker[AsyncSession], order_id: UUID, state: _State, error: CourierError
+) -> None:
+    async with db() as session, session.begin():
+        await begin_write(session)
+        shipment = await session.get(Shipment, state.shipment_id)
+        assert shipment is not None
+        if state.tracking_code and not shipment.tracking_code:
+            shipment.tracking_code = state.tracking_code
+        shipment.sync_state, shipment.last_error, shipment.lease_until = "sync_failed", error.message, None
+        message = f"{shipment.courier} refused the change: {error.message}"
+        # The record staff see (and the notifications feature will send); the relay does not retry it.
+        session.add(StaffAlert(kind="sync_failed", order_id=order_id, message=message))
+    log.warning("courier sync failed for order %s: %s", order_id, error.message)
+
+
+async def _release(db: async_sessionmaker[AsyncSession], state: _State, error: BaseException) -> None:
+    async with db() as session, session.begin():
+        await begin_write(session)
+        shipment = await session.get(Shipment, state.shipment_id)
+        if shipment is not None:
+            if state.tracking_code and not shipment.tracking_code:
+                shipment.tracking_code = state.tracking_code  # created, but a later call failed
+                shipment.status = state.status
+            shipment.last_error, shipment.lease_until = str(error)[:2000], None
