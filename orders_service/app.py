@@ -31,6 +31,7 @@ from orders_service.relay.embedded import EmbeddedRelay
 from orders_service.runtime import build_runtime
 from orders_service.settings import Settings
 from orders_service.shipping.controllers import ShipController, WebhookController
+from orders_service.strict_body import strict_json_body
 
 # The API needs a key, except what a customer, an address picker or a probe reads without one.
 PUBLIC_PATHS = [
@@ -68,7 +69,11 @@ def create_app(
     """The service. `couriers` replaces the configured ones (tests pass adapters wired to fakes)."""
     settings = settings or Settings.from_env()
     runtime = build_runtime(settings, couriers)
-    relay = EmbeddedRelay(runtime.db, runtime.handlers) if settings.relay == "embedded" else None
+    relay = (
+        EmbeddedRelay(runtime.db, runtime.handlers, backoff_s=settings.relay_backoff_s)
+        if settings.relay == "embedded"
+        else None
+    )
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -105,6 +110,7 @@ def create_app(
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=strict_json_body,
         dependencies={
             "discounts": Provide(lambda: policy, use_cache=True, sync_to_thread=False),
             "sessionmaker": Provide(lambda: runtime.db, use_cache=True, sync_to_thread=False),

@@ -10,7 +10,9 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import IntegrityError
 
+from orders_service.db.engine import DatabaseBusy
 from orders_service.domain import errors as e
 
 log = logging.getLogger(__name__)
@@ -124,7 +126,8 @@ def _field_errors(exc: ValidationException) -> tuple[list[FieldError], bool]:
         match = _AT_PATH.match(exc.detail)
         if match and match.group("path") is not None:
             found.append(_field_error(exc.detail, None))
-    return found, malformed or "malformed" in exc.detail.lower()
+    # Not exc.detail: it quotes the request's URL, which the client chooses.
+    return found, malformed
 
 
 def _malformed(message: str) -> Response[Any]:
@@ -204,8 +207,27 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return Response(content=problem, status_code=HTTP_500_INTERNAL_SERVER_ERROR, media_type=PROBLEM_JSON)
 
 
+def busy_handler(_: Request[Any, Any, Any], exc: DatabaseBusy) -> Response[Any]:
+    problem = Problem(type=TYPE_BASE + "busy", title="Busy", status=503, detail=str(exc))
+    return Response(content=problem, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "1"})
+
+
+def conflict_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+    # Unique keys catch what two concurrent requests both checked and both found free (a phone, a key).
+    log.info("integrity conflict on %s %s: %s", request.method, request.url.path, exc.orig)
+    problem = Problem(
+        type=TYPE_BASE + "conflict",
+        title="Conflict",
+        status=409,
+        detail="a concurrent request changed the same data; nothing was saved, try again",
+    )
+    return problem_response(problem)
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     e.DomainError: domain_error_handler,
+    DatabaseBusy: busy_handler,
+    IntegrityError: conflict_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }

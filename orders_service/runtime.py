@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -23,6 +24,18 @@ from orders_service.settings import Settings
 from orders_service.shipping.registry import CourierRegistry, external_couriers
 
 IN_PROCESS = "http://orders-service.internal"
+
+
+class InProcessTransport(httpx.ASGITransport):
+    """An ASGI transport that keeps the client's read timeout, as a socket would: a stuck app times out."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {}).get("read")
+        try:
+            with anyio.fail_after(timeout):
+                return await super().handle_async_request(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"no answer within {timeout} s", request=request) from None
 
 
 def _secrets(settings: Settings) -> dict[str, str]:
@@ -60,7 +73,7 @@ class Runtime:
     def connect_sandbox_webhooks(self, app: Any) -> None:
         """Embedded: the sandbox calls our webhook endpoint in-process, as a courier would over HTTP."""
         if self.sandbox is not None:
-            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=IN_PROCESS)
+            client = httpx.AsyncClient(transport=InProcessTransport(app=app), base_url=IN_PROCESS)
             self.clients.append(client)
             self.sandbox.set_webhook_client(client)
 
@@ -97,13 +110,14 @@ def build_runtime(
                 _distance_km,
             )
             base_url = "http://sandbox.internal"  # the sandbox's own routes, without the mount prefix
-            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=base_url)  # type: ignore[arg-type]
+            client = httpx.AsyncClient(transport=InProcessTransport(app=sandbox.app), base_url=base_url)  # type: ignore[arg-type]
         base_url = base_url or f"{settings.public_base_url}/sandbox-courier"
         config = SandboxConfig(
             base_url=base_url,
             token=keys["token"],
             webhook_secret=keys["webhook_secret"],
             origin_province=settings.warehouse_province,
+            timeout_s=float(settings.couriers.get("sandbox", {}).get("timeout_s", "10")),
         )
         registry.add(SandboxCourier(config, client))
     runtime = Runtime(settings, engine, registry, sandbox)

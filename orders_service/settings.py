@@ -24,6 +24,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     public_base_url: str = "http://127.0.0.1:8000"
     # embedded: the outbox relay runs inside the API process; celery: workers and beat run it; off: nobody.
     relay: str = "embedded"
+    relay_backoff_s: float = 1.0  # first retry after 0.5-1 s, doubling up to 10 minutes
     broker_url: str = "redis://127.0.0.1:6379/0"
     # Per courier, the ORDERS_<COURIER>_<KEY> variables (e.g. ORDERS_GHN_TOKEN -> couriers["ghn"]["token"]).
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
@@ -47,6 +48,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             shop_address=env.get("ORDERS_SHOP_ADDRESS", "1 Lê Lợi"),
             public_base_url=env.get("ORDERS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             relay=env.get("ORDERS_RELAY", "embedded"),
+            relay_backoff_s=float(env.get("ORDERS_RELAY_BACKOFF_S", "1.0")),
             broker_url=env.get("ORDERS_BROKER_URL", "redis://127.0.0.1:6379/0"),
             couriers=_courier_settings(env),
         )

@@ -14,10 +14,11 @@ from orders_service.auth import services
 from orders_service.auth.middleware import admin_only
 from orders_service.db.models import ApiKey
 from orders_service.deps import DbSession
+from orders_service.domain.model import ONE_LINE
 
 
 class KeyIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ONE_LINE)]
     role: services.Role = services.Role.STAFF
 
 

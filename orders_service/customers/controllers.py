@@ -6,12 +6,12 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
 from orders_service.customers import services
 from orders_service.customers.schemas import CustomerIn, CustomerOut
 from orders_service.deps import DbSession
-from orders_service.pagination import Limit, Offset, Page
+from orders_service.pagination import Limit, Offset, Page, text_query
 
 
 class CustomerController(Controller):
@@ -30,8 +30,8 @@ class CustomerController(Controller):
     async def search_customers(
         self,
         db_session: DbSession,
-        phone: Annotated[str | None, QueryParameter(max_length=32, description="any phone form")] = None,
-        q: Annotated[str | None, QueryParameter(max_length=120, description="words of the name")] = None,
+        phone: Annotated[str | None, text_query(32, "any phone form")] = None,
+        q: Annotated[str | None, text_query(120, "words of the name")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[CustomerOut]:

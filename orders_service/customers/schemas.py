@@ -9,10 +9,12 @@ from uuid import UUID
 
 from msgspec import Meta, Struct
 
-from orders_service.domain.model import PersonName, RawPhone
+from orders_service.domain.model import ONE_LINE, PersonName, RawPhone
 
-Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Tag = Annotated[str, Meta(min_length=1, max_length=32)]
+Email = Annotated[
+    str, Meta(max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+]
+Tag = Annotated[str, Meta(min_length=1, max_length=32, pattern=ONE_LINE)]
 
 
 class Gender(enum.StrEnum):

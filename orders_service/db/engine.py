@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
 
 from orders_service.settings import Settings
 
@@ -28,6 +31,7 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("max_overflow", 8)
     engine = create_async_engine(settings.database_url, **kwargs)
     _configure_sqlite(engine, settings)
+    _QUEUES[engine.sync_engine] = WriterQueue()
     return engine
 
 
@@ -51,9 +55,53 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+class WriterQueue:
+    """SQLite writers of this process wait their turn here, first come first served.
+
+    SQLite's own busy handler sleeps and retries, so under load a waiting writer can lose every race and
+    fail after the busy timeout ("database is locked"). Queuing in the process first leaves SQLite's lock
+    to arbitrate only between processes.
+    """
+
+    WAIT_S = 30.0
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    async def enter(self, session: AsyncSession) -> None:
+        if session.info.get(_HOLDS_QUEUE):
+            return
+        try:
+            await asyncio.wait_for(self._lock.acquire(), timeout=self.WAIT_S)
+        except TimeoutError:
+            raise DatabaseBusy(f"the database stayed busy for {self.WAIT_S:.0f} s; try again") from None
+        session.info[_HOLDS_QUEUE] = self
+
+    def leave(self) -> None:
+        self._lock.release()
+
+
+_HOLDS_QUEUE = "orders_service.writer_queue"
+_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _leave_queue(session: Session, transaction: SessionTransaction) -> None:
+    """The writer's transaction ended (commit, rollback or close): the next writer's turn."""
+    if transaction.parent is None and (queue := session.info.pop(_HOLDS_QUEUE, None)) is not None:
+        queue.leave()
+
+
+class DatabaseBusy(Exception):
+    """Waited too long for a turn to write; the request can be retried."""
+
+
 async def begin_write(session: AsyncSession) -> None:
     """Start the session's transaction as a writer (BEGIN IMMEDIATE on SQLite; plain BEGIN elsewhere)."""
     transaction = session.sync_session.get_transaction()
     # `session.begin()` alone opens no connection yet; what matters is whether BEGIN was already sent.
     if transaction is None or not transaction._connections:
+        queue = _QUEUES.get(session.bind.sync_engine) if isinstance(session.bind, AsyncEngine) else None
+        if queue is not None:
+            await queue.enter(session)
         await session.connection(execution_options=WRITE_OPTIONS)

@@ -54,6 +54,8 @@ class Order(UUIDv7AuditBase):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     status: Mapped[str] = mapped_column(String(24))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Events number 1, 2, ... per order; notes (a courier acknowledged, a sync failed) add events, not versions.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id"))
     channel: Mapped[str] = mapped_column(String(16))
     recipient_name: Mapped[str] = mapped_column(String(120))

@@ -15,19 +15,23 @@ MAX_LINES = 100
 MAX_TRYON_OPTIONS = 10
 MAX_SHIPPING_FEE = 10**7
 
+# Text that shops and customers type: control characters (NUL above all, which PostgreSQL refuses) are not.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
 Money = Annotated[int, Meta(ge=0, le=MAX_MONEY)]
 UnitPrice = Annotated[int, Meta(ge=0, le=MAX_UNIT_PRICE)]
 Quantity = Annotated[int, Meta(ge=1, le=MAX_QUANTITY)]
 ShippingFee = Annotated[int, Meta(ge=0, le=MAX_SHIPPING_FEE)]
-Sku = Annotated[str, Meta(min_length=1, max_length=64)]
-ProductName = Annotated[str, Meta(min_length=1, max_length=200)]
-Variant = Annotated[str, Meta(min_length=1, max_length=32)]
-PersonName = Annotated[str, Meta(min_length=1, max_length=120)]
-AddressLine = Annotated[str, Meta(min_length=1, max_length=200)]
+Sku = Annotated[str, Meta(min_length=1, max_length=64, pattern=ONE_LINE)]
+ProductName = Annotated[str, Meta(min_length=1, max_length=200, pattern=ONE_LINE)]
+Variant = Annotated[str, Meta(min_length=1, max_length=32, pattern=ONE_LINE)]
+PersonName = Annotated[str, Meta(min_length=1, max_length=120, pattern=ONE_LINE)]
+AddressLine = Annotated[str, Meta(min_length=1, max_length=200, pattern=ONE_LINE)]
 ProvinceCode = Annotated[int, Meta(ge=1, le=99)]
 WardCode = Annotated[int, Meta(ge=1, le=99_999)]
-Note = Annotated[str, Meta(max_length=1000)]
-RawPhone = Annotated[str, Meta(min_length=1, max_length=32)]
+Note = Annotated[str, Meta(max_length=1000, pattern=MULTI_LINE)]
+RawPhone = Annotated[str, Meta(min_length=1, max_length=32, pattern=ONE_LINE)]
 
 
 class OrderStatus(enum.StrEnum):

@@ -16,7 +16,7 @@ from orders_service.domain.model import Actor, Order, OrderStatus
 from orders_service.geo import Warehouse
 from orders_service.orders import mapping, services
 from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderIn, OrderOut
-from orders_service.pagination import Limit, Offset, Page
+from orders_service.pagination import Limit, Offset, Page, text_query
 
 IfMatch = Annotated[
     str | None,
@@ -75,12 +75,10 @@ class OrderController(Controller):
         warehouse: WarehouseDep,
         status: Annotated[list[OrderStatus] | None, QueryParameter(description="one or more statuses")] = None,
         customer_id: FromQuery[UUID | None] = None,
-        phone: Annotated[str | None, QueryParameter(max_length=32, description="customer's or recipient's")] = None,
-        channel: Annotated[str | None, QueryParameter(max_length=16)] = None,
-        courier: Annotated[str | None, QueryParameter(max_length=16)] = None,
-        code: Annotated[
-            str | None, QueryParameter(max_length=16, description="the order code, e.g. DH7K2M9QXP")
-        ] = None,
+        phone: Annotated[str | None, text_query(32, "customer's or recipient's")] = None,
+        channel: Annotated[str | None, text_query(16)] = None,
+        courier: Annotated[str | None, text_query(16)] = None,
+        code: Annotated[str | None, text_query(16, "the order code, e.g. DH7K2M9QXP")] = None,
         created_from: FromQuery[datetime.datetime | None] = None,
         created_to: FromQuery[datetime.datetime | None] = None,
         limit: Limit = 50,

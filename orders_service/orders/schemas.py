@@ -12,6 +12,7 @@ from couriers.capabilities import COURIERS
 from orders_service.customers.schemas import CustomerIn, Source
 from orders_service.domain.model import (
     MAX_LINES,
+    MULTI_LINE,
     Address,
     KeptItem,
     Money,
@@ -24,7 +25,7 @@ from orders_service.domain.model import (
 from orders_service.domain.operations import LineIn, Operation, Phones
 
 Courier = Annotated[str, Meta(pattern="^(" + "|".join(COURIERS) + ")$", description="sandbox|ghn|ghtk")]
-Reason = Annotated[str, Meta(max_length=500)]
+Reason = Annotated[str, Meta(max_length=500, pattern=MULTI_LINE)]
 
 
 class RecipientIn(Struct, forbid_unknown_fields=True):

@@ -67,10 +67,11 @@ def record_change(
     """Append the order's event for its current version and the outbox message that follows it."""
     changes = diff(before, after) if before is not None else {}
     cod_after = compute_totals(after).cod_amount
+    row.last_seq += 1
     session.add(
         OrderEvent(
             order_id=row.id,
-            seq=row.version,
+            seq=row.last_seq,
             actor_kind=str(actor.kind),
             actor_id=actor.id,
             type=kind,
@@ -87,6 +88,26 @@ def record_change(
         f"order.{kind}",
         str(row.id),
         {"order_id": str(row.id), "version": row.version, "cod_amount": cod_after, "changed": sorted(changes)},
+    )
+
+
+def record_note(session: AsyncSession, row: OrderRow, actor: Actor, kind: str, note: str) -> None:
+    """An event that changes nothing of the order (no new version, nothing for the relay): the timeline's."""
+    row.last_seq += 1
+    session.add(
+        OrderEvent(
+            order_id=row.id,
+            seq=row.last_seq,
+            actor_kind=str(actor.kind),
+            actor_id=actor.id,
+            type=kind,
+            reason=note[:500],
+            operations=[],
+            changes={},
+            cod_before=row.cod_amount,
+            cod_after=row.cod_amount,
+            version=row.version,
+        )
     )
 
 
@@ -159,6 +180,17 @@ class OrderFilters(msgspec.Struct, kw_only=True):
     created_to: datetime.datetime | None = None
 
 
+def _utc(moment: datetime.datetime) -> datetime.datetime:
+    """A bound in UTC: without an offset it is taken as UTC; past the calendar's ends it stops at them."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.UTC)
+    try:
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:
+        edge = datetime.datetime.min if moment.year == 1 else datetime.datetime.max
+        return edge.replace(tzinfo=datetime.UTC)
+
+
 async def list_orders(
     session: AsyncSession, filters: OrderFilters, limit: int, offset: int
 ) -> tuple[list[OrderRow], int]:
@@ -179,9 +211,9 @@ async def list_orders(
     if filters.code is not None:
         query = query.where(OrderRow.code == filters.code.strip().upper())
     if filters.created_from is not None:
-        query = query.where(OrderRow.created_at >= filters.created_from)
+        query = query.where(OrderRow.created_at >= _utc(filters.created_from))
     if filters.created_to is not None:
-        query = query.where(OrderRow.created_at < filters.created_to)
+        query = query.where(OrderRow.created_at < _utc(filters.created_to))
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = await session.scalars(
         query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit).offset(offset)

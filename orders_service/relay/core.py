@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -27,19 +28,30 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def backoff(attempts: int, rng: random.Random | None = None) -> float:
-    """Exponential backoff with full jitter (AWS architecture blog; Celery's retry_jitter does the same)."""
-    ceiling = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1))
+def backoff(attempts: int, base_s: float = BACKOFF_BASE_S, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter: between half and all of base * 2^(attempts-1), capped at 10 minutes."""
+    ceiling = min(BACKOFF_MAX_S, base_s * 2 ** max(0, attempts - 1))
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
-async def claim(db: async_sessionmaker[AsyncSession], limit: int) -> list[UUID]:
+@dataclass
+class Outcome:
+    message: OutboxMessage
+    result: str  # what the handler said, or retry / failed
+    error: str | None = None
+
+    @property
+    def retry(self) -> bool:
+        return self.result == "retry"
+
+
+async def claim(db: async_sessionmaker[AsyncSession], limit: int) -> list[OutboxMessage]:
     """Lease up to `limit` due messages; on PostgreSQL rows locked by another relay are skipped."""
     now = _now()
     async with db() as session, session.begin():
         await begin_write(session)
         due = (
-            select(OutboxMessage.id)
+            select(OutboxMessage)
             .where(
                 OutboxMessage.processed_at.is_(None),
                 OutboxMessage.available_at <= now,
@@ -49,75 +61,101 @@ async def claim(db: async_sessionmaker[AsyncSession], limit: int) -> list[UUID]:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        ids = list(await session.scalars(due))
-        if ids:
+        messages = list(await session.scalars(due))
+        if messages:
             await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(locked_until=now + LEASE)
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([m.id for m in messages]))
+                .values(locked_until=now + LEASE)
             )
-    return ids
+        session.expunge_all()
+    return messages
 
 
-async def run_one(db: async_sessionmaker[AsyncSession], message_id: UUID, handlers: dict[str, Handler]) -> str:
-    """Run the handler of one claimed message and record the outcome: done, retry later, or failed."""
+def _handler_for(topic: str, handlers: dict[str, Handler]) -> Handler | None:
+    return handlers.get(topic) or handlers.get(topic.split(".", 1)[0] + ".")
+
+
+async def handle(message: OutboxMessage, handlers: dict[str, Handler]) -> Outcome:
+    handler = _handler_for(message.topic, handlers)
+    if handler is None:
+        return Outcome(message, "failed", f"no handler for topic {message.topic}")
+    try:
+        return Outcome(message, await handler(message))
+    except CourierError as error:
+        return Outcome(message, "retry" if error.transient else "failed", error.message)
+    except Exception as error:  # a bug or an outage: retry rather than lose the message
+        log.exception("relay handler for %s failed", message.topic)
+        return Outcome(message, "retry", f"{type(error).__name__}: {error}")
+
+
+async def settle(db: async_sessionmaker[AsyncSession], outcomes: Sequence[Outcome], backoff_s: float) -> None:
+    """Record a batch of outcomes in one transaction: done, failed for good, or due again after a backoff."""
+    if not outcomes:
+        return
+    now = _now()
+    async with db() as session, session.begin():
+        await begin_write(session)
+        done = [o.message.id for o in outcomes if not o.retry and o.error is None]
+        if done:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(done))
+                .values(processed_at=now, locked_until=None, attempts=OutboxMessage.attempts + 1)
+            )
+        for outcome in (o for o in outcomes if o.retry or o.error is not None):
+            values: dict[str, Any] = {
+                "locked_until": None,
+                "attempts": outcome.message.attempts + 1,
+                "last_error": (outcome.error or "")[:2000],
+            }
+            if outcome.retry:
+                delay = backoff(outcome.message.attempts + 1, backoff_s)
+                values["available_at"] = now + datetime.timedelta(seconds=delay)
+            else:
+                values["processed_at"] = now
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == outcome.message.id).values(**values))
+
+
+async def run_one(
+    db: async_sessionmaker[AsyncSession],
+    message_id: UUID,
+    handlers: dict[str, Handler],
+    backoff_s: float = BACKOFF_BASE_S,
+) -> str:
+    """Run one message (a Celery task's unit of work) and record its outcome."""
     async with db() as session:
         message = await session.get(OutboxMessage, message_id)
         if message is None or message.processed_at is not None:
             return "gone"
         session.expunge(message)
-    handler = _handler_for(message.topic, handlers)
-    try:
-        outcome = await handler(message) if handler else "no handler"
-    except CourierError as error:
-        if error.transient:
-            await _retry(db, message, error)
-            return "retry"
-        await _finish(db, message, f"failed: {error.message}")
-        return "failed"
-    except Exception as error:  # a bug or an outage: retry rather than lose the message
-        log.exception("relay handler for %s failed", message.topic)
-        await _retry(db, message, error)
-        return "retry"
-    await _finish(db, message, None)
-    return outcome
+    outcome = await handle(message, handlers)
+    await settle(db, [outcome], backoff_s)
+    return outcome.result
 
 
-def _handler_for(topic: str, handlers: dict[str, Handler]) -> Handler | None:
-    if topic in handlers:
-        return handlers[topic]
-    prefix = topic.split(".", 1)[0] + "."
-    return handlers.get(prefix)
+async def drain(
+    db: async_sessionmaker[AsyncSession],
+    handlers: dict[str, Handler],
+    batch: int = 50,
+    backoff_s: float = BACKOFF_BASE_S,
+) -> int:
+    """Run every message due now; returns how many were handled.
 
-
-async def _retry(db: async_sessionmaker[AsyncSession], message: OutboxMessage, error: BaseException) -> None:
-    delay = backoff(message.attempts + 1)
-    async with db() as session, session.begin():
-        await begin_write(session)
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message.id)
-            .values(
-                attempts=OutboxMessage.attempts + 1,
-                locked_until=None,
-                last_error=str(error)[:2000],
-                available_at=_now() + datetime.timedelta(seconds=delay),
-            )
-        )
-
-
-async def _finish(db: async_sessionmaker[AsyncSession], message: OutboxMessage, error: str | None) -> None:
-    async with db() as session, session.begin():
-        await begin_write(session)
-        values: dict[str, Any] = {"processed_at": _now(), "locked_until": None, "attempts": message.attempts + 1}
-        if error is not None:
-            values["last_error"] = error[:2000]
-        await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
-
-
-async def drain(db: async_sessionmaker[AsyncSession], handlers: dict[str, Handler], batch: int = 20) -> int:
-    """Run every message due now; returns how many were handled."""
+    Messages of one batch about the same thing (topic family and key) run their handler once: handlers read
+    the current state, so the first run covers the others (ten quick edits, one courier call).
+    """
     handled = 0
-    while ids := await claim(db, batch):
-        for message_id in ids:
-            await run_one(db, message_id, handlers)
-            handled += 1
+    while messages := await claim(db, batch):
+        outcomes: list[Outcome] = []
+        first: dict[tuple[str, str], Outcome] = {}
+        for message in messages:
+            family = (message.topic.split(".", 1)[0], message.key)
+            if (earlier := first.get(family)) is not None:
+                outcomes.append(Outcome(message, earlier.result, earlier.error))
+                continue
+            first[family] = outcome = await handle(message, handlers)
+            outcomes.append(outcome)
+        await settle(db, outcomes, backoff_s)
+        handled += len(messages)
     return handled

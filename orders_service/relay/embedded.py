@@ -14,8 +14,14 @@ log = logging.getLogger(__name__)
 
 
 class EmbeddedRelay:
-    def __init__(self, db: async_sessionmaker[AsyncSession], handlers: dict[str, Handler], interval_s: float = 0.2):
-        self.db, self.handlers, self.interval_s = db, handlers, interval_s
+    def __init__(
+        self,
+        db: async_sessionmaker[AsyncSession],
+        handlers: dict[str, Handler],
+        interval_s: float = 0.2,
+        backoff_s: float = 1.0,
+    ):
+        self.db, self.handlers, self.interval_s, self.backoff_s = db, handlers, interval_s, backoff_s
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -37,7 +43,7 @@ class EmbeddedRelay:
     async def _run(self) -> None:
         while True:
             try:
-                await drain(self.db, self.handlers)
+                await drain(self.db, self.handlers, backoff_s=self.backoff_s)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database may be restarting: keep the relay alive and try again

@@ -16,6 +16,8 @@ from orders_service.geo import resolve_units
 
 CLOSED = frozenset({OrderStatus.CANCELLED, OrderStatus.MERGED})
 BEFORE_PICKUP = frozenset({Status.CREATED})
+# Once the courier has finished, its report is the truth: what changes then (kept items) is not pushed back.
+FINISHED = frozenset({Status.DELIVERED, Status.PARTIALLY_DELIVERED, Status.RETURNING, Status.RETURNED})
 
 
 class Action(enum.StrEnum):
@@ -105,6 +107,8 @@ def plan(
     desired: Parcel,
 ) -> list[Action]:
     """The courier calls, in order, that make the courier hold `desired` (or nothing, when it does)."""
+    if courier_status in FINISHED:
+        return []
     if order_status in CLOSED:
         if tracking_code is None:
             return [Action.LOOKUP, Action.CANCEL] if create_attempted else [Action.FORGET]

@@ -14,12 +14,15 @@ from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, 
 from orders_service.db.engine import begin_write
 from orders_service.db.models import CourierAddress, Shipment, StaffAlert
 from orders_service.db.models import Order as OrderRow
+from orders_service.domain.model import Actor, ActorKind
 from orders_service.orders import mapping
+from orders_service.orders.services import record_note
 from orders_service.shipping import plan as p
 from orders_service.shipping.registry import CourierRegistry
 
 log = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=60)
+SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")
 MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
 
 
@@ -59,6 +62,9 @@ async def _courier_ids(session: AsyncSession, courier: str, ward_code: int) -> d
 
 async def sync_order_shipment(db: async_sessionmaker[AsyncSession], couriers: CourierRegistry, order_id: UUID) -> str:
     """Sync the order's shipment, if it has one. Raises TransientCourierError for the relay to retry."""
+    async with db() as session:  # most orders are not shipped yet: find that out without a writer's turn
+        if await session.scalar(select(Shipment.id).where(Shipment.order_id == order_id)) is None:
+            return "no shipment"
     outcome = "no shipment"
     for _ in range(MAX_ROUNDS):
         async with db() as session, session.begin():
@@ -81,7 +87,7 @@ async def sync_order_shipment(db: async_sessionmaker[AsyncSession], couriers: Co
                 synced=synced,
                 desired=desired,
             )
-            state = _State(shipment, order.version, desired)
+            state = _State(shipment, order.version, desired, actions)
             if not actions and shipment.synced_version == order.version and shipment.sync_state == "synced":
                 shipment.lease_until = None
                 return "up to date"
@@ -107,8 +113,8 @@ async def sync_order_shipment(db: async_sessionmaker[AsyncSession], couriers: Co
 class _State:
     """What a round read, and what the courier answered: written back in a second short transaction."""
 
-    def __init__(self, shipment: Shipment, version: int, desired: Parcel) -> None:
-        self.shipment_id, self.version, self.desired = shipment.id, version, desired
+    def __init__(self, shipment: Shipment, version: int, desired: Parcel, actions: list[p.Action]) -> None:
+        self.shipment_id, self.version, self.desired, self.actions = shipment.id, version, desired, actions
         self.tracking_code, self.generation = shipment.tracking_code, shipment.generation
         self.fee, self.status = shipment.fee, shipment.status
         self.cancelled = False
@@ -122,15 +128,13 @@ async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> 
                 state.tracking_code, state.status = found.tracking_code, str(found.status)
         elif action is p.Action.CREATE:
             if state.tracking_code is None:
-                created = await courier.create(state.desired)
-                state.tracking_code, state.fee, state.status = created.tracking_code, created.fee, str(created.status)
+                await _create(courier, state)
         elif action is p.Action.RECREATE:
             assert state.tracking_code is not None
             await courier.cancel(state.tracking_code)
             state.generation += 1
             state.desired = _with_code(state.desired, p.client_code(_base_code(state.desired), state.generation))
-            created = await courier.create(state.desired)
-            state.tracking_code, state.fee, state.status = created.tracking_code, created.fee, str(created.status)
+            await _create(courier, state)
         elif action is p.Action.UPDATE_RECIPIENT:
             await courier.update_recipient(_tracking(state), state.desired)
         elif action is p.Action.UPDATE_ITEMS:
@@ -143,6 +147,19 @@ async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> 
             state.cancelled = True
         elif action is p.Action.FORGET:
             state.cancelled = True
+
+
+async def _create(courier: Courier, state: _State) -> None:
+    try:
+        created = await courier.create(state.desired)
+    except PermanentCourierError:
+        # Refused, perhaps because the client code is taken: by our own create whose answer never came back.
+        found = await courier.lookup(state.desired.client_code)
+        if found is None:
+            raise
+        state.tracking_code, state.status = found.tracking_code, str(found.status)
+        return
+    state.tracking_code, state.fee, state.status = created.tracking_code, created.fee, str(created.status)
 
 
 def _tracking(state: _State) -> str:
@@ -167,8 +184,10 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
         await begin_write(session)
         shipment = await session.get(Shipment, state.shipment_id)
         assert shipment is not None
-        order = await session.get(OrderRow, shipment.order_id)
-        assert order is not None
+        order = await _locked_order(session, shipment.order_id)
+        if state.tracking_code != shipment.tracking_code:
+            note = f"{shipment.courier} order {state.tracking_code} (client code {state.desired.client_code})"
+            record_note(session, order, SYSTEM, "courier_acknowledged", note)
         shipment.tracking_code, shipment.generation = state.tracking_code, state.generation
         shipment.client_code = state.desired.client_code
         shipment.fee = state.fee
@@ -176,8 +195,9 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
             shipment.status = str(Status.CANCELLED)
         elif shipment.status == "pending":
             shipment.status = state.status
-        shipment.synced = p.parcel_to_json(state.desired)
-        shipment.cod_amount = state.desired.cod_amount
+        if state.actions:  # else the courier already holds it, or has finished and reports instead
+            shipment.synced = p.parcel_to_json(state.desired)
+            shipment.cod_amount = state.desired.cod_amount
         shipment.synced_version, shipment.sync_state, shipment.last_error = state.version, "synced", None
         shipment.lease_until = None
         return order.version == state.version
@@ -194,9 +214,16 @@ async def _record_failure(
             shipment.tracking_code = state.tracking_code
         shipment.sync_state, shipment.last_error, shipment.lease_until = "sync_failed", error.message, None
         message = f"{shipment.courier} refused the change: {error.message}"
+        record_note(session, await _locked_order(session, order_id), SYSTEM, "sync_failed", message)
         # The record staff see (and the notifications feature will send); the relay does not retry it.
         session.add(StaffAlert(kind="sync_failed", order_id=order_id, message=message))
     log.warning("courier sync failed for order %s: %s", order_id, error.message)
+
+
+async def _locked_order(session: AsyncSession, order_id: UUID) -> OrderRow:
+    order = await session.scalar(select(OrderRow).where(OrderRow.id == order_id).with_for_update())
+    assert order is not None
+    return order
 
 
 async def _release(db: async_sessionmaker[AsyncSession], state: _State, error: BaseException) -> None:

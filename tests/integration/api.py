@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
@@ -12,8 +13,11 @@ HCMC, BEN_THANH = 79, 26743
 HANOI, HOAN_KIEM = 1, 70
 
 
+MOBILE_PREFIXES = ["090", "091", "093", "094", "096", "097", "098", "070", "079", "077", "083", "085", "032", "038"]
+
+
 def random_mobile() -> str:
-    return "09" + "".join(random.choice("0123456789") for _ in range(8))
+    return random.choice(MOBILE_PREFIXES) + "".join(random.choice("0123456789") for _ in range(7))
 
 
 def order_payload(**overrides: Any) -> dict[str, Any]:
@@ -69,3 +73,59 @@ class Api:
             headers={"If-Match": etag},
             params=params,
         )
+
+
+async def eventually(check: Any, within_s: float = 15.0, interval: float = 0.05) -> Any:
+    """Poll `check()` (async) until it returns something truthy: the relay works in the background."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not reached within {within_s} s; last: {result!r}")
+        await asyncio.sleep(interval)
+
+
+class Shipping:
+    """Ship orders and drive the sandbox courier, over HTTP like a shop's tools and a test driver would."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def order(self, order_id: str) -> dict[str, Any]:
+        response = await self.api.request("GET", f"/api/orders/{order_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def ship(self, order: dict[str, Any]) -> dict[str, Any]:
+        path = f"/api/orders/{order['id']}"
+        confirmed = await self.api.request("POST", f"{path}/confirm", headers={"If-Match": f'"{order["version"]}"'})
+        assert confirmed.status_code == 200, confirmed.text
+        shipped = await self.api.request(
+            "POST", f"{path}/ship", headers={"If-Match": f'"{confirmed.json()["version"]}"'}
+        )
+        assert shipped.status_code == 200, shipped.text
+        return await self.synced(order["id"])
+
+    async def synced(self, order_id: str) -> dict[str, Any]:
+        async def check() -> dict[str, Any] | None:
+            order = await self.order(order_id)
+            shipment = order["shipment"]
+            done = shipment and shipment["sync_state"] == "synced" and shipment["synced_version"] == order["version"]
+            return order if done else None
+
+        return await eventually(check)
+
+    async def parcel(self, tracking_code: str) -> dict[str, Any]:
+        response = await self.api.client.get(f"/sandbox-courier/shipments/{tracking_code}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def courier_event(self, tracking_code: str, status: str, **extra: Any) -> dict[str, Any]:
+        response = await self.api.client.post(
+            f"/sandbox-courier/shipments/{tracking_code}/events", json={"status": status, **extra}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["delivered"], response.json()
+        return response.json()

@@ -28,11 +28,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str | None:
+def pg_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str | None]:
     url = dbs.pg_url()
     if url is None:
-        return None
-    return dbs.pg_template(url, worker_id, tmp_path_factory.mktemp("pg-template"))
+        yield None
+        return
+    name = dbs.pg_template(url, worker_id, tmp_path_factory.mktemp("pg-template"))
+    yield name
+    dbs.pg_drop(url, name)
 
 
 @pytest.fixture(params=DATABASES)

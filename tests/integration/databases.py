@@ -28,10 +28,14 @@ def sqlite_template(folder: Path) -> Path:
     return folder / "orders.db"
 
 
+# Fast retries, short courier timeouts: fault tests recover in a fraction of a second.
+TEST_ENV = {"ORDERS_RELAY_BACKOFF_S": "0.05", "ORDERS_SANDBOX_TIMEOUT_S": "1"}
+
+
 def sqlite_clone(template: Path, folder: Path) -> Settings:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(template, folder / "orders.db")
-    return Settings.from_env({"ORDERS_DATA_DIR": str(folder)})
+    return Settings.from_env({"ORDERS_DATA_DIR": str(folder), **TEST_ENV})
 
 
 async def _admin(url: str, statement: str) -> None:
@@ -44,14 +48,13 @@ async def _admin(url: str, statement: str) -> None:
 
 
 def pg_settings(url: str, database: str, data_dir: Path) -> Settings:
-    return Settings.from_env(
-        {"DATABASE_URL": make_url(url).set(database=database).render_as_string(False), "ORDERS_DATA_DIR": str(data_dir)}
-    )
+    database_url = make_url(url).set(database=database).render_as_string(False)
+    return Settings.from_env({"DATABASE_URL": database_url, "ORDERS_DATA_DIR": str(data_dir), **TEST_ENV})
 
 
 def pg_template(url: str, worker: str, data_dir: Path) -> str:
-    name = f"orders_tpl_{worker}"
-    asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}"'))
+    # Unique per run: two test runs on one server (a developer's and CI's) must not share a template.
+    name = f"orders_tpl_{worker}_{uuid.uuid4().hex[:8]}"
     asyncio.run(_admin(url, f'CREATE DATABASE "{name}"'))
     upgrade(pg_settings(url, name, data_dir))
     return name
