@@ -37,6 +37,26 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     )
 
 
+@main.command(help="Run a Celery worker: the outbox relay's handlers at scale (needs ORDERS_BROKER_URL).")
+@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64), help="worker processes")
+@click.option("--loglevel", default="INFO", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING"]))
+def worker(concurrency: int, loglevel: str) -> None:
+    from orders_service.relay.celery_app import app
+
+    app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--pool=prefork"])
+
+
+@main.command(help="Run Celery beat, the one scheduler: relay safety net every second, courier reconciliation.")
+@click.option("--loglevel", default="INFO", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING"]))
+def beat(loglevel: str) -> None:
+    from orders_service.relay.celery_app import app
+
+    settings = Settings.from_env()
+    schedule = settings.data_dir / "celerybeat-schedule"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
+
+
 @main.group(help="Database commands.")
 def db() -> None:
     """Database commands."""

@@ -67,7 +67,7 @@ class Runtime:
     ) -> None:
         self.settings, self.engine, self.couriers, self.sandbox = settings, engine, couriers, sandbox
         self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
-        self.handlers: dict[str, Handler] = build_handlers(self.db, couriers)
+        self.handlers: dict[str, Handler] = build_handlers(self.db, couriers, settings.sync_lease_s)
         self.clients: list[httpx.AsyncClient] = []  # in-process transports we made, closed with the runtime
 
     def connect_sandbox_webhooks(self, app: Any) -> None:

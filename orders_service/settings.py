@@ -25,6 +25,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # embedded: the outbox relay runs inside the API process; celery: workers and beat run it; off: nobody.
     relay: str = "embedded"
     relay_backoff_s: float = 1.0  # first retry after 0.5-1 s, doubling up to 10 minutes
+    # How long a claimed message, or a shipment being synced, stays with a worker that may have died.
+    relay_lease_s: float = 120.0
+    sync_lease_s: float = 60.0
     broker_url: str = "redis://127.0.0.1:6379/0"
     # Per courier, the ORDERS_<COURIER>_<KEY> variables (e.g. ORDERS_GHN_TOKEN -> couriers["ghn"]["token"]).
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
@@ -49,6 +52,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             public_base_url=env.get("ORDERS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             relay=env.get("ORDERS_RELAY", "embedded"),
             relay_backoff_s=float(env.get("ORDERS_RELAY_BACKOFF_S", "1.0")),
+            relay_lease_s=float(env.get("ORDERS_RELAY_LEASE_S", "120")),
+            sync_lease_s=float(env.get("ORDERS_SYNC_LEASE_S", "60")),
             broker_url=env.get("ORDERS_BROKER_URL", "redis://127.0.0.1:6379/0"),
             couriers=_courier_settings(env),
         )

@@ -45,7 +45,9 @@ class Outcome:
         return self.result == "retry"
 
 
-async def claim(db: async_sessionmaker[AsyncSession], limit: int) -> list[OutboxMessage]:
+async def claim(
+    db: async_sessionmaker[AsyncSession], limit: int, lease: datetime.timedelta = LEASE
+) -> list[OutboxMessage]:
     """Lease up to `limit` due messages; on PostgreSQL rows locked by another relay are skipped."""
     now = _now()
     async with db() as session, session.begin():
@@ -66,7 +68,7 @@ async def claim(db: async_sessionmaker[AsyncSession], limit: int) -> list[Outbox
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_([m.id for m in messages]))
-                .values(locked_until=now + LEASE)
+                .values(locked_until=now + lease)
             )
         session.expunge_all()
     return messages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,9 +13,13 @@ from orders_service.shipping.registry import CourierRegistry
 from orders_service.shipping.sync import sync_order_shipment
 
 
-def build_handlers(db: async_sessionmaker[AsyncSession], couriers: CourierRegistry) -> dict[str, Handler]:
+def build_handlers(
+    db: async_sessionmaker[AsyncSession], couriers: CourierRegistry, sync_lease_s: float = 60.0
+) -> dict[str, Handler]:
+    lease = datetime.timedelta(seconds=sync_lease_s)
+
     async def order_changed(message: OutboxMessage) -> str:
         # Every change of an order may concern its courier; the sync itself decides what to call, if anything.
-        return await sync_order_shipment(db, couriers, UUID(message.key))
+        return await sync_order_shipment(db, couriers, UUID(message.key), lease)
 
     return {"order.": order_changed}

@@ -34,7 +34,7 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-async def _take(session: AsyncSession, order_id: UUID) -> tuple[Shipment, OrderRow] | None:
+async def _take(session: AsyncSession, order_id: UUID, lease: datetime.timedelta) -> tuple[Shipment, OrderRow] | None:
     await begin_write(session)
     shipment = await session.scalar(select(Shipment).where(Shipment.order_id == order_id))
     if shipment is None:
@@ -43,7 +43,7 @@ async def _take(session: AsyncSession, order_id: UUID) -> tuple[Shipment, OrderR
     taken = await session.execute(
         update(Shipment)
         .where(Shipment.id == shipment.id, or_(Shipment.lease_until.is_(None), Shipment.lease_until < now))
-        .values(lease_until=now + LEASE)
+        .values(lease_until=now + lease)
     )
     if taken.rowcount == 0:  # type: ignore[attr-defined]
         raise ShipmentBusy("another worker is syncing this shipment")
@@ -60,7 +60,9 @@ async def _courier_ids(session: AsyncSession, courier: str, ward_code: int) -> d
     return dict(row.ids) if row is not None else None
 
 
-async def sync_order_shipment(db: async_sessionmaker[AsyncSession], couriers: CourierRegistry, order_id: UUID) -> str:
+async def sync_order_shipment(
+    db: async_sessionmaker[AsyncSession], couriers: CourierRegistry, order_id: UUID, lease: datetime.timedelta = LEASE
+) -> str:
     """Sync the order's shipment, if it has one. Raises TransientCourierError for the relay to retry."""
     async with db() as session:  # most orders are not shipped yet: find that out without a writer's turn
         if await session.scalar(select(Shipment.id).where(Shipment.order_id == order_id)) is None:
@@ -68,7 +70,7 @@ async def sync_order_shipment(db: async_sessionmaker[AsyncSession], couriers: Co
     outcome = "no shipment"
     for _ in range(MAX_ROUNDS):
         async with db() as session, session.begin():
-            taken = await _take(session, order_id)
+            taken = await _take(session, order_id, lease)
             if taken is None:
                 return outcome
             shipment, order = taken

@@ -1,0 +1,95 @@
+"""The scale engine: Celery workers run the relay's handlers, beat runs the schedules.
+
+`orders-service worker` and `orders-service beat` start them. Tasks carry ids only; the outbox row in the
+database is the truth, so a message lost by the broker comes back when its lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+from uuid import UUID
+
+from celery import Celery
+from celery.signals import worker_process_shutdown
+
+from orders_service.relay import core
+from orders_service.runtime import Runtime, build_runtime
+from orders_service.settings import Settings
+from orders_service.shipping.reconcile import reconcile_shipments
+
+T = TypeVar("T")
+settings = Settings.from_env()
+
+app = Celery("orders_service", broker=settings.broker_url)
+app.conf.update(
+    # Redelivered if a worker dies mid-task (the handlers are idempotent), one task at a time per process.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    # Below the broker's visibility timeout, so a slow task is never handed to a second worker while it runs.
+    task_time_limit=120,
+    task_soft_time_limit=110,
+    broker_transport_options={"visibility_timeout": 600},
+    broker_connection_retry_on_startup=True,
+    task_ignore_result=True,
+    task_default_queue=os.environ.get("ORDERS_CELERY_QUEUE", "orders-service"),
+    worker_hijack_root_logger=False,
+    beat_schedule={
+        "outbox-dispatch": {"task": "outbox.dispatch", "schedule": 1.0},
+        "couriers-reconcile": {"task": "couriers.reconcile", "schedule": 300.0},
+    },
+)
+
+
+class _Process:
+    """One event loop and one runtime per worker process (created after the fork, on first use)."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    runtime: Runtime | None = None
+
+    @classmethod
+    def run(cls, work: Coroutine[Any, Any, T]) -> T:
+        if cls.loop is None:
+            cls.loop = asyncio.new_event_loop()
+        return cls.loop.run_until_complete(work)
+
+    @classmethod
+    def get(cls) -> Runtime:
+        if cls.runtime is None:
+            # A worker reaches the sandbox courier over HTTP: its state lives in the API process.
+            cls.runtime = build_runtime(settings, embed_sandbox=False)
+        return cls.runtime
+
+
+@worker_process_shutdown.connect
+def _close(**_: Any) -> None:
+    if _Process.runtime is not None:
+        _Process.run(_Process.runtime.aclose())
+
+
+@app.task(name="outbox.dispatch")
+def dispatch() -> int:
+    """Lease the due messages and hand each to a worker; beat calls this every second."""
+    runtime = _Process.get()
+    lease = datetime.timedelta(seconds=settings.relay_lease_s)
+    messages = _Process.run(core.claim(runtime.db, 200, lease))
+    for message in messages:
+        run_message.delay(str(message.id))
+    return len(messages)
+
+
+@app.task(name="outbox.run")
+def run_message(message_id: str) -> str:
+    runtime = _Process.get()
+    return _Process.run(core.run_one(runtime.db, UUID(message_id), runtime.handlers, settings.relay_backoff_s))
+
+
+@app.task(name="couriers.reconcile")
+def reconcile() -> int:
+    """Ask couriers for the status of parcels still on the way, in case a webhook never came."""
+    runtime = _Process.get()
+    return _Process.run(reconcile_shipments(runtime.db, runtime.couriers))
