@@ -30,6 +30,7 @@ from orders_service.problems import EXCEPTION_HANDLERS
 from orders_service.relay.embedded import EmbeddedRelay
 from orders_service.runtime import build_runtime
 from orders_service.settings import Settings
+from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
 from orders_service.strict_body import strict_json_body
 
@@ -91,6 +92,7 @@ def create_app(
         ShipController,
         WebhookController,
         GeoController,
+        CourierAddressController,
     ]
     if runtime.sandbox is not None:
         handlers.append(_mount(runtime.sandbox.app))

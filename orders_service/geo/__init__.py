@@ -13,6 +13,7 @@ from orders_service.geo.geocoder import (
 from orders_service.geo.units import (
     AddressError,
     Units,
+    find_ward,
     fold,
     province_name,
     provinces,
@@ -28,6 +29,7 @@ __all__ = [
     "Warehouse",
     "Zone",
     "distance_km",
+    "find_ward",
     "fold",
     "match_province",
     "province_centroid",

@@ -125,3 +125,8 @@ def wards(province_code: int) -> list[tuple[int, str]]:
     """The wards of a province as (code, name), by name without its "Phường"/"Xã"/"Đặc khu" prefix."""
     _province(province_code)
     return list(_wards_sorted()[province_code])
+
+
+def find_ward(ward_code: int) -> Units | None:
+    """The ward's units (with its province), or None for a code that is not a 2025 ward."""
+    return _ward_units().get(ward_code)
