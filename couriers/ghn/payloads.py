@@ -79,13 +79,27 @@ def recipient_fields(settings: Settings, parcel: Parcel) -> dict[str, Any]:
         "to_address": parcel.address.line,
         **address_fields(settings, parcel.address, "to"),
         "note": note,
+        "payment_type_id": payment_type(parcel),
     }
 
 
+def required_note(parcel: Parcel) -> str:
+    # No try-on means no viewing either: CHOXEMHANGKHONGTHU would let the buyer open the parcel.
+    return "CHOTHUHANG" if parcel.try_on else "KHONGCHOXEMHANG"
+
+
+def payment_type(parcel: Parcel) -> int:
+    payer = PAYMENT_TYPES.get(parcel.fee_payer)
+    if payer is None:
+        raise PermanentCourierError(f"unknown fee payer {parcel.fee_payer!r}", code="GHN_FEE_PAYER")
+    return payer
+
+
 def item_fields(settings: Settings, parcel: Parcel) -> dict[str, Any]:
-    """Items, content, weight and declared value: what changes when the goods change."""
+    """Items, content, weight, declared value and whether she may try them on: what changes with the goods."""
     length, width, height = settings.dims_cm
     return {
+        "required_note": required_note(parcel),
         "items": [_item(item) for item in parcel.items],
         "content": "; ".join(f"{_item_name(item)} x{item.quantity}" for item in parcel.items)[:MAX_CONTENT],
         "weight": parcel.weight_g,
@@ -98,14 +112,8 @@ def item_fields(settings: Settings, parcel: Parcel) -> dict[str, Any]:
 
 
 def create_body(settings: Settings, parcel: Parcel) -> dict[str, Any]:
-    payer = PAYMENT_TYPES.get(parcel.fee_payer)
-    if payer is None:
-        raise PermanentCourierError(f"unknown fee payer {parcel.fee_payer!r}", code="GHN_FEE_PAYER")
     return {
         "client_order_code": parcel.client_code,
-        "payment_type_id": payer,
-        # No try-on means no viewing either: CHOXEMHANGKHONGTHU would let the buyer open the parcel.
-        "required_note": "CHOTHUHANG" if parcel.try_on else "KHONGCHOXEMHANG",
         "service_type_id": settings.service_type_id,
         **sender_fields(settings),
         **recipient_fields(settings, parcel),

@@ -117,16 +117,19 @@ def plan(
         return [Action.LOOKUP, Action.CREATE] if create_attempted else [Action.CREATE]
     if synced is None:
         return [Action.UPDATE_RECIPIENT, Action.UPDATE_ITEMS, Action.UPDATE_COD]
-    recipient_changed = (synced.recipient_name, synced.phones, _where(synced)) != (
+    # Who pays the fee travels with the recipient's details (GHN's update takes both in one call).
+    recipient_changed = (synced.recipient_name, synced.phones, _where(synced), synced.fee_payer) != (
         desired.recipient_name,
         desired.phones,
         _where(desired),
+        desired.fee_payer,
     )
     items_changed = synced.items != desired.items or synced.try_on != desired.try_on
     cod_changed = synced.cod_amount != desired.cod_amount
     if not (recipient_changed or items_changed or cod_changed):
         return []
-    if capabilities.recreate_before_pickup and courier_status in BEFORE_PICKUP:
+    # A courier order cancelled under us (by the courier, or by our own half-done recreate) is replaced.
+    if courier_status is Status.CANCELLED or (capabilities.recreate_before_pickup and courier_status in BEFORE_PICKUP):
         return [Action.RECREATE]
     actions = []
     if recipient_changed:

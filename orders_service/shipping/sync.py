@@ -14,7 +14,7 @@ from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, 
 from orders_service.db.engine import begin_write
 from orders_service.db.models import CourierAddress, Shipment, StaffAlert
 from orders_service.db.models import Order as OrderRow
-from orders_service.domain.model import Actor, ActorKind
+from orders_service.domain.model import Actor, ActorKind, replace
 from orders_service.orders import mapping
 from orders_service.orders.services import record_note
 from orders_service.shipping import plan as p
@@ -133,7 +133,8 @@ async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> 
                 await _create(courier, state)
         elif action is p.Action.RECREATE:
             assert state.tracking_code is not None
-            await courier.cancel(state.tracking_code)
+            if state.status != str(Status.CANCELLED):
+                await courier.cancel(state.tracking_code)
             state.generation += 1
             state.desired = _with_code(state.desired, p.client_code(_base_code(state.desired), state.generation))
             await _create(courier, state)
@@ -175,8 +176,6 @@ def _base_code(parcel: Parcel) -> str:
 
 
 def _with_code(parcel: Parcel, code: str) -> Parcel:
-    from orders_service.domain.model import replace
-
     return replace(parcel, client_code=code)
 
 
@@ -190,6 +189,8 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
         if state.tracking_code != shipment.tracking_code:
             note = f"{shipment.courier} order {state.tracking_code} (client code {state.desired.client_code})"
             record_note(session, order, SYSTEM, "courier_acknowledged", note)
+            # A new courier order starts its own story: what the old one reported (cancelled) is not its status.
+            shipment.status, shipment.raw_status, shipment.status_at = state.status, None, None
         shipment.tracking_code, shipment.generation = state.tracking_code, state.generation
         shipment.client_code = state.desired.client_code
         shipment.fee = state.fee

@@ -242,6 +242,7 @@ async def test_update_recipient_sends_name_phone_and_address(fake: FakeGhn) -> N
         "to_ward_name": "Phường Sài Gòn",
         "to_province_name": "Hồ Chí Minh",
         "note": "",
+        "payment_type_id": 2,  # who pays the fee travels with the recipient
     }
     remote = await courier.detail(code)
     assert (remote.recipient_name, remote.phones, remote.address_line) == ("Chị Lan", ("+84387654321",), "1 Lê Lợi")
