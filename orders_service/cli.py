@@ -1,4 +1,4 @@
-"""The `orders-service` command: serve, db upgrade, keys create."""
+"""The `orders-service` command: serve, worker, beat, db upgrade, keys create."""
 
 from __future__ import annotations
 
@@ -22,10 +22,8 @@ def main() -> None:
 def serve(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
-    from orders_service.db.migrate import upgrade
-
     settings = Settings.from_env()
-    upgrade(settings)
+    _migrate(settings)
     click.echo(f"database: {_safe_url(settings.database_url)}", err=True)
     uvicorn.run(
         "orders_service.asgi:app",
@@ -65,10 +63,8 @@ def db() -> None:
 @db.command("upgrade", help="Apply the migrations up to REVISION (default: the latest).")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    from orders_service.db.migrate import upgrade
-
     settings = Settings.from_env()
-    upgrade(settings, revision)
+    _migrate(settings, revision)
     click.echo(f"database at {revision}: {_safe_url(settings.database_url)}")
 
 
@@ -96,10 +92,9 @@ async def _create_key(name: str, role: object) -> str:
 
     from orders_service.auth.services import Role, create_key
     from orders_service.db.engine import create_engine
-    from orders_service.db.migrate import upgrade
 
     settings = Settings.from_env()
-    await asyncio.to_thread(upgrade, settings)
+    await asyncio.to_thread(_migrate, settings)
     engine = create_engine(settings)
     try:
         async with AsyncSession(engine) as session, session.begin():
@@ -107,6 +102,22 @@ async def _create_key(name: str, role: object) -> str:
     finally:
         await engine.dispose()
     return key
+
+
+def _migrate(settings: Settings, revision: str = "head") -> None:
+    """Apply migrations, or stop with one clear line (no traceback) when the database cannot be used."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    from orders_service.db.migrate import upgrade
+
+    try:
+        upgrade(settings, revision)
+    except CommandError as error:
+        raise click.BadParameter(str(error), param_hint="REVISION") from None
+    except (OSError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise click.ClickException(f"cannot use the database {_safe_url(settings.database_url)}: {reason}") from None
 
 
 def _safe_url(url: str) -> str:
