@@ -26,6 +26,7 @@ from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy, NoDiscount
+from orders_service.outbox import on_committed
 from orders_service.problems import EXCEPTION_HANDLERS
 from orders_service.relay.embedded import EmbeddedRelay
 from orders_service.runtime import build_runtime
@@ -101,6 +102,7 @@ def create_app(
         runtime.connect_sandbox_webhooks(app)
         if relay is not None:
             await relay.start()
+            on_committed(runtime.engine, relay.wake)
 
     async def stop() -> None:
         if relay is not None:

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Engine, event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
 from orders_service.db.models import OutboxMessage
+
+_WRITTEN = "orders_service.outbox_written"
+# Per engine, what to call once a transaction that wrote outbox rows has committed (the embedded relay's wake).
+_LISTENERS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
 
 
 def enqueue(session: AsyncSession, topic: str, key: str, payload: dict[str, Any]) -> OutboxMessage:
     """Add a message for the relay; it is committed, or rolled back, with the caller's transaction."""
     message = OutboxMessage(topic=topic, key=key, payload=payload)
     session.add(message)
+    session.info[_WRITTEN] = True
     return message
+
+
+def on_committed(engine: AsyncEngine, callback: Callable[[], None]) -> None:
+    """Call `callback` after each commit on `engine` that wrote outbox rows: the relay looks at once."""
+    _LISTENERS.setdefault(engine.sync_engine, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _notify(session: Session) -> None:
+    if session.info.pop(_WRITTEN, False) and isinstance(session.bind, Engine):
+        for callback in _LISTENERS.get(session.bind, ()):
+            callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)

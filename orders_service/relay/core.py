@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import random
@@ -141,23 +142,31 @@ async def drain(
     handlers: dict[str, Handler],
     batch: int = 50,
     backoff_s: float = BACKOFF_BASE_S,
+    concurrency: int = 8,
 ) -> int:
     """Run every message due now; returns how many were handled.
 
     Messages of one batch about the same thing (topic family and key) run their handler once: handlers read
-    the current state, so the first run covers the others (ten quick edits, one courier call).
+    the current state, so the first run covers the others (ten quick edits, one courier call). Different
+    orders run side by side, up to `concurrency` at once, so one slow courier call does not hold up the rest.
     """
     handled = 0
+    gate = asyncio.Semaphore(concurrency)
+
+    async def run(message: OutboxMessage) -> Outcome:
+        async with gate:
+            return await handle(message, handlers)
+
     while messages := await claim(db, batch):
-        outcomes: list[Outcome] = []
-        first: dict[tuple[str, str], Outcome] = {}
+        families: dict[tuple[str, str], list[OutboxMessage]] = {}
         for message in messages:
-            family = (message.topic.split(".", 1)[0], message.key)
-            if (earlier := first.get(family)) is not None:
-                outcomes.append(Outcome(message, earlier.result, earlier.error))
-                continue
-            first[family] = outcome = await handle(message, handlers)
-            outcomes.append(outcome)
+            families.setdefault((message.topic.split(".", 1)[0], message.key), []).append(message)
+        firsts = await asyncio.gather(*(run(group[0]) for group in families.values()))
+        outcomes = [
+            Outcome(message, first.result, first.error) if message is not group[0] else first
+            for first, group in zip(firsts, families.values(), strict=True)
+            for message in group
+        ]
         await settle(db, outcomes, backoff_s)
         handled += len(messages)
     return handled
