@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 
 class EmbeddedRelay:
+    COALESCE_S = 0.05
     def __init__(
         self,
         db: async_sessionmaker[AsyncSession],
@@ -50,4 +51,6 @@ class EmbeddedRelay:
                 log.exception("outbox relay pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+                # Woken by a commit: wait a moment for the edits that follow it, so they share one pass.
+                await asyncio.sleep(self.COALESCE_S)
             self._wake.clear()
