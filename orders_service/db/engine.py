@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from typing import Any
 
@@ -11,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.orm import Session, SessionTransaction
 
 from orders_service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # A write transaction on SQLite must take the write lock at BEGIN: a deferred transaction that reads and
 # then writes fails at once with SQLITE_BUSY if another writer committed in between, whatever the timeout.
@@ -67,6 +70,7 @@ class WriterQueue:
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
+        self._holder: weakref.ref[Session] | None = None
 
     async def enter(self, session: AsyncSession) -> None:
         if session.info.get(_HOLDS_QUEUE):
@@ -74,11 +78,24 @@ class WriterQueue:
         try:
             await asyncio.wait_for(self._lock.acquire(), timeout=self.WAIT_S)
         except TimeoutError:
-            raise DatabaseBusy(f"the database stayed busy for {self.WAIT_S:.0f} s; try again") from None
+            if not self._holder_is_gone():
+                raise DatabaseBusy(f"the database stayed busy for {self.WAIT_S:.0f} s; try again") from None
+            # The holder's transaction ended without telling us (a task cut off mid-rollback): take its turn.
+            log.warning("SQLite writer queue: reclaiming the turn of a writer that went away")
+        self._holder = weakref.ref(session.sync_session)
         session.info[_HOLDS_QUEUE] = self
 
-    def leave(self) -> None:
-        self._lock.release()
+    def _holder_is_gone(self) -> bool:
+        holder = self._holder() if self._holder is not None else None
+        return holder is None or not holder.in_transaction()
+
+    def leave(self, session: Session) -> None:
+        holder = self._holder() if self._holder is not None else None
+        if holder is not None and holder is not session:
+            return  # a writer whose turn was reclaimed, ending late: the turn is no longer its own
+        self._holder = None
+        if self._lock.locked():
+            self._lock.release()
 
 
 _HOLDS_QUEUE = "orders_service.writer_queue"
@@ -89,7 +106,7 @@ _QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDiction
 def _leave_queue(session: Session, transaction: SessionTransaction) -> None:
     """The writer's transaction ended (commit, rollback or close): the next writer's turn."""
     if transaction.parent is None and (queue := session.info.pop(_HOLDS_QUEUE, None)) is not None:
-        queue.leave()
+        queue.leave(session)
 
 
 class DatabaseBusy(Exception):

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 class EmbeddedRelay:
     COALESCE_S = 0.05
+    STOP_WAIT_S = 10.0
+
     def __init__(
         self,
         db: async_sessionmaker[AsyncSession],
@@ -24,25 +26,32 @@ class EmbeddedRelay:
     ):
         self.db, self.handlers, self.interval_s, self.backoff_s = db, handlers, interval_s, backoff_s
         self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._wake, self._stopping = asyncio.Event(), False
 
     def wake(self) -> None:
         """Something was committed to the outbox: look now rather than at the next tick."""
         self._wake.set()
 
     async def start(self) -> None:
-        self._wake = asyncio.Event()
+        self._wake, self._stopping = asyncio.Event(), False
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Let the pass under way finish (a transaction cut in half would hold SQLite's writer queue)."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=self.STOP_WAIT_S)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await drain(self.db, self.handlers, backoff_s=self.backoff_s)
             except asyncio.CancelledError:
@@ -51,6 +60,6 @@ class EmbeddedRelay:
                 log.exception("outbox relay pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
-                # Woken by a commit: wait a moment for the edits that follow it, so they share one pass.
-                await asyncio.sleep(self.COALESCE_S)
+                if not self._stopping:  # woken by a commit: let the edits that follow share one pass
+                    await asyncio.sleep(self.COALESCE_S)
             self._wake.clear()
