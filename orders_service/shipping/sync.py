@@ -100,10 +100,7 @@ async def sync_order_shipment(
         except PermanentCourierError as error:
             await _record_failure(db, order_id, state, error)
             return "sync_failed"
-        except CourierError as error:
-            await _release(db, state, error)
-            raise
-        except Exception as error:
+        except Exception as error:  # transient, or a bug: give the lease back, and let the relay retry
             await _release(db, state, error)
             raise
         if await _record_success(db, state):
