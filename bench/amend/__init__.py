@@ -1,0 +1,1 @@
+"""amend_bench.py's parts: captured SQL, domain arithmetic, load driver, the three modes, report, command line."""

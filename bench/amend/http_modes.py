@@ -1,0 +1,189 @@
+"""Modes 1 and 2: the real server (orders, SQL capture, HTTP load) and the bare Litestar app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import msgspec
+from benchlib.load import SETUP_ATTEMPTS, SETUP_CONCURRENCY, order_payload, unique_phones
+from benchlib.servers import (
+    BENCH_DIR,
+    cli_path,
+    create_key,
+    free_port,
+    run_command,
+    running,
+    wait_ready,
+)
+from uuid_utils.compat import uuid7
+
+from amend.domain import BenchOrder, StepError
+from amend.load import (
+    LoadResult,
+    amendment_body,
+    http_client,
+    load_clients,
+    make_dir,
+    run_load,
+    server_exceptions,
+    split_orders,
+)
+from amend.statements import POSTGRES, SQLITE, Replay, choose_replay
+
+BARE_PATH = "/bare/orders/{order_id}/amendments"
+
+
+async def create_orders(client: httpx.AsyncClient, count: int, concurrency: int) -> tuple[list[BenchOrder], int]:
+    """Create `count` orders through the API; return them and how many attempts had to be retried."""
+    gate = asyncio.Semaphore(min(concurrency, SETUP_CONCURRENCY))
+    retries = 0
+
+    async def one(phone: str) -> BenchOrder:
+        nonlocal retries
+        for attempt in range(1, SETUP_ATTEMPTS + 1):
+            try:
+                async with gate:
+                    response = await client.post("/api/orders", content=msgspec.json.encode(order_payload(phone)))
+            except httpx.TransportError as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            else:
+                if response.status_code == 201:
+                    body = response.json()
+                    line = body["lines"][0]
+                    return BenchOrder(UUID(body["id"]), UUID(line["id"]), int(body["version"]), int(line["quantity"]))
+                problem = f"HTTP {response.status_code}: {response.text[:300]}"
+                if response.status_code < 500:
+                    break
+            if attempt < SETUP_ATTEMPTS:
+                retries += 1
+                await asyncio.sleep(0.2 * attempt)
+        raise RuntimeError(f"POST /api/orders failed: {problem}")
+
+    orders = list(await asyncio.gather(*(one(phone) for phone in unique_phones(count))))
+    return orders, retries
+
+
+async def http_load(
+    clients: list[httpx.AsyncClient], pid: int, orders: list[BenchOrder], args: argparse.Namespace, db: str
+) -> LoadResult:
+    async def step(index: int, order: BenchOrder) -> None:
+        client = clients[index % len(clients)]
+        quantity = order.next_quantity()
+        response = await client.post(
+            f"/api/orders/{order.id}/amendments",
+            content=amendment_body(order, quantity),
+            headers={"If-Match": f'"{order.version}"'},
+        )
+        if response.status_code != 200:
+            detail = response.text[:300]
+            await resync(client, order)
+            raise StepError(f"HTTP {response.status_code}", detail)
+        order.version, order.quantity = int(response.headers["etag"].strip('"')), quantity
+
+    return await run_load("http", db, step, split_orders(orders, args.concurrency), args.duration, args.warmup, pid)
+
+
+async def resync(client: httpx.AsyncClient, order: BenchOrder) -> None:
+    """After a failed amendment, read the order's version and quantity back (not counted)."""
+    with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+        response = await client.get(f"/api/orders/{order.id}")
+        if response.status_code == 200:
+            body = response.json()
+            order.version = int(body["version"])
+            order.quantity = next(int(x["quantity"]) for x in body["lines"] if UUID(x["id"]) == order.line_id)
+
+
+async def capture_amendment_sql(env: dict[str, str], key: str, work: Path) -> list[str]:
+    """What SQLAlchemy sends for one amendment, from bench/capture_amend_sql.py in a subprocess."""
+    argv = [sys.executable, str(BENCH_DIR / "capture_amend_sql.py"), "--key", key]
+    # Without the embedded outbox relay, whose own statements would otherwise land in the capture.
+    out = await run_command(argv, {**env, "ORDERS_RELAY": "off"}, work)
+    for line in reversed(out.splitlines()):
+        if line.startswith('{"statements"'):
+            return list(json.loads(line)["statements"])
+    raise RuntimeError(f"capture_amend_sql.py printed no statements: {out[-500:]}")
+
+
+@dataclass
+class HttpPhase:
+    orders: list[BenchOrder]
+    http: LoadResult
+    replay: Replay
+    sql_check: dict[str, Any]
+    server: dict[str, Any]  # setup retries and the exceptions the server logged
+
+
+async def http_phase(db: str, env: dict[str, str], work: Path, args: argparse.Namespace) -> HttpPhase:
+    """Start the real server on the database in env, make a key and the orders, check the SQL, load it."""
+    make_dir(work)
+    port = free_port()
+    log = work / "server.log"
+    argv = [cli_path(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    async with running(argv, env, log, work) as server:
+        base = f"http://127.0.0.1:{port}"
+        async with http_client(base, args.concurrency, None) as probe:
+            await wait_ready(server, log, lambda: probe.get("/health"))
+        key = await create_key(env, work)
+        async with load_clients(base, args, key) as clients:
+            client = clients[0]
+            print(f"  {db}: creating {args.orders} orders through POST /api/orders ...", flush=True)
+            orders, retries = await create_orders(client, args.orders, args.concurrency)
+            print(f"  {db}: capturing the SQL one amendment runs ...", flush=True)
+            captured, error = None, None
+            try:
+                captured = await capture_amendment_sql(env, key, work)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+            replay, sql_check = choose_replay(captured, SQLITE if db == "sqlite" else POSTGRES, error)
+            print(f"  {db}: HTTP amendments for {args.duration:g} s at concurrency {args.concurrency} ...", flush=True)
+            result = await http_load(clients, server.pid, orders, args, db)
+        logged = server_exceptions(log)  # before the server is stopped, which may log cancellations
+    return HttpPhase(orders, result, replay, sql_check, {"create_retries": retries, **logged})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Mode 2: the bare Litestar app.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+async def bare_phase(args: argparse.Namespace, work: Path) -> LoadResult:
+    port = free_port()
+    log = work / "bare.log"
+    argv = [sys.executable, str(BENCH_DIR / "bare_app.py"), "--host", "127.0.0.1", "--port", str(port)]
+    orders = [BenchOrder(uuid7(), uuid7(), 1, 1) for _ in range(max(args.orders, args.concurrency))]
+    async with (
+        running(argv, dict(os.environ), log, work) as server,
+        load_clients(f"http://127.0.0.1:{port}", args, "osk_bench_key_not_checked_by_the_bare_app") as clients,
+    ):
+        client = clients[0]
+
+        async def step(index: int, order: BenchOrder) -> None:
+            client = clients[index % len(clients)]
+            quantity = order.next_quantity()
+            response = await client.post(
+                BARE_PATH.format(order_id=order.id),
+                content=amendment_body(order, quantity),
+                headers={"If-Match": f'"{order.version}"'},
+            )
+            if response.status_code != 200:
+                raise StepError(f"HTTP {response.status_code}", response.text[:300])
+            order.quantity = quantity
+
+        async def probe() -> httpx.Response:
+            return await client.post(BARE_PATH.format(order_id=orders[0].id), content=amendment_body(orders[0], 1))
+
+        await wait_ready(server, log, probe)
+        print(f"  bare: POST {BARE_PATH} for {args.duration:g} s at concurrency {args.concurrency} ...", flush=True)
+        return await run_load(
+            "bare", None, step, split_orders(orders, args.concurrency), args.duration, args.warmup, server.pid
+        )
