@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +38,6 @@ class Problem(msgspec.Struct, omit_defaults=True):
 # domain error -> (status, type slug, title)
 DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
     e.InvalidField: (422, "validation", "Invalid input"),
-    e.InvalidFields: (422, "validation", "Invalid input"),
     e.OrderNotAmendable: (409, "not-amendable", "The order cannot be changed this way"),
     e.InvalidTransition: (409, "invalid-transition", "The order cannot move to that status"),
     e.NotFound: (404, "not-found", "Not found"),
@@ -68,8 +67,6 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: e.DomainError) -> Respo
     problem = Problem(type=TYPE_BASE + slug, title=title, status=status, detail=exc.detail)
     if isinstance(exc, e.InvalidField):
         problem.errors = [FieldError(field=exc.field, message=exc.message)]
-    elif isinstance(exc, e.InvalidFields):
-        problem.errors = [FieldError(field=err.field, message=err.message) for err in exc.errors]
     elif isinstance(exc, e.VersionMismatch):
         problem.current_version = exc.current
     elif isinstance(exc, e.PhoneTaken):
@@ -177,26 +174,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return response
 
 
-def _raised_decoding_body(exc: BaseException) -> bool:
-    """Whether `exc` escaped Litestar's JSON/MessagePack decoder while it read the request body.
-
-    msgspec raises UnicodeDecodeError for a body that is not UTF-8 and RecursionError for one nested too
-    deeply; Litestar only converts msgspec.DecodeError, so these would otherwise be 500s.
-    """
-    tb = exc.__traceback__
-    while tb is not None:
-        frame = tb.tb_frame
-        if str(frame.f_globals.get("__name__", "")).startswith("litestar.serialization") and (
-            frame.f_code.co_name.startswith("decode_")
-        ):
-            return True
-        tb = tb.tb_next
-    return False
-
-
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if isinstance(exc, (UnicodeDecodeError, RecursionError)) and _raised_decoding_body(exc):
-        return _malformed(_UNREADABLE_BODY if isinstance(exc, UnicodeDecodeError) else "nested too deeply")
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     problem = Problem(
         type=TYPE_BASE + "internal",
@@ -232,4 +210,4 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Exception: internal_error_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "MediaType", "Problem"]
+__all__ = ["EXCEPTION_HANDLERS", "Problem"]

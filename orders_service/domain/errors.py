@@ -20,14 +20,6 @@ class InvalidField(DomainError):
         self.message = message
 
 
-class InvalidFields(DomainError):
-    """Several fields at once, so a form can show every problem in one round trip."""
-
-    def __init__(self, errors: list[InvalidField]) -> None:
-        super().__init__("; ".join(e.detail for e in errors))
-        self.errors = errors
-
-
 class OrderNotAmendable(DomainError):
     """The order's status, the actor or the courier does not allow this change."""
 
