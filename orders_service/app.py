@@ -29,6 +29,7 @@ from orders_service.orders.discounts import DiscountPolicy, NoDiscount
 from orders_service.outbox import on_committed
 from orders_service.problems import EXCEPTION_HANDLERS
 from orders_service.relay.embedded import EmbeddedRelay
+from orders_service.relay.nudge import DispatchNudge
 from orders_service.runtime import build_runtime
 from orders_service.settings import Settings
 from orders_service.shipping.addresses import CourierAddressController
@@ -76,6 +77,7 @@ def create_app(
         if settings.relay == "embedded"
         else None
     )
+    nudge = DispatchNudge(settings.broker_url, settings.celery_queue) if settings.relay == "celery" else None
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -103,10 +105,14 @@ def create_app(
         if relay is not None:
             await relay.start()
             on_committed(runtime.engine, relay.wake)
+        if nudge is not None:
+            on_committed(runtime.engine, nudge.wake)
 
     async def stop() -> None:
         if relay is not None:
             await relay.stop()
+        if nudge is not None:
+            nudge.close()
         await runtime.aclose()
 
     return Litestar(

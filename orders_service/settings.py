@@ -29,6 +29,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     relay_lease_s: float = 120.0
     sync_lease_s: float = 60.0
     broker_url: str = "redis://127.0.0.1:6379/0"
+    celery_queue: str = "orders-service"
     # Per courier, the ORDERS_<COURIER>_<KEY> variables (e.g. ORDERS_GHN_TOKEN -> couriers["ghn"]["token"]).
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
 
@@ -55,6 +56,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             relay_lease_s=float(env.get("ORDERS_RELAY_LEASE_S", "120")),
             sync_lease_s=float(env.get("ORDERS_SYNC_LEASE_S", "60")),
             broker_url=env.get("ORDERS_BROKER_URL", "redis://127.0.0.1:6379/0"),
+            celery_queue=env.get("ORDERS_CELERY_QUEUE", "orders-service"),
             couriers=_courier_settings(env),
         )
 

@@ -151,7 +151,7 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
 
 async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> OrderRow:
     query = select(OrderRow).where(OrderRow.id == order_id)
-    row = await session.scalar(query.with_for_update() if lock else query)
+    row = await session.scalar(query.with_for_update(key_share=True) if lock else query)
     if row is None:
         raise NotFound("order", order_id)
     return row

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import os
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 from uuid import UUID
@@ -36,7 +35,7 @@ app.conf.update(
     broker_transport_options={"visibility_timeout": 600},
     broker_connection_retry_on_startup=True,
     task_ignore_result=True,
-    task_default_queue=os.environ.get("ORDERS_CELERY_QUEUE", "orders-service"),
+    task_default_queue=settings.celery_queue,
     worker_hijack_root_logger=False,
     beat_schedule={
         "outbox-dispatch": {"task": "outbox.dispatch", "schedule": 1.0},

@@ -61,12 +61,19 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
             await session.flush()
     except IntegrityError:
         return "duplicate"
-    shipment = await session.scalar(
-        select(Shipment).where(Shipment.courier == event.courier, Shipment.tracking_code == event.tracking_code)
-    )
-    if shipment is None:
+    parcel = (Shipment.courier == event.courier, Shipment.tracking_code == event.tracking_code)
+    order_id = await session.scalar(select(Shipment.order_id).where(*parcel))
+    if order_id is None:
         inbox.outcome = "unmatched"
         return "unmatched"
+    # The order first, then its shipment: the order every writer takes them in (the sync does too), so two
+    # of them never wait on each other; and the shipment is read after the lock, so two events for one
+    # parcel are compared one after the other, never both against the same old status.
+    order = await session.scalar(select(OrderRow).where(OrderRow.id == order_id).with_for_update(key_share=True))
+    shipment = await session.scalar(
+        select(Shipment).where(*parcel).with_for_update(key_share=True).execution_options(populate_existing=True)
+    )
+    assert order is not None and shipment is not None
     current = Status(shipment.status) if shipment.status != "pending" else Status.CREATED
     newer = RANK[event.status] > RANK[current] or (
         RANK[event.status] == RANK[current] and (shipment.status_at is None or event.occurred_at > shipment.status_at)
@@ -77,8 +84,6 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
     shipment.status, shipment.raw_status, shipment.status_at = str(event.status), event.raw_status, event.occurred_at
     if event.cod_collected is not None:
         shipment.cod_amount = event.cod_collected
-    order = await session.scalar(select(OrderRow).where(OrderRow.id == shipment.order_id).with_for_update())
-    assert order is not None
     await _move_order(session, order, event)
     return "applied"
 

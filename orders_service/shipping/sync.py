@@ -183,6 +183,7 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
         shipment = await session.get(Shipment, state.shipment_id)
         assert shipment is not None
         order = await _locked_order(session, shipment.order_id)
+        await session.refresh(shipment)  # as it is now that the order is ours: a webhook may just have moved it
         if state.tracking_code != shipment.tracking_code:
             note = f"{shipment.courier} order {state.tracking_code} (client code {state.desired.client_code})"
             record_note(session, order, SYSTEM, "courier_acknowledged", note)
@@ -208,20 +209,23 @@ async def _record_failure(
 ) -> None:
     async with db() as session, session.begin():
         await begin_write(session)
+        order = await _locked_order(session, order_id)  # before the shipment is written: see _locked_order
         shipment = await session.get(Shipment, state.shipment_id)
         assert shipment is not None
         if state.tracking_code and not shipment.tracking_code:
             shipment.tracking_code = state.tracking_code
         shipment.sync_state, shipment.last_error, shipment.lease_until = "sync_failed", error.message, None
         message = f"{shipment.courier} refused the change: {error.message}"
-        record_note(session, await _locked_order(session, order_id), SYSTEM, "sync_failed", message)
+        record_note(session, order, SYSTEM, "sync_failed", message)
         # The record staff see (and the notifications feature will send); the relay does not retry it.
         session.add(StaffAlert(kind="sync_failed", order_id=order_id, message=message))
     log.warning("courier sync failed for order %s: %s", order_id, error.message)
 
 
 async def _locked_order(session: AsyncSession, order_id: UUID) -> OrderRow:
-    order = await session.scalar(select(OrderRow).where(OrderRow.id == order_id).with_for_update())
+    """Lock the order row (FOR NO KEY UPDATE on PostgreSQL: rows that only reference it, like its shipment's,
+    can still be written). Writers lock an order before its shipment (webhooks too), so none wait in a circle."""
+    order = await session.scalar(select(OrderRow).where(OrderRow.id == order_id).with_for_update(key_share=True))
     assert order is not None
     return order
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 HCMC, BEN_THANH = 79, 26743
@@ -42,8 +45,26 @@ def order_payload(**overrides: Any) -> dict[str, Any]:
 
 
 class Api:
-    def __init__(self, client: AsyncTestClient[Any], staff_key: str, admin_key: str) -> None:
-        self.client, self.staff_key, self.admin_key = client, staff_key, admin_key
+    def __init__(self, client: httpx.AsyncClient, staff_key: str, admin_key: str, app: Litestar) -> None:
+        self.client, self.staff_key, self.admin_key, self.app = client, staff_key, admin_key, app
+
+    @property
+    def sandbox(self) -> Any:
+        """The embedded sandbox courier's server object, for tests that break it on purpose."""
+        return self.app.state.runtime.sandbox
+
+    @contextlib.asynccontextmanager
+    async def unchecked(self) -> AsyncIterator[httpx.AsyncClient]:
+        """A client that sends any header, even one no HTTP client puts on a socket.
+
+        h11 refuses a header value with surrounding whitespace, and servers strip it off the wire: only a call
+        handed to the app object shows what the app does with one. The test client already is such a call.
+        """
+        if isinstance(self.client, AsyncTestClient):
+            yield self.client
+            return
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://testserver") as c:
+            yield c
 
     def headers(self, key: str | None = "staff", **extra: str) -> dict[str, str]:
         chosen = {"staff": self.staff_key, "admin": self.admin_key}.get(key or "", key)
@@ -54,7 +75,10 @@ class Api:
     async def request(
         self, method: str, path: str, *, key: str | None = "staff", headers: dict[str, str] | None = None, **kw: Any
     ) -> httpx.Response:
-        return await self.client.request(method, path, headers=self.headers(key, **(headers or {})), **kw)
+        headers = self.headers(key, **(headers or {}))
+        odd = any(v != v.strip() for v in headers.values())
+        async with self.unchecked() if odd else contextlib.nullcontext(self.client) as client:
+            return await client.request(method, path, headers=headers, **kw)
 
     async def create_order(self, **overrides: Any) -> dict[str, Any]:
         response = await self.request("POST", "/api/orders", json=order_payload(**overrides))

@@ -1,13 +1,19 @@
-"""Integration fixtures: the real app, the real migrations, SQLite and PostgreSQL."""
+"""Integration fixtures: the real app and migrations, on SQLite, on PostgreSQL, and at scale (Celery engine).
+
+Every test that takes `settings` (or `api`) runs three times: embedded on SQLite, embedded on PostgreSQL, and
+with relay=celery on PostgreSQL and Redis with a real worker process (see celery_engine.py).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
+import httpx
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
@@ -18,8 +24,10 @@ from orders_service.db.engine import create_engine
 from orders_service.settings import Settings
 from tests.integration import databases as dbs
 from tests.integration.api import Api
+from tests.integration.celery_engine import REDIS_URL_ENV, CeleryEngine, served
 
 DATABASES = ["sqlite", "postgres"]
+ENGINES = [*DATABASES, "celery"]
 
 
 @pytest.fixture(scope="session")
@@ -38,14 +46,39 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Ite
     dbs.pg_drop(url, name)
 
 
-@pytest.fixture(params=DATABASES)
-def settings(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_template: str | None
-) -> Iterator[Settings]:
+@pytest.fixture(scope="session")
+def celery_engine(tmp_path_factory: pytest.TempPathFactory, pg_template: str | None) -> Iterator[CeleryEngine]:
+    pg_url, redis_url = dbs.pg_url(), os.environ.get(REDIS_URL_ENV)
+    if pg_url is None or pg_template is None or redis_url is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Celery engine: set {dbs.PG_URL_ENV} and {REDIS_URL_ENV} (./dev test does)")
+        pytest.skip("PostgreSQL and Redis not configured; ./dev test starts them")
+    engine = CeleryEngine(pg_url, pg_template, redis_url, tmp_path_factory.mktemp("celery-engine"))
+    engine.start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    yield from engine_settings(request, tmp_path)
+
+
+def engine_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for one test on the engine named by `request.param`; modules that need fewer engines reuse it."""
+    if request.param == "celery":
+        engine: CeleryEngine = request.getfixturevalue("celery_engine")
+        engine.reset()
+        yield engine.settings(tmp_path / "data")
+        return
     if request.param == "sqlite":
+        sqlite_template: Path = request.getfixturevalue("sqlite_template")
         yield dbs.sqlite_clone(sqlite_template, tmp_path / "data")
         return
     url = dbs.pg_url()
+    pg_template: str | None = request.getfixturevalue("pg_template")
     if url is None or pg_template is None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the PostgreSQL tests: set {dbs.PG_URL_ENV} (./dev test does)")
@@ -56,10 +89,25 @@ def settings(
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(settings)
-    async with AsyncTestClient(app=app, timeout=30) as test_client:
-        yield test_client
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(app, settings) as http:
+        yield http
+
+
+@contextlib.asynccontextmanager
+async def app_client(app: Litestar, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app`: in-process, or on the Celery engine over a real port the worker can reach too."""
+    if settings.relay != "celery":
+        async with AsyncTestClient(app=app, timeout=30) as test_client:
+            yield test_client
+        return
+    async with served(app, settings.port), httpx.AsyncClient(base_url=settings.public_base_url, timeout=30) as http:
+        yield http
 
 
 @pytest.fixture
@@ -77,5 +125,5 @@ async def keys(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def api(client: AsyncTestClient[Any], keys: dict[str, str]) -> Api:
-    return Api(client, keys["staff"], keys["admin"])
+def api(app: Litestar, client: httpx.AsyncClient, keys: dict[str, str]) -> Api:
+    return Api(client, keys["staff"], keys["admin"], app)

@@ -21,7 +21,7 @@ def shipping(api: Api) -> Shipping:
 
 
 def sandbox(api: Api) -> Any:
-    return api.client.app.state.runtime.sandbox
+    return api.sandbox
 
 
 def parcels_of(api: Api, order_code: str) -> list[Any]:

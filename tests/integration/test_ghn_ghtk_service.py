@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -21,6 +22,7 @@ from orders_service.geo import resolve_units
 from orders_service.settings import Settings
 from orders_service.shipping.registry import shop_from
 from tests.integration.api import HANOI, HOAN_KIEM, Api, Shipping, eventually, order_payload, random_mobile
+from tests.integration.conftest import DATABASES, engine_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -57,6 +59,14 @@ class Gate(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
+# The adapters here talk to in-process fakes through test transports (a gate that holds or drops creates), which
+# a worker process cannot reach: these run on the embedded engine, over SQLite and PostgreSQL. The Celery engine
+# runs the same handlers for the sandbox courier in the rest of the suite.
+@pytest.fixture(params=DATABASES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    yield from engine_settings(request, tmp_path)
+
+
 @dataclass
 class World:
     api: Api
@@ -88,7 +98,7 @@ async def world(settings: Settings, keys: dict[str, str]) -> AsyncIterator[World
     couriers = [GhnCourier(ghn_config, client=ghn_client), GhtkCourier(ghtk_config, ghtk_client)]
     try:
         async with AsyncTestClient(app=create_app(settings, couriers=couriers), timeout=30) as client:
-            api = Api(client, keys["staff"], keys["admin"])
+            api = Api(client, keys["staff"], keys["admin"], client.app)
             yield World(api, Shipping(api), ghn, ghtk, gate)
     finally:
         await ghn_client.aclose()

@@ -127,4 +127,4 @@ async def test_shipping_needs_a_confirmed_order_and_a_configured_courier(api: Ap
 
 
 def _sandbox(api: Api) -> Any:
-    return api.client.app.state.runtime.sandbox
+    return api.sandbox
