@@ -21,11 +21,13 @@ from couriers.base import Courier
 from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
 from orders_service.customers.controllers import CustomerController
+from orders_service.deliveries.controllers import DeliveryController
 from orders_service.deps import Sessionmaker
 from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy, NoDiscount
+from orders_service.orders.family_controllers import FamilyController
 from orders_service.outbox import on_committed
 from orders_service.problems import EXCEPTION_HANDLERS
 from orders_service.relay.embedded import EmbeddedRelay
@@ -92,7 +94,9 @@ def create_app(
         KeyController,
         CustomerController,
         OrderController,
+        FamilyController,
         ShipController,
+        DeliveryController,
         WebhookController,
         GeoController,
         CourierAddressController,

@@ -10,6 +10,14 @@ import click
 from orders_service.settings import Settings
 
 
+def _settings() -> Settings:
+    """The settings from the environment; a wrong value is one clear line, not a traceback."""
+    try:
+        return Settings.from_env()
+    except ValueError as error:
+        raise click.ClickException(f"configuration: {error}") from None
+
+
 @click.group(help="orders-service: amend, merge, split and ship COD orders for Vietnamese shops.")
 def main() -> None:
     """Entry point."""
@@ -22,7 +30,7 @@ def main() -> None:
 def serve(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
-    settings = Settings.from_env()
+    settings = _settings()
     _migrate(settings)
     click.echo(f"database: {_safe_url(settings.database_url)}", err=True)
     uvicorn.run(
@@ -49,7 +57,7 @@ def worker(concurrency: int, loglevel: str) -> None:
 def beat(loglevel: str) -> None:
     from orders_service.relay.celery_app import app
 
-    settings = Settings.from_env()
+    settings = _settings()
     schedule = settings.data_dir / "celerybeat-schedule"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
@@ -63,7 +71,7 @@ def db() -> None:
 @db.command("upgrade", help="Apply the migrations up to REVISION (default: the latest).")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    settings = Settings.from_env()
+    settings = _settings()
     _migrate(settings, revision)
     click.echo(f"database at {revision}: {_safe_url(settings.database_url)}")
 
@@ -93,7 +101,7 @@ async def _create_key(name: str, role: object) -> str:
     from orders_service.auth.services import Role, create_key
     from orders_service.db.engine import create_engine
 
-    settings = Settings.from_env()
+    settings = _settings()
     await asyncio.to_thread(_migrate, settings)
     engine = create_engine(settings)
     try:

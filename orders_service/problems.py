@@ -25,6 +25,11 @@ class FieldError(msgspec.Struct):
     message: str
 
 
+class OrderConflict(msgspec.Struct):
+    order_id: str
+    reason: str
+
+
 class Problem(msgspec.Struct, omit_defaults=True):
     type: str
     title: str
@@ -33,12 +38,14 @@ class Problem(msgspec.Struct, omit_defaults=True):
     errors: list[FieldError] | None = None
     current_version: int | None = None
     customer_id: str | None = None
+    conflicts: list[OrderConflict] | None = None
 
 
 # domain error -> (status, type slug, title)
 DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
     e.InvalidField: (422, "validation", "Invalid input"),
     e.OrderNotAmendable: (409, "not-amendable", "The order cannot be changed this way"),
+    e.OrdersConflict: (409, "orders-conflict", "These orders cannot be combined this way"),
     e.InvalidTransition: (409, "invalid-transition", "The order cannot move to that status"),
     e.NotFound: (404, "not-found", "Not found"),
     e.VersionMismatch: (412, "version-mismatch", "The order changed meanwhile"),
@@ -71,6 +78,8 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: e.DomainError) -> Respo
         problem.current_version = exc.current
     elif isinstance(exc, e.PhoneTaken):
         problem.customer_id = exc.customer_id
+    elif isinstance(exc, e.OrdersConflict):
+        problem.conflicts = [OrderConflict(order_id=order, reason=reason) for order, reason in exc.conflicts]
     return problem_response(problem)
 
 

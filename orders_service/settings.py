@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
@@ -30,6 +31,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sync_lease_s: float = 60.0
     broker_url: str = "redis://127.0.0.1:6379/0"
     celery_queue: str = "orders-service"
+    # The shipping fee of each part of a split order: quote (its courier's quote for its own parcel, falling
+    # back to the original's fee), same (the original's fee again) or shop (the shop pays the extra parcels).
+    split_fee: str = "quote"
     # Per courier, the ORDERS_<COURIER>_<KEY> variables (e.g. ORDERS_GHN_TOKEN -> couriers["ghn"]["token"]).
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
 
@@ -43,26 +47,48 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             data_dir=data_dir,
             database_url=database_url,
             host=env.get("ORDERS_HOST", "127.0.0.1"),
-            port=int(env.get("ORDERS_PORT", "8000")),
+            port=_number(env, "ORDERS_PORT", "8000", int),
             sqlite_synchronous=env.get("ORDERS_SQLITE_SYNCHRONOUS", "FULL").upper(),
-            warehouse_province=int(env.get("ORDERS_WAREHOUSE_PROVINCE", "79")),
-            warehouse_ward=int(env.get("ORDERS_WAREHOUSE_WARD", "26743")),
+            warehouse_province=_number(env, "ORDERS_WAREHOUSE_PROVINCE", "79", int),
+            warehouse_ward=_number(env, "ORDERS_WAREHOUSE_WARD", "26743", int),
             shop_name=env.get("ORDERS_SHOP_NAME", "Cửa hàng"),
             shop_phone=env.get("ORDERS_SHOP_PHONE", "+842838221234"),
             shop_address=env.get("ORDERS_SHOP_ADDRESS", "1 Lê Lợi"),
             public_base_url=env.get("ORDERS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             relay=env.get("ORDERS_RELAY", "embedded"),
-            relay_backoff_s=float(env.get("ORDERS_RELAY_BACKOFF_S", "1.0")),
-            relay_lease_s=float(env.get("ORDERS_RELAY_LEASE_S", "120")),
-            sync_lease_s=float(env.get("ORDERS_SYNC_LEASE_S", "60")),
+            relay_backoff_s=_number(env, "ORDERS_RELAY_BACKOFF_S", "1.0", float),
+            relay_lease_s=_number(env, "ORDERS_RELAY_LEASE_S", "120", float),
+            sync_lease_s=_number(env, "ORDERS_SYNC_LEASE_S", "60", float),
             broker_url=env.get("ORDERS_BROKER_URL", "redis://127.0.0.1:6379/0"),
             celery_queue=env.get("ORDERS_CELERY_QUEUE", "orders-service"),
+            split_fee=_choice(env, "ORDERS_SPLIT_FEE", "quote", SPLIT_FEE_POLICIES),
             couriers=_courier_settings(env),
         )
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+N = TypeVar("N", int, float)
+
+
+def _number(env: dict[str, str], name: str, default: str, kind: type[N]) -> N:
+    raw = env.get(name, default)
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+
+
+SPLIT_FEE_POLICIES = ("quote", "same", "shop")
+
+
+def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, default).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def normalise_database_url(url: str) -> str:

@@ -127,7 +127,7 @@ def check_cancel(status: str) -> bool:
 
 
 def settle(
-    items: Sequence[ItemIn], cod_amount: int, kept: Sequence[KeptLine] | None, cod_collected: int | None
+    items: Sequence[ItemIn], cod_amount: int, value: int, kept: Sequence[KeptLine] | None, cod_collected: int | None
 ) -> tuple[str, list[KeptLine] | None, int]:
     """A delivery: (delivered | partially_delivered, the kept lines merged per variant, the COD collected)."""
     if kept is None:
@@ -150,8 +150,10 @@ def settle(
             raise Invalid("kept-too-many", f"{merged[key]} of {_variant(key)} kept, but {sent[key]} were sent")
     whole = merged == sent
     if cod_collected is None:
-        # Without a word from the driver, the customer pays for what they keep, never more than the COD asked.
-        cod_collected = cod_amount if whole else min(cod_amount, sum(prices[k] * q for k, q in merged.items()))
+        # Without a word from the driver: the COD asked, less the goods' declared value (for a try-on parcel,
+        # its dearest options) plus what was kept. The fee stays due; a shop's discount is not the driver's to know.
+        kept_value = sum(prices[k] * q for k, q in merged.items())
+        cod_collected = max(0, cod_amount - max(0, value - kept_value))
     lines = [KeptLine(sku=k[0], size=k[1], color=k[2], quantity=q) for k, q in merged.items()]
     return ("delivered" if whole else "partially_delivered"), lines, cod_collected
 

@@ -165,7 +165,7 @@ class SandboxService(FaultControls):
         kept, cod_collected = None, None
         if event.status == "delivered":
             final, kept, cod_collected = rules.settle(
-                shipment.items, shipment.cod_amount, event.kept, event.cod_collected
+                shipment.items, shipment.cod_amount, shipment.value, event.kept, event.cod_collected
             )
             steps[-1] = final
             shipment.kept, shipment.cod_collected = kept, cod_collected

@@ -163,6 +163,7 @@ class Shipment(UUIDv7AuditBase):
     synced_version: Mapped[int | None] = mapped_column(Integer, default=None)
     synced: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)  # the parcel the courier has
     cod_amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    cod_collected: Mapped[int | None] = mapped_column(BigInteger, default=None)  # what the courier says it collected
     fee: Mapped[int | None] = mapped_column(BigInteger, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     create_attempted: Mapped[bool] = mapped_column(default=False)
@@ -209,3 +210,19 @@ class StaffAlert(UUIDv7Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
     resolved_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class OrderReturn(UUIDv7Base):
+    """An item that came back to the shop from an order's parcel, to put back in stock."""
+
+    __tablename__ = "order_returns"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[str | None] = mapped_column(String(32), default=None)
+    color: Mapped[str | None] = mapped_column(String(32), default=None)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(16))  # tryon_not_kept | not_kept | returned
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)

@@ -16,8 +16,13 @@ def _line_view(line: Line) -> dict[str, Any]:
     return {k: v for k, v in msgspec.to_builtins(line).items() if v is not None and k != "id"}
 
 
-def diff(before: Order, after: Order) -> dict[str, Change]:
-    """Return {field: {before, after}} for every field that differs; lines are keyed by their id."""
+def diff(before: Order | None, after: Order) -> dict[str, Change]:
+    """Return {field: {before, after}} for every field that differs; lines are keyed by their id.
+
+    Against None (a new order) every field is noted, so an order's events replay to its current state.
+    """
+    if before is None:
+        return {field: {"before": None, "after": change["after"]} for field, change in snapshot(after).items()}
     changes: dict[str, Change] = {}
 
     def note(field: str, old: Any, new: Any) -> None:
@@ -44,3 +49,21 @@ def diff(before: Order, after: Order) -> dict[str, Change]:
     for field in ("subtotal", "discount_amount", "total", "cod_amount", "refund_due"):
         note(field, getattr(old_totals, field), getattr(new_totals, field))
     return changes
+
+
+def snapshot(order: Order) -> dict[str, Change]:
+    """Every field of `order` as a change from nothing."""
+    totals = compute_totals(order)
+    values: dict[str, Any] = {
+        "status": str(order.status),
+        "recipient.name": order.recipient.name,
+        "recipient.phones": list(order.recipient.phones),
+        "recipient.address": msgspec.to_builtins(order.recipient.address),
+        **{f"lines.{line.id}": _line_view(line) for line in order.lines},
+        "shipping.fee": order.shipping.fee,
+        "shipping.payer": str(order.shipping.payer),
+        "paid": order.paid,
+        "note": order.note,
+        **{f: getattr(totals, f) for f in ("subtotal", "discount_amount", "total", "cod_amount", "refund_due")},
+    }
+    return {field: {"before": None, "after": value} for field, value in values.items() if value is not None}

@@ -24,6 +24,14 @@ class OrderNotAmendable(DomainError):
     """The order's status, the actor or the courier does not allow this change."""
 
 
+class OrdersConflict(DomainError):
+    """Orders that cannot be merged (or split) as asked, each with its reason: [(order id, reason)]."""
+
+    def __init__(self, conflicts: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{order}: {reason}" for order, reason in conflicts))
+        self.conflicts = conflicts
+
+
 class InvalidTransition(DomainError):
     """The status machine does not allow this move (e.g. confirming a cancelled order)."""
 

@@ -39,6 +39,7 @@ class OrderStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     READY_TO_SHIP = "ready_to_ship"
     IN_TRANSIT = "in_transit"
+    NEEDS_REVIEW = "needs_review"  # the courier reported a partial delivery without the items kept
     DELIVERED = "delivered"
     PARTIALLY_DELIVERED = "partially_delivered"
     RETURNING = "returning"

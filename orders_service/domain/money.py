@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from msgspec import Struct
 
-from orders_service.domain.model import Line, Order, Payer
+from orders_service.domain.model import Line, Order, OrderStatus, Payer
+
+# Nothing is collected for these: a cancelled order refunds what was paid; a merged one moved its payments on.
+NOTHING_DUE = frozenset({OrderStatus.CANCELLED, OrderStatus.MERGED})
 
 
 class Totals(Struct, frozen=True):
@@ -30,12 +33,13 @@ def compute_totals(order: Order) -> Totals:
     discount_amount = subtotal * order.discount_percent // 100
     fee = order.shipping.fee if order.shipping.payer is Payer.CUSTOMER else 0
     total = subtotal - discount_amount + fee
+    due = 0 if order.status in NOTHING_DUE else total
     return Totals(
         subtotal=subtotal,
         discount_amount=discount_amount,
         total=total,
-        cod_amount=max(0, total - order.paid),
-        refund_due=max(0, order.paid - total),
+        cod_amount=max(0, due - order.paid),
+        refund_due=max(0, order.paid - due),
     )
 
 

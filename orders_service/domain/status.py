@@ -15,7 +15,9 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED, S.MERGED}),
     S.CONFIRMED: frozenset({S.READY_TO_SHIP, S.CANCELLED, S.MERGED}),
     S.READY_TO_SHIP: frozenset({S.IN_TRANSIT, S.CANCELLED, S.MERGED}),
-    S.IN_TRANSIT: frozenset({S.DELIVERED, S.PARTIALLY_DELIVERED, S.RETURNING}),
+    S.IN_TRANSIT: frozenset({S.DELIVERED, S.PARTIALLY_DELIVERED, S.RETURNING, S.NEEDS_REVIEW}),
+    # Staff say what was kept (delivered, partially delivered, or nothing: returning); or it all comes back.
+    S.NEEDS_REVIEW: frozenset({S.DELIVERED, S.PARTIALLY_DELIVERED, S.RETURNING, S.RETURNED}),
     S.RETURNING: frozenset({S.RETURNED}),
     S.DELIVERED: frozenset({S.RETURNED}),
     S.PARTIALLY_DELIVERED: frozenset({S.RETURNED}),
@@ -35,7 +37,15 @@ AMENDABLE: dict[OrderStatus, frozenset[str]] = {
     S.IN_TRANSIT: _ALL - _ITEMS,
     **{
         status: frozenset()
-        for status in (S.DELIVERED, S.PARTIALLY_DELIVERED, S.RETURNING, S.RETURNED, S.CANCELLED, S.MERGED)
+        for status in (
+            S.NEEDS_REVIEW,
+            S.DELIVERED,
+            S.PARTIALLY_DELIVERED,
+            S.RETURNING,
+            S.RETURNED,
+            S.CANCELLED,
+            S.MERGED,
+        )
     },
 }
 
@@ -47,6 +57,7 @@ RESTRICTED: dict[str, frozenset[ActorKind]] = {
 
 WHY_CLOSED: dict[OrderStatus, str] = {
     S.IN_TRANSIT: "the parcel is with the courier: items can no longer change",
+    S.NEEDS_REVIEW: "the courier reported a partial delivery; staff must first review what the customer kept",
     S.DELIVERED: "the order was delivered",
     S.PARTIALLY_DELIVERED: "the order was delivered",
     S.RETURNING: "the parcel is on its way back to the shop",
@@ -59,6 +70,27 @@ WHY_CLOSED: dict[OrderStatus, str] = {
 def check_transition(current: OrderStatus, target: OrderStatus) -> None:
     if target not in TRANSITIONS[current]:
         raise InvalidTransition(f"an order that is {current} cannot become {target}")
+
+
+def _onward(current: OrderStatus) -> frozenset[OrderStatus]:
+    """Every status `current` leads to, in one move or several."""
+    seen: set[OrderStatus] = set()
+    todo = [current]
+    while todo:
+        for status in TRANSITIONS[todo.pop()] - seen:
+            seen.add(status)
+            todo.append(status)
+    return frozenset(seen)
+
+
+def courier_moves(current: OrderStatus, target: OrderStatus) -> bool:
+    """Whether a courier's report moves an order from `current` to `target`: forward only, missed steps implied.
+
+    An order in review waits for staff to say what was kept; only the whole parcel coming back moves it on.
+    """
+    if current is S.NEEDS_REVIEW:
+        return target is S.RETURNED
+    return target in _onward(current)
 
 
 def check_operations(status: OrderStatus, names: Iterable[str], actor: ActorKind) -> None:

@@ -10,6 +10,7 @@ import msgspec
 
 from orders_service.db.models import Order as OrderRow
 from orders_service.db.models import OrderLine, Shipment
+from orders_service.domain.delivery import cod_mismatch
 from orders_service.domain.model import (
     Address,
     KeptItem,
@@ -109,6 +110,7 @@ def render(row: OrderRow, merged_from: list[UUID], warehouse: Warehouse, order: 
     address = order.recipient.address
     units = resolve_units(address.province_code, address.ward_code)
     delivery, km = delivery_zone(warehouse, address.province_code)
+    cod_collected = row.shipment.cod_collected if row.shipment is not None else None
     return s.OrderOut(
         id=row.id,
         code=row.code,
@@ -161,6 +163,8 @@ def render(row: OrderRow, merged_from: list[UUID], warehouse: Warehouse, order: 
         note=order.note,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        cod_collected=cod_collected,
+        cod_mismatch=cod_mismatch(order, cod_collected),
     )
 
 

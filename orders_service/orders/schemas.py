@@ -139,6 +139,8 @@ class OrderOut(Struct):
     note: str | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    cod_collected: int | None = None  # what the courier says it collected on delivery
+    cod_mismatch: bool = False  # delivered, and cod_collected is not the cod_amount of what she kept
 
 
 class ActorOut(Struct):

@@ -31,6 +31,10 @@ from orders_service.outbox import enqueue
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read out on the phone
 
 
+def new_code() -> str:
+    return "DH" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
 def check_precondition(if_match: str | None, current: int) -> None:
     """If-Match must carry the current ETag ("<version>"); `*` matches any version (RFC 9110)."""
     if if_match is None or not if_match.strip():
@@ -65,7 +69,7 @@ def record_change(
     reason: str | None = None,
 ) -> None:
     """Append the order's event for its current version and the outbox message that follows it."""
-    changes = diff(before, after) if before is not None else {}
+    changes = diff(before, after)
     cod_after = compute_totals(after).cod_amount
     row.last_seq += 1
     session.add(
@@ -134,7 +138,7 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
         discount_reason=reason,
     )
     row = OrderRow(
-        code="DH" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8)),
+        code=new_code(),
         version=1,
         customer_id=customer.id,
         channel=str(data.channel),

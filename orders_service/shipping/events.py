@@ -11,8 +11,10 @@ from couriers.base import Event, Status
 from orders_service.db.engine import begin_write
 from orders_service.db.models import CourierInbox, Shipment
 from orders_service.db.models import Order as OrderRow
+from orders_service.deliveries.services import ask_for_review, partial_report, settle
 from orders_service.domain.delivery import finalise_delivery
 from orders_service.domain.model import Actor, ActorKind, OrderStatus, replace
+from orders_service.domain.status import courier_moves
 from orders_service.orders import mapping
 from orders_service.orders.services import record_change
 
@@ -83,20 +85,28 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
         return "stale"
     shipment.status, shipment.raw_status, shipment.status_at = str(event.status), event.raw_status, event.occurred_at
     if event.cod_collected is not None:
-        shipment.cod_amount = event.cod_collected
+        shipment.cod_amount = shipment.cod_collected = event.cod_collected
     await _move_order(session, order, event)
     return "applied"
 
 
 async def _move_order(session: AsyncSession, order: OrderRow, event: Event) -> None:
     target = ORDER_STATUS[event.status]
+    delivered = target in (OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED)
+    if delivered and event.partial and event.kept is None:
+        target = OrderStatus.NEEDS_REVIEW  # GHN and GHTK do not say what was kept: staff find out
     before = mapping.to_domain(order)
-    if target is None or before.status in (OrderStatus.CANCELLED, OrderStatus.MERGED) or before.status == target:
+    # Forward only: a late or repeated report never undoes a later one, nor a review.
+    if target is None or not courier_moves(before.status, target):
         return
-    after = before
+    after, reason = before, event.message
     if before.status in (OrderStatus.READY_TO_SHIP, OrderStatus.CONFIRMED) and target is not OrderStatus.IN_TRANSIT:
         after = replace(after, status=OrderStatus.IN_TRANSIT)  # a missed pickup event is implied by delivery
-    if target in (OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED):
+    if target is OrderStatus.NEEDS_REVIEW:
+        reason = partial_report(event.courier, event.cod_collected, event.message)
+        ask_for_review(session, order, reason)
+        after = replace(after, status=target)
+    elif delivered:
         kept = None if event.kept is None else [(k.sku, k.size, k.color, k.quantity) for k in event.kept]
         after = finalise_delivery(replace(after, status=OrderStatus.IN_TRANSIT), kept)
     else:
@@ -104,5 +114,6 @@ async def _move_order(session: AsyncSession, order: OrderRow, event: Event) -> N
     mapping.write(order, after)
     order.version += 1
     actor = Actor(kind=ActorKind.COURIER, id=event.courier)
-    record_change(session, order, actor, f"courier_{event.status}", before, after, reason=event.message)
+    record_change(session, order, actor, f"courier_{event.status}", before, after, reason=reason)
+    await settle(session, order, after, kept_reported=event.kept is not None)
     await session.flush()

@@ -259,7 +259,10 @@ async def test_cod_collected_defaults(env: Env) -> None:
     await env.drive(partial, "delivered", kept=[{"sku": "SHIRT-02", "size": "M", "color": "white", "quantity": 1}])
     by_code = {e.tracking_code: e for e in env.target.events}
     assert (by_code[whole].status, by_code[whole].cod_collected, by_code[whole].kept) == ("delivered", 480_000, None)
-    assert (by_code[partial].status, by_code[partial].cod_collected) == (Status.PARTIALLY_DELIVERED, 350_000)
+    assert (by_code[partial].status, by_code[partial].cod_collected) == (
+        Status.PARTIALLY_DELIVERED,
+        380_000,
+    )  # and the fee
     view = await env.view(whole)
     assert [h["status"] for h in view["history"] if h["implied"]] == ["picked", "in_transit", "out_for_delivery"]
     assert view["status"] == "delivered" and view["cod_collected"] == 480_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,13 @@ class World:
 
 @pytest.fixture
 async def world(settings: Settings, keys: dict[str, str]) -> AsyncIterator[World]:
+    async with fake_couriers(settings, keys) as made:
+        yield made
+
+
+@contextlib.asynccontextmanager
+async def fake_couriers(settings: Settings, keys: dict[str, str]) -> AsyncIterator[World]:
+    """The service with its GHN and GHTK adapters wired to the fakes (other test modules use it too)."""
     ghn, ghtk = FakeGhn(shop_id=GHN_SHOP_ID), FakeGhtk()
     shop = shop_from(settings)
     ghn_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=ghn.app), base_url=GHN_BASE)  # type: ignore[arg-type]

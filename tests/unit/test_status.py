@@ -21,7 +21,7 @@ S = OrderStatus
 ITEMS_OPS = ("add_line", "remove_line", "set_quantity", "swap_variant", "set_tryon_options")
 CONTACT_OPS = ("set_recipient", "set_address")
 STAFF_OPS = ("add_payment", "set_shipping")
-CLOSED = (S.DELIVERED, S.PARTIALLY_DELIVERED, S.RETURNING, S.RETURNED, S.CANCELLED, S.MERGED)
+CLOSED = (S.NEEDS_REVIEW, S.DELIVERED, S.PARTIALLY_DELIVERED, S.RETURNING, S.RETURNED, S.CANCELLED, S.MERGED)
 OPEN = (S.PENDING, S.CONFIRMED, S.READY_TO_SHIP)
 CONTACT_AND_COD = frozenset({Aspect.RECIPIENT, Aspect.ADDRESS, Aspect.COD})
 
@@ -32,6 +32,10 @@ ALLOWED_MOVES = [
     (S.IN_TRANSIT, S.DELIVERED),
     (S.IN_TRANSIT, S.PARTIALLY_DELIVERED),
     (S.IN_TRANSIT, S.RETURNING),
+    (S.IN_TRANSIT, S.NEEDS_REVIEW),
+    (S.NEEDS_REVIEW, S.DELIVERED),
+    (S.NEEDS_REVIEW, S.PARTIALLY_DELIVERED),
+    (S.NEEDS_REVIEW, S.RETURNING),
     (S.RETURNING, S.RETURNED),
     *((status, S.CANCELLED) for status in OPEN),
     *((status, S.MERGED) for status in OPEN),
@@ -68,6 +72,8 @@ def test_every_other_move_is_refused(current: OrderStatus, target: OrderStatus) 
         (S.IN_TRANSIT, S.READY_TO_SHIP),
         (S.IN_TRANSIT, S.CANCELLED),
         (S.DELIVERED, S.IN_TRANSIT),
+        (S.NEEDS_REVIEW, S.IN_TRANSIT),
+        (S.DELIVERED, S.NEEDS_REVIEW),
         (S.CANCELLED, S.CONFIRMED),
         (S.MERGED, S.PENDING),
         (S.RETURNED, S.RETURNING),
@@ -107,6 +113,7 @@ def test_contact_and_money_operations_pass_the_status_gate_in_transit(name: str)
     [
         (S.CANCELLED, "cancelled"),
         (S.MERGED, "merged into another order"),
+        (S.NEEDS_REVIEW, "review what the customer kept"),
         (S.DELIVERED, "delivered"),
         (S.PARTIALLY_DELIVERED, "delivered"),
         (S.RETURNING, "on its way back"),

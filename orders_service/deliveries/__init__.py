@@ -1,0 +1,1 @@
+"""Deliveries finalised: a staff review of a partial delivery, returns to restock, the COD a courier collected."""
