@@ -25,8 +25,10 @@ from orders_service.deliveries.controllers import DeliveryController
 from orders_service.deps import Sessionmaker
 from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
+from orders_service.loyalty.controllers import ProfileController
+from orders_service.loyalty.services import PROGRAM_KEY, TierDiscount, program_from
 from orders_service.orders.controllers import OrderController
-from orders_service.orders.discounts import DiscountPolicy, NoDiscount
+from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_controllers import FamilyController
 from orders_service.outbox import on_committed
 from orders_service.problems import EXCEPTION_HANDLERS
@@ -82,17 +84,18 @@ def create_app(
     nudge = DispatchNudge(settings.broker_url, settings.celery_queue) if settings.relay == "celery" else None
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False),
+        session_config=AsyncSessionConfig(expire_on_commit=False, info={PROGRAM_KEY: program_from(settings)}),
         before_send_handler="autocommit",
         create_all=False,
     )
-    policy = discounts or NoDiscount()
+    policy = discounts or TierDiscount()
     warehouse = Warehouse.in_province(settings.warehouse_province)
     handlers: list[Any] = [
         health,
         ready,
         KeyController,
         CustomerController,
+        ProfileController,
         OrderController,
         FamilyController,
         ShipController,

@@ -8,6 +8,8 @@ from typing import TypeVar
 
 import msgspec
 
+from orders_service.loyalty.tiers import DEFAULT_TIERS, DOWNGRADE_RULES, parse_tiers
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
@@ -34,6 +36,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The shipping fee of each part of a split order: quote (its courier's quote for its own parcel, falling
     # back to the original's fee), same (the original's fee again) or shop (the shop pays the extra parcels).
     split_fee: str = "quote"
+    # Loyalty: code:percent:min_spend:min_orders per tier, lowest first; how many VND earn a point; when a
+    # customer whose spend fell (a return) loses her tier: never, at her review date, or immediately.
+    tiers: str = DEFAULT_TIERS
+    vnd_per_point: int = 10_000
+    tier_downgrade: str = "never"
+    tier_review_days: int = 365
     # Per courier, the ORDERS_<COURIER>_<KEY> variables (e.g. ORDERS_GHN_TOKEN -> couriers["ghn"]["token"]).
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
 
@@ -62,6 +70,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             broker_url=env.get("ORDERS_BROKER_URL", "redis://127.0.0.1:6379/0"),
             celery_queue=env.get("ORDERS_CELERY_QUEUE", "orders-service"),
             split_fee=_choice(env, "ORDERS_SPLIT_FEE", "quote", SPLIT_FEE_POLICIES),
+            tiers=_tiers(env),
+            vnd_per_point=_positive(env, "ORDERS_VND_PER_POINT", "10000"),
+            tier_downgrade=_choice(env, "ORDERS_TIER_DOWNGRADE", "never", DOWNGRADE_RULES),
+            tier_review_days=_positive(env, "ORDERS_TIER_REVIEW_DAYS", "365"),
             couriers=_courier_settings(env),
         )
 
@@ -79,6 +91,19 @@ def _number(env: dict[str, str], name: str, default: str, kind: type[N]) -> N:
         return kind(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, not {raw!r}") from None
+
+
+def _positive(env: dict[str, str], name: str, default: str) -> int:
+    value = _number(env, name, default, int)
+    if value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value}")
+    return value
+
+
+def _tiers(env: dict[str, str]) -> str:
+    raw = env.get("ORDERS_TIERS", DEFAULT_TIERS).strip()
+    parse_tiers(raw)  # raises a one-line ValueError naming ORDERS_TIERS
+    return raw
 
 
 SPLIT_FEE_POLICIES = ("quote", "same", "shop")

@@ -1,4 +1,4 @@
-"""SQLAlchemy models: one row per customer, phone, order, line, event, outbox message and API key."""
+"""SQLAlchemy models: customers, orders and their events, the outbox, couriers' state, and the loyalty ledger."""
 
 from __future__ import annotations
 
@@ -226,3 +226,52 @@ class OrderReturn(UUIDv7Base):
     quantity: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(16))  # tryon_not_kept | not_kept | returned
     created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+
+
+class PointsEntry(UUIDv7Base):
+    """One line of a customer's points ledger: append-only, never updated, never deleted.
+
+    `points` are spendable; `spend` (VND) and `orders_delta` are the tier metrics, kept apart from them.
+    (order_id, kind, ref) is unique: an order earns once, and each return of it reverses once.
+    """
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (
+        UniqueConstraint("order_id", "kind", "ref", name="uq_points_ledger_order_kind_ref"),
+        Index("ix_points_ledger_customer_created", "customer_id", "created_at"),
+    )
+
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id"))
+    order_id: Mapped[UUID | None] = mapped_column(ForeignKey("orders.id"), default=None)
+    kind: Mapped[str] = mapped_column(String(8))  # earn | reverse | redeem | expire | adjust
+    ref: Mapped[str] = mapped_column(String(64), default="")
+    points: Mapped[int] = mapped_column(BigInteger)
+    spend: Mapped[int] = mapped_column(BigInteger)
+    orders_delta: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    expires_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    note: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class CustomerTier(UUIDv7Base):
+    """The tier a customer holds now, when it is next reviewed, and the floor staff set by hand."""
+
+    __tablename__ = "customer_tiers"
+
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), unique=True)
+    tier: Mapped[str] = mapped_column(String(32))
+    manual_floor: Mapped[str | None] = mapped_column(String(32), default=None)
+    since: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    review_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class TierChange(UUIDv7Base):
+    """A customer's move from one tier to another, and why."""
+
+    __tablename__ = "tier_history"
+
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    from_tier: Mapped[str | None] = mapped_column(String(32), default=None)
+    to_tier: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)

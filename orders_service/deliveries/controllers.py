@@ -11,7 +11,7 @@ from orders_service.deliveries import services
 from orders_service.deliveries.schemas import ReturnsOut, ReviewIn
 from orders_service.deps import DbSession, WarehouseDep
 from orders_service.orders.controllers import ETAG_HEADER, IfMatch, StaffRequest, answer
-from orders_service.orders.schemas import OrderOut
+from orders_service.orders.schemas import ActionIn, OrderOut
 
 
 class DeliveryController(Controller):
@@ -37,6 +37,27 @@ class DeliveryController(Controller):
         if_match: IfMatch = None,
     ) -> Response[OrderOut]:
         row = await services.review_delivery(db_session, order_id, if_match, data, request.user)
+        return await answer(db_session, warehouse, row)
+
+    @post(
+        "/{order_id:uuid}/return",
+        status_code=200,
+        response_headers=ETAG_HEADER,
+        summary="The customer brought a delivered order back to the shop (If-Match; only delivered orders)",
+        description="The order becomes `returned`, all it held goes back to stock, and its points, spend and "
+        "order count leave her loyalty ledger (a `reverse` entry); her tier is re-evaluated.",
+    )
+    async def record_return(
+        self,
+        request: StaffRequest,
+        db_session: DbSession,
+        warehouse: WarehouseDep,
+        order_id: FromPath[UUID],
+        data: JSONBody[ActionIn | None] = None,
+        if_match: IfMatch = None,
+    ) -> Response[OrderOut]:
+        reason = data.reason if data else None
+        row = await services.record_return(db_session, order_id, if_match, reason, request.user)
         return await answer(db_session, warehouse, row)
 
     @get("/{order_id:uuid}/returns", summary="What came back from the order's parcel, to put back in stock")

@@ -15,10 +15,11 @@ from orders_service.db.models import OrderReturn, StaffAlert
 from orders_service.deliveries.schemas import ReturnOut, ReturnsOut, ReviewIn
 from orders_service.domain.delivery import check_kept, cod_mismatch, finalise_delivery
 from orders_service.domain.errors import OrderNotAmendable
-from orders_service.domain.model import Actor, ActorKind, Order, OrderStatus
+from orders_service.domain.model import Actor, ActorKind, Order, OrderStatus, replace
 from orders_service.domain.money import compute_totals
 from orders_service.domain.returns import ReturnedItem, ReturnReason, not_kept, whole_parcel
 from orders_service.domain.status import check_transition
+from orders_service.loyalty.services import order_moved
 from orders_service.orders import mapping
 from orders_service.orders.services import check_precondition, get_order, record_change, record_note
 
@@ -92,6 +93,27 @@ async def review_delivery(
         .values(resolved_at=datetime.datetime.now(datetime.UTC))
     )
     await settle(session, row, after, kept_reported=True)
+    await order_moved(session, row, before.status, after)
+    await session.flush()
+    return row
+
+
+async def record_return(
+    session: AsyncSession, order_id: UUID, if_match: str | None, reason: str | None, actor: Actor
+) -> OrderRow:
+    """The customer brought a delivered order back to the shop: restock it all, and undo what it counted."""
+    await begin_write(session)
+    row = await get_order(session, order_id, lock=True)
+    check_precondition(if_match, row.version)
+    before = mapping.to_domain(row)
+    if before.status not in (OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED):
+        raise OrderNotAmendable(f"only a delivered order comes back to the shop; this one is {before.status}")
+    after = replace(before, status=OrderStatus.RETURNED)
+    mapping.write(row, after)
+    row.version += 1
+    record_change(session, row, actor, "returned", before, after, reason=reason)
+    await settle(session, row, after, kept_reported=False)
+    await order_moved(session, row, before.status, after)
     await session.flush()
     return row
 

@@ -44,6 +44,8 @@ def diff(before: Order | None, after: Order) -> dict[str, Change]:
     note("shipping.fee", before.shipping.fee, after.shipping.fee)
     note("shipping.payer", str(before.shipping.payer), str(after.shipping.payer))
     note("paid", before.paid, after.paid)
+    note("discount.percent", before.discount_percent, after.discount_percent)
+    note("discount.reason", before.discount_reason, after.discount_reason)
     note("note", before.note, after.note)
     old_totals, new_totals = compute_totals(before), compute_totals(after)
     for field in ("subtotal", "discount_amount", "total", "cod_amount", "refund_due"):

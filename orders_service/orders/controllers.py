@@ -111,12 +111,20 @@ class OrderController(Controller):
         db_session: DbSession,
         warehouse: WarehouseDep,
         order_id: FromPath[UUID],
+        discounts: Discounts,
         data: JSONBody[AmendmentIn],
         if_match: IfMatch = None,
         dry_run: FromQuery[bool] = False,
     ) -> Response[OrderOut]:
         row, preview = await services.amend_order(
-            db_session, order_id, if_match, data.operations, data.reason, request.user, dry_run=dry_run
+            db_session,
+            order_id,
+            if_match,
+            data.operations,
+            data.reason,
+            request.user,
+            dry_run=dry_run,
+            discounts=discounts,
         )
         return await answer(db_session, warehouse, row, order=preview, dry_run=dry_run)
 

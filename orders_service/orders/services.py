@@ -31,6 +31,9 @@ from orders_service.outbox import enqueue
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read out on the phone
 
 
+BEFORE_PICKUP = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.READY_TO_SHIP})
+
+
 def new_code() -> str:
     return "DH" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
@@ -234,8 +237,13 @@ async def amend_order(
     actor: Actor,
     *,
     dry_run: bool = False,
+    discounts: DiscountPolicy | None = None,
 ) -> tuple[OrderRow, Order | None]:
-    """Apply `operations` atomically. A dry run returns the would-be order and writes nothing."""
+    """Apply `operations` atomically. A dry run returns the would-be order and writes nothing.
+
+    Before the parcel is picked up, the discount follows the customer's tier now (`discounts`), so an order
+    amended after she moved up a tier gets her new percent; the event records the change.
+    """
     if not dry_run:
         await begin_write(session)
     row = await get_order(session, order_id, lock=not dry_run)
@@ -244,7 +252,13 @@ async def amend_order(
     before = mapping.to_domain(row)
     # The capability table speaks each courier's own status names.
     courier_status = (row.shipment.raw_status or row.shipment.status) if row.shipment is not None else None
-    after = amend(before, operations, actor, mapping.new_line_id, courier_status)
+    current = before
+    if discounts is not None and before.status in BEFORE_PICKUP:
+        customer = await session.get(Customer, row.customer_id)
+        assert customer is not None  # orders.customer_id is a foreign key
+        percent, why = await discounts.for_customer(session, customer)
+        current = replace(before, discount_percent=percent, discount_reason=why)
+    after = amend(current, operations, actor, mapping.new_line_id, courier_status)
     if dry_run:
         return row, after
     mapping.write(row, after)

@@ -15,6 +15,7 @@ from orders_service.deliveries.services import ask_for_review, partial_report, s
 from orders_service.domain.delivery import finalise_delivery
 from orders_service.domain.model import Actor, ActorKind, OrderStatus, replace
 from orders_service.domain.status import courier_moves
+from orders_service.loyalty.services import order_moved
 from orders_service.orders import mapping
 from orders_service.orders.services import record_change
 
@@ -116,4 +117,5 @@ async def _move_order(session: AsyncSession, order: OrderRow, event: Event) -> N
     actor = Actor(kind=ActorKind.COURIER, id=event.courier)
     record_change(session, order, actor, f"courier_{event.status}", before, after, reason=reason)
     await settle(session, order, after, kept_reported=event.kept is not None)
+    await order_moved(session, order, before.status, after)
     await session.flush()

@@ -1,0 +1,1 @@
+"""Loyalty: a points ledger fed by completed orders, tiers evaluated from it, and the customer profile."""

@@ -1,0 +1,233 @@
+"""Loyalty use cases: feed the ledger when an order completes or comes back, keep the tier, read the profile."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.customers.services import get_customer, to_out
+from orders_service.db.models import Customer, CustomerTier, OrderLine, PointsEntry, TierChange
+from orders_service.db.models import Order as OrderRow
+from orders_service.domain.model import Order, OrderStatus
+from orders_service.domain.money import compute_totals
+from orders_service.loyalty import ledger
+from orders_service.loyalty.ledger import Entry, Kind
+from orders_service.loyalty.schemas import FavoritesOut, LoyaltyOut, PointsEntryOut, ProfileOut, StatsOut, Status
+from orders_service.loyalty.tiers import Program, Tier, discount_reason, evaluate, next_tier, parse_tiers
+from orders_service.orders.services import OrderFilters, list_orders
+
+PROGRAM_KEY = "loyalty_program"  # where a session finds the shop's program (see program_of)
+COMPLETED = frozenset({OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED})
+RECENT = datetime.timedelta(days=90)
+
+
+def program_from(settings: Any) -> Program:
+    return Program(
+        tiers=parse_tiers(settings.tiers),
+        vnd_per_point=settings.vnd_per_point,
+        downgrade=settings.tier_downgrade,
+        review_days=settings.tier_review_days,
+    )
+
+
+def program_of(session: AsyncSession) -> Program:
+    """The program the app or worker put in its sessions' `info`; the defaults otherwise (scripts, tests)."""
+    program = session.info.get(PROGRAM_KEY)
+    return program if isinstance(program, Program) else Program()
+
+
+class TierDiscount:
+    """A new order, or an open one amended, carries the customer's current tier percent."""
+
+    async def for_customer(self, session: AsyncSession, customer: Customer) -> tuple[int, str | None]:
+        tier = await current_tier(session, customer.id)
+        return tier.percent, discount_reason(tier)
+
+
+async def current_tier(session: AsyncSession, customer_id: UUID) -> Tier:
+    code = await session.scalar(select(CustomerTier.tier).where(CustomerTier.customer_id == customer_id))
+    return program_of(session).tier(code)
+
+
+def _entry(row: PointsEntry) -> Entry:
+    return Entry(Kind(row.kind), row.points, row.spend, row.orders_delta, row.order_id, row.ref)
+
+
+async def _entries(session: AsyncSession, *where: Any) -> list[PointsEntry]:
+    return list(await session.scalars(select(PointsEntry).where(*where).order_by(PointsEntry.id)))
+
+
+async def order_moved(
+    session: AsyncSession, row: OrderRow, before: OrderStatus, after: Order, now: datetime.datetime | None = None
+) -> None:
+    """An order became delivered/partially delivered (earn) or came back after that (reverse); else nothing.
+
+    Called with the order row locked. Idempotent: an entry already under its key is not written again.
+    """
+    now = now or datetime.datetime.now(datetime.UTC)
+    program = program_of(session)
+    if after.status in COMPLETED and before not in COMPLETED:
+        totals = compute_totals(after)
+        entry: Entry | None = ledger.earn(program, row.id, totals.subtotal - totals.discount_amount)
+    elif after.status is OrderStatus.RETURNED and before in COMPLETED:
+        entry = None  # decided below, against what the order and the customer still count
+    else:
+        return
+    # One customer's ledger is written by one transaction at a time: her tier follows from all of it.
+    await session.scalar(select(Customer.id).where(Customer.id == row.customer_id).with_for_update(key_share=True))
+    if entry is None:
+        mine = [_entry(e) for e in await _entries(session, PointsEntry.order_id == row.id)]
+        held = ledger.totals(_entry(e) for e in await _entries(session, PointsEntry.customer_id == row.customer_id))
+        entry = ledger.reverse(mine, held, row.id)
+        if entry is None:
+            return
+    taken = await session.scalar(
+        select(PointsEntry.id).where(
+            PointsEntry.order_id == row.id, PointsEntry.kind == str(entry.kind), PointsEntry.ref == entry.ref
+        )
+    )
+    if taken is not None:
+        return
+    session.add(
+        PointsEntry(
+            customer_id=row.customer_id,
+            order_id=row.id,
+            kind=str(entry.kind),
+            ref=entry.ref,
+            points=entry.points,
+            spend=entry.spend,
+            orders_delta=entry.orders_delta,
+            created_at=now,
+            note=f"order {row.code}",
+        )
+    )
+    await session.flush()
+    await reevaluate(session, row.customer_id, now)
+
+
+async def _sums(session: AsyncSession, customer_id: UUID) -> ledger.Totals:
+    points, spend, orders = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(PointsEntry.points), 0),
+                func.coalesce(func.sum(PointsEntry.spend), 0),
+                func.coalesce(func.sum(PointsEntry.orders_delta), 0),
+            ).where(PointsEntry.customer_id == customer_id)
+        )
+    ).one()
+    return ledger.Totals(int(points), int(spend), int(orders))
+
+
+async def reevaluate(session: AsyncSession, customer_id: UUID, now: datetime.datetime) -> CustomerTier:
+    """Her tier after the ledger changed: evaluated by tiers.evaluate, each move recorded in the history."""
+    program = program_of(session)
+    state = await session.scalar(select(CustomerTier).where(CustomerTier.customer_id == customer_id))
+    sums = await _sums(session, customer_id)
+    decision = evaluate(
+        program,
+        state.tier if state else None,
+        state.manual_floor if state else None,
+        sums.spend,
+        sums.orders,
+        now,
+        state.review_at if state else None,
+    )
+    if state is None:
+        state = CustomerTier(customer_id=customer_id, tier=program.tiers[0].code, since=now)
+        session.add(state)
+    if decision.reason is not None:
+        session.add(
+            TierChange(
+                customer_id=customer_id, from_tier=state.tier, to_tier=decision.tier, reason=decision.reason, at=now
+            )
+        )
+        state.tier, state.since = decision.tier, now
+    state.review_at = decision.review_at
+    await session.flush()
+    return state
+
+
+async def points(session: AsyncSession, customer_id: UUID) -> list[PointsEntryOut]:
+    """The ledger, oldest first, with the running balance."""
+    await get_customer(session, customer_id)
+    balance, out = 0, []
+    for row in await _entries(session, PointsEntry.customer_id == customer_id):
+        balance += row.points
+        out.append(PointsEntryOut(row.created_at, row.order_id, Kind(row.kind), row.points, balance))
+    return out
+
+
+async def profile(session: AsyncSession, customer_id: UUID, now: datetime.datetime | None = None) -> ProfileOut:
+    now = now or datetime.datetime.now(datetime.UTC)
+    customer = await get_customer(session, customer_id)
+    program = program_of(session)
+    rows = await _entries(session, PointsEntry.customer_id == customer_id)
+    sums = ledger.totals(_entry(r) for r in rows)
+    recent = ledger.spend_since(((r.created_at, _entry(r)) for r in rows), now - RECENT)
+    completed = (OrderRow.customer_id == customer_id, OrderRow.status.in_([str(s) for s in COMPLETED]))
+    first, last = (
+        await session.execute(select(func.min(OrderRow.created_at), func.max(OrderRow.created_at)).where(*completed))
+    ).one()
+    tier = await current_tier(session, customer_id)
+    above, missing = next_tier(program, tier.code, sums.spend)
+    return ProfileOut(
+        customer=to_out(customer),
+        stats=StatsOut(
+            delivered_orders=max(0, sums.orders),
+            total_spent=max(0, sums.spend),
+            spent_last_3_months=recent,
+            average_order_value=max(0, sums.spend) // sums.orders if sums.orders > 0 else 0,
+            first_order_at=first,
+            last_order_at=last,
+        ),
+        status=Status(ledger.status(sums.orders, sums.spend, program.tiers[-1].min_spend)),
+        age_group=ledger.age_group(customer.birthday, now.date()),
+        loyalty=LoyaltyOut(
+            tier=tier.code,
+            points=sums.points,
+            lifetime_spend=max(0, sums.spend),
+            discount_percent=tier.percent,
+            next_tier=above,
+            amount_to_next_tier=missing,
+        ),
+        segments=[],
+        favorites=await _favorites(session, *completed),
+    )
+
+
+async def _favorites(session: AsyncSession, *completed: Any) -> FavoritesOut:
+    """The sizes, colours and SKUs she kept most (try-on lines count what she kept), three of each."""
+    sizes: Counter[str] = Counter()
+    colors: Counter[str] = Counter()
+    skus: Counter[str] = Counter()
+    lines = await session.scalars(select(OrderLine).join(OrderRow, OrderLine.order_id == OrderRow.id).where(*completed))
+    for line in lines:
+        kept: list[dict[str, Any]] = (
+            line.kept
+            if line.kept is not None
+            else [{"size": line.size, "color": line.color, "quantity": line.quantity}]
+        )
+        for item in kept:
+            quantity = int(item.get("quantity") or 0)
+            if quantity <= 0:
+                continue
+            skus[line.sku] += quantity
+            if item.get("size"):
+                sizes[str(item["size"])] += quantity
+            if item.get("color"):
+                colors[str(item["color"])] += quantity
+    return FavoritesOut(
+        sizes=[k for k, _ in sizes.most_common(3)],
+        colors=[k for k, _ in colors.most_common(3)],
+        skus=[k for k, _ in skus.most_common(3)],
+    )
+
+
+async def orders_of(session: AsyncSession, customer_id: UUID, limit: int, offset: int) -> tuple[list[OrderRow], int]:
+    await get_customer(session, customer_id)
+    return await list_orders(session, OrderFilters(customer_id=customer_id), limit, offset)
