@@ -25,14 +25,16 @@ from orders_service.deliveries.controllers import DeliveryController
 from orders_service.deps import Sessionmaker
 from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
-from orders_service.loyalty.controllers import ProfileController
-from orders_service.loyalty.services import PROGRAM_KEY, TierDiscount, program_from
+from orders_service.loyalty.controllers import ProfileController, SegmentController
+from orders_service.loyalty.points import expire_points
+from orders_service.loyalty.program import PROGRAM_KEY, program_from
+from orders_service.loyalty.services import TierDiscount
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_controllers import FamilyController
 from orders_service.outbox import on_committed
 from orders_service.problems import EXCEPTION_HANDLERS
-from orders_service.relay.embedded import EmbeddedRelay
+from orders_service.relay.embedded import Daily, EmbeddedRelay
 from orders_service.relay.nudge import DispatchNudge
 from orders_service.runtime import build_runtime
 from orders_service.settings import Settings
@@ -81,6 +83,8 @@ def create_app(
         if settings.relay == "embedded"
         else None
     )
+    # The embedded engine's daily jobs (celery beat runs them as tasks instead).
+    daily = [Daily("loyalty.expire", lambda: expire_points(runtime.db))] if settings.relay == "embedded" else []
     nudge = DispatchNudge(settings.broker_url, settings.celery_queue) if settings.relay == "celery" else None
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
@@ -96,6 +100,7 @@ def create_app(
         KeyController,
         CustomerController,
         ProfileController,
+        SegmentController,
         OrderController,
         FamilyController,
         ShipController,
@@ -112,10 +117,14 @@ def create_app(
         if relay is not None:
             await relay.start()
             on_committed(runtime.engine, relay.wake)
+        for job in daily:
+            await job.start()
         if nudge is not None:
             on_committed(runtime.engine, nudge.wake)
 
     async def stop() -> None:
+        for job in daily:
+            await job.stop()
         if relay is not None:
             await relay.stop()
         if nudge is not None:

@@ -51,6 +51,8 @@ DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
     e.VersionMismatch: (412, "version-mismatch", "The order changed meanwhile"),
     e.PreconditionRequired: (428, "precondition-required", "If-Match is required"),
     e.PhoneTaken: (409, "phone-taken", "That phone already belongs to a customer"),
+    e.IdentityTaken: (409, "identity-taken", "That email or buyer id already belongs to a customer"),
+    e.CustomerMerged: (409, "customer-merged", "That customer was merged into another one"),
 }
 
 # msgspec appends where a value failed: "Expected `int`, got `str` - at `$.lines[0].quantity`".
@@ -76,8 +78,11 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: e.DomainError) -> Respo
         problem.errors = [FieldError(field=exc.field, message=exc.message)]
     elif isinstance(exc, e.VersionMismatch):
         problem.current_version = exc.current
-    elif isinstance(exc, e.PhoneTaken):
+    elif isinstance(exc, e.PhoneTaken | e.IdentityTaken):
         problem.customer_id = exc.customer_id
+    elif isinstance(exc, e.CustomerMerged):
+        problem.customer_id = exc.customer_id
+        problem.errors = [FieldError(field=exc.field, message=exc.detail)]
     elif isinstance(exc, e.OrdersConflict):
         problem.conflicts = [OrderConflict(order_id=order, reason=reason) for order, reason in exc.conflicts]
     return problem_response(problem)

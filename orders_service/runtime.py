@@ -18,7 +18,7 @@ from couriers.sandbox.adapter import SandboxConfig, SandboxCourier, new_webhook_
 from couriers.sandbox.server import SandboxServer, SandboxServerConfig
 from orders_service.db.engine import create_engine
 from orders_service.geo import province_centroid
-from orders_service.loyalty.services import PROGRAM_KEY, program_from
+from orders_service.loyalty.program import PROGRAM_KEY, program_from
 from orders_service.relay.core import Handler
 from orders_service.relay.handlers import build_handlers
 from orders_service.settings import Settings

@@ -42,6 +42,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     vnd_per_point: int = 10_000
     tier_downgrade: str = "never"
     tier_review_days: int = 365
+    # A redeemed point takes this many VND off an order's COD; earned points expire after this many days (0 never).
+    vnd_per_redeemed_point: int = 1_000
+    points_expire_days: int = 365
     # Per courier, the ORDERS_<COURIER>_<KEY> variables (e.g. ORDERS_GHN_TOKEN -> couriers["ghn"]["token"]).
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
 
@@ -74,6 +77,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             vnd_per_point=_positive(env, "ORDERS_VND_PER_POINT", "10000"),
             tier_downgrade=_choice(env, "ORDERS_TIER_DOWNGRADE", "never", DOWNGRADE_RULES),
             tier_review_days=_positive(env, "ORDERS_TIER_REVIEW_DAYS", "365"),
+            vnd_per_redeemed_point=_positive(env, "ORDERS_VND_PER_REDEEMED_POINT", "1000"),
+            points_expire_days=_non_negative(env, "ORDERS_POINTS_EXPIRE_DAYS", "365"),
             couriers=_courier_settings(env),
         )
 
@@ -97,6 +102,13 @@ def _positive(env: dict[str, str], name: str, default: str) -> int:
     value = _number(env, name, default, int)
     if value < 1:
         raise ValueError(f"{name} must be a whole number of at least 1, not {value}")
+    return value
+
+
+def _non_negative(env: dict[str, str], name: str, default: str) -> int:
+    value = _number(env, name, default, int)
+    if value < 0:
+        raise ValueError(f"{name} must be a whole number of at least 0, not {value}")
     return value
 
 

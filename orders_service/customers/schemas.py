@@ -7,7 +7,7 @@ import enum
 from typing import Annotated
 from uuid import UUID
 
-from msgspec import Meta, Struct
+from msgspec import Meta, Struct, field
 
 from orders_service.domain.model import ONE_LINE, PersonName, RawPhone
 
@@ -33,6 +33,25 @@ class Source(enum.StrEnum):
     ZALO = "zalo"
 
 
+class IdentityKind(enum.StrEnum):
+    EMAIL = "email"
+    SHOPEE = "shopee"
+    LAZADA = "lazada"
+    TIKTOK = "tiktok"
+    FACEBOOK = "facebook"
+    ZALO = "zalo"
+
+
+class IdentityIn(Struct, forbid_unknown_fields=True):
+    kind: IdentityKind
+    value: Annotated[str, Meta(min_length=1, max_length=254)]
+
+
+class IdentityOut(Struct):
+    kind: str
+    value: str
+
+
 class CustomerIn(Struct, forbid_unknown_fields=True):
     full_name: PersonName
     phones: Annotated[list[RawPhone], Meta(min_length=1, max_length=5)]
@@ -41,6 +60,8 @@ class CustomerIn(Struct, forbid_unknown_fields=True):
     gender: Gender | None = None
     source: Source | None = None
     tags: Annotated[list[Tag], Meta(max_length=20)] = []
+    # Emails and buyer ids of marketplaces and chat apps; an order carrying a known one finds this profile.
+    identities: Annotated[list[IdentityIn], Meta(max_length=10)] = []
 
 
 class CustomerOut(Struct):
@@ -52,5 +73,29 @@ class CustomerOut(Struct):
     gender: str | None
     source: str | None
     tags: list[str]
+    identities: list[IdentityOut]
+    merged_into: UUID | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
+
+
+class CustomerMergeIn(Struct, forbid_unknown_fields=True):
+    from_: Annotated[list[UUID], Meta(min_length=1, max_length=20)] = field(name="from")
+    into: UUID
+    reason: Annotated[str, Meta(max_length=500, pattern=ONE_LINE)] | None = None
+
+
+class MergePreviewOut(Struct):
+    """What a profile merge moves, and the survivor's loyalty afterwards."""
+
+    into: UUID
+    from_: list[UUID] = field(name="from")
+    phones: list[str] = []
+    identities: list[IdentityOut] = []
+    orders: int = 0
+    points_entries: int = 0
+    points: int = 0
+    spend: int = 0
+    delivered_orders: int = 0
+    tier_before: str = ""
+    tier_after: str = ""

@@ -8,9 +8,10 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service.customers.schemas import CustomerIn, CustomerOut
-from orders_service.db.models import Customer, CustomerPhone
-from orders_service.domain.errors import InvalidField, NotFound, PhoneTaken
+from orders_service.customers.schemas import CustomerIn, CustomerOut, IdentityOut
+from orders_service.db.models import Customer, CustomerIdentity, CustomerPhone
+from orders_service.domain.errors import IdentityTaken, InvalidField, NotFound, PhoneTaken
+from orders_service.domain.identities import normalise_identities
 from orders_service.domain.phones import normalise_phone, normalise_phones
 from orders_service.geo import fold
 
@@ -25,6 +26,8 @@ def to_out(customer: Customer) -> CustomerOut:
         gender=customer.gender,
         source=customer.source,
         tags=list(customer.tags or []),
+        identities=[IdentityOut(kind=i.kind, value=i.value) for i in customer.identities],
+        merged_into=customer.merged_into_id,
         created_at=customer.created_at,
         updated_at=customer.updated_at,
     )
@@ -42,8 +45,39 @@ async def owner_of(session: AsyncSession, phones: list[str]) -> Customer | None:
     return None
 
 
-async def create_customer(session: AsyncSession, data: CustomerIn) -> Customer:
-    phones = normalise_phones(data.phones, "phones", maximum=5)
+def identities_of(data: CustomerIn, prefix: str = "") -> list[tuple[str, str]]:
+    """Her email (kept on the profile and as an identity) and buyer ids, normalised, without repeats."""
+    given = [("email", data.email, f"{prefix}email")] if data.email is not None else []
+    given += [(str(i.kind), i.value, f"{prefix}identities[{n}]") for n, i in enumerate(data.identities)]
+    return normalise_identities(given)
+
+
+async def identity_owner_of(session: AsyncSession, identities: list[tuple[str, str]]) -> Customer | None:
+    """The customer who owns the first of `identities` that belongs to anyone."""
+    if not identities:
+        return None
+    kinds = {kind for kind, _ in identities}
+    rows = await session.execute(
+        select(CustomerIdentity.kind, CustomerIdentity.value, CustomerIdentity.customer_id).where(
+            CustomerIdentity.kind.in_(kinds), CustomerIdentity.value.in_([value for _, value in identities])
+        )
+    )
+    owners = {(kind, value): owner for kind, value, owner in rows.tuples().all()}
+    for identity in identities:
+        if identity in owners:
+            return await session.get(Customer, owners[identity])
+    return None
+
+
+async def find_customer(session: AsyncSession, data: CustomerIn, prefix: str) -> Customer | None:
+    """Her profile for a new order: by any of her phones first, then by her email or a buyer id."""
+    phones = normalise_phones(data.phones, f"{prefix}phones", maximum=5)
+    return await owner_of(session, phones) or await identity_owner_of(session, identities_of(data, prefix))
+
+
+async def create_customer(session: AsyncSession, data: CustomerIn, prefix: str = "") -> Customer:
+    phones = normalise_phones(data.phones, f"{prefix}phones", maximum=5)
+    identities = identities_of(data, prefix)
     name = data.full_name.strip()
     if not name:
         raise InvalidField("full_name", "give the customer's name")
@@ -53,15 +87,20 @@ async def create_customer(session: AsyncSession, data: CustomerIn) -> Customer:
     if existing is not None:
         taken = next(p.e164 for p in existing.phones if p.e164 in phones)
         raise PhoneTaken(taken, str(existing.id))
+    existing = await identity_owner_of(session, identities)
+    if existing is not None:
+        kind, value = next(i for i in identities if (i[0], i[1]) in {(x.kind, x.value) for x in existing.identities})
+        raise IdentityTaken(kind, value, str(existing.id))
     customer = Customer(
         full_name=name,
         search_name=fold(name).lower(),
-        email=data.email,
+        email=next((value for kind, value in identities if kind == "email"), None),
         birthday=data.birthday,
         gender=data.gender,
         source=data.source,
         tags=list(dict.fromkeys(data.tags)),
         phones=[CustomerPhone(e164=phone, position=i) for i, phone in enumerate(phones)],
+        identities=[CustomerIdentity(kind=kind, value=value) for kind, value in identities],
     )
     session.add(customer)
     await session.flush()
@@ -75,10 +114,19 @@ async def get_customer(session: AsyncSession, customer_id: UUID) -> Customer:
     return customer
 
 
+async def survivor_of(session: AsyncSession, customer: Customer) -> Customer:
+    """The profile a merged duplicate now lives on (itself when it was never merged)."""
+    seen = {customer.id}
+    while customer.merged_into_id is not None and customer.merged_into_id not in seen:
+        seen.add(customer.merged_into_id)
+        customer = await get_customer(session, customer.merged_into_id)
+    return customer
+
+
 async def search_customers(
     session: AsyncSession, *, phone: str | None, q: str | None, limit: int, offset: int
 ) -> tuple[list[Customer], int]:
-    query = select(Customer)
+    query = select(Customer).where(Customer.merged_into_id.is_(None))
     if phone is not None:
         e164 = normalise_phone(phone, "phone")
         query = query.where(Customer.phones.any(CustomerPhone.e164 == e164))

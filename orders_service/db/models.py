@@ -27,11 +27,16 @@ class Customer(UUIDv7AuditBase):
     gender: Mapped[str | None] = mapped_column(String(8), default=None)
     source: Mapped[str | None] = mapped_column(String(16), default=None)
     tags: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    # A duplicate profile merged into another keeps its row (orders and audit point at it) but no identities.
+    merged_into_id: Mapped[UUID | None] = mapped_column(ForeignKey("customers.id"), default=None, index=True)
     phones: Mapped[list[CustomerPhone]] = relationship(
         back_populates="customer",
         order_by="CustomerPhone.position",
         cascade="all, delete-orphan",
         lazy="selectin",
+    )
+    identities: Mapped[list[CustomerIdentity]] = relationship(
+        order_by="CustomerIdentity.id", cascade="all, delete-orphan", lazy="selectin"
     )
 
 
@@ -42,6 +47,30 @@ class CustomerPhone(UUIDv7Base):
     e164: Mapped[str] = mapped_column(String(20), unique=True)  # one person, one profile
     position: Mapped[int] = mapped_column(Integer, default=0)
     customer: Mapped[Customer] = relationship(back_populates="phones")
+
+
+class CustomerIdentity(UUIDv7Base):
+    """An email or a marketplace/chat buyer id that names one customer."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_customer_identities_kind_value"),)
+
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # email | shopee | lazada | tiktok | facebook | zalo
+    value: Mapped[str] = mapped_column(String(254))
+
+
+class CustomerMerge(UUIDv7Base):
+    """The audit record of a profile merge: who merged which duplicates into which profile, and what moved."""
+
+    __tablename__ = "customer_merges"
+
+    into_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    from_ids: Mapped[list[str]] = mapped_column(JsonB)
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    summary: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
 
 
 class Order(UUIDv7AuditBase):

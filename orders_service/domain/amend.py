@@ -29,6 +29,7 @@ from orders_service.domain.status import check_courier_accepts, check_operations
 from orders_service.geo import AddressError, resolve_units
 
 NewId = Callable[[], str]
+DEFAULT_VND_PER_REDEEMED_POINT = 1_000
 
 
 def validate_address(address: Address, field: str) -> Address:
@@ -109,7 +110,15 @@ def _add_line(order: Order, op: ops.AddLine, new_id: NewId, field: str) -> Order
     return replace(order, lines=(*order.lines, line))
 
 
-def _apply_one(order: Order, op: ops.Operation, new_id: NewId, field: str) -> Order:
+def _redeem(order: Order, op: ops.RedeemPoints, vnd_per_point: int, field: str) -> Order:
+    """Points pay like money (`paid` grows by their value), never beyond what is still to collect."""
+    due = compute_totals(order).cod_amount
+    if op.points * vnd_per_point > due:
+        raise InvalidField(f"{field}.points", f"at most {due // vnd_per_point} points fit the {due} VND still due")
+    return replace(order, paid=order.paid + op.points * vnd_per_point)
+
+
+def _apply_one(order: Order, op: ops.Operation, new_id: NewId, field: str, vnd_per_point: int) -> Order:
     match op:
         case ops.SetRecipient():
             recipient = order.recipient
@@ -156,6 +165,8 @@ def _apply_one(order: Order, op: ops.Operation, new_id: NewId, field: str) -> Or
             return _with_line(order, index, replace(line, tryon_options=options))
         case ops.AddPayment():
             return replace(order, paid=order.paid + op.amount)
+        case ops.RedeemPoints():
+            return _redeem(order, op, vnd_per_point, field)
         case ops.SetShipping():
             fee = order.shipping.fee if op.fee is UNSET else op.fee
             payer = order.shipping.payer if op.payer is UNSET else op.payer
@@ -182,14 +193,19 @@ def amend(
     actor: Actor,
     new_id: NewId,
     courier_status: str | None = None,
+    *,
+    vnd_per_redeemed_point: int = DEFAULT_VND_PER_REDEEMED_POINT,
 ) -> Order:
-    """Return the amended copy of `order`, or raise; `order` itself is never touched."""
+    """Return the amended copy of `order`, or raise; `order` itself is never touched.
+
+    Whether the customer holds the points a `redeem_points` spends is the caller's to check (the ledger).
+    """
     if not operations:
         raise InvalidField("operations", "give at least one operation")
     check_operations(order.status, (ops.op_name(op) for op in operations), actor.kind)
     amended = order
     for index, op in enumerate(operations):
-        amended = _apply_one(amended, op, new_id, f"operations[{index}]")
+        amended = _apply_one(amended, op, new_id, f"operations[{index}]", vnd_per_redeemed_point)
     check_courier_accepts(order.status, order.courier, courier_status, changed_aspects(order, amended))
     return amended
 

@@ -57,3 +57,20 @@ class PhoneTaken(DomainError):
         super().__init__(f"phone {phone} already belongs to customer {customer_id}")
         self.phone = phone
         self.customer_id = customer_id
+
+
+class IdentityTaken(DomainError):
+    def __init__(self, kind: str, value: str, customer_id: str) -> None:
+        super().__init__(f"{kind} {value} already belongs to customer {customer_id}")
+        self.kind = kind
+        self.value = value
+        self.customer_id = customer_id
+
+
+class CustomerMerged(DomainError):
+    """A profile that was already merged into another one cannot be merged (or merged into) again."""
+
+    def __init__(self, field: str, customer_id: str, into: str) -> None:
+        super().__init__(f"{field}: customer {customer_id} was already merged into {into}")
+        self.field = field
+        self.customer_id = into

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
 
@@ -84,6 +85,12 @@ class AddPayment(_Op, tag="add_payment"):
     amount: Annotated[int, Meta(gt=0, le=10**12)]
 
 
+class RedeemPoints(_Op, tag="redeem_points"):
+    """Spend loyalty points on the order: each takes the configured VND off its COD, like a payment."""
+
+    points: Annotated[int, Meta(gt=0, le=10**9)]
+
+
 class SetShipping(_Op, tag="set_shipping"):
     fee: ShippingFee | UnsetType = UNSET
     payer: Payer | UnsetType = UNSET
@@ -98,6 +105,7 @@ Operation = (
     | SwapVariant
     | SetTryonOptions
     | AddPayment
+    | RedeemPoints
     | SetShipping
 )
 
@@ -112,9 +120,14 @@ OPERATION_NAMES: tuple[str, ...] = tuple(
         SwapVariant,
         SetTryonOptions,
         AddPayment,
+        RedeemPoints,
         SetShipping,
     )
 )
+
+
+def redeemed_points(operations: Sequence[Operation]) -> int:
+    return sum(op.points for op in operations if isinstance(op, RedeemPoints))
 
 
 def op_name(operation: Operation) -> str:

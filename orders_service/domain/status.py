@@ -34,7 +34,7 @@ AMENDABLE: dict[OrderStatus, frozenset[str]] = {
     S.PENDING: _ALL,
     S.CONFIRMED: _ALL,
     S.READY_TO_SHIP: _ALL,
-    S.IN_TRANSIT: _ALL - _ITEMS,
+    S.IN_TRANSIT: _ALL - _ITEMS - {"redeem_points"},
     **{
         status: frozenset()
         for status in (
@@ -53,6 +53,11 @@ AMENDABLE: dict[OrderStatus, frozenset[str]] = {
 RESTRICTED: dict[str, frozenset[ActorKind]] = {
     "add_payment": frozenset({ActorKind.STAFF, ActorKind.SYSTEM}),
     "set_shipping": frozenset({ActorKind.STAFF, ActorKind.SYSTEM}),
+}
+
+# Operations that close at pickup although the status's own reason speaks of something else.
+WHY_CLOSED_AT_PICKUP: dict[str, str] = {
+    "redeem_points": "points are spent before pickup, while the shop can still change the COD",
 }
 
 WHY_CLOSED: dict[OrderStatus, str] = {
@@ -99,6 +104,8 @@ def check_operations(status: OrderStatus, names: Iterable[str], actor: ActorKind
     for name in names:
         if name not in allowed:
             reason = WHY_CLOSED.get(status, f"the order is {status}")
+            if status is S.IN_TRANSIT:
+                reason = WHY_CLOSED_AT_PICKUP.get(name, reason)
             raise OrderNotAmendable(f"{name} is not possible: {reason}")
         if name in RESTRICTED and actor not in RESTRICTED[name]:
             raise OrderNotAmendable(f"{name} is for shop staff only")

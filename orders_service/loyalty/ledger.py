@@ -6,6 +6,7 @@ import datetime
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from orders_service.loyalty.tiers import Program
 
@@ -26,6 +27,7 @@ class Entry:
     orders_delta: int
     order_id: object | None = None
     ref: str = ""  # with (order_id, kind), the entry's unique key: "" for an earn, the return's reference for a reverse
+    expires_at: datetime.datetime | None = None  # an earn's points lapse then, what is left of them
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,51 @@ def reverse(
         order_id,
         ref,
     )
+
+
+@dataclass(frozen=True)
+class Lot:
+    """Points that came in together (an earn, a refund of redeemed points) and what is left of them."""
+
+    order_id: object | None
+    points: int
+    expires_at: datetime.datetime | None
+    closed: bool = False  # an expire entry was written for it
+
+
+def lots(entries: Iterable[Entry]) -> list[Lot]:
+    """Entries in ledger order. A positive entry opens a lot; an expiry closes its own lot; a reverse takes its
+    own order's lot first; whatever else goes out (redeemed, reversed beyond its lot) spends the oldest lots first.
+    """
+    open_: list[list[Any]] = []  # [order_id, left, expires_at, closed]
+    for entry in entries:
+        if entry.points > 0:
+            open_.append([entry.order_id, entry.points, entry.expires_at, False])
+            continue
+        need = -entry.points
+        own = [lot for lot in open_ if entry.kind in (Kind.EXPIRE, Kind.REVERSE) and lot[0] == entry.order_id]
+        if entry.kind is Kind.EXPIRE:
+            for lot in own:
+                lot[3] = True
+        mine = {id(lot) for lot in own}
+        for lot in own + [lot for lot in open_ if id(lot) not in mine]:
+            take = min(lot[1], need)
+            lot[1], need = lot[1] - take, need - take
+    return [Lot(order_id, left, expires_at, closed) for order_id, left, expires_at, closed in open_]
+
+
+def spendable(entries: Iterable[Entry], now: datetime.datetime) -> int:
+    """The balance she may redeem now: lots already past their date count for nothing, written off or not."""
+    return sum(lot.points for lot in lots(entries) if lot.expires_at is None or lot.expires_at > now)
+
+
+def expired(entries: Iterable[Entry], now: datetime.datetime) -> list[Entry]:
+    """The expire entries due at `now`: one per lapsed lot not yet closed, for what is left of it (maybe 0)."""
+    return [
+        Entry(Kind.EXPIRE, -lot.points, 0, 0, lot.order_id)
+        for lot in lots(entries)
+        if not lot.closed and lot.expires_at is not None and lot.expires_at <= now
+    ]
 
 
 def spend_since(entries: Iterable[tuple[datetime.datetime, Entry]], since: datetime.datetime) -> int:

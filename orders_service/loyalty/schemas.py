@@ -59,3 +59,9 @@ class ProfileOut(Struct):
     loyalty: LoyaltyOut
     segments: list[str]
     favorites: FavoritesOut
+
+
+class SegmentOut(Struct):
+    name: str
+    description: str
+    count: int

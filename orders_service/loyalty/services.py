@@ -17,28 +17,14 @@ from orders_service.domain.model import Order, OrderStatus
 from orders_service.domain.money import compute_totals
 from orders_service.loyalty import ledger
 from orders_service.loyalty.ledger import Entry, Kind
+from orders_service.loyalty.program import program_of
 from orders_service.loyalty.schemas import FavoritesOut, LoyaltyOut, PointsEntryOut, ProfileOut, StatsOut, Status
-from orders_service.loyalty.tiers import Program, Tier, discount_reason, evaluate, next_tier, parse_tiers
+from orders_service.loyalty.segments import Stats, segments_of
+from orders_service.loyalty.tiers import Tier, discount_reason, evaluate, next_tier
 from orders_service.orders.services import OrderFilters, list_orders
 
-PROGRAM_KEY = "loyalty_program"  # where a session finds the shop's program (see program_of)
 COMPLETED = frozenset({OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED})
 RECENT = datetime.timedelta(days=90)
-
-
-def program_from(settings: Any) -> Program:
-    return Program(
-        tiers=parse_tiers(settings.tiers),
-        vnd_per_point=settings.vnd_per_point,
-        downgrade=settings.tier_downgrade,
-        review_days=settings.tier_review_days,
-    )
-
-
-def program_of(session: AsyncSession) -> Program:
-    """The program the app or worker put in its sessions' `info`; the defaults otherwise (scripts, tests)."""
-    program = session.info.get(PROGRAM_KEY)
-    return program if isinstance(program, Program) else Program()
 
 
 class TierDiscount:
@@ -55,7 +41,7 @@ async def current_tier(session: AsyncSession, customer_id: UUID) -> Tier:
 
 
 def _entry(row: PointsEntry) -> Entry:
-    return Entry(Kind(row.kind), row.points, row.spend, row.orders_delta, row.order_id, row.ref)
+    return Entry(Kind(row.kind), row.points, row.spend, row.orders_delta, row.order_id, row.ref, row.expires_at)
 
 
 async def _entries(session: AsyncSession, *where: Any) -> list[PointsEntry]:
@@ -103,6 +89,7 @@ async def order_moved(
             spend=entry.spend,
             orders_delta=entry.orders_delta,
             created_at=now,
+            expires_at=program.expires_at(now) if entry.kind is Kind.EARN else None,
             note=f"order {row.code}",
         )
     )
@@ -157,6 +144,8 @@ async def points(session: AsyncSession, customer_id: UUID) -> list[PointsEntryOu
     await get_customer(session, customer_id)
     balance, out = 0, []
     for row in await _entries(session, PointsEntry.customer_id == customer_id):
+        if row.points == 0:  # an expiry that found the lot already spent: it closes the lot, changes nothing
+            continue
         balance += row.points
         out.append(PointsEntryOut(row.created_at, row.order_id, Kind(row.kind), row.points, balance))
     return out
@@ -195,7 +184,7 @@ async def profile(session: AsyncSession, customer_id: UUID, now: datetime.dateti
             next_tier=above,
             amount_to_next_tier=missing,
         ),
-        segments=[],
+        segments=segments_of(Stats(sums.orders, sums.spend, last, customer.birthday, program.tiers[-1].min_spend), now),
         favorites=await _favorites(session, *completed),
     )
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 DOWNGRADE_RULES = ("never", "review", "immediate")
 DEFAULT_TIERS = "member:0:0:0,standard:10:0:1,gold:25:5000000:1"
 DEFAULT_VND_PER_POINT = 10_000
+DEFAULT_VND_PER_REDEEMED_POINT = 1_000
+DEFAULT_EXPIRE_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Program:
     vnd_per_point: int = DEFAULT_VND_PER_POINT
     downgrade: str = "never"  # never | review (at the review date) | immediate
     review_days: int = 365
+    vnd_per_redeemed_point: int = DEFAULT_VND_PER_REDEEMED_POINT  # what a point takes off an order's COD
+    expire_days: int = DEFAULT_EXPIRE_DAYS  # earned points expire this long after they were earned; 0 never
 
     def __post_init__(self) -> None:
         if not self.tiers:
@@ -39,6 +43,9 @@ class Program:
 
     def points_for(self, spend: int) -> int:
         return max(0, spend) // self.vnd_per_point
+
+    def expires_at(self, earned_at: datetime.datetime) -> datetime.datetime | None:
+        return earned_at + datetime.timedelta(days=self.expire_days) if self.expire_days else None
 
 
 def parse_tiers(raw: str, name: str = "ORDERS_TIERS") -> tuple[Tier, ...]:

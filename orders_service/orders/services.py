@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service.customers.services import create_customer, owner_of
+from orders_service.customers.services import create_customer, find_customer, survivor_of
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer, CustomerPhone, OrderEvent
 from orders_service.db.models import Order as OrderRow
@@ -20,9 +20,11 @@ from orders_service.domain.diff import diff
 from orders_service.domain.errors import InvalidField, NotFound, PreconditionRequired, VersionMismatch
 from orders_service.domain.model import Actor, Order, OrderStatus, Recipient, Shipping, replace
 from orders_service.domain.money import compute_totals
-from orders_service.domain.operations import Operation
+from orders_service.domain.operations import Operation, RedeemPoints
 from orders_service.domain.phones import normalise_phone, normalise_phones
 from orders_service.domain.status import check_transition
+from orders_service.loyalty import points
+from orders_service.loyalty.program import program_of
 from orders_service.orders import mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.schemas import OrderIn
@@ -54,11 +56,11 @@ async def _customer_for(session: AsyncSession, data: OrderIn) -> Customer:
         customer = await session.get(Customer, data.customer_id)
         if customer is None:
             raise InvalidField("customer_id", f"no customer {data.customer_id}")
-        return customer
+        return await survivor_of(session, customer)
     if data.customer is None:
         raise InvalidField("customer_id", "give customer_id, or customer with full_name and phones")
-    phones = normalise_phones(data.customer.phones, "customer.phones", maximum=5)
-    return await owner_of(session, phones) or await create_customer(session, data.customer)
+    found = await find_customer(session, data.customer, "customer.")
+    return found or await create_customer(session, data.customer, "customer.")
 
 
 def record_change(
@@ -258,7 +260,13 @@ async def amend_order(
         assert customer is not None  # orders.customer_id is a foreign key
         percent, why = await discounts.for_customer(session, customer)
         current = replace(before, discount_percent=percent, discount_reason=why)
-    after = amend(current, operations, actor, mapping.new_line_id, courier_status)
+    value = program_of(session).vnd_per_redeemed_point
+    after = amend(current, operations, actor, mapping.new_line_id, courier_status, vnd_per_redeemed_point=value)
+    # Redeemed points are paid in with `paid`; the ledger gives them out in the same transaction, or refuses.
+    wanted = [(i, op.points) for i, op in enumerate(operations) if isinstance(op, RedeemPoints)]
+    if wanted:
+        now = datetime.datetime.now(datetime.UTC)
+        await points.redeem(session, row, wanted, f"v{row.version + 1}", now, write=not dry_run)
     if dry_run:
         return row, after
     mapping.write(row, after)
@@ -287,6 +295,8 @@ async def move_order(
     row.version += 1
     record_change(session, row, actor, str(target), before, after, reason=reason)
     await session.flush()
+    if target is OrderStatus.CANCELLED:
+        await points.refund_redeemed(session, row, datetime.datetime.now(datetime.UTC))
     return row
 
 

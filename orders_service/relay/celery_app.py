@@ -13,8 +13,10 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_process_shutdown
 
+from orders_service.loyalty.points import expire_points
 from orders_service.relay import core
 from orders_service.runtime import Runtime, build_runtime
 from orders_service.settings import Settings
@@ -40,6 +42,7 @@ app.conf.update(
     beat_schedule={
         "outbox-dispatch": {"task": "outbox.dispatch", "schedule": 1.0},
         "couriers-reconcile": {"task": "couriers.reconcile", "schedule": 300.0},
+        "loyalty-expire": {"task": "loyalty.expire", "schedule": crontab(hour=2, minute=0)},  # UTC: 9:00 in Vietnam
     },
 )
 
@@ -92,3 +95,9 @@ def reconcile() -> int:
     """Ask couriers for the status of parcels still on the way, in case a webhook never came."""
     runtime = _Process.get()
     return _Process.run(reconcile_shipments(runtime.db, runtime.couriers))
+
+
+@app.task(name="loyalty.expire")
+def expire() -> int:
+    """Write off the earned points past their date; beat calls this daily, and a second run writes nothing."""
+    return _Process.run(expire_points(_Process.get().db))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -63,3 +64,40 @@ class EmbeddedRelay:
                 if not self._stopping:  # woken by a commit: let the edits that follow share one pass
                     await asyncio.sleep(self.COALESCE_S)
             self._wake.clear()
+
+
+class Daily:
+    """The embedded engine's beat for slow schedules: run `job` at start, then every `every_s` (a day)."""
+
+    def __init__(self, name: str, job: Callable[[], Awaitable[object]], every_s: float = 86_400.0):
+        self.name, self.job, self.every_s = name, job, every_s
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        """Let a pass under way finish, like the relay; wait no longer than it does."""
+        if self._task is None:
+            return
+        self._stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=EmbeddedRelay.STOP_WAIT_S)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # tomorrow's pass catches up: each job is idempotent
+                log.exception("%s failed", self.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.every_s)

@@ -120,6 +120,7 @@ specs = st.one_of(
     st.tuples(st.just("swap_variant"), PICK, unset_or(st.just("L")), unset_or(st.just("blue")), unset_or(PRICES)),
     st.tuples(st.just("set_tryon_options"), PICK, options_st),
     st.tuples(st.just("add_payment"), st.integers(1, 5_000_000)),
+    st.tuples(st.just("redeem_points"), st.integers(1, 3_000)),
     st.tuples(st.just("set_shipping"), unset_or(st.integers(0, 10**7)), unset_or(st.sampled_from(Payer))),
 )
 
@@ -162,7 +163,11 @@ def resolve(spec: tuple[Any, ...], order: Order, actor: Actor) -> tuple[ops.Oper
             op, bad = ops.AddPayment(amount=amount), False
         case ("set_shipping", fee, payer):
             op, bad = ops.SetShipping(fee=fee, payer=payer), False
-    closed = order.status not in OPEN and (order.status is not S.IN_TRANSIT or name in ITEMS)
+        case ("redeem_points", points):
+            # Points pay at the default 1,000 VND each, never beyond the COD still due.
+            op, bad = ops.RedeemPoints(points=points), points * 1_000 > compute_totals(order).cod_amount
+    before_pickup_only = name in ITEMS or name == "redeem_points"
+    closed = order.status not in OPEN and (order.status is not S.IN_TRANSIT or before_pickup_only)
     return op, bad or unknown or closed or (name in STAFF_ONLY and actor.kind is ActorKind.CUSTOMER)
 
 
@@ -190,6 +195,9 @@ def assert_effect(op: ops.Operation, before: Order, after: Order) -> None:
     match op:
         case ops.AddPayment(amount=amount):
             assert after.paid == before.paid + amount
+        case ops.RedeemPoints(points=points):
+            assert after.paid == before.paid + points * 1_000
+            assert compute_totals(after).cod_amount == compute_totals(before).cod_amount - points * 1_000
         case ops.SetAddress(address=address):
             assert after.recipient.address == address
         case ops.RemoveLine(line_id=line_id):

@@ -21,6 +21,7 @@ S = OrderStatus
 ITEMS_OPS = ("add_line", "remove_line", "set_quantity", "swap_variant", "set_tryon_options")
 CONTACT_OPS = ("set_recipient", "set_address")
 STAFF_OPS = ("add_payment", "set_shipping")
+LOYALTY_OPS = ("redeem_points",)
 CLOSED = (S.NEEDS_REVIEW, S.DELIVERED, S.PARTIALLY_DELIVERED, S.RETURNING, S.RETURNED, S.CANCELLED, S.MERGED)
 OPEN = (S.PENDING, S.CONFIRMED, S.READY_TO_SHIP)
 CONTACT_AND_COD = frozenset({Aspect.RECIPIENT, Aspect.ADDRESS, Aspect.COD})
@@ -46,7 +47,18 @@ def test_every_status_has_a_transition_and_amendable_entry() -> None:
     assert set(TRANSITIONS) == set(OrderStatus)
     assert set(AMENDABLE) == set(OrderStatus)
     assert all(set(names) <= set(OPERATION_NAMES) for names in AMENDABLE.values())
-    assert set(OPERATION_NAMES) == {*ITEMS_OPS, *CONTACT_OPS, *STAFF_OPS}
+    assert set(OPERATION_NAMES) == {*ITEMS_OPS, *CONTACT_OPS, *STAFF_OPS, *LOYALTY_OPS}
+
+
+@pytest.mark.parametrize("actor", [ActorKind.STAFF, ActorKind.CUSTOMER])
+def test_points_are_redeemed_before_pickup_only_by_staff_or_customer(actor: ActorKind) -> None:
+    for status in OPEN:
+        check_operations(status, ["redeem_points"], actor)
+    with pytest.raises(OrderNotAmendable, match="redeem_points is not possible: points are spent before pickup"):
+        check_operations(S.IN_TRANSIT, ["redeem_points"], actor)
+    for status in CLOSED:
+        with pytest.raises(OrderNotAmendable, match="redeem_points is not possible"):
+            check_operations(status, ["redeem_points"], actor)
 
 
 @pytest.mark.parametrize(("current", "target"), ALLOWED_MOVES)
