@@ -30,7 +30,7 @@ from orders_service.orders.family_schemas import MergeIn, SplitIn, SplitPartIn
 from orders_service.orders.services import check_precondition, get_order, new_code, record_change
 from orders_service.settings import Settings
 from orders_service.shipping.plan import desired_parcel
-from orders_service.shipping.registry import CourierRegistry
+from orders_service.shipping.registry import CourierNotConfigured, CourierRegistry
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ async def _quoted(couriers: CourierRegistry, settings: Settings, order: Order) -
     try:
         courier = couriers.get(order.courier)
         quote = await courier.quote(settings.warehouse_province, desired_parcel(order, "QUOTE", 1))
-    except (CourierError, KeyError, ValueError) as error:
+    except (CourierError, CourierNotConfigured) as error:
         log.info("no fee quote for a split part: %s", error)
         return None
     return quote.fee
