@@ -29,6 +29,7 @@ from orders_service.loyalty.controllers import ProfileController, SegmentControl
 from orders_service.loyalty.points import expire_points
 from orders_service.loyalty.program import PROGRAM_KEY, program_from
 from orders_service.loyalty.services import TierDiscount
+from orders_service.loyalty.tier_services import review_tiers
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_controllers import FamilyController
@@ -84,7 +85,14 @@ def create_app(
         else None
     )
     # The embedded engine's daily jobs (celery beat runs them as tasks instead).
-    daily = [Daily("loyalty.expire", lambda: expire_points(runtime.db))] if settings.relay == "embedded" else []
+    daily = (
+        [
+            Daily("loyalty.expire", lambda: expire_points(runtime.db)),
+            Daily("loyalty.review", lambda: review_tiers(runtime.db)),
+        ]
+        if settings.relay == "embedded"
+        else []
+    )
     nudge = DispatchNudge(settings.broker_url, settings.celery_queue) if settings.relay == "celery" else None
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,

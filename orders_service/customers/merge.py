@@ -25,6 +25,7 @@ from orders_service.domain.model import Actor
 from orders_service.loyalty.program import program_of
 from orders_service.loyalty.services import reevaluate
 from orders_service.loyalty.tiers import evaluate
+from orders_service.orders.services import record_note
 
 
 async def _load(session: AsyncSession, data: CustomerMergeIn, lock: bool) -> tuple[Customer, list[Customer]]:
@@ -121,8 +122,13 @@ async def merge_customers(
         into.gender = into.gender or source.gender
         into.tags = list(dict.fromkeys([*(into.tags or []), *(source.tags or [])]))
         source.merged_into_id = into.id
+    moved = list(await session.scalars(select(OrderRow).where(OrderRow.customer_id.in_(ids)).order_by(OrderRow.id)))
     for model in (CustomerIdentity, OrderRow, PointsEntry, TierChange):
         await session.execute(update(model).where(model.customer_id.in_(ids)).values(customer_id=into.id))
+    # Each moved order's timeline says whose it was: the order itself (its version, its courier data) is unchanged.
+    for order in moved:
+        record_note(session, order, actor, "customer_merged", f"customer {order.customer_id} merged into {into.id}")
+        order.customer_id = into.id  # the identity map's copy, as the UPDATE above left the table
     # Her tier is derived from the ledger she now holds; the duplicates' tier rows would only contradict it.
     for state in await session.scalars(select(CustomerTier).where(CustomerTier.customer_id.in_(ids))):
         await session.delete(state)

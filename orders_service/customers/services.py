@@ -69,14 +69,45 @@ async def identity_owner_of(session: AsyncSession, identities: list[tuple[str, s
     return None
 
 
+MAX_PHONES = 5
+
+
 async def find_customer(session: AsyncSession, data: CustomerIn, prefix: str) -> Customer | None:
-    """Her profile for a new order: by any of her phones first, then by her email or a buyer id."""
-    phones = normalise_phones(data.phones, f"{prefix}phones", maximum=5)
-    return await owner_of(session, phones) or await identity_owner_of(session, identities_of(data, prefix))
+    """Her profile for a new order: by any of her phones first, then by her email or a buyer id.
+
+    The order's other phones and ids become hers too (a Shopee order found by phone teaches her buyer id), unless
+    another profile holds them: that is a duplicate for staff to merge, not something to move silently.
+    """
+    phones = normalise_phones(data.phones, f"{prefix}phones", maximum=MAX_PHONES)
+    identities = identities_of(data, prefix)
+    found = await owner_of(session, phones) or await identity_owner_of(session, identities)
+    if found is not None:
+        await _remember(session, found, phones, identities)
+    return found
+
+
+async def _remember(
+    session: AsyncSession, customer: Customer, phones: list[str], identities: list[tuple[str, str]]
+) -> None:
+    known = {p.e164 for p in customer.phones}
+    for phone in phones:
+        if phone not in known and len(customer.phones) < MAX_PHONES and await owner_of(session, [phone]) is None:
+            customer.phones.append(
+                CustomerPhone(e164=phone, position=max((p.position for p in customer.phones), default=-1) + 1)
+            )
+            known.add(phone)
+    held = {(i.kind, i.value) for i in customer.identities}
+    for kind, value in identities:
+        if (kind, value) not in held and await identity_owner_of(session, [(kind, value)]) is None:
+            customer.identities.append(CustomerIdentity(kind=kind, value=value))
+            held.add((kind, value))
+            if kind == "email" and customer.email is None:
+                customer.email = value
+    await session.flush()
 
 
 async def create_customer(session: AsyncSession, data: CustomerIn, prefix: str = "") -> Customer:
-    phones = normalise_phones(data.phones, f"{prefix}phones", maximum=5)
+    phones = normalise_phones(data.phones, f"{prefix}phones", maximum=MAX_PHONES)
     identities = identities_of(data, prefix)
     name = data.full_name.strip()
     if not name:

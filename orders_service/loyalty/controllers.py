@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, get
-from litestar.params import FromPath
+from litestar import Controller, Request, get, put
+from litestar.params import FromPath, JSONBody
 
+from orders_service.auth.middleware import admin_only
 from orders_service.customers.schemas import CustomerOut
 from orders_service.customers.services import to_out
 from orders_service.deps import DbSession, WarehouseDep
-from orders_service.loyalty import segment_services, services
-from orders_service.loyalty.schemas import PointsEntryOut, ProfileOut, SegmentOut
+from orders_service.domain.model import Actor
+from orders_service.loyalty import segment_services, services, tier_services
+from orders_service.loyalty.schemas import (
+    PointsEntryOut,
+    ProfileOut,
+    SegmentOut,
+    TierChangeOut,
+    TierFloorIn,
+    TierStateOut,
+)
 from orders_service.orders import mapping
 from orders_service.orders import services as orders
 from orders_service.orders.schemas import OrderOut
@@ -27,8 +37,36 @@ class ProfileController(Controller):
         return await services.profile(db_session, customer_id)
 
     @get("/{customer_id:uuid}/points", summary="The points ledger, oldest first, with the balance after each entry")
-    async def list_points(self, db_session: DbSession, customer_id: FromPath[UUID]) -> list[PointsEntryOut]:
-        return await services.points(db_session, customer_id)
+    async def list_points(
+        self, db_session: DbSession, customer_id: FromPath[UUID], limit: Limit = 50, offset: Offset = 0
+    ) -> Page[PointsEntryOut]:
+        items, total = await services.points(db_session, customer_id, limit, offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @put(
+        "/{customer_id:uuid}/tier-floor",
+        guards=[admin_only],
+        summary="Hold a customer at a tier or above whatever her spend (admin); null lifts the floor",
+    )
+    async def set_tier_floor(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: DbSession,
+        customer_id: FromPath[UUID],
+        data: JSONBody[TierFloorIn],
+    ) -> TierStateOut:
+        state = await tier_services.set_floor(db_session, customer_id, data.manual_floor, request.user.id or "staff")
+        return TierStateOut(
+            tier=state.tier, manual_floor=state.manual_floor, since=state.since, review_at=state.review_at
+        )
+
+    @get("/{customer_id:uuid}/tier-history", summary="The customer's tier moves and floor changes, newest first")
+    async def tier_history(
+        self, db_session: DbSession, customer_id: FromPath[UUID], limit: Limit = 50, offset: Offset = 0
+    ) -> Page[TierChangeOut]:
+        rows, total = await tier_services.history(db_session, customer_id, limit, offset)
+        items = [TierChangeOut(at=r.at, from_tier=r.from_tier, to_tier=r.to_tier, reason=r.reason) for r in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get("/{customer_id:uuid}/orders", summary="The customer's orders, newest first")
     async def list_orders(

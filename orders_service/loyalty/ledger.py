@@ -118,10 +118,6 @@ def expired(entries: Iterable[Entry], now: datetime.datetime) -> list[Entry]:
     ]
 
 
-def spend_since(entries: Iterable[tuple[datetime.datetime, Entry]], since: datetime.datetime) -> int:
-    return max(0, sum(entry.spend for at, entry in entries if at >= since))
-
-
 def status(orders: int, spend: int, vip_spend: int) -> str:
     """never_purchased (no completed order), new (one), regular (two or more), vip (spend at the top tier's)."""
     if orders <= 0:

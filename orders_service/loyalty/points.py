@@ -70,35 +70,37 @@ async def redeem(
         await session.flush()
 
 
-async def refund_redeemed(session: AsyncSession, row: OrderRow, now: datetime.datetime) -> None:
-    """A cancelled order gives back the points spent on it, once; refunded points do not expire."""
+async def refund_redeemed(session: AsyncSession, row: OrderRow, now: datetime.datetime) -> int:
+    """A cancelled order gives back the points spent on it, once (refunded points do not expire); how many."""
     redeemed = await session.scalars(
         select(PointsEntry.points).where(PointsEntry.order_id == row.id, PointsEntry.kind == str(Kind.REDEEM))
     )
     points = -sum(redeemed)
     if points <= 0:
-        return
+        return 0
     await _lock(session, row.customer_id)
     done = await session.scalar(
         select(PointsEntry.id).where(
             PointsEntry.order_id == row.id, PointsEntry.kind == str(Kind.ADJUST), PointsEntry.ref == CANCELLED_REF
         )
     )
-    if done is None:
-        session.add(
-            PointsEntry(
-                customer_id=row.customer_id,
-                order_id=row.id,
-                kind=str(Kind.ADJUST),
-                ref=CANCELLED_REF,
-                points=points,
-                spend=0,
-                orders_delta=0,
-                created_at=now,
-                note=f"order {row.code} cancelled",
-            )
+    if done is not None:
+        return 0
+    session.add(
+        PointsEntry(
+            customer_id=row.customer_id,
+            order_id=row.id,
+            kind=str(Kind.ADJUST),
+            ref=CANCELLED_REF,
+            points=points,
+            spend=0,
+            orders_delta=0,
+            created_at=now,
+            note=f"order {row.code} cancelled",
         )
-        await session.flush()
+    )
+    await session.flush()
+    return points
 
 
 async def expire_customer(session: AsyncSession, customer_id: UUID, now: datetime.datetime) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 import enum
+from typing import Annotated
 from uuid import UUID
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from orders_service.customers.schemas import CustomerOut
 from orders_service.loyalty.ledger import Kind
@@ -65,3 +66,23 @@ class SegmentOut(Struct):
     name: str
     description: str
     count: int
+
+
+class TierFloorIn(Struct, forbid_unknown_fields=True):
+    """A tier she keeps whatever her spend (a VIP by the owner's decision); null lifts it."""
+
+    manual_floor: Annotated[str, Meta(min_length=1, max_length=32)] | None
+
+
+class TierStateOut(Struct):
+    tier: str
+    manual_floor: str | None
+    since: datetime.datetime
+    review_at: datetime.datetime | None
+
+
+class TierChangeOut(Struct):
+    at: datetime.datetime
+    from_tier: str | None
+    to_tier: str
+    reason: str

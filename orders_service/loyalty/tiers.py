@@ -100,6 +100,8 @@ def evaluate(
         target, reason, review_at = earned, f"below {held.code} thresholds", now + review
     else:
         target, reason = held, None
+        if program.downgrade == "review" and review_at is not None and now >= review_at:
+            review_at = now + review  # a review that found her where she is: the next one is a period on
     if floor is not None and program.rank(floor) > program.rank(target.code):
         target, reason = program.tier(floor), f"manual floor {floor}"
     return Decision(target.code, review_at, None if target.code == held.code else reason)

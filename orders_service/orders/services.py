@@ -291,12 +291,15 @@ async def move_order(
     before = mapping.to_domain(row)
     check_transition(before.status, target)
     after = replace(before, status=target)
+    if target is OrderStatus.CANCELLED:
+        # The points spent on it go back to her ledger, so their value is no longer money the shop owes back.
+        returned = await points.refund_redeemed(session, row, datetime.datetime.now(datetime.UTC))
+        value = returned * program_of(session).vnd_per_redeemed_point
+        after = replace(after, paid=max(0, after.paid - value))
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, str(target), before, after, reason=reason)
     await session.flush()
-    if target is OrderStatus.CANCELLED:
-        await points.refund_redeemed(session, row, datetime.datetime.now(datetime.UTC))
     return row
 
 

@@ -17,6 +17,7 @@ from celery.schedules import crontab
 from celery.signals import worker_process_shutdown
 
 from orders_service.loyalty.points import expire_points
+from orders_service.loyalty.tier_services import review_tiers
 from orders_service.relay import core
 from orders_service.runtime import Runtime, build_runtime
 from orders_service.settings import Settings
@@ -43,6 +44,7 @@ app.conf.update(
         "outbox-dispatch": {"task": "outbox.dispatch", "schedule": 1.0},
         "couriers-reconcile": {"task": "couriers.reconcile", "schedule": 300.0},
         "loyalty-expire": {"task": "loyalty.expire", "schedule": crontab(hour=2, minute=0)},  # UTC: 9:00 in Vietnam
+        "loyalty-review": {"task": "loyalty.review_tiers", "schedule": crontab(hour=2, minute=10)},
     },
 )
 
@@ -101,3 +103,9 @@ def reconcile() -> int:
 def expire() -> int:
     """Write off the earned points past their date; beat calls this daily, and a second run writes nothing."""
     return _Process.run(expire_points(_Process.get().db))
+
+
+@app.task(name="loyalty.review_tiers")
+def review() -> int:
+    """Customers whose tier review date passed keep or lose their tier (downgrade rule `review`)."""
+    return _Process.run(review_tiers(_Process.get().db))

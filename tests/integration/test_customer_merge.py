@@ -93,11 +93,13 @@ async def test_two_profiles_of_one_person_merge_into_one(api: Api, shipping: Shi
         website["id"],
         shopee["id"],
     }
-    assert [e["points"] for e in await get(api, f"/api/customers/{keep}/points")] == [45, 45]
+    assert [e["points"] for e in (await get(api, f"/api/customers/{keep}/points"))["items"]] == [45, 45]
+    events = await get(api, f"/api/orders/{shopee['id']}/events")
+    assert (events[-1]["type"], events[-1]["actor"]["kind"]) == ("customer_merged", "staff")
     # The duplicate is kept, marked, and holds nothing any more.
     old = await get(api, f"/api/customers/{dup}")
     assert (old["merged_into"], old["phones"], old["identities"]) == (keep, [], [])
-    assert await get(api, f"/api/customers/{dup}/points") == []
+    assert (await get(api, f"/api/customers/{dup}/points"))["items"] == []
     # Her old phone, in any form, and her Shopee id now find the survivor.
     found = await get(api, "/api/customers", phone=f"+84 {shop_phone[1:]}")
     assert [c["id"] for c in found["items"]] == [keep]
@@ -136,12 +138,18 @@ async def test_a_marketplace_order_with_a_known_buyer_id_or_email_attaches(api: 
     customer = created.json()
     assert customer["email"] == email
     assert customer["identities"] == [{"kind": "email", "value": email}, {"kind": "lazada", "value": buyer}]
-    # A new phone, but a known Lazada buyer id: the same profile.
+    # A new phone, but a known Lazada buyer id: the same profile, which now knows that phone too.
+    new_phone = random_mobile()
     order = await api.create_order(
         channel="lazada",
-        customer={"full_name": "Ha", "phones": [random_mobile()], "identities": [{"kind": "lazada", "value": buyer}]},
+        customer={"full_name": "Ha", "phones": [new_phone], "identities": [{"kind": "lazada", "value": buyer}]},
     )
     assert order["customer_id"] == customer["id"]
+    phones = (await api.request("GET", f"/api/customers/{customer['id']}")).json()["phones"]
+    assert phones[1:] == [f"+84{new_phone[1:]}"]
+    assert (await api.create_order(customer={"full_name": "Hà", "phones": [new_phone]}))["customer_id"] == customer[
+        "id"
+    ]
     by_email = await api.create_order(customer={"full_name": "Hà", "phones": [random_mobile()], "email": email})
     assert by_email["customer_id"] == customer["id"]
     # The same buyer id on a new customer is a 409 naming the existing one.

@@ -105,7 +105,7 @@ async def test_min_boutique_story(api: Api, shipping: Shipping) -> None:
     assert profile["loyalty"]["tier"] == "standard"
     assert (profile["loyalty"]["points"], profile["loyalty"]["lifetime_spend"]) == (45, 450_000)
     assert profile["stats"]["delivered_orders"] == 1
-    ledger = await get(api, f"/api/customers/{me}/points")
+    ledger = (await get(api, f"/api/customers/{me}/points"))["items"]
     assert [(e["kind"], e["points"], e["balance_after"]) for e in ledger] == [
         ("earn", 45, 45),
         ("earn", 468, 513),
@@ -139,7 +139,7 @@ async def test_a_duplicated_courier_webhook_never_counts_twice(api: Api, shippin
         event = {**body, "id": message_id, "status": "delivered", "occurred_at": at, "seq": 99}
         response = await api.client.post("/webhooks/couriers/sandbox", **signed(api, event, message_id))
         assert response.status_code == 200, response.text
-    ledger = await get(api, f"/api/customers/{order['customer_id']}/points")
+    ledger = (await get(api, f"/api/customers/{order['customer_id']}/points"))["items"]
     assert [(e["kind"], e["points"]) for e in ledger] == [("earn", 45)]
 
 

@@ -22,8 +22,8 @@ def shipping(api: Api) -> Shipping:
     return Shipping(api)
 
 
-def ledger_rows(entries: list[dict[str, Any]]) -> list[tuple[str, int, int]]:
-    return [(e["kind"], e["points"], e["balance_after"]) for e in entries]
+def ledger_rows(entries: dict[str, Any]) -> list[tuple[str, int, int]]:
+    return [(e["kind"], e["points"], e["balance_after"]) for e in entries["items"]]
 
 
 async def test_redeem_lowers_cod_spends_points_and_a_cancel_gives_them_back(api: Api, shipping: Shipping) -> None:
@@ -53,6 +53,8 @@ async def test_redeem_lowers_cod_spends_points_and_a_cancel_gives_them_back(api:
         "POST", f"/api/orders/{order['id']}/cancel", headers={"If-Match": f'"{redeemed.json()["version"]}"'}
     )
     assert cancelled.status_code == 200, cancelled.text
+    # The points went back to her ledger, so the shop owes her no money for them as well.
+    assert (cancelled.json()["paid"], cancelled.json()["refund_due"], cancelled.json()["cod_amount"]) == (0, 0, 0)
     assert ledger_rows(await get(api, f"/api/customers/{me}/points")) == [
         ("earn", 45, 45),
         ("redeem", -20, 25),

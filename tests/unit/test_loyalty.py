@@ -52,6 +52,14 @@ def test_downgrade_follows_the_rule(rule: str, review_at: datetime.datetime | No
     assert evaluate(program, "gold", None, 450_000, 1, NOW, review_at).tier == tier
 
 
+def test_a_review_that_changes_nothing_moves_the_next_review_on() -> None:
+    program = Program(downgrade="review", review_days=30)
+    due = evaluate(program, "gold", None, 6_000_000, 2, NOW, NOW - datetime.timedelta(days=1))
+    assert (due.tier, due.reason, due.review_at) == ("gold", None, NOW + datetime.timedelta(days=30))
+    early = evaluate(program, "gold", None, 6_000_000, 2, NOW, NOW + datetime.timedelta(days=3))
+    assert early.review_at == NOW + datetime.timedelta(days=3)
+
+
 def test_the_manual_floor_holds() -> None:
     program = Program(downgrade="immediate")
     decision = evaluate(program, "gold", "gold", 0, 0, NOW, None)
@@ -179,3 +187,32 @@ def test_bad_loyalty_settings_are_one_line_errors(env: dict[str, str], name: str
 def test_tiers_from_settings() -> None:
     tiers = parse_tiers("member:0:0:0,silver:5:0:2,gold:20:3000000:2")
     assert [(t.code, t.percent, t.min_spend, t.min_orders) for t in tiers][1] == ("silver", 5, 0, 2)
+
+
+@given(
+    st.lists(st.tuples(st.integers(-3_000_000, 6_000_000), st.integers(-1, 2), st.integers(0, 400)), max_size=30),
+    st.sampled_from(["never", "review", "immediate"]),
+    st.one_of(st.none(), st.sampled_from(["standard", "gold"])),
+)
+def test_replaying_the_tier_history_reproduces_the_tier(
+    steps: list[tuple[int, int, int]], rule: str, floor: str | None
+) -> None:
+    """The service keeps the tier and appends a history row per move; the rows alone rebuild the tier."""
+    program = Program(downgrade=rule, review_days=30)
+    tier, review_at, history = program.tiers[0].code, None, []
+    spend = orders = 0
+    now = NOW
+    for spend_delta, orders_delta, days in steps:
+        spend, orders = max(0, spend + spend_delta), max(0, orders + orders_delta)
+        now += datetime.timedelta(days=days)
+        decision = evaluate(program, tier, floor, spend, orders, now, review_at)
+        if decision.reason is not None:
+            history.append((tier, decision.tier))
+        tier, review_at = decision.tier, decision.review_at
+    replayed = program.tiers[0].code
+    for before, after in history:
+        assert before == replayed  # each move starts where the last one ended
+        replayed = after
+    assert replayed == tier
+    if floor is not None:
+        assert program.rank(tier) >= program.rank(floor) or not history
