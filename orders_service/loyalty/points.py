@@ -18,6 +18,7 @@ from orders_service.loyalty import ledger
 from orders_service.loyalty.ledger import Entry, Kind
 
 CANCELLED_REF = "cancelled"
+MERGED_REF = "merged"
 
 
 async def _lock(session: AsyncSession, customer_id: UUID) -> None:
@@ -101,6 +102,52 @@ async def refund_redeemed(session: AsyncSession, row: OrderRow, now: datetime.da
     )
     await session.flush()
     return points
+
+
+async def move_redeemed(session: AsyncSession, source: OrderRow, into: OrderRow, now: datetime.datetime) -> int:
+    """A merged order's spent points follow its payments to the surviving order, so cancelling that gives them back.
+
+    Append-only: an `adjust` closes them on the source and a `redeem` opens them on the survivor; her balance is
+    unchanged. Returns how many points moved (0 when none were spent on the source, or they already moved).
+    """
+    spent = -sum(
+        await session.scalars(
+            select(PointsEntry.points).where(PointsEntry.order_id == source.id, PointsEntry.kind == str(Kind.REDEEM))
+        )
+    )
+    if spent <= 0:
+        return 0
+    await _lock(session, source.customer_id)
+    moved = await session.scalar(
+        select(PointsEntry.id).where(
+            PointsEntry.order_id == source.id, PointsEntry.kind == str(Kind.ADJUST), PointsEntry.ref == MERGED_REF
+        )
+    )
+    if moved is not None:
+        return 0
+    common = {"customer_id": source.customer_id, "spend": 0, "orders_delta": 0, "created_at": now}
+    session.add_all(
+        [
+            PointsEntry(
+                **common,
+                order_id=source.id,
+                kind=str(Kind.ADJUST),
+                ref=MERGED_REF,
+                points=spent,
+                note=f"order {source.code} merged into {into.code}",
+            ),
+            PointsEntry(
+                **common,
+                order_id=into.id,
+                kind=str(Kind.REDEEM),
+                ref=f"merged:{source.code}",
+                points=-spent,
+                note=f"order {into.code}, spent on {source.code}",
+            ),
+        ]
+    )
+    await session.flush()
+    return spent
 
 
 async def expire_customer(session: AsyncSession, customer_id: UUID, now: datetime.datetime) -> int:

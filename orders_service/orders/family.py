@@ -25,6 +25,7 @@ from orders_service.domain.amend import validate_address
 from orders_service.domain.errors import InvalidField, OrdersConflict
 from orders_service.domain.model import Actor, Order, Payer, Recipient, Shipping, replace
 from orders_service.domain.phones import normalise_phones
+from orders_service.loyalty import points
 from orders_service.orders import mapping
 from orders_service.orders.family_schemas import MergeIn, SplitIn, SplitPartIn
 from orders_service.orders.services import check_precondition, get_order, new_code, record_change
@@ -128,6 +129,7 @@ async def merge_orders(
         record_change(
             session, row, actor, "merged", old, new, reason=_with_reason(f"merged into {into.code}", data.reason)
         )
+        await points.move_redeemed(session, row, into, datetime.datetime.now(datetime.UTC))
     await session.flush()
     await session.refresh(into, ["shipment"])
     return into, None

@@ -95,3 +95,27 @@ async def test_the_daily_expiry_writes_off_what_is_left_once(api: Api, shipping:
     assert ledger_rows(await get(api, f"/api/customers/{me}/points"))[-1] == ("expire", -40, 0)
     refused = await api.amend(order, {"op": "redeem_points", "points": 1}, version=order["version"] + 1)
     assert refused.status_code == 422, refused.text
+
+
+async def test_points_spent_on_a_merged_order_come_back_when_the_survivor_is_cancelled(
+    api: Api, shipping: Shipping
+) -> None:
+    first = await api.create_order()
+    me = first["customer_id"]
+    await deliver(api, shipping, first)  # 45 points
+    keep = await api.create_order(customer_id=me)
+    spent_on = await api.create_order(customer_id=me)
+    assert (await api.amend(spent_on, {"op": "redeem_points", "points": 20})).status_code == 200
+    merged = await api.request(
+        "POST", "/api/orders/merge", json={"order_ids": [keep["id"], spent_on["id"]], "into": keep["id"]}
+    )
+    assert merged.status_code == 201, merged.text
+    assert merged.json()["paid"] == 20_000  # the points' value followed the payments
+    survivor = merged.json()
+    cancelled = await api.request(
+        "POST", f"/api/orders/{keep['id']}/cancel", headers={"If-Match": f'"{survivor["version"]}"'}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["paid"], cancelled.json()["refund_due"]) == (0, 0)
+    rows = ledger_rows(await get(api, f"/api/customers/{me}/points"))
+    assert rows == [("earn", 45, 45), ("redeem", -20, 25), ("adjust", 20, 45), ("redeem", -20, 25), ("adjust", 20, 45)]
