@@ -48,7 +48,7 @@ class _Fake:
         return fault
 
     def client(self, app: Litestar, base_url: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=TimedASGITransport(app=app), base_url=base_url)
+        return httpx.AsyncClient(transport=TimedASGITransport(app=app), base_url=base_url)  # type: ignore[arg-type]
 
 
 class FakeSmsGateway(_Fake):
@@ -172,7 +172,8 @@ class FakeSmtp:
 
     @property
     def port(self) -> int:
-        return int(self.controller.server.sockets[0].getsockname()[1])
+        server: Any = self.controller.server
+        return int(server.sockets[0].getsockname()[1])
 
 
 __all__ = ["FakeSmsGateway", "FakeSmtp", "FakeZns", "TimedASGITransport"]

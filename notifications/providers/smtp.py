@@ -11,6 +11,7 @@ from notifications.policy import Channel
 from notifications.providers.base import (
     OutboundMessage,
     PermanentProviderError,
+    ProviderError,
     Receipt,
     TransientProviderError,
     Undeliverable,
@@ -65,10 +66,12 @@ class SmtpProvider:
             raise PermanentProviderError(f"SMTP login refused: {error.smtp_code}", code=str(error.smtp_code)) from None
         except smtplib.SMTPRecipientsRefused as error:
             code, said = next(iter(error.recipients.values()))
-            kind = TransientProviderError if 400 <= code < 500 else Undeliverable
-            raise kind(f"SMTP {code}: {_text(said)}", code=str(code)) from None
+            refused: type[ProviderError] = TransientProviderError if 400 <= code < 500 else Undeliverable
+            raise refused(f"SMTP {code}: {_text(said)}", code=str(code)) from None
         except smtplib.SMTPResponseException as error:
-            kind = TransientProviderError if 400 <= error.smtp_code < 500 else PermanentProviderError
+            kind: type[ProviderError] = (
+                TransientProviderError if 400 <= error.smtp_code < 500 else PermanentProviderError
+            )
             raise kind(f"SMTP {error.smtp_code}: {_text(error.smtp_error)}", code=str(error.smtp_code)) from None
         except (smtplib.SMTPException, OSError) as error:  # disconnected, refused, timed out
             raise TransientProviderError(f"SMTP: {type(error).__name__}: {error}", code="connection") from None

@@ -17,6 +17,7 @@ from celery.schedules import crontab
 from celery.signals import worker_process_shutdown
 
 from orders_service.loyalty.points import expire_points
+from orders_service.notifications_app.birthdays import queue_birthdays
 from orders_service.relay import core
 from orders_service.runtime import Runtime, build_runtime
 from orders_service.settings import Settings
@@ -43,6 +44,8 @@ app.conf.update(
         "outbox-dispatch": {"task": "outbox.dispatch", "schedule": 1.0},
         "couriers-reconcile": {"task": "couriers.reconcile", "schedule": 300.0},
         "loyalty-expire": {"task": "loyalty.expire", "schedule": crontab(hour=2, minute=0)},  # UTC: 9:00 in Vietnam
+        # Hourly, not daily: a birthday is found on her local date whatever hour beat started; each is sent once.
+        "notifications-birthdays": {"task": "notifications.birthdays", "schedule": crontab(minute=5)},
     },
 )
 
@@ -101,3 +104,9 @@ def reconcile() -> int:
 def expire() -> int:
     """Write off the earned points past their date; beat calls this daily, and a second run writes nothing."""
     return _Process.run(expire_points(_Process.get().db))
+
+
+@app.task(name="notifications.birthdays")
+def birthdays() -> int:
+    """Queue today's birthday messages (local date); once per customer per year, however often it runs."""
+    return _Process.run(queue_birthdays(_Process.get().db))
