@@ -7,9 +7,10 @@ records what it received and takes faults a test queues: "timeout", "5xx", or a 
 from __future__ import annotations
 
 import itertools
+import socket
 from collections import deque
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any
 
@@ -155,12 +156,15 @@ class FakeSmtp:
 
         self.messages: list[Message] = []
         self.faults: deque[str] = deque()  # e.g. "451 4.3.0 try again later", "550 5.1.1 no such user"
-        self.controller = Controller(self, hostname="127.0.0.1", port=0)
+        with socket.socket() as probe:  # a free port: aiosmtpd checks it is up by connecting to the port it was given
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # the hook aiosmtpd calls
         if self.faults:
             return self.faults.popleft()
-        self.messages.append(message_from_bytes(envelope.content))
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
     def __enter__(self) -> FakeSmtp:
@@ -169,11 +173,6 @@ class FakeSmtp:
 
     def __exit__(self, *_: object) -> None:
         self.controller.stop()
-
-    @property
-    def port(self) -> int:
-        server: Any = self.controller.server
-        return int(server.sockets[0].getsockname()[1])
 
 
 __all__ = ["FakeSmsGateway", "FakeSmtp", "FakeZns", "TimedASGITransport"]
