@@ -99,6 +99,7 @@ async def _decide(db: async_sessionmaker[AsyncSession], notification_id: UUID) -
             enqueue(session, TOPIC, str(row.id), {"notification_id": str(row.id)}).available_at = decision.until
         else:
             row.attempts += 1
+        await session.flush()  # before the row leaves the session: what was decided is written
         session.expunge(row)
     return row, decision
 
