@@ -6,12 +6,17 @@ from __future__ import annotations
 import datetime
 import re
 from typing import Any
+from uuid import UUID
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.pool import NullPool
 
-from orders_service.db.engine import begin_write
+from orders_service.db.engine import begin_write, create_engine
 from orders_service.db.models import Order as OrderRow
 from orders_service.notifications_app.triggers import queue_edit_link_message
+from orders_service.runtime import session_info
+from orders_service.settings import Settings
 from tests.integration.api import Api, Shipping, eventually, random_mobile
 from tests.integration.test_loyalty import signed
 
@@ -74,15 +79,20 @@ async def test_each_trigger_makes_one_message_even_when_the_webhook_comes_again(
     assert upgrade[0]["reason"].startswith("no marketing consent")
 
 
-async def test_edit_link_message_is_queued_once_per_link(api: Api) -> None:
+async def test_edit_link_message_is_queued_once_per_link(api: Api, settings: Settings) -> None:
     order = await api.create_order()
     expires = datetime.datetime(2026, 3, 12, 3, 0, tzinfo=datetime.UTC)
-    async with api.app.state.sessionmaker() as session, session.begin():
-        await begin_write(session)  # as the edit-link endpoint's transaction does
-        row = await session.get(OrderRow, order["id"])
-        assert row is not None
-        for _ in range(2):  # the endpoint's transaction retried: still one message
-            await queue_edit_link_message(session, row, "http://shop.test/o/secret-token", expires)
+    # Its own engine, as the edit-link endpoint's transaction would have one: the app's lives on the server's loop.
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        async with async_sessionmaker(engine, info=session_info(settings))() as session, session.begin():
+            await begin_write(session)
+            row = await session.get(OrderRow, UUID(order["id"]))
+            assert row is not None
+            for _ in range(2):  # called twice for one link (a retried request): still one message
+                await queue_edit_link_message(session, row, "http://shop.test/o/secret-token", expires)
+    finally:
+        await engine.dispose()
     found = await settled(api, 1, order_id=order["id"])
     assert found[0]["template"] == "edit_link" and found[0]["status"] == "sent"
     assert "http://shop.test/o/secret-token" in found[0]["body"] and "10:00 12/03/2026" in found[0]["body"]
