@@ -18,6 +18,8 @@ from litestar.types import Receive, Scope, Send
 from sqlalchemy import text
 
 from couriers.base import Courier
+from notifications.policy import Channel
+from notifications.providers import Provider
 from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
 from orders_service.customers.controllers import CustomerController
@@ -27,9 +29,15 @@ from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
 from orders_service.loyalty.controllers import ProfileController, SegmentController
 from orders_service.loyalty.points import expire_points
-from orders_service.loyalty.program import PROGRAM_KEY, program_from
 from orders_service.loyalty.services import TierDiscount
 from orders_service.loyalty.tier_services import review_tiers
+from orders_service.notifications_app.birthdays import queue_birthdays
+from orders_service.notifications_app.controllers import (
+    CampaignController,
+    ConsentController,
+    NotificationController,
+    UnsubscribeController,
+)
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_controllers import FamilyController
@@ -37,7 +45,7 @@ from orders_service.outbox import on_committed
 from orders_service.problems import EXCEPTION_HANDLERS
 from orders_service.relay.embedded import Daily, EmbeddedRelay
 from orders_service.relay.nudge import DispatchNudge
-from orders_service.runtime import build_runtime
+from orders_service.runtime import build_runtime, session_info
 from orders_service.settings import Settings
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
@@ -52,6 +60,7 @@ PUBLIC_PATHS = [
     r"^/api/geo/",
     r"^/webhooks/",
     r"^/sandbox-courier",
+    r"^/u/",  # the unsubscribe link in marketing messages: the token is the key
 ]
 
 
@@ -75,10 +84,11 @@ def create_app(
     settings: Settings | None = None,
     discounts: DiscountPolicy | None = None,
     couriers: Iterable[Courier] | None = None,
+    providers: dict[Channel, Provider] | None = None,
 ) -> Litestar:
-    """The service. `couriers` replaces the configured ones (tests pass adapters wired to fakes)."""
+    """The service. `couriers` and `providers` replace the configured ones (tests pass ones wired to fakes)."""
     settings = settings or Settings.from_env()
-    runtime = build_runtime(settings, couriers)
+    runtime = build_runtime(settings, couriers, providers=providers)
     relay = (
         EmbeddedRelay(runtime.db, runtime.handlers, backoff_s=settings.relay_backoff_s)
         if settings.relay == "embedded"
@@ -89,6 +99,7 @@ def create_app(
         [
             Daily("loyalty.expire", lambda: expire_points(runtime.db)),
             Daily("loyalty.review", lambda: review_tiers(runtime.db)),
+            Daily("notifications.birthdays", lambda: queue_birthdays(runtime.db), every_s=3_600.0),
         ]
         if settings.relay == "embedded"
         else []
@@ -96,7 +107,7 @@ def create_app(
     nudge = DispatchNudge(settings.broker_url, settings.celery_queue) if settings.relay == "celery" else None
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False, info={PROGRAM_KEY: program_from(settings)}),
+        session_config=AsyncSessionConfig(expire_on_commit=False, info=session_info(settings)),
         before_send_handler="autocommit",
         create_all=False,
     )
@@ -116,6 +127,10 @@ def create_app(
         WebhookController,
         GeoController,
         CourierAddressController,
+        NotificationController,
+        ConsentController,
+        CampaignController,
+        UnsubscribeController,
     ]
     if runtime.sandbox is not None:
         handlers.append(_mount(runtime.sandbox.app))

@@ -16,9 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from couriers.base import Courier
 from couriers.sandbox.adapter import SandboxConfig, SandboxCourier, new_webhook_secret
 from couriers.sandbox.server import SandboxServer, SandboxServerConfig
+from notifications.policy import Channel
+from notifications.providers import Provider
 from orders_service.db.engine import create_engine
 from orders_service.geo import province_centroid
 from orders_service.loyalty.program import PROGRAM_KEY, program_from
+from orders_service.notifications_app.config import NOTIFY_KEY
+from orders_service.notifications_app.providers import build_providers
 from orders_service.relay.core import Handler
 from orders_service.relay.handlers import build_handlers
 from orders_service.settings import Settings
@@ -64,13 +68,19 @@ def _distance_km(origin: int, destination: int) -> float:
 
 class Runtime:
     def __init__(
-        self, settings: Settings, engine: AsyncEngine, couriers: CourierRegistry, sandbox: SandboxServer | None
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        couriers: CourierRegistry,
+        sandbox: SandboxServer | None,
+        providers: dict[Channel, Provider] | None = None,
     ) -> None:
         self.settings, self.engine, self.couriers, self.sandbox = settings, engine, couriers, sandbox
-        # Sessions carry the loyalty program: completions earn per the shop's settings, in the API and the workers.
-        program = {PROGRAM_KEY: program_from(settings)}
-        self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False, info=program)
-        self.handlers: dict[str, Handler] = build_handlers(self.db, couriers, settings.sync_lease_s)
+        self.providers = providers if providers is not None else build_providers(settings.notify)
+        # Sessions carry the loyalty program and the notification rules, in the API and the workers alike.
+        info = session_info(settings)
+        self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False, info=info)
+        self.handlers: dict[str, Handler] = build_handlers(self.db, couriers, settings.sync_lease_s, self.providers)
         self.clients: list[httpx.AsyncClient] = []  # in-process transports we made, closed with the runtime
 
     def connect_sandbox_webhooks(self, app: Any) -> None:
@@ -82,6 +92,8 @@ class Runtime:
 
     async def aclose(self) -> None:
         await self.couriers.aclose()
+        for provider in self.providers.values():
+            await provider.aclose()
         for client in self.clients:
             await client.aclose()
         if self.sandbox is not None:
@@ -89,8 +101,17 @@ class Runtime:
         await self.engine.dispose()
 
 
+def session_info(settings: Settings) -> dict[str, Any]:
+    return {PROGRAM_KEY: program_from(settings), NOTIFY_KEY: settings.notify}
+
+
 def build_runtime(
-    settings: Settings, couriers: Iterable[Courier] | None = None, *, embed_sandbox: bool = True, **engine_options: Any
+    settings: Settings,
+    couriers: Iterable[Courier] | None = None,
+    *,
+    embed_sandbox: bool = True,
+    providers: dict[Channel, Provider] | None = None,
+    **engine_options: Any,
 ) -> Runtime:
     """Couriers given (tests) are used as they are; else GHN/GHTK from settings, and the sandbox."""
     engine = create_engine(settings, **engine_options)
@@ -123,7 +144,7 @@ def build_runtime(
             timeout_s=float(settings.couriers.get("sandbox", {}).get("timeout_s", "10")),
         )
         registry.add(SandboxCourier(config, client))
-    runtime = Runtime(settings, engine, registry, sandbox)
+    runtime = Runtime(settings, engine, registry, sandbox, providers)
     if client is not None:
         runtime.clients.append(client)
     return runtime

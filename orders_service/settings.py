@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from notifications.templates import DEFAULT_LOCALE, LOCALES, Template
+from orders_service.domain.errors import DomainError
+from orders_service.domain.phones import normalise_phone
 from orders_service.loyalty.tiers import DEFAULT_TIERS, DOWNGRADE_RULES, parse_tiers
+from orders_service.notifications_app.config import NotifyConfig
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     points_expire_days: int = 365
     # Per courier, the ORDERS_<COURIER>_<KEY> variables (e.g. ORDERS_GHN_TOKEN -> couriers["ghn"]["token"]).
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
+    # Notifications: providers per channel, quiet hours, the marketing cap, staff recipients (see _notify).
+    notify: NotifyConfig = msgspec.field(default_factory=NotifyConfig)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -80,6 +88,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             vnd_per_redeemed_point=_positive(env, "ORDERS_VND_PER_REDEEMED_POINT", "1000"),
             points_expire_days=_non_negative(env, "ORDERS_POINTS_EXPIRE_DAYS", "365"),
             couriers=_courier_settings(env),
+            notify=_notify(env),
         )
 
     @property
@@ -146,3 +155,73 @@ def _courier_settings(env: dict[str, str]) -> dict[str, dict[str, str]]:
         if values:
             found[courier] = values
     return found
+
+
+PROVIDERS = {"sms": ("log", "gateway"), "zalo": ("log", "zns"), "email": ("log", "smtp")}
+# What a real provider cannot work without: ORDERS_SMS_API_KEY, ORDERS_ZNS_ACCESS_TOKEN, ORDERS_SMTP_HOST, ...
+REQUIRED = {
+    "gateway": ("sms", ("api_key", "secret_key", "brandname")),
+    "zns": ("zns", ("access_token",)),
+    "smtp": ("smtp", ("host", "from")),
+}
+
+
+def _notify(env: dict[str, str]) -> NotifyConfig:
+    providers = {ch: _choice(env, f"ORDERS_NOTIFY_{ch.upper()}", "log", allowed) for ch, allowed in PROVIDERS.items()}
+    groups = {g: _prefixed(env, f"ORDERS_{g.upper()}_") for g in ("sms", "zns", "smtp")}
+    for provider in providers.values():
+        if provider in REQUIRED:
+            group, keys = REQUIRED[provider]
+            missing = [f"ORDERS_{group.upper()}_{k.upper()}" for k in keys if not groups[group].get(k)]
+            if missing:
+                raise ValueError(f"the {provider} provider needs {', '.join(missing)}")
+    channels = tuple(
+        c.strip().lower() for c in env.get("ORDERS_NOTIFY_CHANNELS", "zalo,sms,email").split(",") if c.strip()
+    )
+    if not channels or any(c not in PROVIDERS for c in channels):
+        raise ValueError(
+            f"ORDERS_NOTIFY_CHANNELS must list some of zalo, sms, email, not {env['ORDERS_NOTIFY_CHANNELS']!r}"
+        )
+    quiet = env.get("ORDERS_QUIET_HOURS", "07:00-22:00")
+    try:
+        opens, closes = (datetime.time.fromisoformat(part.strip()) for part in quiet.split("-"))
+    except ValueError:
+        raise ValueError(f"ORDERS_QUIET_HOURS must be HH:MM-HH:MM (when marketing may go), not {quiet!r}") from None
+    time_zone = env.get("ORDERS_NOTIFY_TZ", "Asia/Ho_Chi_Minh")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"ORDERS_NOTIFY_TZ must be an IANA time zone, not {time_zone!r}") from None
+    staff = []
+    for raw in (r.strip() for r in env.get("ORDERS_STAFF_NOTIFY", "").split(",") if r.strip()):
+        try:
+            staff.append(raw if "@" in raw else normalise_phone(raw, "ORDERS_STAFF_NOTIFY"))
+        except DomainError:
+            raise ValueError(f"ORDERS_STAFF_NOTIFY must list emails or phones, not {raw!r}") from None
+    templates = {}
+    for pair in (p.strip() for p in env.get("ORDERS_ZNS_TEMPLATES", "").split(",") if p.strip()):
+        name, _, template_id = pair.partition(":")
+        if name.strip() not in set(Template) or not template_id.strip():
+            raise ValueError(f"ORDERS_ZNS_TEMPLATES must be template:id pairs, not {pair!r}")
+        templates[name.strip()] = template_id.strip()
+    return NotifyConfig(
+        shop_name=env.get("ORDERS_SHOP_NAME", "Cửa hàng"),
+        public_base_url=env.get("ORDERS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        providers=providers,
+        channels=channels,
+        quiet_end=opens.strftime("%H:%M"),
+        quiet_start=closes.strftime("%H:%M"),
+        marketing_cap=_non_negative(env, "ORDERS_MARKETING_CAP", "3"),
+        time_zone=time_zone,
+        locale=_choice(env, "ORDERS_NOTIFY_LOCALE", DEFAULT_LOCALE, LOCALES),
+        staff=tuple(staff),
+        max_attempts=_positive(env, "ORDERS_NOTIFY_MAX_ATTEMPTS", "5"),
+        sms=groups["sms"],
+        zns={k: v for k, v in groups["zns"].items() if k != "templates"},
+        zns_templates=templates,
+        smtp=groups["smtp"],
+    )
+
+
+def _prefixed(env: dict[str, str], prefix: str) -> dict[str, str]:
+    return {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}

@@ -21,6 +21,7 @@ from orders_service.loyalty.program import program_of
 from orders_service.loyalty.schemas import FavoritesOut, LoyaltyOut, PointsEntryOut, ProfileOut, StatsOut, Status
 from orders_service.loyalty.segments import Stats, segments_of
 from orders_service.loyalty.tiers import Tier, discount_reason, evaluate, next_tier
+from orders_service.notifications_app import triggers
 from orders_service.orders.services import OrderFilters, list_orders
 
 COMPLETED = frozenset({OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED})
@@ -94,6 +95,8 @@ async def order_moved(
         )
     )
     await session.flush()
+    if entry.kind is Kind.EARN:  # delivered: she hears what it came to and the points it earned
+        await triggers.order_delivered(session, row, entry.spend, entry.points)
     await reevaluate(session, row.customer_id, now)
 
 
@@ -133,6 +136,8 @@ async def reevaluate(session: AsyncSession, customer_id: UUID, now: datetime.dat
                 customer_id=customer_id, from_tier=state.tier, to_tier=decision.tier, reason=decision.reason, at=now
             )
         )
+        if program.rank(decision.tier) > program.rank(state.tier):
+            await triggers.tier_upgraded(session, customer_id, decision.tier, program.tier(decision.tier).percent, now)
         state.tier, state.since = decision.tier, now
     state.review_at = decision.review_at
     await session.flush()

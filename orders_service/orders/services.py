@@ -25,6 +25,7 @@ from orders_service.domain.phones import normalise_phone, normalise_phones
 from orders_service.domain.status import check_transition
 from orders_service.loyalty import points
 from orders_service.loyalty.program import program_of
+from orders_service.notifications_app import triggers
 from orders_service.orders import mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.schemas import OrderIn
@@ -272,6 +273,7 @@ async def amend_order(
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, "amended", before, after, operations, reason)
+    await triggers.order_amended(session, row, before, after)  # the new amount to pay, in the same commit
     await session.flush()
     return row, None
 

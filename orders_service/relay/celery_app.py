@@ -18,6 +18,7 @@ from celery.signals import worker_process_shutdown
 
 from orders_service.loyalty.points import expire_points
 from orders_service.loyalty.tier_services import review_tiers
+from orders_service.notifications_app.birthdays import queue_birthdays
 from orders_service.relay import core
 from orders_service.runtime import Runtime, build_runtime
 from orders_service.settings import Settings
@@ -45,6 +46,8 @@ app.conf.update(
         "couriers-reconcile": {"task": "couriers.reconcile", "schedule": 300.0},
         "loyalty-expire": {"task": "loyalty.expire", "schedule": crontab(hour=2, minute=0)},  # UTC: 9:00 in Vietnam
         "loyalty-review": {"task": "loyalty.review_tiers", "schedule": crontab(hour=2, minute=10)},
+        # Hourly, not daily: a birthday is found on her local date whatever hour beat started; each is sent once.
+        "notifications-birthdays": {"task": "notifications.birthdays", "schedule": crontab(minute=5)},
     },
 )
 
@@ -109,3 +112,9 @@ def expire() -> int:
 def review() -> int:
     """Customers whose tier review date passed keep or lose their tier (downgrade rule `review`)."""
     return _Process.run(review_tiers(_Process.get().db))
+
+
+@app.task(name="notifications.birthdays")
+def birthdays() -> int:
+    """Queue today's birthday messages (local date); once per customer per year, however often it runs."""
+    return _Process.run(queue_birthdays(_Process.get().db))

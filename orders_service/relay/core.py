@@ -15,6 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from couriers.base import CourierError
+from notifications.providers import ProviderError
 from orders_service.db.engine import begin_write
 from orders_service.db.models import OutboxMessage
 
@@ -85,7 +86,7 @@ async def handle(message: OutboxMessage, handlers: dict[str, Handler]) -> Outcom
         return Outcome(message, "failed", f"no handler for topic {message.topic}")
     try:
         return Outcome(message, await handler(message))
-    except CourierError as error:
+    except (CourierError, ProviderError) as error:
         return Outcome(message, "retry" if error.transient else "failed", error.message)
     except Exception as error:  # a bug or an outage: retry rather than lose the message
         log.exception("relay handler for %s failed", message.topic)

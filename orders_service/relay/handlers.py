@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifications.policy import Channel
+from notifications.providers import Provider
 from orders_service.db.models import OutboxMessage
+from orders_service.notifications_app.sender import send_notification
 from orders_service.relay.core import Handler
 from orders_service.shipping.registry import CourierRegistry
 from orders_service.shipping.sync import sync_order_shipment
 
 
 def build_handlers(
-    db: async_sessionmaker[AsyncSession], couriers: CourierRegistry, sync_lease_s: float = 60.0
+    db: async_sessionmaker[AsyncSession],
+    couriers: CourierRegistry,
+    sync_lease_s: float = 60.0,
+    providers: Mapping[Channel, Provider] | None = None,
 ) -> dict[str, Handler]:
     lease = datetime.timedelta(seconds=sync_lease_s)
 
@@ -22,4 +29,7 @@ def build_handlers(
         # Every change of an order may concern its courier; the sync itself decides what to call, if anything.
         return await sync_order_shipment(db, couriers, UUID(message.key), lease)
 
-    return {"order.": order_changed}
+    async def notify(message: OutboxMessage) -> str:
+        return await send_notification(db, providers or {}, UUID(message.key))
+
+    return {"order.": order_changed, "notifications.send": notify}

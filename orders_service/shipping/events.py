@@ -16,6 +16,7 @@ from orders_service.domain.delivery import finalise_delivery
 from orders_service.domain.model import Actor, ActorKind, OrderStatus, replace
 from orders_service.domain.status import courier_moves
 from orders_service.loyalty.services import order_moved
+from orders_service.notifications_app import triggers
 from orders_service.orders import mapping
 from orders_service.orders.services import record_change
 
@@ -116,6 +117,8 @@ async def _move_order(session: AsyncSession, order: OrderRow, event: Event) -> N
     order.version += 1
     actor = Actor(kind=ActorKind.COURIER, id=event.courier)
     record_change(session, order, actor, f"courier_{event.status}", before, after, reason=reason)
+    if after.status is OrderStatus.IN_TRANSIT and before.status is not OrderStatus.IN_TRANSIT:
+        await triggers.order_shipped(session, order, event.courier, event.tracking_code)
     await settle(session, order, after, kept_reported=event.kept is not None)
     await order_moved(session, order, before.status, after)
     await session.flush()

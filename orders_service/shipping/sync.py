@@ -15,6 +15,7 @@ from orders_service.db.engine import begin_write
 from orders_service.db.models import CourierAddress, Shipment, StaffAlert
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Actor, ActorKind, replace
+from orders_service.notifications_app import triggers
 from orders_service.orders import mapping
 from orders_service.orders.services import record_note
 from orders_service.shipping import plan as p
@@ -219,6 +220,7 @@ async def _record_failure(
         record_note(session, order, SYSTEM, "sync_failed", message)
         # The record staff see (and the notifications feature will send); the relay does not retry it.
         session.add(StaffAlert(kind="sync_failed", order_id=order_id, message=message))
+        await triggers.sync_failed(session, order, shipment.courier, error.message)
     log.warning("courier sync failed for order %s: %s", order_id, error.message)
 
 

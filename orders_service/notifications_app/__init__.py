@@ -1,0 +1,1 @@
+"""Notifications in the service: the messages table, consents, triggers, the relay's sender, campaigns, the API."""

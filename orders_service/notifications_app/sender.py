@@ -1,0 +1,170 @@
+"""The relay's handler for `notifications.send`: the gate decides, a provider sends, the outcome is recorded.
+
+The gate runs when the message is due, not when it was queued: consent withdrawn meanwhile, or the cap
+reached by messages sent meanwhile, still count. A provider is called outside any database transaction.
+Transient failures are recorded and raised for the relay to retry with backoff, up to `max_attempts`;
+permanent ones are recorded as failed, after trying the next consented channel if this one cannot deliver.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Mapping
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notifications.policy import Action, Candidate, Channel, Consent, Decision, Purpose, decide
+from notifications.providers import (
+    OutboundMessage,
+    Provider,
+    ProviderError,
+    TransientProviderError,
+    Undeliverable,
+)
+from orders_service.db.engine import begin_write
+from orders_service.notifications_app.config import NotifyConfig, config_of
+from orders_service.notifications_app.models import Notification, NotificationConsent, UnsubscribeToken
+from orders_service.notifications_app.queue import TOPIC
+from orders_service.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+async def candidate_for(
+    session: AsyncSession,
+    customer_id: UUID | None,
+    purpose: Purpose,
+    contacts: Mapping[str, str],
+    now: datetime.datetime,
+    config: NotifyConfig,
+) -> Candidate:
+    """What the gate needs about one recipient: her consents, opt-out, and the marketing her phone got lately."""
+    consents: dict[tuple[Channel, Purpose], Consent] = {}
+    opted_out = False
+    if customer_id is not None:
+        rows = await session.scalars(select(NotificationConsent).where(NotificationConsent.customer_id == customer_id))
+        consents = {(Channel(r.channel), Purpose(r.purpose)): Consent(r.state) for r in rows}
+        opted_out = (
+            await session.scalar(
+                select(UnsubscribeToken.unsubscribed_at).where(UnsubscribeToken.customer_id == customer_id)
+            )
+        ) is not None
+    recent: list[datetime.datetime] = []
+    if purpose is Purpose.MARKETING:
+        rules = config.rules()
+        addresses = sorted(set(contacts.values()))
+        recent = list(
+            await session.scalars(
+                select(Notification.sent_at).where(
+                    Notification.to.in_(addresses),
+                    Notification.purpose == str(Purpose.MARKETING),
+                    Notification.status == "sent",
+                    Notification.sent_at > now - rules.cap_window,
+                )
+            )
+        )
+    return Candidate(
+        purpose=purpose,
+        contacts={Channel(c): a for c, a in contacts.items()},
+        consents=consents,
+        opted_out=opted_out,
+        marketing_sent=[at for at in recent if at is not None],
+    )
+
+
+async def _decide(db: async_sessionmaker[AsyncSession], notification_id: UUID) -> tuple[Notification, Decision] | None:
+    now = _now()
+    async with db() as session, session.begin():
+        await begin_write(session)
+        row = await session.get(Notification, notification_id)
+        if row is None or row.status != "queued":
+            return None  # done already: a redelivered task or a second outbox row changes nothing
+        if row.deferred_until is not None and row.deferred_until > now:
+            return None  # its own deferred outbox row comes back then
+        config = config_of(session)
+        candidate = await candidate_for(session, row.customer_id, Purpose(row.purpose), row.contacts, now, config)
+        decision = decide(candidate, now, config.rules())
+        if decision.action is Action.SUPPRESS:
+            row.status, row.reason = "suppressed", decision.reason
+        elif decision.action is Action.DEFER:
+            assert decision.until is not None  # a deferral always says until when
+            row.deferred_until, row.reason = decision.until, decision.reason
+            enqueue(session, TOPIC, str(row.id), {"notification_id": str(row.id)}).available_at = decision.until
+        else:
+            row.attempts += 1
+        await session.flush()  # before the row leaves the session: what was decided is written
+        session.expunge(row)
+    return row, decision
+
+
+async def _record(db: async_sessionmaker[AsyncSession], notification_id: UUID, **values: object) -> None:
+    async with db() as session, session.begin():
+        await begin_write(session)
+        row = await session.get(Notification, notification_id)
+        if row is not None:
+            for name, value in values.items():
+                setattr(row, name, value)
+
+
+async def send_notification(
+    db: async_sessionmaker[AsyncSession], providers: Mapping[Channel, Provider], notification_id: UUID
+) -> str:
+    decided = await _decide(db, notification_id)
+    if decided is None:
+        return "nothing to do"
+    row, decision = decided
+    if decision.action is not Action.SEND:
+        return str(decision.action)
+    async with db() as session:
+        max_attempts = config_of(session).max_attempts
+    refusals: list[str] = []
+    for channel in decision.channels:
+        provider = providers[channel]
+        message = OutboundMessage(
+            id=str(row.id),
+            channel=channel,
+            to=row.contacts[channel],
+            template=row.template,
+            purpose=Purpose(row.purpose),
+            subject=row.subject,
+            body=row.body,
+            params=row.params,
+            unsubscribe_url=row.unsubscribe_url,
+        )
+        try:
+            receipt = await provider.send(message)
+        except Undeliverable as error:
+            refusals.append(f"{channel}: {error.message}")
+            continue  # the next consented channel may reach her
+        except TransientProviderError as error:
+            said = f"{channel}: {error.message}"
+            if row.attempts >= max_attempts:
+                await _record(db, row.id, status="failed", reason=f"gave up after {row.attempts} attempts; {said}")
+                return "failed"
+            await _record(db, row.id, reason=f"attempt {row.attempts} failed, retrying: {said}")
+            raise
+        except ProviderError as error:
+            refusals.append(f"{channel}: {error.message}")
+            break  # the provider refused the message itself (credentials, template): staff must act
+        await _record(
+            db,
+            row.id,
+            status="sent",
+            channel=str(channel),
+            to=message.to,
+            provider=provider.name,
+            provider_message_id=receipt.provider_id[:128],
+            sent_at=_now(),
+            reason="; ".join(f"not sent by {r}" for r in refusals) or None,  # why it went by a fallback channel
+        )
+        return "sent"
+    await _record(db, row.id, status="failed", reason="; ".join(refusals) or "no provider took it")
+    log.warning("notification %s failed: %s", row.id, "; ".join(refusals))
+    return "failed"

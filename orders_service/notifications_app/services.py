@@ -1,0 +1,197 @@
+"""Notification use cases: the message list, consents and the unsubscribe link, campaigns to a segment."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.policy import Action, Channel, Consent, Purpose, decide
+from notifications.templates import Template
+from orders_service.customers.services import get_customer
+from orders_service.db.engine import begin_write
+from orders_service.domain.errors import InvalidField, NotFound
+from orders_service.loyalty.segment_services import customers_in
+from orders_service.loyalty.segments import rule
+from orders_service.notifications_app.config import config_of
+from orders_service.notifications_app.models import Notification, NotificationConsent, UnsubscribeToken
+from orders_service.notifications_app.queue import contacts_of, queue_message
+from orders_service.notifications_app.schemas import (
+    CampaignIn,
+    CampaignOut,
+    CampaignTemplate,
+    ConsentOut,
+    ConsentsIn,
+    ConsentsOut,
+    NotificationOut,
+    Status,
+    SuppressedOut,
+)
+from orders_service.notifications_app.sender import candidate_for
+
+EVERYONE = 10_000_000
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def to_out(row: Notification) -> NotificationOut:
+    return NotificationOut(
+        id=row.id,
+        channel=Channel(row.channel),
+        to=row.to,
+        template=row.template,
+        body=row.body,
+        status=Status(row.status),
+        reason=row.reason,
+        created_at=row.created_at,
+        purpose=Purpose(row.purpose),
+        locale=row.locale,
+        order_id=row.order_id,
+        customer_id=row.customer_id,
+        subject=row.subject,
+        attempts=row.attempts,
+        sent_at=row.sent_at,
+        deferred_until=row.deferred_until,
+        provider=row.provider,
+        provider_message_id=row.provider_message_id,
+        campaign=row.campaign,
+    )
+
+
+async def list_notifications(
+    session: AsyncSession,
+    order_id: UUID | None,
+    customer_id: UUID | None,
+    status: Status | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Notification], int]:
+    query = select(Notification)
+    if order_id is not None:
+        query = query.where(Notification.order_id == order_id)
+    if customer_id is not None:
+        query = query.where(Notification.customer_id == customer_id)
+    if status is not None:
+        query = query.where(Notification.status == str(status))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(query.order_by(Notification.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+async def consents(session: AsyncSession, customer_id: UUID) -> ConsentsOut:
+    await get_customer(session, customer_id)
+    rows = await session.scalars(
+        select(NotificationConsent)
+        .where(NotificationConsent.customer_id == customer_id)
+        .order_by(NotificationConsent.channel, NotificationConsent.purpose)
+    )
+    unsubscribed = await session.scalar(
+        select(UnsubscribeToken.unsubscribed_at).where(UnsubscribeToken.customer_id == customer_id)
+    )
+    return ConsentsOut(
+        customer_id=customer_id,
+        opted_out=unsubscribed is not None,
+        consents=[
+            ConsentOut(Channel(r.channel), Purpose(r.purpose), Consent(r.state), r.source, r.updated_at) for r in rows
+        ],
+    )
+
+
+async def _set_consent(
+    session: AsyncSession, customer_id: UUID, channel: str, purpose: str, state: str, source: str
+) -> None:
+    row = await session.scalar(
+        select(NotificationConsent).where(
+            NotificationConsent.customer_id == customer_id,
+            NotificationConsent.channel == channel,
+            NotificationConsent.purpose == purpose,
+        )
+    )
+    if row is None:
+        row = NotificationConsent(customer_id=customer_id, channel=channel, purpose=purpose, state=state, source=source)
+        session.add(row)
+    row.state, row.source, row.updated_at = state, source, _now()
+
+
+async def set_consents(session: AsyncSession, customer_id: UUID, data: ConsentsIn) -> ConsentsOut:
+    """Record what she said; granting marketing again after she unsubscribed lifts the opt-out."""
+    await begin_write(session)
+    await get_customer(session, customer_id)
+    for consent in data.consents:
+        await _set_consent(session, customer_id, consent.channel, consent.purpose, consent.state, data.source)
+    if any(c.purpose is Purpose.MARKETING and c.state is Consent.GRANTED for c in data.consents):
+        token = await session.scalar(select(UnsubscribeToken).where(UnsubscribeToken.customer_id == customer_id))
+        if token is not None:
+            token.unsubscribed_at = None
+    await session.flush()
+    return await consents(session, customer_id)
+
+
+async def unsubscribe(session: AsyncSession, token: str, *, confirm: bool) -> str:
+    """The link's page: the shop's name. `confirm` withdraws every marketing consent at once."""
+    shop = config_of(session).shop_name
+    if confirm:
+        await begin_write(session)
+    row = await session.scalar(select(UnsubscribeToken).where(UnsubscribeToken.token == token))
+    if row is None:
+        raise NotFound("unsubscribe link", "")
+    if confirm:
+        row.unsubscribed_at = row.unsubscribed_at or _now()
+        for channel in Channel:
+            await _set_consent(session, row.customer_id, channel, Purpose.MARKETING, Consent.WITHDRAWN, "unsubscribe")
+        await session.flush()
+    return shop
+
+
+async def run_campaign(session: AsyncSession, data: CampaignIn, now: datetime.datetime | None = None) -> CampaignOut:
+    """Who the gate lets through now (a dry run stops there), then one message per customer under the key."""
+    now = now or _now()
+    if rule(data.segment) is None:
+        raise InvalidField("segment", f"no segment {data.segment!r}; GET /api/segments lists them")
+    if data.template is CampaignTemplate.PROMOTION and not data.message:
+        raise InvalidField("message", "a promotion needs its message")
+    if not data.dry_run:
+        await begin_write(session)
+    config = config_of(session)
+    members, total = await customers_in(session, data.segment, EVERYONE, 0, now)
+    would_send = deferred = queued = 0
+    suppressed = []
+    for customer in members:
+        contacts = contacts_of(customer)
+        candidate = await candidate_for(session, customer.id, Purpose.MARKETING, contacts, now, config)
+        decision = decide(candidate, now, config.rules())
+        if decision.action is Action.SUPPRESS:
+            suppressed.append(SuppressedOut(customer_id=customer.id, reason=decision.reason or "suppressed"))
+        elif decision.action is Action.DEFER:
+            deferred += 1
+        else:
+            would_send += 1
+    key = None if data.dry_run else (data.key or uuid.uuid4().hex)
+    if key is not None:
+        params = {"message": data.message} if data.message else {}
+        for customer in members:
+            made = await queue_message(
+                session,
+                Template(str(data.template)),
+                params,
+                f"campaign:{key}:{customer.id}",
+                customer=customer,
+                campaign=key,
+            )
+            queued += made is not None
+    return CampaignOut(
+        campaign=key,
+        segment=data.segment,
+        template=data.template,
+        dry_run=data.dry_run,
+        recipients=total,
+        would_send=would_send,
+        deferred=deferred,
+        suppressed=suppressed,
+        queued=queued,
+    )

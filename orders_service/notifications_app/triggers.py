@@ -1,0 +1,120 @@
+"""What makes a message: each called in the transaction of the change it tells about, so both commit or neither."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.templates import Template
+from orders_service.db.models import Customer
+from orders_service.db.models import Order as OrderRow
+from orders_service.domain.diff import diff
+from orders_service.domain.model import Order
+from orders_service.domain.money import compute_totals
+from orders_service.notifications_app.config import config_of
+from orders_service.notifications_app.models import Notification
+from orders_service.notifications_app.queue import queue_message, staff_contacts
+
+# What the customer reads about a change, from the audit diff's fields.
+KINDS = {
+    "recipient.name": "recipient",
+    "recipient.phones": "recipient",
+    "recipient.address": "address",
+    "lines": "items",
+    "shipping.fee": "shipping",
+    "shipping.payer": "shipping",
+    "paid": "payment",
+    "discount.percent": "discount",
+}
+
+
+def what_changed(before: Order, after: Order) -> list[str]:
+    kinds: list[str] = []
+    for field in diff(before, after):
+        kind = KINDS.get(field) or KINDS.get(field.split(".", 1)[0])
+        if kind is not None and kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+async def _customer(session: AsyncSession, row: OrderRow) -> Customer | None:
+    return await session.get(Customer, row.customer_id)
+
+
+async def order_amended(session: AsyncSession, row: OrderRow, before: Order, after: Order) -> Notification | None:
+    """After an amendment: what changed and the new amount to pay on delivery."""
+    params = {
+        "code": row.code,
+        "changes": what_changed(before, after),
+        "cod_before": compute_totals(before).cod_amount,
+        "cod_after": compute_totals(after).cod_amount,
+    }
+    key = f"amended:{row.id}:v{row.version}"
+    return await queue_message(
+        session, Template.ORDER_AMENDED, params, key, customer=await _customer(session, row), order_id=row.id
+    )
+
+
+async def queue_edit_link_message(
+    session: AsyncSession, order: OrderRow, url: str, expires_at: datetime.datetime
+) -> Notification | None:
+    """The customer's edit link, for the edit-link endpoint to call in its transaction (one message per link)."""
+    local = expires_at.astimezone(ZoneInfo(config_of(session).time_zone)).strftime("%H:%M %d/%m/%Y")
+    params = {"code": order.code, "url": url, "expires_at": local, "cod": order.cod_amount}
+    # The link's token is a secret: the key keeps a digest of it, not the token.
+    key = f"edit_link:{order.id}:{hashlib.sha256(url.encode()).hexdigest()[:32]}"
+    return await queue_message(
+        session, Template.EDIT_LINK, params, key, customer=await _customer(session, order), order_id=order.id
+    )
+
+
+async def order_shipped(
+    session: AsyncSession, row: OrderRow, courier: str, tracking_code: str | None
+) -> Notification | None:
+    """The courier picked the parcel up: it is on its way, with the amount to have ready."""
+    params = {
+        "code": row.code,
+        "courier": courier.upper(),
+        "tracking_code": tracking_code or "-",
+        "cod": row.cod_amount,
+    }
+    return await queue_message(
+        session, Template.SHIPPED, params, f"shipped:{row.id}", customer=await _customer(session, row), order_id=row.id
+    )
+
+
+async def order_delivered(session: AsyncSession, row: OrderRow, amount: int, points: int) -> Notification | None:
+    params = {"code": row.code, "amount": amount, "points": points}
+    key = f"delivered:{row.id}"
+    return await queue_message(
+        session, Template.DELIVERED, params, key, customer=await _customer(session, row), order_id=row.id
+    )
+
+
+async def sync_failed(session: AsyncSession, row: OrderRow, courier: str, error: str) -> list[Notification]:
+    """A courier refused a change: every staff recipient configured hears about it, once per refused version."""
+    made = []
+    for address in config_of(session).staff:
+        params = {"code": row.code, "courier": courier.upper(), "error": error[:300]}
+        key = f"sync_failed:{row.id}:v{row.version}:{address}"
+        message = await queue_message(
+            session, Template.SYNC_FAILED, params, key, contacts=staff_contacts(address), order_id=row.id
+        )
+        if message is not None:
+            made.append(message)
+    return made
+
+
+async def tier_upgraded(
+    session: AsyncSession, customer_id: object, tier: str, percent: int, at: datetime.datetime
+) -> Notification | None:
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    key = f"tier:{customer.id}:{tier}:{at.date().isoformat()}"
+    return await queue_message(
+        session, Template.TIER_UPGRADED, {"tier": tier, "percent": percent}, key, customer=customer
+    )
