@@ -30,3 +30,15 @@ class RedactFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+# Loggers whose handlers write what the served app logs: uvicorn's (errors, access), Litestar's, and the root.
+SERVED_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "litestar", "celery")
+
+
+def install_redaction(names: tuple[str, ...] = SERVED_LOGGERS) -> None:
+    """Put a RedactFilter on every handler of these loggers (once), so records from any logger are cleaned."""
+    for name in names:
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, RedactFilter) for f in handler.filters):
+                handler.addFilter(RedactFilter())
