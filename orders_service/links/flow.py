@@ -70,6 +70,9 @@ async def submit(
         await begin_write(session)  # before the first read: SQLite cannot turn a reader into the writer later
     link, row = await services.open_link(session, token, now)
     offers = await services.offers(session, row)
+    if _if_match(form) != f'"{row.version}"':
+        # Her form was made from an older order: what she sees first is the order as it is now.
+        return PageView(row, link, offers, notice="changed", status_code=412)
     sections: list[str] = []
     try:
         pairs = form_operations(mapping.to_domain(row), form, offers)

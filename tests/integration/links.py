@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
+from uuid import UUID
 
 import httpx
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.pool import NullPool
 
+from orders_service.db.engine import create_engine
+from orders_service.db.models import EditLink
+from orders_service.settings import Settings
 from tests.integration.api import Api
 
 DRESS_L = {"sku": "DRESS-01", "name": "Đầm hoa", "size": "L", "color": "red", "unit_price": 480000, "quantity": 1}
@@ -40,3 +48,14 @@ def csrf_field(html: str) -> str:
     found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
     assert found, "the form carries no CSRF token"
     return found.group(1)
+
+
+async def expire_links(settings: Settings, order_id: str) -> None:
+    """Move the order's links past their time, as the clock would (own engine: the app's pool is elsewhere)."""
+    engine = create_engine(settings, poolclass=NullPool)
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1)
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            await session.execute(update(EditLink).where(EditLink.order_id == UUID(order_id)).values(expires_at=past))
+    finally:
+        await engine.dispose()
