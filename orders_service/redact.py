@@ -22,9 +22,20 @@ def redact(text: str) -> str:
 
 
 class RedactFilter(logging.Filter):
-    """Rewrites each record's message, once formatted, so that no handler ever sees a token or a phone."""
+    """Cleans each record before any handler sees it: no token or phone reaches a log line.
+
+    The message and its string arguments are cleaned in place, so formatters that read the arguments
+    themselves (uvicorn's access log takes the path from them) still work; a message still unclean once
+    formatted is replaced by its cleaned formatted text.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
