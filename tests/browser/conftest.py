@@ -1,7 +1,9 @@
 """Browser fixtures: Debian's Chromium driven by Playwright (never a downloaded browser), and the app on a port.
 
-The browser is started once per session; each test gets a phone-sized page that fails the test on any console
-error, and writes a screenshot per step to build/test-artifacts/<test>/<step>.png.
+The browser is started once per module, not per session: Playwright's sync API keeps an event loop running in
+this thread for as long as it lives, and every async test after it would fail to start its own. Each test gets
+a phone-sized page that fails the test on any console error, and writes a screenshot per step to
+build/test-artifacts/<test>/<step>.png.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ PHONE = {"width": 390, "height": 844}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (./dev test does)")
