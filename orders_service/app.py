@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import msgspec
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, asgi, get
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 from sqlalchemy import text
 
@@ -27,6 +32,10 @@ from orders_service.deliveries.controllers import DeliveryController
 from orders_service.deps import Sessionmaker
 from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
+from orders_service.links.controllers import EditLinkController, PublicOrderController
+from orders_service.links.headers import LinkHeaders
+from orders_service.links.pages import EditPageController
+from orders_service.links.ratelimit import LinkLimiter
 from orders_service.loyalty.controllers import ProfileController, SegmentController
 from orders_service.loyalty.points import expire_points
 from orders_service.loyalty.services import TierDiscount
@@ -43,10 +52,11 @@ from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_controllers import FamilyController
 from orders_service.outbox import on_committed
 from orders_service.problems import EXCEPTION_HANDLERS
+from orders_service.redact import install_redaction
 from orders_service.relay.embedded import Daily, EmbeddedRelay
 from orders_service.relay.nudge import DispatchNudge
 from orders_service.runtime import build_runtime, session_info
-from orders_service.settings import Settings
+from orders_service.settings import Settings, secret_key
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
 from orders_service.strict_body import strict_json_body
@@ -61,7 +71,12 @@ PUBLIC_PATHS = [
     r"^/webhooks/",
     r"^/sandbox-courier",
     r"^/u/",  # the unsubscribe link in marketing messages: the token is the key
+    r"^/o/",
+    r"^/static/",
 ]
+# Form posts from pages carry a CSRF token; the JSON API (keys, link tokens, signed webhooks) does not need one.
+CSRF_EXEMPT = ["/api", "/webhooks", "/sandbox-courier", "/health", "/ready", "/metrics", "/schema", "/static"]
+PACKAGE = Path(__file__).parent
 
 
 class Health(msgspec.Struct):
@@ -131,11 +146,18 @@ def create_app(
         ConsentController,
         CampaignController,
         UnsubscribeController,
+        EditLinkController,
+        PublicOrderController,
+        EditPageController,
+        create_static_files_router(path="/static", directories=[PACKAGE / "static"], include_in_schema=False),
     ]
     if runtime.sandbox is not None:
         handlers.append(_mount(runtime.sandbox.app))
 
+    limiter = LinkLimiter.from_settings(settings)
+
     async def start(app: Litestar) -> None:
+        install_redaction()
         runtime.connect_sandbox_webhooks(app)
         if relay is not None:
             await relay.start()
@@ -152,12 +174,22 @@ def create_app(
             await relay.stop()
         if nudge is not None:
             nudge.close()
+        await limiter.window.aclose()
         await runtime.aclose()
 
     return Litestar(
         route_handlers=handlers,
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
+        middleware=[LinkHeaders, DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
+        csrf_config=CSRFConfig(
+            secret=secret_key(settings),
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            exclude=CSRF_EXEMPT,
+            cookie_secure=settings.public_base_url.startswith("https"),
+            cookie_samesite="strict",
+        ),
+        template_config=TemplateConfig(directory=PACKAGE / "templates", engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=strict_json_body,
         dependencies={
@@ -172,6 +204,7 @@ def create_app(
                 "couriers": runtime.couriers,
                 "runtime": runtime,
                 "relay": relay,
+                "link_limiter": limiter,
             }
         ),
         openapi_config=OpenAPIConfig(

@@ -27,7 +27,8 @@ def main() -> None:
 @click.option("--host", default=None, help="interface to listen on [default: 127.0.0.1]")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="port [default: 8000]")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="server processes")
-def serve(host: str | None, port: int | None, workers: int) -> None:
+@click.option("--access-log/--no-access-log", default=False, show_default=True, help="log every request (redacted)")
+def serve(host: str | None, port: int | None, workers: int, access_log: bool) -> None:
     import uvicorn
 
     settings = _settings()
@@ -38,9 +39,23 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        access_log=False,
+        access_log=access_log,
         log_level="info",
+        log_config=redacted_log_config(),
     )
+
+
+def redacted_log_config() -> dict[str, object]:
+    """uvicorn's logging, with every handler behind RedactFilter: no edit-link token or phone reaches a log."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact"] = {"()": "orders_service.redact.RedactFilter"}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "redact"]
+    return config
 
 
 @main.command(help="Run a Celery worker: the outbox relay's handlers at scale (needs ORDERS_BROKER_URL).")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orders_service.db.engine import DatabaseBusy
 from orders_service.domain import errors as e
+from orders_service.links.rules import LinkExpired
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -43,6 +44,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
 
 # domain error -> (status, type slug, title)
 DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
+    LinkExpired: (410, "link-expired", "The link has expired"),
     e.InvalidField: (422, "validation", "Invalid input"),
     e.OrderNotAmendable: (409, "not-amendable", "The order cannot be changed this way"),
     e.OrdersConflict: (409, "orders-conflict", "These orders cannot be combined this way"),
@@ -180,6 +182,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         404: "not-found",
         405: "method-not-allowed",
         413: "too-large",
+        429: "rate-limited",
     }.get(status, "http")
     title = {401: "Authentication required", 403: "Not allowed"}.get(status, exc.detail or "Error")
     response = problem_response(Problem(type=TYPE_BASE + slug, title=title, status=status, detail=exc.detail))

@@ -22,11 +22,34 @@ def redact(text: str) -> str:
 
 
 class RedactFilter(logging.Filter):
-    """Rewrites each record's message, once formatted, so that no handler ever sees a token or a phone."""
+    """Cleans each record before any handler sees it: no token or phone reaches a log line.
+
+    The message and its string arguments are cleaned in place, so formatters that read the arguments
+    themselves (uvicorn's access log takes the path from them) still work; a message still unclean once
+    formatted is replaced by its cleaned formatted text.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+# Loggers whose handlers write what the served app logs: uvicorn's (errors, access), Litestar's, and the root.
+SERVED_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "litestar", "celery")
+
+
+def install_redaction(names: tuple[str, ...] = SERVED_LOGGERS) -> None:
+    """Put a RedactFilter on every handler of these loggers (once), so records from any logger are cleaned."""
+    for name in names:
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, RedactFilter) for f in handler.filters):
+                handler.addFilter(RedactFilter())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import secrets
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -55,6 +56,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     # Notifications: providers per channel, quiet hours, the marketing cap, staff recipients (see _notify).
     notify: NotifyConfig = msgspec.field(default_factory=NotifyConfig)
+    # Signs CSRF tokens (and the dashboard's sessions); unset, one is generated once into data_dir/secret_key.
+    secret_key: str | None = None
+    # Customers' edit links: lifetime, and how many requests a link, or a client address, may make per window.
+    link_ttl_hours: int = 48
+    link_token_limit: int = 60
+    link_client_limit: int = 120
+    link_rate_window_s: int = 60
+    # memory: counted in this process (one API process); redis: shared by every API process (at scale).
+    rate_limit_store: str = "memory"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -62,6 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         data_dir = Path(env.get("ORDERS_DATA_DIR", "data")).resolve()
         database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'orders.db'}"
         database_url = normalise_database_url(database_url)
+        relay = env.get("ORDERS_RELAY", "embedded")
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -74,7 +85,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             shop_phone=env.get("ORDERS_SHOP_PHONE", "+842838221234"),
             shop_address=env.get("ORDERS_SHOP_ADDRESS", "1 Lê Lợi"),
             public_base_url=env.get("ORDERS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
-            relay=env.get("ORDERS_RELAY", "embedded"),
+            relay=relay,
             relay_backoff_s=_number(env, "ORDERS_RELAY_BACKOFF_S", "1.0", float),
             relay_lease_s=_number(env, "ORDERS_RELAY_LEASE_S", "120", float),
             sync_lease_s=_number(env, "ORDERS_SYNC_LEASE_S", "60", float),
@@ -89,6 +100,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             points_expire_days=_non_negative(env, "ORDERS_POINTS_EXPIRE_DAYS", "365"),
             couriers=_courier_settings(env),
             notify=_notify(env),
+            secret_key=env.get("ORDERS_SECRET_KEY") or None,
+            link_ttl_hours=_positive(env, "ORDERS_LINK_TTL_HOURS", "48"),
+            link_token_limit=_positive(env, "ORDERS_LINK_TOKEN_LIMIT", "60"),
+            link_client_limit=_positive(env, "ORDERS_LINK_CLIENT_LIMIT", "120"),
+            link_rate_window_s=_positive(env, "ORDERS_LINK_RATE_WINDOW_S", "60"),
+            rate_limit_store=_choice(
+                env, "ORDERS_RATE_LIMIT_STORE", "redis" if relay == "celery" else "memory", RATE_LIMIT_STORES
+            ),
         )
 
     @property
@@ -128,6 +147,35 @@ def _tiers(env: dict[str, str]) -> str:
 
 
 SPLIT_FEE_POLICIES = ("quote", "same", "shop")
+RATE_LIMIT_STORES = ("memory", "redis")
+SECRET_FILE = "secret_key"
+
+
+def secret_key(settings: Settings) -> str:
+    """ORDERS_SECRET_KEY, else the key generated on first start and kept in data_dir, so restarts keep it.
+
+    Several API processes on one data folder agree: the first to link the file in place wins, the rest read
+    it. Processes on different machines must be given ORDERS_SECRET_KEY.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / SECRET_FILE
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Written aside, then linked into place: a reader never sees a half-written key, and only one wins.
+        draft = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        draft.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise ValueError(f"{path} holds no usable secret key: delete it, or set ORDERS_SECRET_KEY")
+    return key
 
 
 def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

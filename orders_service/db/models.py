@@ -121,7 +121,7 @@ class OrderLine(UUIDv7Base):
 
     order_id: Mapped[UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    sku: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200))
     size: Mapped[str | None] = mapped_column(String(32), default=None)
     color: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -307,3 +307,16 @@ class TierChange(UUIDv7Base):
     to_tier: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+
+
+class EditLink(UUIDv7Base):
+    """A customer's private link to one order: only the SHA-256 of its token is kept, never the token."""
+
+    __tablename__ = "edit_links"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    created_by: Mapped[str | None] = mapped_column(String(64), default=None)

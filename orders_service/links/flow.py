@@ -1,0 +1,115 @@
+"""The page's use cases: show the order, preview or confirm the form's change, cancel.
+
+What the staff API answers with a problem (a stale version, a bad value, a closed operation) the page answers
+with the order again and the reason next to the field, so the customer can go on from there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from collections.abc import Mapping
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.db.engine import begin_write
+from orders_service.db.models import EditLink
+from orders_service.db.models import Order as OrderRow
+from orders_service.domain.errors import InvalidField, OrderNotAmendable, VersionMismatch
+from orders_service.domain.model import Order, OrderStatus
+from orders_service.links import services
+from orders_service.links.forms import FormError, form_digest, form_operations
+from orders_service.links.rules import Variant, customer_operations
+from orders_service.orders import mapping
+from orders_service.orders.discounts import DiscountPolicy
+from orders_service.orders.services import amend_order, move_order
+
+_OPERATION_FIELD = re.compile(r"^operations\[(\d+)\]")
+
+
+@dataclasses.dataclass
+class PageView:
+    row: OrderRow
+    link: EditLink
+    offers: dict[str, tuple[Variant, ...]]
+    preview: Order | None = None  # the dry run's order, when the form's change was previewed
+    form: Mapping[str, str] | None = None  # the values she sent, shown again; None shows the order's own
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)  # page section -> reason
+    notice: str | None = None  # saved | changed | cancelled
+    previewed: str | None = None  # the digest of the previewed change: confirm is offered for it only
+    status_code: int = 200
+
+
+async def show(session: AsyncSession, token: str, now: datetime.datetime) -> PageView:
+    link, row = await services.open_link(session, token, now)
+    return PageView(row, link, await services.offers(session, row))
+
+
+def _if_match(form: Mapping[str, str]) -> str:
+    version = form.get("version", "").strip()
+    return f'"{version}"' if version.isdigit() else '"0"'
+
+
+def _section(error: InvalidField, sections: list[str]) -> str:
+    if isinstance(error, FormError):
+        return error.field
+    match = _OPERATION_FIELD.match(error.field)
+    if match and int(match.group(1)) < len(sections):
+        return sections[int(match.group(1))]
+    return "form"
+
+
+async def submit(
+    session: AsyncSession, token: str, form: Mapping[str, str], discounts: DiscountPolicy, now: datetime.datetime
+) -> PageView:
+    """Preview the change (a dry run), or save it if she confirms the very change she previewed."""
+    digest = form_digest(form)
+    confirm = form.get("action") == "confirm" and form.get("previewed") == digest
+    if confirm:
+        await begin_write(session)  # before the first read: SQLite cannot turn a reader into the writer later
+    link, row = await services.open_link(session, token, now)
+    offers = await services.offers(session, row)
+    if _if_match(form) != f'"{row.version}"':
+        # Her form was made from an older order: what she sees first is the order as it is now.
+        return PageView(row, link, offers, notice="changed", status_code=412)
+    sections: list[str] = []
+    try:
+        pairs = form_operations(mapping.to_domain(row), form, offers)
+        sections = [section for section, _ in pairs]
+        checked = customer_operations(mapping.to_domain(row), [op for _, op in pairs], offers)
+        row, preview = await amend_order(
+            session,
+            row.id,
+            _if_match(form),
+            checked,
+            None,
+            services.customer(link),
+            dry_run=not confirm,
+            discounts=discounts,
+        )
+    except VersionMismatch:
+        return PageView(row, link, offers, notice="changed", status_code=412)
+    except InvalidField as error:
+        return PageView(
+            row, link, offers, form=form, errors={_section(error, sections): error.message}, status_code=422
+        )
+    except OrderNotAmendable as error:
+        return PageView(row, link, offers, form=form, errors={"form": error.detail}, status_code=409)
+    if confirm:
+        return PageView(row, link, await services.offers(session, row), notice="saved")
+    return PageView(row, link, offers, preview=preview, form=form, previewed=digest)
+
+
+async def cancel(session: AsyncSession, token: str, form: Mapping[str, str], now: datetime.datetime) -> PageView:
+    if form.get("really") == "yes":
+        await begin_write(session)
+    link, row = await services.open_link(session, token, now)
+    offers = await services.offers(session, row)
+    if form.get("really") != "yes":
+        return PageView(row, link, offers, errors={"cancel": "tick the box to cancel"}, status_code=422)
+    try:
+        row = await move_order(session, row.id, _if_match(form), OrderStatus.CANCELLED, services.customer(link), None)
+    except VersionMismatch:
+        return PageView(row, link, offers, notice="changed", status_code=412)
+    return PageView(row, link, offers, notice="cancelled")

@@ -1,0 +1,155 @@
+"""Edit-link use cases: issue, revoke and open links; the customer's amendments and cancel through them.
+
+Changes go through the same order services as the staff API, with a `customer` actor; only the edge commits.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.db.engine import begin_write
+from orders_service.db.models import EditLink, OrderLine
+from orders_service.db.models import Order as OrderRow
+from orders_service.domain.errors import OrderNotAmendable
+from orders_service.domain.model import Actor, ActorKind, Order, OrderStatus
+from orders_service.domain.operations import Operation
+from orders_service.links.rules import (
+    EDITABLE,
+    TOKEN_BYTES,
+    LinkExpired,
+    LinkNotFound,
+    LinkState,
+    Variant,
+    customer_operations,
+    expiry,
+    link_state,
+    looks_like_token,
+    offered_variants,
+    token_hash,
+)
+from orders_service.notifications_app.triggers import queue_edit_link_message
+from orders_service.orders import mapping
+from orders_service.orders.discounts import DiscountPolicy
+from orders_service.orders.services import amend_order, get_order, move_order, record_note
+
+_VARIANTS_SCANNED = 500  # recent lines of the same products read to find the sizes and colours on offer
+
+
+async def create_link(
+    session: AsyncSession, order_id: UUID, ttl_hours: int, actor: Actor, base_url: str, now: datetime.datetime
+) -> tuple[str, datetime.datetime]:
+    """A new link to the order: (url, expires_at). The token is in the URL only; the database keeps its hash."""
+    expires_at = expiry(now, ttl_hours)
+    await begin_write(session)
+    row = await get_order(session, order_id, lock=True)
+    if OrderStatus(row.status) not in EDITABLE:
+        raise OrderNotAmendable(f"the order is {row.status}: the customer can no longer change it")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(EditLink(order_id=row.id, token_hash=token_hash(token), expires_at=expires_at, created_by=actor.id))
+    record_note(
+        session, row, actor, "edit_link_created", f"a customer edit link, valid until {expires_at:%Y-%m-%d %H:%M} UTC"
+    )
+    await session.flush()
+    url = f"{base_url}/o/{token}"
+    # The customer hears of it in the same transaction: one message per link, through the policy gate.
+    await queue_edit_link_message(session, row, url, expires_at)
+    return url, expires_at
+
+
+async def revoke_links(session: AsyncSession, order_id: UUID, actor: Actor, now: datetime.datetime) -> int:
+    """Revoke every open link of the order; how many were revoked."""
+    await begin_write(session)
+    row = await get_order(session, order_id, lock=True)
+    result = await session.execute(
+        update(EditLink)
+        .where(EditLink.order_id == row.id, EditLink.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    revoked = int(getattr(result, "rowcount", 0) or 0)
+    if revoked:
+        record_note(session, row, actor, "edit_link_revoked", f"{revoked} customer edit link(s) revoked")
+    await session.flush()
+    return revoked
+
+
+async def open_link(session: AsyncSession, token: str, now: datetime.datetime) -> tuple[EditLink, OrderRow]:
+    """The link and its order, or LinkNotFound (unknown, tampered, revoked) or LinkExpired."""
+    if not looks_like_token(token):
+        raise LinkNotFound()
+    link = await session.scalar(select(EditLink).where(EditLink.token_hash == token_hash(token)))
+    if link is None:
+        raise LinkNotFound()
+    row = await get_order(session, link.order_id)
+    state = link_state(link.expires_at, link.revoked_at, OrderStatus(row.status), now)
+    if state is LinkState.REVOKED:
+        raise LinkNotFound()
+    if state is LinkState.EXPIRED:
+        raise LinkExpired()
+    return link, row
+
+
+def customer(link: EditLink) -> Actor:
+    return Actor(kind=ActorKind.CUSTOMER, id=f"link:{link.id}")
+
+
+async def offers(session: AsyncSession, row: OrderRow) -> dict[str, tuple[Variant, ...]]:
+    """Per plain line, the sizes and colours the shop offers: what it has put on orders of the same SKU.
+
+    There is no catalogue: the shop's own recent order lines (and try-on options in this order) are it.
+    """
+    order = mapping.to_domain(row)
+    skus = {line.sku for line in order.lines if not line.is_tryon}
+    seen: dict[str, list[Variant]] = {sku: [] for sku in skus}
+    for line in order.lines:
+        if line.is_tryon and line.sku in seen:
+            seen[line.sku] += [Variant(o.size, o.color, o.unit_price) for o in line.tryon_options or ()]
+    if skus:
+        recent = await session.execute(
+            select(OrderLine.sku, OrderLine.size, OrderLine.color, OrderLine.unit_price)
+            .join(OrderRow, OrderRow.id == OrderLine.order_id)
+            .where(OrderLine.sku.in_(skus), OrderLine.unit_price.is_not(None))
+            .order_by(OrderRow.created_at.desc())
+            .limit(_VARIANTS_SCANNED)
+        )
+        for sku, size, color, price in recent.tuples():
+            if price is not None:
+                seen[sku].append(Variant(size, color, price))
+    return {line.id: offered_variants(line, seen.get(line.sku, ())) for line in order.lines}
+
+
+async def amend_by_link(
+    session: AsyncSession,
+    token: str,
+    if_match: str | None,
+    operations: Sequence[Operation],
+    reason: str | None,
+    discounts: DiscountPolicy,
+    now: datetime.datetime,
+    *,
+    dry_run: bool = False,
+) -> tuple[OrderRow, Order | None, EditLink]:
+    """The customer's amendment: the staff path, minus staff-only operations, at the shop's prices."""
+    if not dry_run:
+        await begin_write(session)  # before the first read: SQLite cannot turn a reader into the writer later
+    link, row = await open_link(session, token, now)
+    checked = customer_operations(mapping.to_domain(row), operations, await offers(session, row))
+    amended, preview = await amend_order(
+        session, row.id, if_match, checked, reason, customer(link), dry_run=dry_run, discounts=discounts
+    )
+    return amended, preview, link
+
+
+async def cancel_by_link(
+    session: AsyncSession, token: str, if_match: str | None, reason: str | None, now: datetime.datetime
+) -> tuple[OrderRow, EditLink]:
+    """Cancel through the link: open only before pickup, so a courier order, if any, is cancelled by sync."""
+    await begin_write(session)
+    link, row = await open_link(session, token, now)
+    return await move_order(session, row.id, if_match, OrderStatus.CANCELLED, customer(link), reason), link

@@ -1,0 +1,92 @@
+"""What the page templates show: the order (or its previewed change), the form's values, and the words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orders_service.geo import Warehouse, provinces, wards
+from orders_service.links import i18n
+from orders_service.links.flow import PageView
+from orders_service.links.forms import PHONE_FIELDS, variant_value
+from orders_service.links.schemas import public_order
+from orders_service.settings import Settings
+
+ERROR_WORDS = {"recipient": "err.recipient", "address": "err.address", "form": "err.order", "cancel": "cancel.check"}
+
+
+def _form_values(view: PageView) -> dict[str, str]:
+    """The form's fields: what she sent, or the order as it is."""
+    if view.form is not None:
+        return dict(view.form)
+    order = view.row
+    values = {
+        "name": order.recipient_name,
+        "province": str(order.province_code),
+        "ward": str(order.ward_code),
+        "street": order.address_line,
+    }
+    for field, phone in zip(PHONE_FIELDS, [*order.recipient_phones, "", "", ""], strict=False):
+        values[field] = phone
+    for line in order.lines:
+        values[f"qty-{line.id}"] = str(line.quantity)
+        offers = view.offers.get(str(line.id), ())
+        if offers:
+            values[f"variant-{line.id}"] = variant_value(offers[0])
+    return values
+
+
+def _wards(province: str) -> list[tuple[int, str]]:
+    # AddressError is a ValueError: an unknown province leaves the picker empty, and the error says why.
+    try:
+        return wards(int(province))
+    except ValueError:
+        return []
+
+
+def _error_text(section: str, reason: str, words: Any) -> str:
+    if reason == "nothing was changed":
+        return str(words["err.nothing"])
+    key = ERROR_WORDS.get(section, "err.line")
+    return str(words[key])
+
+
+def page_context(view: PageView, base: str, lang: str, settings: Settings, warehouse: Warehouse) -> dict[str, Any]:
+    words = i18n.words(lang)
+    current = public_order(view.row, warehouse, view.offers, view.link.expires_at)
+    preview = (
+        None
+        if view.preview is None
+        else public_order(view.row, warehouse, view.offers, view.link.expires_at, view.preview)
+    )
+    values = _form_values(view)
+    return {
+        "t": words,
+        "lang": lang,
+        "other_lang": "en" if lang == "vi" else "vi",
+        "base": base,
+        "order": current,
+        "preview": preview,
+        "values": values,
+        "offers": {line_id: [(variant_value(v), v) for v in offers] for line_id, offers in view.offers.items()},
+        "provinces": provinces(),
+        "wards": _wards(values.get("province", "")),
+        "errors": {section: _error_text(section, reason, words) for section, reason in view.errors.items()},
+        "details": view.errors,
+        "notice": view.notice,
+        "previewed": view.previewed,
+        "editable": view.notice != "cancelled",
+        "shop": settings,
+        "vnd": lambda amount: i18n.vnd(amount, lang),
+    }
+
+
+def message_context(kind: str, lang: str, settings: Settings) -> dict[str, Any]:
+    words = i18n.words(lang)
+    return {
+        "t": words,
+        "lang": lang,
+        "other_lang": "en" if lang == "vi" else "vi",
+        "title": words[f"{kind}.title"],
+        "body": words[f"{kind}.body"],
+        "shop": settings,
+    }
