@@ -8,12 +8,14 @@ from typing import Any
 import msgspec
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, asgi, get
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 from sqlalchemy import text
 
@@ -21,6 +23,7 @@ from couriers.base import Courier
 from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
 from orders_service.customers.controllers import CustomerController
+from orders_service.dashboard import STATIC, dashboard_router, template_config
 from orders_service.deliveries.controllers import DeliveryController
 from orders_service.deps import Sessionmaker
 from orders_service.geo import Warehouse
@@ -37,7 +40,7 @@ from orders_service.problems import EXCEPTION_HANDLERS
 from orders_service.relay.embedded import Daily, EmbeddedRelay
 from orders_service.relay.nudge import DispatchNudge
 from orders_service.runtime import build_runtime
-from orders_service.settings import Settings
+from orders_service.settings import Settings, secret_key
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
 from orders_service.strict_body import strict_json_body
@@ -51,7 +54,11 @@ PUBLIC_PATHS = [
     r"^/api/geo/",
     r"^/webhooks/",
     r"^/sandbox-courier",
+    r"^/dashboard",  # its own sign-in: a staff user's session, not an API key
+    r"^/static",
 ]
+# Forms need a CSRF token; the API (bearer keys), couriers' webhooks and probes send no cookies to forge.
+CSRF_EXEMPT = ["/api", "/webhooks", "/sandbox-courier", "/health", "/ready", "/metrics", "/schema", "/static"]
 
 
 class Health(msgspec.Struct):
@@ -89,7 +96,7 @@ def create_app(
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
         session_config=AsyncSessionConfig(expire_on_commit=False, info={PROGRAM_KEY: program_from(settings)}),
-        before_send_handler="autocommit",
+        before_send_handler="autocommit_include_redirects",  # a dashboard form answers 303 on success
         create_all=False,
     )
     policy = discounts or TierDiscount()
@@ -108,6 +115,8 @@ def create_app(
         WebhookController,
         GeoController,
         CourierAddressController,
+        dashboard_router(),
+        create_static_files_router(path="/static", directories=[STATIC]),
     ]
     if runtime.sandbox is not None:
         handlers.append(_mount(runtime.sandbox.app))
@@ -137,6 +146,15 @@ def create_app(
         middleware=[DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=strict_json_body,
+        template_config=template_config(),
+        csrf_config=CSRFConfig(
+            secret=secret_key(settings),
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            exclude=CSRF_EXEMPT,
+            cookie_secure=settings.public_base_url.startswith("https://"),
+            cookie_samesite="strict",
+        ),
         dependencies={
             "discounts": Provide(lambda: policy, use_cache=True, sync_to_thread=False),
             "sessionmaker": Provide(lambda: runtime.db, use_cache=True, sync_to_thread=False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,6 +26,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     shop_phone: str = "+842838221234"
     shop_address: str = "1 Lê Lợi"
     public_base_url: str = "http://127.0.0.1:8000"
+    # Signs CSRF tokens (and anything else that must survive a restart); made once into data_dir when unset.
+    secret_key: str = ""
     # embedded: the outbox relay runs inside the API process; celery: workers and beat run it; off: nobody.
     relay: str = "embedded"
     relay_backoff_s: float = 1.0  # first retry after 0.5-1 s, doubling up to 10 minutes
@@ -66,6 +69,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             shop_phone=env.get("ORDERS_SHOP_PHONE", "+842838221234"),
             shop_address=env.get("ORDERS_SHOP_ADDRESS", "1 Lê Lợi"),
             public_base_url=env.get("ORDERS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            secret_key=_secret_key(env),
             relay=env.get("ORDERS_RELAY", "embedded"),
             relay_backoff_s=_number(env, "ORDERS_RELAY_BACKOFF_S", "1.0", float),
             relay_lease_s=_number(env, "ORDERS_RELAY_LEASE_S", "120", float),
@@ -88,6 +92,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 N = TypeVar("N", int, float)
+MIN_SECRET = 32
+
+
+def _secret_key(env: dict[str, str]) -> str:
+    value = env.get("ORDERS_SECRET_KEY", "").strip()
+    if value and len(value) < MIN_SECRET:
+        raise ValueError(f"ORDERS_SECRET_KEY must be at least {MIN_SECRET} characters (or unset: one is made)")
+    return value
+
+
+def secret_key(settings: Settings) -> str:
+    """ORDERS_SECRET_KEY, else the key made on first start and kept in data_dir/secret_key (mode 600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    made = secrets.token_urlsafe(48)
+    draft = path.with_name(f"secret_key.{os.getpid()}.tmp")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(made)
+    try:
+        os.link(draft, path)  # whole or not at all; fails if another process made it first
+    except FileExistsError:
+        made = path.read_text().strip()
+    finally:
+        draft.unlink()
+    return made
 
 
 def _number(env: dict[str, str], name: str, default: str, kind: type[N]) -> N:
