@@ -8,12 +8,13 @@ from litestar import Router
 from litestar.middleware import DefineMiddleware
 
 from orders_service.dashboard.auth_pages import AuthPages
+from orders_service.dashboard.order_actions import GeoOptions, OrderActions
 from orders_service.dashboard.order_list import OrderListPage
 from orders_service.dashboard.order_page import OrderPage
 from orders_service.dashboard.pages import EXCEPTION_HANDLERS, STATIC, TEMPLATES, template_config
 from orders_service.dashboard.sessions import SessionAuthentication
 
-PAGES: list[Any] = [AuthPages, OrderListPage, OrderPage]
+PAGES: list[Any] = [AuthPages, OrderListPage, OrderPage, OrderActions, GeoOptions]
 
 
 def dashboard_router() -> Router:
