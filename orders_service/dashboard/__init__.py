@@ -8,13 +8,14 @@ from litestar import Router
 from litestar.middleware import DefineMiddleware
 
 from orders_service.dashboard.auth_pages import AuthPages
+from orders_service.dashboard.family_pages import FamilyPages
 from orders_service.dashboard.order_actions import GeoOptions, OrderActions
 from orders_service.dashboard.order_list import OrderListPage
 from orders_service.dashboard.order_page import OrderPage
 from orders_service.dashboard.pages import EXCEPTION_HANDLERS, STATIC, TEMPLATES, template_config
 from orders_service.dashboard.sessions import SessionAuthentication
 
-PAGES: list[Any] = [AuthPages, OrderListPage, OrderPage, OrderActions, GeoOptions]
+PAGES: list[Any] = [AuthPages, OrderListPage, OrderPage, OrderActions, GeoOptions, FamilyPages]
 
 
 def dashboard_router() -> Router:

@@ -99,3 +99,46 @@ async def test_ward_options_follow_the_province(staff: Dashboard) -> None:
     options = await staff.get("/dashboard/geo/wards", params={"province_code": str(HANOI)})
     assert options.status_code == 200 and f'value="{HOAN_KIEM}"' in options.text
     assert (await staff.get("/dashboard/geo/wards", params={"province_code": "x"})).status_code == 400
+
+
+SHIRT = {"sku": "SHIRT-02", "name": "Sơ mi", "size": "L", "color": "blue", "unit_price": 380000, "quantity": 2}
+
+
+async def test_merge_offers_her_other_orders_previews_then_commits(staff: Dashboard, api: Api) -> None:
+    first = await api.create_order(prepaid=100000)
+    second = await api.create_order(customer_id=first["customer_id"], lines=[SHIRT])
+    stranger = await api.create_order()
+    offer = await staff.get(f"/dashboard/orders/{first['id']}/merge")
+    assert offer.status_code == 200 and second["code"] in offer.text and stranger["code"] not in offer.text
+    form = {"version": "1", "order_ids": second["id"], f"v_{second['id']}": "1"}
+    preview = await staff.post(f"/dashboard/orders/{first['id']}/merge", {**form, "intent": "preview"})
+    assert preview.status_code == 200 and "Đơn sau khi gộp" in preview.text
+    assert "1.140.000 ₫" in preview.text  # 450.000 + 2 x 380.000 + 30.000 - 100.000: one fee
+    assert (await api.request("GET", f"/api/orders/{second['id']}")).json()["status"] == "pending"
+    stale = await staff.post(f"/dashboard/orders/{first['id']}/merge", {**form, f"v_{second['id']}": "0"})
+    assert stale.status_code == 409 and "changed since you looked" in stale.text
+    done = await staff.post(f"/dashboard/orders/{first['id']}/merge", {**form, "intent": "commit"})
+    assert done.status_code == 303
+    assert (await api.request("GET", f"/api/orders/{second['id']}")).json()["status"] == "merged"
+    survivor = (await api.request("GET", f"/api/orders/{first['id']}")).json()
+    assert survivor["cod_amount"] == 1140000
+    nothing = await staff.post(f"/dashboard/orders/{first['id']}/merge", {"version": "2"})
+    assert nothing.status_code == 422 and "order_ids" in nothing.text
+
+
+async def test_split_moves_the_late_item_to_a_new_order(staff: Dashboard, api: Api) -> None:
+    order = await api.create_order(lines=[SHIRT], prepaid=100000)
+    line = order["lines"][0]["id"]
+    form = {"version": "1", f"take_{line}": "1"}
+    preview = await staff.post(f"/dashboard/orders/{order['id']}/split", {**form, "intent": "preview"})
+    assert preview.status_code == 200 and "Đơn mới" in preview.text
+    assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == 1
+    done = await staff.post(f"/dashboard/orders/{order['id']}/split", {**form, "intent": "commit"})
+    assert done.status_code == 303
+    original = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+    assert original["lines"][0]["quantity"] == 1
+    parts = await api.request("GET", "/api/orders", params={"customer_id": order["customer_id"]})
+    assert parts.json()["total"] == 2
+    assert sum(o["paid"] for o in parts.json()["items"]) == 100000  # not a đồng created or lost
+    too_many = await staff.post(f"/dashboard/orders/{order['id']}/split", {"version": "2", f"take_{line}": "5"})
+    assert too_many.status_code == 422
