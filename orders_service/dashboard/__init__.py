@@ -13,9 +13,10 @@ from orders_service.dashboard.order_actions import GeoOptions, OrderActions
 from orders_service.dashboard.order_list import OrderListPage
 from orders_service.dashboard.order_page import OrderPage
 from orders_service.dashboard.pages import EXCEPTION_HANDLERS, STATIC, TEMPLATES, template_config
+from orders_service.dashboard.queues import QueuePages
 from orders_service.dashboard.sessions import SessionAuthentication
 
-PAGES: list[Any] = [AuthPages, OrderListPage, OrderPage, OrderActions, GeoOptions, FamilyPages]
+PAGES: list[Any] = [AuthPages, OrderListPage, OrderPage, OrderActions, GeoOptions, FamilyPages, QueuePages]
 
 
 def dashboard_router() -> Router:
