@@ -8,6 +8,7 @@ from litestar import Router
 from litestar.middleware import DefineMiddleware
 
 from orders_service.dashboard.auth_pages import AuthPages
+from orders_service.dashboard.customer_pages import CustomerPages
 from orders_service.dashboard.family_pages import FamilyPages
 from orders_service.dashboard.order_actions import GeoOptions, OrderActions
 from orders_service.dashboard.order_list import OrderListPage
@@ -16,7 +17,16 @@ from orders_service.dashboard.pages import EXCEPTION_HANDLERS, STATIC, TEMPLATES
 from orders_service.dashboard.queues import QueuePages
 from orders_service.dashboard.sessions import SessionAuthentication
 
-PAGES: list[Any] = [AuthPages, OrderListPage, OrderPage, OrderActions, GeoOptions, FamilyPages, QueuePages]
+PAGES: list[Any] = [
+    AuthPages,
+    OrderListPage,
+    OrderPage,
+    OrderActions,
+    GeoOptions,
+    FamilyPages,
+    QueuePages,
+    CustomerPages,
+]
 
 
 def dashboard_router() -> Router:
