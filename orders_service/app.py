@@ -30,7 +30,7 @@ from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
 from orders_service.loyalty.controllers import ProfileController, SegmentController
 from orders_service.loyalty.points import expire_points
-from orders_service.loyalty.program import PROGRAM_KEY, program_from
+from orders_service.loyalty.program import PROGRAM_KEY
 from orders_service.loyalty.services import TierDiscount
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy
@@ -43,6 +43,7 @@ from orders_service.runtime import build_runtime
 from orders_service.settings import Settings, secret_key
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
+from orders_service.shop_settings.services import apply_courier_accounts
 from orders_service.strict_body import strict_json_body
 
 # The API needs a key, except what a customer, an address picker or a probe reads without one.
@@ -95,7 +96,7 @@ def create_app(
     nudge = DispatchNudge(settings.broker_url, settings.celery_queue) if settings.relay == "celery" else None
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False, info={PROGRAM_KEY: program_from(settings)}),
+        session_config=AsyncSessionConfig(expire_on_commit=False, info={PROGRAM_KEY: runtime.program}),
         before_send_handler="autocommit_include_redirects",  # a dashboard form answers 303 on success
         create_all=False,
     )
@@ -123,6 +124,9 @@ def create_app(
 
     async def start(app: Litestar) -> None:
         runtime.connect_sandbox_webhooks(app)
+        if couriers is None:  # accounts an admin saved in the dashboard override the environment's
+            async with runtime.db() as session:
+                await apply_courier_accounts(session, settings, runtime.couriers)
         if relay is not None:
             await relay.start()
             on_committed(runtime.engine, relay.wake)

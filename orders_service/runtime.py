@@ -18,7 +18,7 @@ from couriers.sandbox.adapter import SandboxConfig, SandboxCourier, new_webhook_
 from couriers.sandbox.server import SandboxServer, SandboxServerConfig
 from orders_service.db.engine import create_engine
 from orders_service.geo import province_centroid
-from orders_service.loyalty.program import PROGRAM_KEY, program_from
+from orders_service.loyalty.program import PROGRAM_KEY, ProgramSource
 from orders_service.relay.core import Handler
 from orders_service.relay.handlers import build_handlers
 from orders_service.settings import Settings
@@ -68,7 +68,8 @@ class Runtime:
     ) -> None:
         self.settings, self.engine, self.couriers, self.sandbox = settings, engine, couriers, sandbox
         # Sessions carry the loyalty program: completions earn per the shop's settings, in the API and the workers.
-        program = {PROGRAM_KEY: program_from(settings)}
+        self.program = ProgramSource(settings)
+        program = {PROGRAM_KEY: self.program}
         self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False, info=program)
         self.handlers: dict[str, Handler] = build_handlers(self.db, couriers, settings.sync_lease_s)
         self.clients: list[httpx.AsyncClient] = []  # in-process transports we made, closed with the runtime

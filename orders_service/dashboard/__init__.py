@@ -16,6 +16,7 @@ from orders_service.dashboard.order_page import OrderPage
 from orders_service.dashboard.pages import EXCEPTION_HANDLERS, STATIC, TEMPLATES, template_config
 from orders_service.dashboard.queues import QueuePages
 from orders_service.dashboard.sessions import SessionAuthentication
+from orders_service.dashboard.settings_pages import SettingsPages
 
 PAGES: list[Any] = [
     AuthPages,
@@ -26,6 +27,7 @@ PAGES: list[Any] = [
     FamilyPages,
     QueuePages,
     CustomerPages,
+    SettingsPages,
 ]
 
 

@@ -21,7 +21,14 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from orders_service.dashboard.users import LoginRefused, Role, authenticate
+from orders_service.dashboard.users import (
+    LoginRefused,
+    Role,
+    find_user,
+    is_locked,
+    password_matches,
+    record_attempt,
+)
 from orders_service.db.engine import begin_write
 from orders_service.db.models import StaffSession, StaffUser
 from orders_service.domain.model import Actor, ActorKind
@@ -56,9 +63,18 @@ async def sign_in(
 ) -> tuple[Staff, str]:
     """A new session's token for the user, or LoginRefused. Its own transaction: a failure must be counted."""
     async with db() as session:
+        found = await find_user(session, username)
+        user_id, password_hash = (found.id, found.password_hash) if found else (None, None)
+        locked = found is not None and is_locked(found, now)
+        await session.rollback()  # the read ends here: argon2 runs holding no lock
+        matched = False if locked else password_matches(password_hash, password)
+        if user_id is None:
+            raise LoginRefused()
         await begin_write(session)
+        user = await session.scalar(select(StaffUser).where(StaffUser.id == user_id).with_for_update())
+        assert user is not None  # users are never deleted
         try:
-            user = await authenticate(session, username, password, now)
+            await record_attempt(session, user, password, matched, now)
         except LoginRefused:
             await session.commit()
             raise

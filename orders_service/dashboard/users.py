@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders_service.db.engine import begin_write
 from orders_service.db.models import StaffUser
 from orders_service.domain.errors import InvalidField
 
@@ -51,6 +52,7 @@ def check_password(password: str) -> str:
 
 async def create_user(session: AsyncSession, username: str, role: Role, password: str) -> StaffUser:
     name = check_username(username)
+    await begin_write(session)  # it reads, then writes: on SQLite the write lock is taken first
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == name)) is not None:
         raise InvalidField("username", f"{name} already exists")
     user = StaffUser(username=name, role=str(role), password_hash=_HASHER.hash(check_password(password)))
@@ -63,19 +65,28 @@ def is_locked(user: StaffUser, now: datetime.datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
-async def authenticate(session: AsyncSession, username: str, password: str, now: datetime.datetime) -> StaffUser:
-    """The user, or LoginRefused. Failures count up; the fifth in a row locks the account for 15 minutes.
+async def find_user(session: AsyncSession, username: str) -> StaffUser | None:
+    return await session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
 
-    The caller commits in both cases: a failed attempt must be remembered, so it is not raised out of the
-    transaction but returned through LoginRefused after the count is written.
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """The slow part of a sign-in (argon2), done outside any transaction: it must not hold the writer's lock."""
+    if password_hash is None:
+        _verify(_DUMMY_HASH, password)  # a wrong name costs as long as a wrong password
+        return False
+    return _verify(password_hash, password)
+
+
+async def record_attempt(
+    session: AsyncSession, user: StaffUser, password: str, matched: bool, now: datetime.datetime
+) -> None:
+    """Count the attempt on the (freshly read, locked) user: five failures in a row lock it for 15 minutes.
+
+    Raises LoginRefused when locked or wrong; the caller commits either way, so a failure is remembered.
     """
-    user = await session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
-    if user is None:
-        _verify(_DUMMY_HASH, password)
-        raise LoginRefused()
     if is_locked(user, now):
         raise LoginRefused(user.locked_until)
-    if not _verify(user.password_hash, password):
+    if not matched:
         user.failed_attempts += 1
         if user.failed_attempts >= MAX_FAILURES:
             user.failed_attempts, user.locked_until = 0, now + LOCKOUT
@@ -85,7 +96,6 @@ async def authenticate(session: AsyncSession, username: str, password: str, now:
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     await session.flush()
-    return user
 
 
 def _verify(password_hash: str, password: str) -> bool:

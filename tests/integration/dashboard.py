@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import msgspec
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
@@ -28,8 +24,9 @@ _CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
 async def make_user(settings: Settings, username: str, role: str, password: str = PASSWORD) -> None:
-    # Its own engine: the app's pool lives on the test client's event loop.
-    engine = create_engine(settings, poolclass=NullPool)
+    # Its own engine (the app's pool lives on the test client's event loop), patient with the app's writers
+    # on a machine whose cores other test runs share.
+    engine = create_engine(msgspec.structs.replace(settings, sqlite_busy_timeout_ms=30_000), poolclass=NullPool)
     try:
         async with AsyncSession(engine) as session, session.begin():
             await create_user(session, username, Role(role), password)
@@ -37,21 +34,9 @@ async def make_user(settings: Settings, username: str, role: str, password: str 
         await engine.dispose()
 
 
-@contextlib.asynccontextmanager
-async def another_browser(client: httpx.AsyncClient, app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """A second cookie jar on the same app: in-process (without a second lifespan), or over the same port."""
-    if isinstance(client, AsyncTestClient):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=str(client.base_url), timeout=30) as other:
-            yield other
-        return
-    async with httpx.AsyncClient(base_url=str(client.base_url), timeout=30) as other:
-        yield other
-
-
 async def seed_orders(settings: Settings, count: int) -> None:
     """Many orders at once, through the same use case the API calls, in one transaction: fast to set up."""
-    engine = create_engine(settings, poolclass=NullPool)
+    engine = create_engine(msgspec.structs.replace(settings, sqlite_busy_timeout_ms=30_000), poolclass=NullPool)
     try:
         async with AsyncSession(engine) as session, session.begin():
             for _ in range(count):
@@ -62,14 +47,23 @@ async def seed_orders(settings: Settings, count: int) -> None:
 
 
 class Dashboard:
-    """Keeps cookies like a browser; posts forms with the CSRF token the last page carried."""
+    """A browser of its own: its own cookies (on a client other browsers may share: the app runs once, in
+    the test client's loop), and forms posted with the CSRF token the last page carried."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
+        self.jar = httpx.Cookies()
         self.token = ""
 
+    async def _send(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        self.client.cookies = self.jar
+        try:
+            return await self.client.request(method, path, follow_redirects=False, **kw)
+        finally:
+            self.jar = self.client.cookies
+
     async def get(self, path: str, **kw: Any) -> httpx.Response:
-        response = await self.client.get(path, follow_redirects=False, **kw)
+        response = await self._send("GET", path, **kw)
         found = _CSRF_INPUT.search(response.text)
         if found:
             self.token = found.group(1)
@@ -79,7 +73,7 @@ class Dashboard:
         if not self.token:
             await self.get("/dashboard/login")
         body = {**(data or {}), **({"_csrf_token": self.token} if csrf else {})}
-        return await self.client.post(path, data=body, follow_redirects=False)
+        return await self._send("POST", path, data=body)
 
     async def login(self, username: str, password: str = PASSWORD) -> httpx.Response:
         await self.get("/dashboard/login")

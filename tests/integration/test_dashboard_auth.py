@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from litestar import Litestar
 
 from orders_service.settings import Settings
 from tests.integration.api import Api
-from tests.integration.dashboard import Dashboard, another_browser, make_user
+from tests.integration.dashboard import Dashboard, make_user
 
 pytestmark = pytest.mark.anyio
 
@@ -24,12 +21,11 @@ async def staff(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
 
 
 @pytest.fixture
-async def admin(app: Litestar, settings: Settings, client: httpx.AsyncClient) -> AsyncIterator[Dashboard]:
+async def admin(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
     await make_user(settings, "boss", "admin")
-    async with another_browser(client, app) as other:
-        dashboard = Dashboard(other)
-        assert (await dashboard.login("boss")).status_code == 303
-        yield dashboard
+    dashboard = Dashboard(client)
+    assert (await dashboard.login("boss")).status_code == 303
+    return dashboard
 
 
 async def test_a_visitor_reaches_nothing_and_is_sent_to_sign_in(client: httpx.AsyncClient) -> None:
@@ -52,10 +48,10 @@ async def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(
     cookie = response.headers["set-cookie"]
     assert "orders_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert (await dashboard.get("/dashboard/orders")).status_code == 200
-    token = client.cookies["orders_session"]
+    token = dashboard.jar["orders_session"]
     assert (await dashboard.post("/dashboard/logout")).status_code == 303
-    client.cookies.set("orders_session", token)
-    again = await client.get("/dashboard/orders", follow_redirects=False)
+    dashboard.jar.set("orders_session", token)
+    again = await dashboard.get("/dashboard/orders")
     assert again.status_code == 303  # the old cookie no longer opens anything
 
 
