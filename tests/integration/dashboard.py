@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
 import msgspec
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
 from orders_service.dashboard.users import Role, create_user
 from orders_service.db.engine import create_engine
+from orders_service.db.models import Order, OutboxMessage, Shipment
 from orders_service.domain.model import Actor, ActorKind
 from orders_service.loyalty.services import TierDiscount
 from orders_service.orders.schemas import OrderIn
 from orders_service.orders.services import create_order
 from orders_service.settings import Settings
-from tests.integration.api import order_payload
+from tests.integration.api import eventually, order_payload
 
 PASSWORD = "correct horse battery"
 _CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -42,6 +45,35 @@ async def seed_orders(settings: Settings, count: int) -> None:
             for _ in range(count):
                 data = msgspec.convert(order_payload(), OrderIn)
                 await create_order(session, data, Actor(kind=ActorKind.STAFF, id="seed"), TierDiscount())
+    finally:
+        await engine.dispose()
+
+
+async def put_in_state(settings: Settings, order: dict[str, Any], **shipment: Any) -> None:
+    """Leave the order as a courier's report would (a partial delivery, or a refused change), once the relay
+    is done with the order's creation: a shipment it found unsynced, it would create at the courier."""
+    await eventually(lambda: unprocessed(settings, order))
+    engine = create_engine(settings, poolclass=NullPool)
+    order_id = uuid.UUID(order["id"])
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            if shipment:
+                session.add(Shipment(order_id=order_id, courier="sandbox", client_code=order["code"], **shipment))
+            else:
+                await session.execute(update(Order).where(Order.id == order_id).values(status="needs_review"))
+    finally:
+        await engine.dispose()
+
+
+async def unprocessed(settings: Settings, order: dict[str, Any]) -> bool:
+    """True when the relay has handled every message about the order."""
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        async with AsyncSession(engine) as session:
+            query = select(OutboxMessage.id).where(
+                OutboxMessage.key == order["id"], OutboxMessage.processed_at.is_(None)
+            )
+            return (await session.scalar(query)) is None
     finally:
         await engine.dispose()
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
-from orders_service.db.models import Order, OutboxMessage, Shipment
+from orders_service.db.models import OutboxMessage
 from orders_service.settings import Settings
-from tests.integration.api import Api, eventually
-from tests.integration.dashboard import Dashboard, make_user
+from tests.integration.api import Api
+from tests.integration.dashboard import Dashboard, make_user, put_in_state
 
 pytestmark = pytest.mark.anyio
 
@@ -36,35 +35,6 @@ async def staff(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
     dashboard = Dashboard(client)
     assert (await dashboard.login("lan")).status_code == 303
     return dashboard
-
-
-async def put_in_state(settings: Settings, order: dict[str, Any], **shipment: Any) -> None:
-    """Leave the order as a courier's report would (a partial delivery, or a refused change), once the relay
-    is done with the order's creation: a shipment it found unsynced, it would create at the courier."""
-    await eventually(lambda: unprocessed(settings, order))
-    engine = create_engine(settings, poolclass=NullPool)
-    order_id = uuid.UUID(order["id"])
-    try:
-        async with AsyncSession(engine) as session, session.begin():
-            if shipment:
-                session.add(Shipment(order_id=order_id, courier="sandbox", client_code=order["code"], **shipment))
-            else:
-                await session.execute(update(Order).where(Order.id == order_id).values(status="needs_review"))
-    finally:
-        await engine.dispose()
-
-
-async def unprocessed(settings: Settings, order: dict[str, Any]) -> bool:
-    """True when the relay has handled every message about the order."""
-    engine = create_engine(settings, poolclass=NullPool)
-    try:
-        async with AsyncSession(engine) as session:
-            query = select(OutboxMessage.id).where(
-                OutboxMessage.key == order["id"], OutboxMessage.processed_at.is_(None)
-            )
-            return (await session.scalar(query)) is None
-    finally:
-        await engine.dispose()
 
 
 async def pending_messages(settings: Settings, order: dict[str, Any]) -> list[str]:
