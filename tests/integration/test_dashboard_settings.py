@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from orders_service.settings import Settings
+from tests.integration.api import Api
 from tests.integration.dashboard import Dashboard, make_user
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +21,7 @@ async def admin(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
 
 
 LOYALTY = {
-    "tiers": "member:0:0:0,standard:5:0:1,gold:20:3000000:1",
+    "tiers": "member:3:0:0,standard:5:0:1,gold:20:3000000:1",
     "vnd_per_point": "20000",
     "vnd_per_redeemed_point": "1000",
     "points_expire_days": "180",
@@ -30,16 +30,14 @@ LOYALTY = {
 }
 
 
-async def test_loyalty_rules_change_the_program_in_force(admin: Dashboard, app: Litestar) -> None:
+async def test_loyalty_rules_change_the_program_in_force(admin: Dashboard, api: Api) -> None:
     page = await admin.get("/dashboard/settings")
     assert page.status_code == 200 and "gold:25:5000000:1" in page.text  # the environment's, until changed
     saved = await admin.post("/dashboard/settings/loyalty", LOYALTY)
     assert saved.status_code == 303
     assert "gold:20:3000000:1" in (await admin.get("/dashboard/settings")).text
-    async with app.state.runtime.db() as session:  # a new transaction reads the saved rules
-        program = app.state.runtime.program
-        await session.connection()
-        assert program.program.vnd_per_point == 20000 and program.program.tiers[-1].percent == 20
+    order = await api.create_order()  # a new customer: the first tier's percent, as just saved
+    assert order["discount"]["percent"] == 3 and order["discount"]["amount"] == 13500
     for field, value in (("tiers", "gold:20"), ("vnd_per_point", "0"), ("tier_downgrade", "sometimes")):
         refused = await admin.post("/dashboard/settings/loyalty", {**LOYALTY, field: value})
         assert refused.status_code == 422 and field in refused.text, field
