@@ -17,7 +17,7 @@ from orders_service.customers.merge import merge_customers
 from orders_service.customers.schemas import CustomerMergeIn
 from orders_service.customers.services import get_customer, search_customers
 from orders_service.dashboard.chart import HEIGHT, WIDTH, bars, monthly, tier_progress
-from orders_service.dashboard.pages import DashboardRequest, attempt, convert, form_of, one, page, problem_of
+from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
 from orders_service.deps import DbSession
 from orders_service.domain.errors import DomainError, InvalidField
 from orders_service.loyalty import services as loyalty
@@ -70,6 +70,7 @@ async def merge_step(session: AsyncSession, request: DashboardRequest, customer_
     except DomainError as error:
         return page("customer_merge.html", 422, **{**context, "problem": problem_of(error)})
     commit = one(form, "intent") == "commit"
+    await end_read(session)
     result, problem = await attempt(merge_customers(session, data, request.user.actor, dry_run=not commit))
     if problem is not None or result is None:
         return page("customer_merge.html", problem.status if problem else 500, **{**context, "problem": problem})

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.order_page import render_order
-from orders_service.dashboard.pages import DashboardRequest, attempt, convert, form_of, one, page, problem_of
+from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
 from orders_service.deps import DbSession, WarehouseDep
 from orders_service.domain.errors import DomainError, InvalidField
 from orders_service.domain.model import OrderStatus
@@ -59,6 +59,7 @@ async def merge_step(
     except DomainError as error:
         return page("merge.html", 422, problem=problem_of(error), **context)
     commit = one(form, "intent") == "commit"
+    await end_read(session)
     result, problem = await attempt(family.merge_orders(session, data, request.user.actor, dry_run=not commit))
     if problem is not None or result is None:
         return page("merge.html", problem.status if problem else 500, problem=problem, **context)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.amend_form import operations, read
 from orders_service.dashboard.order_page import render_order
-from orders_service.dashboard.pages import DashboardRequest, attempt, form_of, one, page, problem_of
+from orders_service.dashboard.pages import DashboardRequest, attempt, end_read, form_of, one, page, problem_of
 from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import OrderStatus
@@ -78,6 +78,7 @@ async def amend_step(
     except DomainError as error:
         return page("amend.html", 422, problem=problem_of(error), **context)
     commit = one(form, "intent") == "commit"
+    await end_read(session)
     result, problem = await attempt(
         services.amend_order(
             session, order_id, if_match, ops, data.reason, request.user.actor, dry_run=not commit, discounts=discounts

@@ -15,6 +15,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template import TemplateConfig
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.sessions import Staff
 from orders_service.domain import errors as e
@@ -91,6 +92,13 @@ async def attempt(work: Awaitable[T]) -> tuple[T | None, FormProblem | None]:
         return await work, None
     except e.DomainError as error:
         return None, problem_of(error)
+
+
+async def end_read(session: AsyncSession) -> None:
+    """End what a page read before it writes: the write must start as a writer (BEGIN IMMEDIATE on SQLite),
+    not upgrade a read that another writer may have overtaken. A commit, not a rollback: the session does
+    not expire on commit, so what was read stays usable for the page; and it wrote nothing yet."""
+    await session.commit()
 
 
 _PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")

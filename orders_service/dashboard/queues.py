@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.order_list import customer_names
 from orders_service.dashboard.order_page import render_order
-from orders_service.dashboard.pages import DashboardRequest, attempt, convert, form_of, one, page, problem_of
+from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
 from orders_service.db.models import OrderEvent
 from orders_service.deliveries.schemas import ReviewIn
 from orders_service.deliveries.services import review_delivery
@@ -113,6 +113,7 @@ class QueuePages(Controller):
         except DomainError as error:
             return page("review.html", 422, values=values, problem=problem_of(error), **context)
         if_match = f'"{one(form, "version")}"'
+        await end_read(db_session)
         _, problem = await attempt(review_delivery(db_session, order_id, if_match, data, request.user.actor))
         if problem is not None:
             return page("review.html", problem.status, values=values, problem=problem, **context)
