@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -16,9 +15,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 from sqlalchemy import text
 
@@ -28,6 +25,7 @@ from notifications.providers import Provider
 from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
 from orders_service.customers.controllers import CustomerController
+from orders_service.dashboard import STATIC, dashboard_router, template_config
 from orders_service.deliveries.controllers import DeliveryController
 from orders_service.deps import Sessionmaker
 from orders_service.geo import Warehouse
@@ -59,6 +57,7 @@ from orders_service.runtime import build_runtime, session_info
 from orders_service.settings import Settings, secret_key
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
+from orders_service.shop_settings.services import apply_courier_accounts
 from orders_service.strict_body import strict_json_body
 
 # The API needs a key, except what a customer, an address picker or a probe reads without one.
@@ -71,12 +70,12 @@ PUBLIC_PATHS = [
     r"^/webhooks/",
     r"^/sandbox-courier",
     r"^/u/",  # the unsubscribe link in marketing messages: the token is the key
-    r"^/o/",
+    r"^/o/",  # the customer's edit page: the link's token is the key
+    r"^/dashboard",  # its own sign-in: a staff user's session, not an API key
     r"^/static/",
 ]
 # Form posts from pages carry a CSRF token; the JSON API (keys, link tokens, signed webhooks) does not need one.
 CSRF_EXEMPT = ["/api", "/webhooks", "/sandbox-courier", "/health", "/ready", "/metrics", "/schema", "/static"]
-PACKAGE = Path(__file__).parent
 
 
 class Health(msgspec.Struct):
@@ -122,8 +121,8 @@ def create_app(
     nudge = DispatchNudge(settings.broker_url, settings.celery_queue) if settings.relay == "celery" else None
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False, info=session_info(settings)),
-        before_send_handler="autocommit",
+        session_config=AsyncSessionConfig(expire_on_commit=False, info=session_info(settings, runtime.program)),
+        before_send_handler="autocommit_include_redirects",  # a dashboard form answers 303 on success
         create_all=False,
     )
     policy = discounts or TierDiscount()
@@ -149,7 +148,8 @@ def create_app(
         EditLinkController,
         PublicOrderController,
         EditPageController,
-        create_static_files_router(path="/static", directories=[PACKAGE / "static"], include_in_schema=False),
+        dashboard_router(),
+        create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
     ]
     if runtime.sandbox is not None:
         handlers.append(_mount(runtime.sandbox.app))
@@ -159,6 +159,9 @@ def create_app(
     async def start(app: Litestar) -> None:
         install_redaction()
         runtime.connect_sandbox_webhooks(app)
+        if couriers is None:  # accounts an admin saved in the dashboard override the environment's
+            async with runtime.db() as session:
+                await apply_courier_accounts(session, settings, runtime.couriers)
         if relay is not None:
             await relay.start()
             on_committed(runtime.engine, relay.wake)
@@ -181,17 +184,17 @@ def create_app(
         route_handlers=handlers,
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[LinkHeaders, DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_request=strict_json_body,
+        template_config=template_config(),
         csrf_config=CSRFConfig(
             secret=secret_key(settings),
             cookie_name="csrftoken",
             header_name="x-csrftoken",
             exclude=CSRF_EXEMPT,
-            cookie_secure=settings.public_base_url.startswith("https"),
+            cookie_secure=settings.public_base_url.startswith("https://"),
             cookie_samesite="strict",
         ),
-        template_config=TemplateConfig(directory=PACKAGE / "templates", engine=JinjaTemplateEngine),
-        exception_handlers=EXCEPTION_HANDLERS,
-        before_request=strict_json_body,
         dependencies={
             "discounts": Provide(lambda: policy, use_cache=True, sync_to_thread=False),
             "sessionmaker": Provide(lambda: runtime.db, use_cache=True, sync_to_thread=False),

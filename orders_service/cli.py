@@ -1,4 +1,4 @@
-"""The `orders-service` command: serve, worker, beat, db upgrade, keys create."""
+"""The `orders-service` command: serve, worker, beat, db upgrade, keys create, users create."""
 
 from __future__ import annotations
 
@@ -125,6 +125,52 @@ async def _create_key(name: str, role: object) -> str:
     finally:
         await engine.dispose()
     return key
+
+
+@main.group(help="Staff users who sign in to the dashboard at /dashboard.")
+def users() -> None:
+    """Staff user commands."""
+
+
+@users.command("create", help="Create a dashboard user; without --password, it is asked for twice.")
+@click.option("--username", required=True, help="2-64 characters: lower-case letters, digits, . _ -")
+@click.option("--role", required=True, type=click.Choice(["staff", "admin"]), help="admin may change settings")
+@click.option("--password", default=None, help="at least 10 characters [default: prompted, not echoed]")
+def users_create(username: str, role: str, password: str | None) -> None:
+    from orders_service.dashboard.users import check_password, check_username
+    from orders_service.domain.errors import InvalidField
+
+    try:
+        name = check_username(username)
+    except InvalidField as error:
+        raise click.BadParameter(error.message, param_hint="--username") from None
+    if password is None:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        check_password(password)
+    except InvalidField as error:
+        raise click.BadParameter(error.message, param_hint="--password") from None
+    asyncio.run(_create_user(name, role, password))
+    click.echo(f"created {role} user {name!r}; sign in at /dashboard/login")
+
+
+async def _create_user(username: str, role: str, password: str) -> None:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from orders_service.dashboard.users import Role, create_user
+    from orders_service.db.engine import create_engine
+    from orders_service.domain.errors import InvalidField
+
+    settings = _settings()
+    await asyncio.to_thread(_migrate, settings)
+    engine = create_engine(settings)
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            await create_user(session, username, Role(role), password)
+    except InvalidField as error:
+        raise click.BadParameter(error.message, param_hint=f"--{error.field}") from None
+    finally:
+        await engine.dispose()
 
 
 def _migrate(settings: Settings, revision: str = "head") -> None:

@@ -20,7 +20,7 @@ from notifications.policy import Channel
 from notifications.providers import Provider
 from orders_service.db.engine import create_engine
 from orders_service.geo import province_centroid
-from orders_service.loyalty.program import PROGRAM_KEY, program_from
+from orders_service.loyalty.program import PROGRAM_KEY, ProgramSource
 from orders_service.notifications_app.config import NOTIFY_KEY
 from orders_service.notifications_app.providers import build_providers
 from orders_service.relay.core import Handler
@@ -77,8 +77,10 @@ class Runtime:
     ) -> None:
         self.settings, self.engine, self.couriers, self.sandbox = settings, engine, couriers, sandbox
         self.providers = providers if providers is not None else build_providers(settings.notify)
-        # Sessions carry the loyalty program and the notification rules, in the API and the workers alike.
-        info = session_info(settings)
+        # Sessions carry the loyalty program (the environment's, overridden by what an admin saved in the
+        # dashboard) and the notification rules, in the API and the workers alike.
+        self.program = ProgramSource(settings)
+        info = session_info(settings, self.program)
         self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False, info=info)
         self.handlers: dict[str, Handler] = build_handlers(self.db, couriers, settings.sync_lease_s, self.providers)
         self.clients: list[httpx.AsyncClient] = []  # in-process transports we made, closed with the runtime
@@ -101,8 +103,8 @@ class Runtime:
         await self.engine.dispose()
 
 
-def session_info(settings: Settings) -> dict[str, Any]:
-    return {PROGRAM_KEY: program_from(settings), NOTIFY_KEY: settings.notify}
+def session_info(settings: Settings, program: ProgramSource | None = None) -> dict[str, Any]:
+    return {PROGRAM_KEY: program or ProgramSource(settings), NOTIFY_KEY: settings.notify}
 
 
 def build_runtime(

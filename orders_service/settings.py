@@ -32,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     shop_phone: str = "+842838221234"
     shop_address: str = "1 Lê Lợi"
     public_base_url: str = "http://127.0.0.1:8000"
+    # Signs CSRF tokens (and anything else that must survive a restart); made once into data_dir when unset.
+    secret_key: str = ""
     # embedded: the outbox relay runs inside the API process; celery: workers and beat run it; off: nobody.
     relay: str = "embedded"
     relay_backoff_s: float = 1.0  # first retry after 0.5-1 s, doubling up to 10 minutes
@@ -56,8 +58,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     # Notifications: providers per channel, quiet hours, the marketing cap, staff recipients (see _notify).
     notify: NotifyConfig = msgspec.field(default_factory=NotifyConfig)
-    # Signs CSRF tokens (and the dashboard's sessions); unset, one is generated once into data_dir/secret_key.
-    secret_key: str | None = None
     # Customers' edit links: lifetime, and how many requests a link, or a client address, may make per window.
     link_ttl_hours: int = 48
     link_token_limit: int = 60
@@ -85,6 +85,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             shop_phone=env.get("ORDERS_SHOP_PHONE", "+842838221234"),
             shop_address=env.get("ORDERS_SHOP_ADDRESS", "1 Lê Lợi"),
             public_base_url=env.get("ORDERS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            secret_key=_secret_key(env),
             relay=relay,
             relay_backoff_s=_number(env, "ORDERS_RELAY_BACKOFF_S", "1.0", float),
             relay_lease_s=_number(env, "ORDERS_RELAY_LEASE_S", "120", float),
@@ -100,7 +101,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             points_expire_days=_non_negative(env, "ORDERS_POINTS_EXPIRE_DAYS", "365"),
             couriers=_courier_settings(env),
             notify=_notify(env),
-            secret_key=env.get("ORDERS_SECRET_KEY") or None,
             link_ttl_hours=_positive(env, "ORDERS_LINK_TTL_HOURS", "48"),
             link_token_limit=_positive(env, "ORDERS_LINK_TOKEN_LIMIT", "60"),
             link_client_limit=_positive(env, "ORDERS_LINK_CLIENT_LIMIT", "120"),
@@ -116,6 +116,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 N = TypeVar("N", int, float)
+MIN_SECRET = 32
+
+
+def _secret_key(env: dict[str, str]) -> str:
+    value = env.get("ORDERS_SECRET_KEY", "").strip()
+    if value and len(value) < MIN_SECRET:
+        raise ValueError(f"ORDERS_SECRET_KEY must be at least {MIN_SECRET} characters (or unset: one is made)")
+    return value
+
+
+def secret_key(settings: Settings) -> str:
+    """ORDERS_SECRET_KEY, else the key made on first start and kept in data_dir/secret_key (mode 600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    made = secrets.token_urlsafe(48)
+    draft = path.with_name(f"secret_key.{os.getpid()}.tmp")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(made)
+    try:
+        os.link(draft, path)  # whole or not at all; fails if another process made it first
+    except FileExistsError:
+        made = path.read_text().strip()
+    finally:
+        draft.unlink()
+    return made
 
 
 def _number(env: dict[str, str], name: str, default: str, kind: type[N]) -> N:
@@ -148,34 +178,6 @@ def _tiers(env: dict[str, str]) -> str:
 
 SPLIT_FEE_POLICIES = ("quote", "same", "shop")
 RATE_LIMIT_STORES = ("memory", "redis")
-SECRET_FILE = "secret_key"
-
-
-def secret_key(settings: Settings) -> str:
-    """ORDERS_SECRET_KEY, else the key generated on first start and kept in data_dir, so restarts keep it.
-
-    Several API processes on one data folder agree: the first to link the file in place wins, the rest read
-    it. Processes on different machines must be given ORDERS_SECRET_KEY.
-    """
-    if settings.secret_key:
-        return settings.secret_key
-    path = settings.data_dir / SECRET_FILE
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        # Written aside, then linked into place: a reader never sees a half-written key, and only one wins.
-        draft = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        draft.write_text(secrets.token_urlsafe(48), encoding="ascii")
-        draft.chmod(0o600)
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    key = path.read_text(encoding="ascii").strip()
-    if len(key) < 32:
-        raise ValueError(f"{path} holds no usable secret key: delete it, or set ORDERS_SECRET_KEY")
-    return key
 
 
 def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

@@ -1,4 +1,4 @@
-"""SQLAlchemy models: customers, orders and their events, the outbox, couriers' state, and the loyalty ledger."""
+"""SQLAlchemy models: customers, orders and their events, the outbox, couriers' state, the loyalty ledger, staff."""
 
 from __future__ import annotations
 
@@ -320,3 +320,37 @@ class EditLink(UUIDv7Base):
     expires_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     created_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class StaffUser(UUIDv7AuditBase):
+    """A person who signs in to the dashboard; API keys stay for integrations."""
+
+    __tablename__ = "staff_users"
+
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # staff | admin
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, with its parameters and salt
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class StaffSession(UUIDv7Base):
+    """A signed-in browser: the cookie holds a random id, the table only its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ShopSetting(UUIDv7Base):
+    """A setting an admin changed in the dashboard; it overrides the environment's value of the same key."""
+
+    __tablename__ = "shop_settings"
+
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    updated_by: Mapped[str] = mapped_column(String(64))

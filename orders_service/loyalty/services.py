@@ -252,3 +252,14 @@ async def _favorites(session: AsyncSession, *completed: Any) -> FavoritesOut:
 async def orders_of(session: AsyncSession, customer_id: UUID, limit: int, offset: int) -> tuple[list[OrderRow], int]:
     await get_customer(session, customer_id)
     return await list_orders(session, OrderFilters(customer_id=customer_id), limit, offset)
+
+
+async def spend_history(session: AsyncSession, customer_id: UUID) -> list[tuple[datetime.datetime, int]]:
+    """When her tier spend moved, and by how much (earns add, returns take away), oldest first."""
+    await get_customer(session, customer_id)
+    rows = await session.execute(
+        select(PointsEntry.created_at, PointsEntry.spend)
+        .where(PointsEntry.customer_id == customer_id, PointsEntry.spend != 0)
+        .order_by(PointsEntry.created_at)
+    )
+    return [(at, int(spend)) for at, spend in rows.tuples()]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.customers.services import create_customer, find_customer, survivor_of
 from orders_service.db.engine import begin_write
-from orders_service.db.models import Customer, CustomerPhone, OrderEvent
+from orders_service.db.models import Customer, CustomerPhone, OrderEvent, Shipment
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.amend import amend, new_order
 from orders_service.domain.diff import diff
@@ -188,6 +188,7 @@ class OrderFilters(msgspec.Struct, kw_only=True):
     code: str | None = None
     created_from: datetime.datetime | None = None
     created_to: datetime.datetime | None = None
+    sync_state: str | None = None  # the shipment's: pending | synced | sync_failed
 
 
 def _utc(moment: datetime.datetime) -> datetime.datetime:
@@ -220,6 +221,8 @@ async def list_orders(
             query = query.where(column == value)
     if filters.code is not None:
         query = query.where(OrderRow.code == filters.code.strip().upper())
+    if filters.sync_state is not None:
+        query = query.where(OrderRow.id.in_(select(Shipment.order_id).where(Shipment.sync_state == filters.sync_state)))
     if filters.created_from is not None:
         query = query.where(OrderRow.created_at >= _utc(filters.created_from))
     if filters.created_to is not None:

@@ -33,6 +33,13 @@ class CourierRegistry:
     def add(self, courier: Courier) -> None:
         self._couriers[courier.name] = courier
 
+    async def swap(self, courier: Courier) -> None:
+        """Use `courier` from now on (new account details); the adapter it replaces is closed."""
+        old = self._couriers.get(courier.name)
+        self._couriers[courier.name] = courier
+        if old is not None:
+            await old.aclose()
+
     async def aclose(self) -> None:
         for courier in self._couriers.values():
             await courier.aclose()

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
 from uuid import UUID
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from couriers.base import Courier, Request, WebhookRejected
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Order as OrderRow
-from orders_service.db.models import Shipment
+from orders_service.db.models import Shipment, StaffAlert
 from orders_service.domain.errors import InvalidTransition
 from orders_service.domain.model import Actor, OrderStatus, replace
 from orders_service.domain.status import check_transition
 from orders_service.orders import mapping
-from orders_service.orders.services import check_precondition, get_order, record_change
+from orders_service.orders.services import check_precondition, get_order, record_change, record_note
+from orders_service.outbox import enqueue
 from orders_service.shipping.events import apply_event
 from orders_service.shipping.plan import client_code
 from orders_service.shipping.registry import CourierRegistry
@@ -39,6 +42,29 @@ async def ship_order(
     record_change(session, row, actor, "shipped", before, after)
     await session.flush()
     await session.refresh(row, ["shipment"])
+    return row
+
+
+async def retry_sync(session: AsyncSession, order_id: UUID, actor: Actor) -> OrderRow:
+    """Staff ask for a refused courier sync to be tried again (after fixing the order, or the courier its side).
+
+    The shipment goes back to pending and the relay gets a message for the order, as after any change; the
+    sync itself still decides what the courier must be told. The staff alert of the failure is resolved.
+    """
+    await begin_write(session)
+    row = await get_order(session, order_id, lock=True)
+    shipment = await session.scalar(select(Shipment).where(Shipment.order_id == order_id))
+    if shipment is None or shipment.sync_state != "sync_failed":
+        raise InvalidTransition("only an order whose courier sync failed can be retried")
+    shipment.sync_state = "pending"
+    record_note(session, row, actor, "sync_retried", f"tried again after: {shipment.last_error or 'a refusal'}")
+    await session.execute(
+        update(StaffAlert)
+        .where(StaffAlert.order_id == row.id, StaffAlert.kind == "sync_failed", StaffAlert.resolved_at.is_(None))
+        .values(resolved_at=datetime.datetime.now(datetime.UTC))
+    )
+    enqueue(session, "order.sync_retried", str(row.id), {"order_id": str(row.id), "version": row.version})
+    await session.flush()
     return row
 
 

@@ -1,0 +1,45 @@
+"""The staff dashboard: server-rendered pages under /dashboard, signed in with a staff user's session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Router
+from litestar.middleware import DefineMiddleware
+
+from orders_service.dashboard.auth_pages import AuthPages
+from orders_service.dashboard.customer_pages import CustomerPages
+from orders_service.dashboard.family_pages import FamilyPages
+from orders_service.dashboard.order_actions import GeoOptions, OrderActions
+from orders_service.dashboard.order_list import OrderListPage
+from orders_service.dashboard.order_page import OrderPage
+from orders_service.dashboard.pages import EXCEPTION_HANDLERS, STATIC, TEMPLATES, template_config
+from orders_service.dashboard.queues import QueuePages
+from orders_service.dashboard.sessions import SessionAuthentication
+from orders_service.dashboard.settings_pages import SettingsPages
+
+PAGES: list[Any] = [
+    AuthPages,
+    OrderListPage,
+    OrderPage,
+    OrderActions,
+    GeoOptions,
+    FamilyPages,
+    QueuePages,
+    CustomerPages,
+    SettingsPages,
+]
+
+
+def dashboard_router() -> Router:
+    """Every page needs a session (the sign-in page excepted); errors are pages, a missing session a redirect."""
+    return Router(
+        path="/",
+        route_handlers=PAGES,
+        middleware=[DefineMiddleware(SessionAuthentication)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        include_in_schema=False,
+    )
+
+
+__all__ = ["STATIC", "TEMPLATES", "dashboard_router", "template_config"]

@@ -1,0 +1,134 @@
+"""Merge orders into one parcel, or split one into two: the same use cases as the API, previewed first."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.dashboard.order_page import render_order
+from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
+from orders_service.deps import DbSession, WarehouseDep
+from orders_service.domain.errors import DomainError, InvalidField
+from orders_service.domain.model import OrderStatus
+from orders_service.geo import Warehouse
+from orders_service.orders import family, mapping
+from orders_service.orders.family_schemas import MergeIn, SplitIn
+from orders_service.orders.schemas import OrderOut
+from orders_service.orders.services import OrderFilters, list_orders
+
+MERGEABLE = [OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.READY_TO_SHIP]
+
+
+async def merge_context(session: AsyncSession, warehouse: Warehouse, order_id: UUID) -> dict[str, Any]:
+    """The order and the same customer's other orders that could still join its parcel."""
+    order = await render_order(session, warehouse, order_id)
+    rows, _ = await list_orders(session, OrderFilters(customer_id=order.customer_id, status=MERGEABLE), 50, 0)
+    others = [mapping.render(r, [], warehouse) for r in rows if r.id != order.id]
+    return {"order": order, "candidates": others}
+
+
+def merge_input(order: OrderOut, form: dict[str, list[str]]) -> MergeIn:
+    chosen = form.get("order_ids", [])
+    if not chosen:
+        raise InvalidField("order_ids", "choose at least one other order to merge into this one")
+    versions = {k.removeprefix("v_"): v[0] for k, v in form.items() if k.startswith("v_") and v}
+    return convert(
+        {
+            "order_ids": [str(order.id), *chosen],
+            "into": str(order.id),
+            "versions": {str(order.id): one(form, "version"), **versions},
+            "reason": one(form, "reason") or None,
+        },
+        MergeIn,
+    )
+
+
+async def merge_step(
+    session: AsyncSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID
+) -> Template | Redirect:
+    form = await form_of(request)
+    context = await merge_context(session, warehouse, order_id)
+    context["chosen"] = set(form.get("order_ids", []))
+    try:
+        data = merge_input(context["order"], form)
+    except DomainError as error:
+        return page("merge.html", 422, problem=problem_of(error), **context)
+    commit = one(form, "intent") == "commit"
+    await end_read(session)
+    result, problem = await attempt(family.merge_orders(session, data, request.user.actor, dry_run=not commit))
+    if problem is not None or result is None:
+        return page("merge.html", problem.status if problem else 500, problem=problem, **context)
+    if commit:
+        return Redirect(f"/dashboard/orders/{order_id}", status_code=303)
+    row, preview = result
+    merged = mapping.render(row, [], warehouse, preview)
+    return page("merge.html", preview=merged, form=form, **context)
+
+
+def split_input(order: OrderOut, form: dict[str, list[str]]) -> SplitIn:
+    taken = []
+    for line in order.lines:
+        raw = one(form, f"take_{line.id}", "0") or "0"
+        if raw != "0":
+            taken.append({"line_id": line.id, "quantity": raw})
+    if not taken:
+        raise InvalidField("parts[0].lines", "move at least one item to the new order")
+    return convert({"parts": [{"lines": taken}], "reason": one(form, "reason") or None}, SplitIn)
+
+
+async def split_step(
+    session: AsyncSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID
+) -> Template | Redirect:
+    form = await form_of(request)
+    order = await render_order(session, warehouse, order_id)
+    values = {k: v[0] for k, v in form.items() if v and k != "_csrf_token"}
+    try:
+        data = split_input(order, form)
+    except DomainError as error:
+        return page("split.html", 422, order=order, values=values, problem=problem_of(error))
+    commit = one(form, "intent") == "commit"
+    if_match = f'"{one(form, "version")}"'
+    couriers, settings = request.app.state.couriers, request.app.state.settings
+    result, problem = await attempt(
+        family.split_order(
+            session, order_id, if_match, data, request.user.actor, couriers, settings, dry_run=not commit
+        )
+    )
+    if problem is not None or result is None:
+        return page("split.html", problem.status if problem else 500, order=order, values=values, problem=problem)
+    if commit:
+        return Redirect(f"/dashboard/orders/{order_id}", status_code=303)
+    row, parts, previews = result
+    assert previews is not None  # a dry run answers its orders' content
+    shown = [mapping.render(r, [], warehouse, p) for r, p in zip([row, *parts], previews, strict=True)]
+    return page("split.html", order=order, values=values, preview=shown)
+
+
+class FamilyPages(Controller):
+    path = "/dashboard/orders/{order_id:uuid}"
+    include_in_schema = False
+
+    @get("/merge")
+    async def merge_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
+        return page("merge.html", chosen=set(), **await merge_context(db_session, warehouse, order_id))
+
+    @post("/merge", status_code=200)
+    async def merge(
+        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> Template | Redirect:
+        return await merge_step(db_session, warehouse, request, order_id)
+
+    @get("/split")
+    async def split_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
+        return page("split.html", order=await render_order(db_session, warehouse, order_id), values={})
+
+    @post("/split", status_code=200)
+    async def split(
+        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> Template | Redirect:
+        return await split_step(db_session, warehouse, request, order_id)

@@ -1,0 +1,155 @@
+"""Actions on one order, each previewed before it is committed: amend, confirm, ship, cancel.
+
+The preview is the service's own dry run (amendments) or the order as it stands (a status move changes no
+money); the commit sends the version staff saw, so a change made meanwhile is refused, not overwritten.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.dashboard.amend_form import operations, read
+from orders_service.dashboard.order_page import render_order
+from orders_service.dashboard.pages import DashboardRequest, attempt, end_read, form_of, one, page, problem_of
+from orders_service.deps import DbSession, Discounts, WarehouseDep
+from orders_service.domain.errors import DomainError
+from orders_service.domain.model import OrderStatus
+from orders_service.geo import AddressError, Warehouse, provinces, wards
+from orders_service.orders import mapping, services
+from orders_service.orders.discounts import DiscountPolicy
+from orders_service.shipping.services import ship_order
+
+MOVES = {
+    "confirm": ("Xác nhận đơn", "Đơn chuyển sang Đã xác nhận; tiền không đổi."),
+    "ship": ("Giao cho hãng vận chuyển", "Tạo đơn ở hãng; hãng sẽ thu hộ đúng số COD dưới đây."),
+    "cancel": ("Huỷ đơn", "Đơn bị huỷ; đơn ở hãng (nếu có) sẽ được huỷ theo. Điểm đã dùng được hoàn lại."),
+}
+
+
+def _wards_of(province_code: int) -> list[tuple[int, str]]:
+    try:
+        return wards(province_code)
+    except AddressError:
+        return []
+
+
+def amend_context(order: Any, form: dict[str, list[str]] | None) -> dict[str, Any]:
+    """The form's values: as typed (after an error or a preview), else the order's own."""
+    address = order.recipient.address
+    values = {
+        "name": order.recipient.name,
+        "phones": "\n".join(order.recipient.phones),
+        "line": address.line,
+        "province_code": str(address.province_code),
+        "ward_code": str(address.ward_code),
+        "fee": str(order.shipping.fee),
+        "payer": order.shipping.payer,
+        "payment": "",
+        "reason": "",
+        "version": str(order.version),
+        **{f"qty_{line.id}": str(line.quantity) for line in order.lines},
+    }
+    if form:
+        values.update({k: v[0] for k, v in form.items() if v and k != "_csrf_token"})
+    province = int(values["province_code"]) if values["province_code"].isdigit() else 0
+    return {"order": order, "values": values, "provinces": provinces(), "wards": _wards_of(province)}
+
+
+async def amend_step(
+    session: AsyncSession,
+    warehouse: Warehouse,
+    discounts: DiscountPolicy,
+    request: DashboardRequest,
+    order_id: UUID,
+) -> Template | Redirect:
+    form = await form_of(request)
+    order = await render_order(session, warehouse, order_id)
+    context = amend_context(order, form)
+    if_match = f'"{one(form, "version")}"'
+    try:
+        data = read(form)
+        ops = operations(data, order)
+    except DomainError as error:
+        return page("amend.html", 422, problem=problem_of(error), **context)
+    commit = one(form, "intent") == "commit"
+    await end_read(session)
+    result, problem = await attempt(
+        services.amend_order(
+            session, order_id, if_match, ops, data.reason, request.user.actor, dry_run=not commit, discounts=discounts
+        )
+    )
+    if problem is not None or result is None:
+        return page("amend.html", problem.status if problem else 500, problem=problem, **context)
+    if commit:
+        return Redirect(f"/dashboard/orders/{order_id}", status_code=303)
+    row, preview = result
+    after = mapping.render(row, order.merged_from, warehouse, preview)
+    return page("amend_preview.html", after=after, operations=ops, **context)
+
+
+async def move_step(
+    session: AsyncSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID, action: str
+) -> Template | Redirect:
+    form = await form_of(request)
+    if_match, reason = f'"{one(form, "version")}"', one(form, "reason") or None
+    actor = request.user.actor
+    if action == "ship":
+        work = ship_order(session, order_id, if_match, actor, request.app.state.couriers)
+    else:
+        target = OrderStatus.CONFIRMED if action == "confirm" else OrderStatus.CANCELLED
+        work = services.move_order(session, order_id, if_match, target, actor, reason and reason[:500])
+    _, problem = await attempt(work)
+    if problem is not None:
+        order = await render_order(session, warehouse, order_id)
+        return page("move.html", problem.status, order=order, action=action, move=MOVES[action], problem=problem)
+    return Redirect(f"/dashboard/orders/{order_id}", status_code=303)
+
+
+class OrderActions(Controller):
+    path = "/dashboard/orders/{order_id:uuid}"
+    include_in_schema = False
+
+    @get("/amend")
+    async def amend_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
+        return page("amend.html", **amend_context(await render_order(db_session, warehouse, order_id), None))
+
+    @post("/amend", status_code=200)
+    async def amend(
+        self,
+        request: DashboardRequest,
+        db_session: DbSession,
+        warehouse: WarehouseDep,
+        discounts: Discounts,
+        order_id: FromPath[UUID],
+    ) -> Template | Redirect:
+        return await amend_step(db_session, warehouse, discounts, request, order_id)
+
+    @get(["/confirm", "/ship", "/cancel"])
+    async def move_form(
+        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> Template:
+        action = request.url.path.rsplit("/", 1)[-1]
+        order = await render_order(db_session, warehouse, order_id)
+        return page("move.html", order=order, action=action, move=MOVES[action])
+
+    @post(["/confirm", "/ship", "/cancel"], status_code=200)
+    async def move(
+        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> Template | Redirect:
+        return await move_step(db_session, warehouse, request, order_id, request.url.path.rsplit("/", 1)[-1])
+
+
+class GeoOptions(Controller):
+    path = "/dashboard/geo"
+    include_in_schema = False
+
+    @get("/wards")
+    async def ward_options(self, province_code: FromQuery[int]) -> Template:
+        """The <option>s of a province's wards, for the address form's ward list."""
+        return page("_wards.html", wards=_wards_of(province_code), selected=None)

@@ -1,0 +1,103 @@
+"""The orders list: filters, search by order code or any phone form, pages of 50; a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, get
+from litestar.response import Template
+from msgspec import Meta, Struct
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from couriers.capabilities import COURIERS
+from orders_service.dashboard.pages import VIETNAM, DashboardRequest, attempt, convert, page, problem_of
+from orders_service.db.models import Customer
+from orders_service.db.models import Order as OrderRow
+from orders_service.deps import DbSession
+from orders_service.domain.errors import DomainError
+from orders_service.domain.model import ONE_LINE, OrderStatus
+from orders_service.orders.services import OrderFilters, list_orders
+
+PAGE_SIZE = 50
+CODE = re.compile(r"^DH[A-Z0-9]{8}$")
+
+
+class ListQuery(Struct, kw_only=True):
+    q: Annotated[str, Meta(max_length=32, pattern=ONE_LINE)] | None = None  # an order code or a phone
+    status: OrderStatus | None = None
+    courier: Annotated[str, Meta(pattern="^(" + "|".join(COURIERS) + ")$")] | None = None
+    sync_failed: bool = False
+    date_from: datetime.date | None = None  # days in Vietnam's time
+    date_to: datetime.date | None = None
+    page: Annotated[int, Meta(ge=1, le=100_000)] = 1
+    per_page: Annotated[int, Meta(ge=10, le=100)] = PAGE_SIZE
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), VIETNAM)
+
+
+def filters_of(query: ListQuery) -> OrderFilters:
+    """The service's filters: a search that looks like an order code is one, anything else must be a phone."""
+    text = (query.q or "").strip()
+    code = text.upper() if CODE.match(text.upper()) else None
+    return OrderFilters(
+        status=[query.status] if query.status else None,
+        courier=query.courier,
+        code=code,
+        phone=text if text and code is None else None,
+        sync_state="sync_failed" if query.sync_failed else None,
+        created_from=_day_start(query.date_from) if query.date_from else None,
+        created_to=_day_start(query.date_to + datetime.timedelta(days=1)) if query.date_to else None,
+    )
+
+
+async def customer_names(session: AsyncSession, rows: list[OrderRow]) -> dict[UUID, str]:
+    """The customers' names for a page of orders, in one query (not one per order)."""
+    ids = {row.customer_id for row in rows}
+    if not ids:
+        return {}
+    found = await session.execute(select(Customer.id, Customer.full_name).where(Customer.id.in_(ids)))
+    return dict(found.tuples().all())
+
+
+async def orders_page(session: AsyncSession, raw: dict[str, str]) -> dict[str, Any]:
+    given = {k: v for k, v in raw.items() if v.strip()}
+    query, problem = ListQuery(), None
+    try:
+        query = convert(given, ListQuery)
+    except DomainError as error:  # shown above an empty list
+        problem = problem_of(error)
+    rows: list[OrderRow] = []
+    total = 0
+    if problem is None:
+        found, problem = await attempt(
+            list_orders(session, filters_of(query), query.per_page, (query.page - 1) * query.per_page)
+        )
+        rows, total = found or ([], 0)
+    names = await customer_names(session, rows)
+    return {
+        "orders": [(row, names.get(row.customer_id, "")) for row in rows],
+        "total": total,
+        "query": query,
+        "raw": given,
+        "problem": problem,
+        "statuses": list(OrderStatus),
+        "couriers": COURIERS,
+        "pages": max(1, -(-total // query.per_page)),
+    }
+
+
+class OrderListPage(Controller):
+    path = "/dashboard/orders"
+    include_in_schema = False
+
+    @get("/")
+    async def list_orders(self, request: DashboardRequest, db_session: DbSession) -> Template:
+        context = await orders_page(db_session, dict(request.query_params))
+        status = context["problem"].status if context["problem"] else 200
+        return page("orders.html", status, **context)

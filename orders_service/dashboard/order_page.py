@@ -1,0 +1,69 @@
+"""An order's page: lines, recipient and phones, money, shipment, the full timeline, and what staff can do."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, get
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.customers.services import get_customer
+from orders_service.dashboard import timeline
+from orders_service.dashboard.pages import page
+from orders_service.deps import DbSession, WarehouseDep
+from orders_service.domain.model import Order, OrderStatus
+from orders_service.geo import Warehouse
+from orders_service.orders import mapping, services
+from orders_service.orders.schemas import OrderOut
+
+OPEN = {OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.READY_TO_SHIP}
+
+
+def actions_for(order: OrderOut) -> list[tuple[str, str]]:
+    """Links to the actions the order's status allows: (path below the order, label)."""
+    status = OrderStatus(order.status)
+    found: list[tuple[str, str]] = []
+    if status in OPEN or status is OrderStatus.IN_TRANSIT:
+        found.append(("amend", "Sửa đơn"))
+    if status is OrderStatus.PENDING:
+        found.append(("confirm", "Xác nhận"))
+    if status is OrderStatus.CONFIRMED and order.shipment is None:
+        found.append(("ship", "Giao cho hãng"))
+    if status in OPEN:
+        found += [("split", "Tách đơn"), ("merge", "Gộp đơn"), ("cancel", "Huỷ đơn")]
+    if status is OrderStatus.NEEDS_REVIEW:
+        found.append(("review", "Kiểm tra hàng hoàn"))
+    return found
+
+
+async def render_order(
+    session: AsyncSession, warehouse: Warehouse, order_id: UUID, preview: Order | None = None
+) -> OrderOut:
+    """The order as the API answers it (money computed by the domain), or as a dry run would leave it."""
+    row = await services.get_order(session, order_id)
+    merged = await services.merged_from(session, [row.id])
+    return mapping.render(row, merged[row.id], warehouse, preview)
+
+
+async def order_context(session: AsyncSession, warehouse: Warehouse, order_id: UUID) -> dict[str, Any]:
+    order = await render_order(session, warehouse, order_id)
+    customer = await get_customer(session, order.customer_id)
+    events = await services.list_events(session, order_id)
+    return {
+        "order": order,
+        "customer": customer,
+        "timeline": [timeline.entry(e) for e in reversed(events)],  # newest first: what happened last on top
+        "actions": actions_for(order),
+    }
+
+
+class OrderPage(Controller):
+    path = "/dashboard/orders"
+    include_in_schema = False
+
+    @get("/{order_id:uuid}")
+    async def show_order(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
+        return page("order.html", **await order_context(db_session, warehouse, order_id))

@@ -1,0 +1,158 @@
+"""What every dashboard page shares: templates and their filters, form decoding, errors shown as pages."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.template import TemplateConfig
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders_service.dashboard.sessions import Staff
+from orders_service.domain import errors as e
+from orders_service.problems import DOMAIN_PROBLEMS
+
+T = TypeVar("T")
+PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATES = PACKAGE / "templates"
+STATIC = PACKAGE / "static"
+VIETNAM = datetime.timezone(datetime.timedelta(hours=7), "ICT")  # no daylight saving since 1975
+DashboardRequest = Request[Staff, Any, Any]
+
+
+def vnd(amount: int | None) -> str:
+    """450000 -> "450.000 ₫", the way a Vietnamese shop writes it."""
+    if amount is None:
+        return "-"
+    return f"{amount:,}".replace(",", ".") + " ₫"
+
+
+def local_time(moment: datetime.datetime | None, with_time: bool = True) -> str:
+    if moment is None:
+        return "-"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
+
+
+def _configure(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters.update(vnd=vnd, local=local_time)
+    engine.engine.globals.update(STATUS=STATUS_LABELS, quote=quote)
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_configure)
+
+
+STATUS_LABELS = {
+    "pending": "Chờ xác nhận",
+    "confirmed": "Đã xác nhận",
+    "ready_to_ship": "Chờ lấy hàng",
+    "in_transit": "Đang giao",
+    "needs_review": "Cần kiểm tra",
+    "delivered": "Đã giao",
+    "partially_delivered": "Giao một phần",
+    "returning": "Đang hoàn",
+    "returned": "Đã hoàn",
+    "cancelled": "Đã huỷ",
+    "merged": "Đã gộp",
+}
+
+
+def page(name: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(template_name=f"dashboard/{name}", context=context, status_code=status_code)
+
+
+class FormProblem(msgspec.Struct):
+    """An error to show on a page: what went wrong, and which field, if one."""
+
+    detail: str
+    status: int = 422
+    field: str | None = None
+
+
+def problem_of(error: e.DomainError) -> FormProblem:
+    status = next((v[0] for k, v in DOMAIN_PROBLEMS.items() if isinstance(error, k)), 400)
+    field = error.field if isinstance(error, e.InvalidField) else None
+    return FormProblem(detail=error.detail, status=status, field=field)
+
+
+async def attempt(work: Awaitable[T]) -> tuple[T | None, FormProblem | None]:
+    """Run a service call; a refusal (bad input, a conflict, a stale version) comes back to show on the form."""
+    try:
+        return await work, None
+    except e.DomainError as error:
+        return None, problem_of(error)
+
+
+async def end_read(session: AsyncSession) -> None:
+    """End what a page read before it writes: the write must start as a writer (BEGIN IMMEDIATE on SQLite),
+    not upgrade a read that another writer may have overtaken. A commit, not a rollback: the session does
+    not expire on commit, so what was read stays usable for the page; and it wrote nothing yet."""
+    await session.commit()
+
+
+_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
+
+
+def convert(data: dict[str, Any], kind: type[T]) -> T:
+    """A form's values as a Struct, its Meta constraints checked; a failure names the field."""
+    try:
+        return msgspec.convert(data, kind, strict=False)
+    except msgspec.ValidationError as error:
+        message = str(error)
+        match = _PATH.search(message)
+        field = match.group("path") if match else "form"
+        raise e.InvalidField(field or "form", _PATH.sub("", message)) from None
+
+
+async def form_of(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
+    """Every field of the posted form, each with all its values (checkboxes repeat a name)."""
+    form = await request.form()
+    return {key: [v for v in form.getall(key) if isinstance(v, str)] for key in form}
+
+
+def one(form: dict[str, list[str]], name: str, default: str = "") -> str:
+    values = form.get(name)
+    return values[0].strip() if values else default
+
+
+# --- errors as pages --------------------------------------------------------------------------------------
+
+
+def to_login(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/dashboard/login?next={quote(target, safe='')}", status_code=303)
+
+
+def forbidden(_: Request[Any, Any, Any], exc: PermissionDeniedException) -> Template:
+    return page("error.html", 403, title="Không có quyền", detail=exc.detail)
+
+
+def domain_error(_: Request[Any, Any, Any], exc: e.DomainError) -> Template:
+    problem = problem_of(exc)
+    return page("error.html", problem.status, title="Không thực hiện được", detail=problem.detail)
+
+
+def invalid_request(_: Request[Any, Any, Any], exc: ValidationException) -> Template:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    fields = ", ".join(str(item.get("key")) for item in extra if isinstance(item, dict) and item.get("key"))
+    detail = f"giá trị không hợp lệ: {fields}" if fields else "yêu cầu không hợp lệ"
+    return page("error.html", 400, title="Yêu cầu không hợp lệ", detail=detail)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    NotAuthorizedException: to_login,
+    PermissionDeniedException: forbidden,
+    ValidationException: invalid_request,
+    e.DomainError: domain_error,
+}

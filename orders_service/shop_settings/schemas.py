@@ -1,0 +1,37 @@
+"""The settings an admin may change, each group a Struct with its constraints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+from orders_service.domain.model import ONE_LINE
+from orders_service.loyalty.tiers import DOWNGRADE_RULES
+
+Secret = Annotated[str, Meta(max_length=200, pattern=ONE_LINE)]
+Clock = Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, Vietnam time")]
+
+
+class LoyaltyRules(Struct, kw_only=True):
+    tiers: Annotated[str, Meta(min_length=1, max_length=500, pattern=ONE_LINE)]  # code:percent:min_spend:min_orders,...
+    vnd_per_point: Annotated[int, Meta(ge=1, le=10_000_000)]
+    vnd_per_redeemed_point: Annotated[int, Meta(ge=1, le=10_000_000)]
+    points_expire_days: Annotated[int, Meta(ge=0, le=3650)]
+    tier_downgrade: Annotated[str, Meta(pattern="^(" + "|".join(DOWNGRADE_RULES) + ")$")]
+    tier_review_days: Annotated[int, Meta(ge=1, le=3650)]
+
+
+class CourierAccount(Struct, kw_only=True):
+    token: Secret = ""
+    shop_id: Annotated[str, Meta(max_length=32, pattern=r"^\d*$")] = ""  # GHN's shop id
+    partner_code: Annotated[str, Meta(max_length=64, pattern=ONE_LINE)] = ""  # GHTK's
+    webhook_secret: Secret = ""
+
+
+class NotificationRules(Struct, kw_only=True):
+    """When marketing messages may go out, and how many per phone per day (transactional ones always go)."""
+
+    quiet_start: Clock = "22:00"
+    quiet_end: Clock = "07:00"
+    marketing_cap_per_day: Annotated[int, Meta(ge=0, le=50)] = 3

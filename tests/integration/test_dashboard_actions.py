@@ -1,0 +1,144 @@
+"""Dashboard actions on one order: previewed, then committed with the version staff saw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from orders_service.settings import Settings
+from tests.integration.api import HANOI, HOAN_KIEM, Api
+from tests.integration.dashboard import Dashboard, make_user
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def staff(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
+    await make_user(settings, "lan", "staff")
+    dashboard = Dashboard(client)
+    assert (await dashboard.login("lan")).status_code == 303
+    return dashboard
+
+
+def amend_form(order: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    address = order["recipient"]["address"]
+    form = {
+        "version": str(order["version"]),
+        "name": order["recipient"]["name"],
+        "phones": "\n".join(order["recipient"]["phones"]),
+        "line": address["line"],
+        "province_code": str(address["province_code"]),
+        "ward_code": str(address["ward_code"]),
+        "fee": str(order["shipping"]["fee"]),
+        "payer": order["shipping"]["payer"],
+        **{f"qty_{line['id']}": str(line["quantity"]) for line in order["lines"]},
+    }
+    return {**form, **changes}
+
+
+async def test_amend_the_address_with_a_preview_then_commit(staff: Dashboard, api: Api) -> None:
+    order = await api.create_order()
+    assert (await staff.get(f"/dashboard/orders/{order['id']}/amend")).status_code == 200
+    form = amend_form(
+        order, line="5 Hàng Bài", province_code=str(HANOI), ward_code=str(HOAN_KIEM), fee="45000", reason="gửi bạn"
+    )
+    preview = await staff.post(f"/dashboard/orders/{order['id']}/amend", {**form, "intent": "preview"})
+    assert preview.status_code == 200, preview.text
+    assert "Xem trước" in preview.text and "5 Hàng Bài" in preview.text
+    assert "495.000 ₫" in preview.text  # the new COD: 450.000 + 45.000
+    unchanged = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+    assert unchanged["version"] == order["version"]  # a preview saves nothing
+
+    committed = await staff.post(f"/dashboard/orders/{order['id']}/amend", {**form, "intent": "commit"})
+    assert committed.status_code == 303, committed.text
+    after = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+    assert after["recipient"]["address"]["ward_code"] == HOAN_KIEM and after["cod_amount"] == 495000
+    events = (await api.request("GET", f"/api/orders/{order['id']}/events")).json()
+    assert events[-1]["actor"] == {"kind": "staff", "id": "lan"} and events[-1]["reason"] == "gửi bạn"
+
+    stale = await staff.post(f"/dashboard/orders/{order['id']}/amend", {**form, "line": "7 Lý Thái Tổ"})
+    assert stale.status_code == 412 and "changed meanwhile" in stale.text
+
+
+async def test_bad_input_is_named_on_the_form_and_changes_nothing(staff: Dashboard, api: Api) -> None:
+    order = await api.create_order()
+    path = f"/dashboard/orders/{order['id']}/amend"
+    cases = [
+        ({"ward_code": str(HOAN_KIEM)}, "ward"),  # a ward outside the province
+        ({"phones": "12345"}, "phone"),
+        ({"fee": "-1"}, "fee"),
+        ({"fee": "nhiều"}, "fee"),
+        ({}, "nothing was changed"),
+    ]
+    for change, named in cases:
+        response = await staff.post(path, {**amend_form(order, **change), "intent": "commit"})
+        assert response.status_code == 422, (change, response.status_code)
+        assert named in response.text, change
+    assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == order["version"]
+
+
+async def test_confirm_ship_and_cancel_from_their_pages(staff: Dashboard, api: Api) -> None:
+    order = await api.create_order()
+    base = f"/dashboard/orders/{order['id']}"
+    confirm_page = await staff.get(f"{base}/confirm")
+    assert confirm_page.status_code == 200 and "480.000 ₫" in confirm_page.text  # the COD, shown before
+    assert (await staff.post(f"{base}/confirm", {"version": "1"})).status_code == 303
+    assert (await staff.post(f"{base}/ship", {"version": "2"})).status_code == 303
+    shipped = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+    assert shipped["status"] == "ready_to_ship" and shipped["shipment"] is not None
+    again = await staff.post(f"{base}/confirm", {"version": "3"})
+    assert again.status_code == 409
+    cancelled = await staff.post(f"{base}/cancel", {"version": "3", "reason": "khách huỷ"})
+    assert cancelled.status_code == 303
+    assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["status"] == "cancelled"
+
+
+async def test_ward_options_follow_the_province(staff: Dashboard) -> None:
+    options = await staff.get("/dashboard/geo/wards", params={"province_code": str(HANOI)})
+    assert options.status_code == 200 and f'value="{HOAN_KIEM}"' in options.text
+    assert (await staff.get("/dashboard/geo/wards", params={"province_code": "x"})).status_code == 400
+
+
+SHIRT = {"sku": "SHIRT-02", "name": "Sơ mi", "size": "L", "color": "blue", "unit_price": 380000, "quantity": 2}
+
+
+async def test_merge_offers_her_other_orders_previews_then_commits(staff: Dashboard, api: Api) -> None:
+    first = await api.create_order(prepaid=100000)
+    second = await api.create_order(customer_id=first["customer_id"], lines=[SHIRT])
+    stranger = await api.create_order()
+    offer = await staff.get(f"/dashboard/orders/{first['id']}/merge")
+    assert offer.status_code == 200 and second["code"] in offer.text and stranger["code"] not in offer.text
+    form = {"version": "1", "order_ids": second["id"], f"v_{second['id']}": "1"}
+    preview = await staff.post(f"/dashboard/orders/{first['id']}/merge", {**form, "intent": "preview"})
+    assert preview.status_code == 200 and "Đơn sau khi gộp" in preview.text
+    assert "1.140.000 ₫" in preview.text  # 450.000 + 2 x 380.000 + 30.000 - 100.000: one fee
+    assert (await api.request("GET", f"/api/orders/{second['id']}")).json()["status"] == "pending"
+    stale = await staff.post(f"/dashboard/orders/{first['id']}/merge", {**form, f"v_{second['id']}": "0"})
+    assert stale.status_code == 409 and "changed since you looked" in stale.text
+    done = await staff.post(f"/dashboard/orders/{first['id']}/merge", {**form, "intent": "commit"})
+    assert done.status_code == 303
+    assert (await api.request("GET", f"/api/orders/{second['id']}")).json()["status"] == "merged"
+    survivor = (await api.request("GET", f"/api/orders/{first['id']}")).json()
+    assert survivor["cod_amount"] == 1140000
+    nothing = await staff.post(f"/dashboard/orders/{first['id']}/merge", {"version": "2"})
+    assert nothing.status_code == 422 and "order_ids" in nothing.text
+
+
+async def test_split_moves_the_late_item_to_a_new_order(staff: Dashboard, api: Api) -> None:
+    order = await api.create_order(lines=[SHIRT], prepaid=100000)
+    line = order["lines"][0]["id"]
+    form = {"version": "1", f"take_{line}": "1"}
+    preview = await staff.post(f"/dashboard/orders/{order['id']}/split", {**form, "intent": "preview"})
+    assert preview.status_code == 200 and "Đơn mới" in preview.text
+    assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == 1
+    done = await staff.post(f"/dashboard/orders/{order['id']}/split", {**form, "intent": "commit"})
+    assert done.status_code == 303
+    original = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+    assert original["lines"][0]["quantity"] == 1
+    parts = await api.request("GET", "/api/orders", params={"customer_id": order["customer_id"]})
+    assert parts.json()["total"] == 2
+    assert sum(o["paid"] for o in parts.json()["items"]) == 100000  # not a đồng created or lost
+    too_many = await staff.post(f"/dashboard/orders/{order['id']}/split", {"version": "2", f"take_{line}": "5"})
+    assert too_many.status_code == 422
