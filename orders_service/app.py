@@ -74,8 +74,9 @@ PUBLIC_PATHS = [
     r"^/dashboard",  # its own sign-in: a staff user's session, not an API key
     r"^/static/",
 ]
-# Form posts from pages carry a CSRF token; the JSON API (keys, link tokens, signed webhooks) does not need one.
-CSRF_EXEMPT = ["/api", "/webhooks", "/sandbox-courier", "/health", "/ready", "/metrics", "/schema", "/static"]
+# Form posts from pages carry a CSRF token; the JSON API (keys, link tokens, signed webhooks) does not need one,
+# nor does unsubscribing: mail clients post it in one click without cookies (RFC 8058), and its token is the key.
+CSRF_EXEMPT = ["/api", "/webhooks", "/sandbox-courier", "/health", "/ready", "/metrics", "/schema", "/static", "/u/"]
 
 
 class Health(msgspec.Struct):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 
-# The path segment after a link prefix is the secret itself (`/o/{token}`, `/api/public/orders/{token}/...`).
-_LINK_TOKEN = re.compile(r"(/o/|/api/public/orders/)[^/?#\s\"'<>]+")
+# The path segment after a link prefix is the secret itself (`/o/{token}`, `/api/public/orders/{token}/...`,
+# and the unsubscribe link `/u/{token}`).
+_LINK_TOKEN = re.compile(r"(/o/|/u/|/api/public/orders/)[^/?#\s\"'<>]+")
 # A Vietnamese phone in any common form: 0 or (+)84, then 8 to 10 more digits, spaces, dots or dashes between.
 _PHONE = re.compile(r"(?<![\w+])(?:\+?84|0)(?:[ .-]?\d){8,10}(?!\d)")
 

@@ -13,6 +13,7 @@ from orders_service.redact import RedactFilter, redact
         ('GET /o/Zk3_x-9QpL2s HTTP/1.1" 200', 'GET /o/*** HTTP/1.1" 200'),
         ("POST /api/public/orders/abcDEF123/amendments", "POST /api/public/orders/***/amendments"),
         ("GET /o/tok?lang=en", "GET /o/***?lang=en"),
+        ("Từ chối nhận tin: http://shop.vn/u/qyRP4Aa6bm", "Từ chối nhận tin: http://shop.vn/u/***"),
         ("phone +84901234567 changed", "phone ***567 changed"),
         ("phone 0901 234 567 changed", "phone ***567 changed"),
         ("phone 84-90-123-4567.", "phone ***567."),
