@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import msgspec
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
-from litestar import Litestar, asgi, get
+from litestar import Litestar, asgi
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -15,20 +14,20 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Receive, Scope, Send
-from sqlalchemy import text
 
 from couriers.base import Courier
 from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
 from orders_service.customers.controllers import CustomerController
 from orders_service.deliveries.controllers import DeliveryController
-from orders_service.deps import Sessionmaker
 from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
 from orders_service.loyalty.controllers import ProfileController, SegmentController
 from orders_service.loyalty.points import expire_points
 from orders_service.loyalty.program import PROGRAM_KEY, program_from
 from orders_service.loyalty.services import TierDiscount
+from orders_service.ops.controllers import health, prometheus_metrics, ready
+from orders_service.ops.middleware import RequestContext, echo_request_id
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_controllers import FamilyController
@@ -42,32 +41,18 @@ from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
 from orders_service.strict_body import strict_json_body
 
-# The API needs a key, except what a customer, an address picker or a probe reads without one.
+# The API needs a key, except what a customer, an address picker, a probe or a scraper reads without one
+# (/metrics is for the internal network only: firewall it, see the README).
 PUBLIC_PATHS = [
     r"^/health$",
     r"^/ready$",
+    r"^/metrics$",
     r"^/schema",
     r"^/api/public/",
     r"^/api/geo/",
     r"^/webhooks/",
     r"^/sandbox-courier",
 ]
-
-
-class Health(msgspec.Struct):
-    status: str
-
-
-@get("/health", tags=["Operations"], summary="Liveness")
-async def health() -> Health:
-    return Health(status="ok")
-
-
-@get("/ready", tags=["Operations"], summary="Readiness: the database answers")
-async def ready(sessionmaker: Sessionmaker) -> Health:
-    async with sessionmaker() as session:
-        await session.execute(text("SELECT 1"))
-    return Health(status="ready")
 
 
 def create_app(
@@ -97,6 +82,7 @@ def create_app(
     handlers: list[Any] = [
         health,
         ready,
+        prometheus_metrics,
         KeyController,
         CustomerController,
         ProfileController,
@@ -134,7 +120,9 @@ def create_app(
     return Litestar(
         route_handlers=handlers,
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
+        # The request's id first, so that everything after it, authentication included, logs with it.
+        middleware=[RequestContext(), DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
+        before_send=[echo_request_id],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=strict_json_body,
         dependencies={
@@ -163,6 +151,8 @@ def create_app(
             ),
             security=[{"apiKey": []}],
         ),
+        # Logging is the process's (orders_service.ops.logs: JSON or text, redacted), not Litestar's own handlers.
+        logging_config=None,
         on_startup=[start],
         on_shutdown=[stop],
         debug=False,

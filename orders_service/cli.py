@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 import click
 
 from orders_service.settings import Settings
+
+
+def _logging(settings: Settings) -> None:
+    from orders_service.ops.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
 
 
 def _settings() -> Settings:
@@ -31,15 +38,18 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
     settings = _settings()
+    _logging(settings)
     _migrate(settings)
-    click.echo(f"database: {_safe_url(settings.database_url)}", err=True)
+    logging.getLogger("orders_service.cli").info("database: %s", _safe_url(settings.database_url))
     uvicorn.run(
         "orders_service.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        # Our middleware writes one access line per request, with its id; uvicorn's loggers go to our handler.
         access_log=False,
-        log_level="info",
+        log_config=None,
+        log_level=settings.log_level.lower(),
     )
 
 
