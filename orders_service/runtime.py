@@ -89,6 +89,24 @@ class Runtime:
         await self.engine.dispose()
 
 
+def standalone_sandbox(settings: Settings) -> SandboxServer:
+    """The sandbox courier as its own process (several API replicas share one courier, as with a real one).
+
+    Its webhooks go to `ORDERS_SANDBOX_WEBHOOK_URL`, else to the service's public URL.
+    """
+    keys = _secrets(settings)
+    default_url = f"{settings.public_base_url}/webhooks/couriers/sandbox"
+    return SandboxServer(
+        SandboxServerConfig(
+            token=keys["token"],
+            webhook_secret=keys["webhook_secret"],
+            webhook_url=settings.couriers.get("sandbox", {}).get("webhook_url", default_url),
+            store_path=Path(settings.data_dir) / "sandbox-courier.json",
+        ),
+        _distance_km,
+    )
+
+
 def build_runtime(
     settings: Settings, couriers: Iterable[Courier] | None = None, *, embed_sandbox: bool = True, **engine_options: Any
 ) -> Runtime:
