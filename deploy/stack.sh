@@ -57,7 +57,11 @@ create_database() {
     "${psql[@]}" -c "CREATE DATABASE $DB_NAME" >/dev/null
 }
 
-alive() { [ -f "$PIDS/$1.pid" ] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
+alive() {  # running, and not a zombie waiting for a parent that is gone to reap it
+  [ -f "$PIDS/$1.pid" ] || return 1
+  local state; state=$(ps -o stat= -p "$(cat "$PIDS/$1.pid")" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state:0:1}" != Z ]
+}
 
 start() {  # start NAME COMMAND...: in its own session (so `down` stops its children too), unless running
   local name=$1; shift
@@ -81,7 +85,7 @@ up() {
   deploy/redis.sh start >/dev/null
   create_database
   make_env
-  local running=0; for f in "$PIDS"/*.pid; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && running=1; done
+  local running=0; for f in "$PIDS"/*.pid; do [ -f "$f" ] && alive "$(basename "$f" .pid)" && running=1; done
   if [ "$running" = 0 ]; then
     rm -f "$STACK_DIR"/metrics/*.db  # counters of processes gone for good: Prometheus sees a reset
     (set -a; . "$STACK_DIR/env"; set +a; "$BIN/orders-service" migrate) >>"$LOGS/migrate.log" 2>&1
