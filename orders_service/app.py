@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import msgspec
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
-from litestar import Litestar, asgi, get
+from litestar import Litestar, asgi
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -17,7 +16,6 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
-from sqlalchemy import text
 
 from couriers.base import Courier
 from notifications.policy import Channel
@@ -27,7 +25,6 @@ from orders_service.auth.middleware import ApiKeyAuthentication
 from orders_service.customers.controllers import CustomerController
 from orders_service.dashboard import STATIC, dashboard_router, template_config
 from orders_service.deliveries.controllers import DeliveryController
-from orders_service.deps import Sessionmaker
 from orders_service.geo import Warehouse
 from orders_service.geo_controllers import GeoController
 from orders_service.links.controllers import EditLinkController, PublicOrderController
@@ -45,6 +42,8 @@ from orders_service.notifications_app.controllers import (
     NotificationController,
     UnsubscribeController,
 )
+from orders_service.ops.controllers import health, prometheus_metrics, ready
+from orders_service.ops.middleware import RequestContext, echo_request_id
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_controllers import FamilyController
@@ -60,10 +59,12 @@ from orders_service.shipping.controllers import ShipController, WebhookControlle
 from orders_service.shop_settings.services import apply_courier_accounts
 from orders_service.strict_body import strict_json_body
 
-# The API needs a key, except what a customer, an address picker or a probe reads without one.
+# The API needs a key, except what a customer, an address picker, a probe or a scraper reads without one
+# (/metrics is for the internal network only: firewall it, see the README).
 PUBLIC_PATHS = [
     r"^/health$",
     r"^/ready$",
+    r"^/metrics$",
     r"^/schema",
     r"^/api/public/",
     r"^/api/geo/",
@@ -77,22 +78,6 @@ PUBLIC_PATHS = [
 # Form posts from pages carry a CSRF token; the JSON API (keys, link tokens, signed webhooks) does not need one,
 # nor does unsubscribing: mail clients post it in one click without cookies (RFC 8058), and its token is the key.
 CSRF_EXEMPT = ["/api", "/webhooks", "/sandbox-courier", "/health", "/ready", "/metrics", "/schema", "/static", "/u/"]
-
-
-class Health(msgspec.Struct):
-    status: str
-
-
-@get("/health", tags=["Operations"], summary="Liveness")
-async def health() -> Health:
-    return Health(status="ok")
-
-
-@get("/ready", tags=["Operations"], summary="Readiness: the database answers")
-async def ready(sessionmaker: Sessionmaker) -> Health:
-    async with sessionmaker() as session:
-        await session.execute(text("SELECT 1"))
-    return Health(status="ready")
 
 
 def create_app(
@@ -131,6 +116,7 @@ def create_app(
     handlers: list[Any] = [
         health,
         ready,
+        prometheus_metrics,
         KeyController,
         CustomerController,
         ProfileController,
@@ -184,7 +170,9 @@ def create_app(
     return Litestar(
         route_handlers=handlers,
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[LinkHeaders, DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
+        # The request's id first, so that everything after it, authentication included, logs with it.
+        middleware=[RequestContext(), LinkHeaders, DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
+        before_send=[echo_request_id],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=strict_json_body,
         template_config=template_config(),
@@ -223,6 +211,8 @@ def create_app(
             ),
             security=[{"apiKey": []}],
         ),
+        # Logging is the process's (orders_service.ops.logs: JSON or text, redacted), not Litestar's own handlers.
+        logging_config=None,
         on_startup=[start],
         on_shutdown=[stop],
         debug=False,

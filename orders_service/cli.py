@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 import click
 
 from orders_service.settings import Settings
+
+
+def _logging(settings: Settings) -> None:
+    from orders_service.ops.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
 
 
 def _settings() -> Settings:
@@ -27,44 +34,51 @@ def main() -> None:
 @click.option("--host", default=None, help="interface to listen on [default: 127.0.0.1]")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="port [default: 8000]")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="server processes")
-@click.option("--access-log/--no-access-log", default=False, show_default=True, help="log every request (redacted)")
-def serve(host: str | None, port: int | None, workers: int, access_log: bool) -> None:
+@click.option("--access-log/--no-access-log", default=False, show_default=True, help="uvicorn's access log too")
+@click.option(
+    "--migrate/--no-migrate",
+    default=True,
+    show_default=True,
+    help="apply migrations first (replicas at scale: --no-migrate, and run `orders-service migrate` once)",
+)
+def serve(host: str | None, port: int | None, workers: int, access_log: bool, migrate: bool) -> None:
     import uvicorn
 
     settings = _settings()
-    _migrate(settings)
-    click.echo(f"database: {_safe_url(settings.database_url)}", err=True)
+    _logging(settings)
+    if migrate:
+        _migrate(settings)
+    logging.getLogger("orders_service.cli").info("database: %s", _safe_url(settings.database_url))
     uvicorn.run(
         "orders_service.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        # Our middleware writes one access line per request, with its id; uvicorn's loggers (its own access log
+        # too, with --access-log) go to our handlers, each behind RedactFilter.
         access_log=access_log,
-        log_level="info",
-        log_config=redacted_log_config(),
+        log_config=None,
+        log_level=settings.log_level.lower(),
     )
-
-
-def redacted_log_config() -> dict[str, object]:
-    """uvicorn's logging, with every handler behind RedactFilter: no edit-link token or phone reaches a log."""
-    import copy
-
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["redact"] = {"()": "orders_service.redact.RedactFilter"}
-    for handler in config["handlers"].values():
-        handler["filters"] = [*handler.get("filters", []), "redact"]
-    return config
 
 
 @main.command(help="Run a Celery worker: the outbox relay's handlers at scale (needs ORDERS_BROKER_URL).")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64), help="worker processes")
 @click.option("--loglevel", default="INFO", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING"]))
-def worker(concurrency: int, loglevel: str) -> None:
+@click.option(
+    "--metrics-port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    help="serve Prometheus metrics of every worker process here (needs PROMETHEUS_MULTIPROC_DIR)",
+)
+@click.option("--name", default="worker", show_default=True, help="node name, unique per host (worker-2, ...)")
+def worker(concurrency: int, loglevel: str, metrics_port: int | None, name: str) -> None:
     from orders_service.relay.celery_app import app
 
-    app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--pool=prefork"])
+    if metrics_port is not None:
+        _serve_worker_metrics(metrics_port)
+    args = [f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--pool=prefork", f"--hostname={name}@%h"]
+    app.worker_main(["worker", *args])
 
 
 @main.command(help="Run Celery beat, the one scheduler: relay safety net every second, courier reconciliation.")
@@ -76,6 +90,41 @@ def beat(loglevel: str) -> None:
     schedule = settings.data_dir / "celerybeat-schedule"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
+
+
+def _serve_worker_metrics(port: int) -> None:
+    import os
+
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        raise click.BadParameter("set PROMETHEUS_MULTIPROC_DIR to an empty folder first", param_hint="--metrics-port")
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    start_http_server(port, registry=registry)
+
+
+@main.command(help="Apply the migrations up to the latest (a one-shot job before the API and workers start).")
+def migrate() -> None:
+    settings = _settings()
+    _logging(settings)
+    _migrate(settings)
+    click.echo(f"database at head: {_safe_url(settings.database_url)}")
+
+
+@main.command("sandbox-courier", help="Serve the sandbox courier alone, for several API processes to share.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="interface to listen on")
+@click.option("--port", default=8090, show_default=True, type=click.IntRange(1, 65535), help="port")
+def sandbox_courier(host: str, port: int) -> None:
+    import uvicorn
+
+    from couriers.sandbox import standalone_app
+    from orders_service.runtime import standalone_sandbox
+
+    settings = _settings()
+    _logging(settings)
+    uvicorn.run(standalone_app(standalone_sandbox(settings)), host=host, port=port, log_config=None, access_log=False)
 
 
 @main.group(help="Database commands.")

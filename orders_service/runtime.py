@@ -107,6 +107,24 @@ def session_info(settings: Settings, program: ProgramSource | None = None) -> di
     return {PROGRAM_KEY: program or ProgramSource(settings), NOTIFY_KEY: settings.notify}
 
 
+def standalone_sandbox(settings: Settings) -> SandboxServer:
+    """The sandbox courier as its own process (several API replicas share one courier, as with a real one).
+
+    Its webhooks go to `ORDERS_SANDBOX_WEBHOOK_URL`, else to the service's public URL.
+    """
+    keys = _secrets(settings)
+    default_url = f"{settings.public_base_url}/webhooks/couriers/sandbox"
+    return SandboxServer(
+        SandboxServerConfig(
+            token=keys["token"],
+            webhook_secret=keys["webhook_secret"],
+            webhook_url=settings.couriers.get("sandbox", {}).get("webhook_url", default_url),
+            store_path=Path(settings.data_dir) / "sandbox-courier.json",
+        ),
+        _distance_km,
+    )
+
+
 def build_runtime(
     settings: Settings,
     couriers: Iterable[Courier] | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,6 +55,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A redeemed point takes this many VND off an order's COD; earned points expire after this many days (0 never).
     vnd_per_redeemed_point: int = 1_000
     points_expire_days: int = 365
+    # json: one JSON object per line (request, order and task ids included), for collectors; text: for people.
+    log_format: str = "text"
+    log_level: str = "INFO"
     # Per courier, the ORDERS_<COURIER>_<KEY> variables (e.g. ORDERS_GHN_TOKEN -> couriers["ghn"]["token"]).
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     # Notifications: providers per channel, quiet hours, the marketing cap, staff recipients (see _notify).
@@ -99,6 +103,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             tier_review_days=_positive(env, "ORDERS_TIER_REVIEW_DAYS", "365"),
             vnd_per_redeemed_point=_positive(env, "ORDERS_VND_PER_REDEEMED_POINT", "1000"),
             points_expire_days=_non_negative(env, "ORDERS_POINTS_EXPIRE_DAYS", "365"),
+            log_format=_choice(env, "ORDERS_LOG_FORMAT", _default_log_format(), LOG_FORMATS),
+            log_level=_choice(env, "ORDERS_LOG_LEVEL", "info", LOG_LEVELS).upper(),
             couriers=_courier_settings(env),
             notify=_notify(env),
             link_ttl_hours=_positive(env, "ORDERS_LINK_TTL_HOURS", "48"),
@@ -178,6 +184,13 @@ def _tiers(env: dict[str, str]) -> str:
 
 SPLIT_FEE_POLICIES = ("quote", "same", "shop")
 RATE_LIMIT_STORES = ("memory", "redis")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _default_log_format() -> str:
+    """JSON where a collector reads the logs (not a terminal), text where a person does."""
+    return "text" if sys.stderr.isatty() else "json"
 
 
 def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

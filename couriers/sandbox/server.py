@@ -41,6 +41,7 @@ class SandboxServer(SandboxService):
             ),
             # Only runs when this app is served by itself: a mounting app must call `aclose` on its own shutdown.
             on_shutdown=[self.aclose],
+            logging_config=None,  # the process that serves it decides how to log
             debug=False,
         )
 
@@ -55,4 +56,10 @@ def standalone_app(server: SandboxServer) -> Litestar:
     async def sandbox_courier(scope: Scope, receive: Receive, send: Send) -> None:
         await server.app(scope, receive, send)
 
-    return Litestar(route_handlers=[sandbox_courier], on_shutdown=[server.aclose], openapi_config=None, debug=False)
+    return Litestar(
+        route_handlers=[sandbox_courier],
+        on_shutdown=[server.aclose],
+        openapi_config=None,
+        logging_config=None,
+        debug=False,
+    )

@@ -15,7 +15,8 @@ from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.domain.model import Actor, Order, OrderStatus
 from orders_service.geo import Warehouse
 from orders_service.orders import mapping, services
-from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderIn, OrderOut
+from orders_service.orders.links import AnswersNewOrder, AnswersOrder, NewOrderBody
+from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderOut
 from orders_service.pagination import Limit, Offset, Page, text_query
 
 IfMatch = Annotated[
@@ -50,6 +51,7 @@ class OrderController(Controller):
         status_code=201,
         response_headers=ETAG_HEADER,
         summary="Create an order for an existing customer, or one found by phone, else created",
+        operation_class=AnswersNewOrder,
     )
     async def create_order(
         self,
@@ -57,12 +59,17 @@ class OrderController(Controller):
         db_session: DbSession,
         warehouse: WarehouseDep,
         discounts: Discounts,
-        data: JSONBody[OrderIn],
+        data: NewOrderBody,
     ) -> Response[OrderOut]:
         row = await services.create_order(db_session, data, request.user, discounts)
         return await answer(db_session, warehouse, row, 201)
 
-    @get("/{order_id:uuid}", response_headers=ETAG_HEADER, summary="Get an order; its ETag is its version")
+    @get(
+        "/{order_id:uuid}",
+        response_headers=ETAG_HEADER,
+        summary="Get an order; its ETag is its version",
+        operation_class=AnswersOrder,
+    )
     async def get_order(
         self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
     ) -> Response[OrderOut]:
@@ -104,6 +111,7 @@ class OrderController(Controller):
         status_code=200,
         response_headers=ETAG_HEADER,
         summary="Amend an order atomically (If-Match required); ?dry_run=true previews without saving",
+        operation_class=AnswersOrder,
     )
     async def amend_order(
         self,

@@ -17,7 +17,7 @@ from orders_service.db.models import Customer, CustomerPhone, OrderEvent, Shipme
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.amend import amend, new_order
 from orders_service.domain.diff import diff
-from orders_service.domain.errors import InvalidField, NotFound, PreconditionRequired, VersionMismatch
+from orders_service.domain.errors import DomainError, InvalidField, NotFound, PreconditionRequired, VersionMismatch
 from orders_service.domain.model import Actor, Order, OrderStatus, Recipient, Shipping, replace
 from orders_service.domain.money import compute_totals
 from orders_service.domain.operations import Operation, RedeemPoints
@@ -26,6 +26,7 @@ from orders_service.domain.status import check_transition
 from orders_service.loyalty import points
 from orders_service.loyalty.program import program_of
 from orders_service.notifications_app import triggers
+from orders_service.ops import metrics
 from orders_service.orders import mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.schemas import OrderIn
@@ -247,7 +248,31 @@ async def amend_order(
 ) -> tuple[OrderRow, Order | None]:
     """Apply `operations` atomically. A dry run returns the would-be order and writes nothing.
 
-    Before the parcel is picked up, the discount follows the customer's tier now (`discounts`), so an order
+    Counted in `orders_amendments_total` by actor kind and outcome (applied, dry_run, or the domain error).
+    """
+    try:
+        found = await _amend_order(
+            session, order_id, if_match, operations, reason, actor, dry_run=dry_run, discounts=discounts
+        )
+    except DomainError as error:
+        metrics.amendment(str(actor.kind), metrics.error_outcome(error))
+        raise
+    metrics.amendment(str(actor.kind), "dry_run" if dry_run else "applied")
+    return found
+
+
+async def _amend_order(
+    session: AsyncSession,
+    order_id: UUID,
+    if_match: str | None,
+    operations: Sequence[Operation],
+    reason: str | None,
+    actor: Actor,
+    *,
+    dry_run: bool,
+    discounts: DiscountPolicy | None,
+) -> tuple[OrderRow, Order | None]:
+    """Before the parcel is picked up, the discount follows the customer's tier now (`discounts`), so an order
     amended after she moved up a tier gets her new percent; the event records the change.
     """
     if not dry_run:

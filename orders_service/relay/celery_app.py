@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
+import os
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 from uuid import UUID
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import worker_process_shutdown
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_shutdown
 
 from orders_service.loyalty.points import expire_points
 from orders_service.loyalty.tier_services import review_tiers
 from orders_service.notifications_app.birthdays import queue_birthdays
+from orders_service.ops import context
+from orders_service.ops.logs import configure_logging
 from orders_service.relay import core
 from orders_service.runtime import Runtime, build_runtime
 from orders_service.settings import Settings
@@ -72,10 +76,32 @@ class _Process:
         return cls.runtime
 
 
+@setup_logging.connect
+def _logging(loglevel: str | int | None = None, **_: Any) -> None:
+    """Our handler (JSON or text, redacted) instead of Celery's; connecting this signal tells Celery so."""
+    level = logging.getLevelName(loglevel) if isinstance(loglevel, int) else (loglevel or settings.log_level)
+    configure_logging(settings.log_format, str(level))
+
+
+@task_prerun.connect
+def _task_started(task_id: str | None = None, **_: Any) -> None:
+    context.task_id.set(task_id)  # the task's event loop copies this context: its log lines name the task
+
+
+@task_postrun.connect
+def _task_ended(**_: Any) -> None:
+    context.task_id.set(None)
+    context.order_id.set(None)
+
+
 @worker_process_shutdown.connect
-def _close(**_: Any) -> None:
+def _close(pid: int | None = None, **_: Any) -> None:
     if _Process.runtime is not None:
         _Process.run(_Process.runtime.aclose())
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())  # its live gauges stop counting; counters stay
 
 
 @app.task(name="outbox.dispatch")

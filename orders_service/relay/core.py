@@ -18,6 +18,7 @@ from couriers.base import CourierError
 from notifications.providers import ProviderError
 from orders_service.db.engine import begin_write
 from orders_service.db.models import OutboxMessage
+from orders_service.ops import context
 
 log = logging.getLogger(__name__)
 Handler = Callable[[OutboxMessage], Awaitable[str]]
@@ -81,6 +82,8 @@ def _handler_for(topic: str, handlers: dict[str, Handler]) -> Handler | None:
 
 
 async def handle(message: OutboxMessage, handlers: dict[str, Handler]) -> Outcome:
+    # Lines logged while handling an order's message name the order (each gathered handler runs in its own task).
+    context.order_id.set(message.key if message.topic.startswith("order.") else None)
     handler = _handler_for(message.topic, handlers)
     if handler is None:
         return Outcome(message, "failed", f"no handler for topic {message.topic}")

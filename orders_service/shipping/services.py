@@ -15,6 +15,7 @@ from orders_service.db.models import Shipment, StaffAlert
 from orders_service.domain.errors import InvalidTransition
 from orders_service.domain.model import Actor, OrderStatus, replace
 from orders_service.domain.status import check_transition
+from orders_service.ops import metrics
 from orders_service.orders import mapping
 from orders_service.orders.services import check_precondition, get_order, record_change, record_note
 from orders_service.outbox import enqueue
@@ -69,12 +70,22 @@ async def retry_sync(session: AsyncSession, order_id: UUID, actor: Actor) -> Ord
 
 
 async def receive_webhook(session: AsyncSession, courier: Courier, request: Request) -> dict[str, int]:
-    """Verify (WebhookRejected -> 401), then store and apply each event once."""
-    events = courier.parse_webhook(request)
+    """Verify (WebhookRejected -> 401), then store and apply each event once.
+
+    Counted in `orders_webhook_events_total` by courier and outcome (applied, duplicate, stale, unmatched,
+    rejected).
+    """
+    try:
+        events = courier.parse_webhook(request)
+        if any(event.courier != courier.name for event in events):
+            raise WebhookRejected("event from another courier")
+    except WebhookRejected:
+        metrics.webhook(courier.name, "rejected")
+        raise
     counts: dict[str, int] = {}
     for event in events:
-        if event.courier != courier.name:
-            raise WebhookRejected("event from another courier")
         outcome = await apply_event(session, event)
         counts[outcome] = counts.get(outcome, 0) + 1
+    for outcome, count in counts.items():
+        metrics.webhook(courier.name, outcome, count)
     return counts

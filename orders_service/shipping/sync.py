@@ -16,6 +16,7 @@ from orders_service.db.models import CourierAddress, Shipment, StaffAlert
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Actor, ActorKind, replace
 from orders_service.notifications_app import triggers
+from orders_service.ops import metrics
 from orders_service.orders import mapping
 from orders_service.orders.services import record_note
 from orders_service.shipping import plan as p
@@ -93,6 +94,7 @@ async def sync_order_shipment(
             state = _State(shipment, order.version, desired, actions)
             if not actions and shipment.synced_version == order.version and shipment.sync_state == "synced":
                 shipment.lease_until = None
+                metrics.courier_sync(courier.name, "up_to_date")
                 return "up to date"
             if p.Action.CREATE in actions or p.Action.RECREATE in actions:
                 shipment.create_attempted = True  # committed before the call: a lost answer is looked up
@@ -100,10 +102,13 @@ async def sync_order_shipment(
             await _execute(courier, actions, state)
         except PermanentCourierError as error:
             await _record_failure(db, order_id, state, error)
+            metrics.courier_sync(courier.name, "failed")
             return "sync_failed"
         except Exception as error:  # transient, or a bug: give the lease back, and let the relay retry
             await _release(db, state, error)
+            metrics.courier_sync(courier.name, "retry")
             raise
+        metrics.courier_sync(courier.name, "synced")
         if await _record_success(db, state):
             return "synced"
         outcome = "synced"

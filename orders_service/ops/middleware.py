@@ -1,0 +1,61 @@
+"""Per request: its id (kept from `X-Request-ID` or made, and echoed), the order it concerns, its latency
+by route template, and one access line.
+
+Litestar runs middleware per route, after routing, so the route template and path parameters are known
+here; `before_send` runs for every response, errors included, so the id header is never missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from orders_service.ops import context, metrics
+
+access = logging.getLogger("orders_service.access")
+
+
+class RequestContext(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        request_token = context.request_id.set(context.request_id_of(scope))
+        order = scope.get("path_params", {}).get("order_id")
+        order_token = context.order_id.set(str(order) if order is not None else None)
+        route = str(scope.get("path_template") or "unmatched")
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await next_app(scope, receive, sending)
+        except HTTPException as error:  # raised by a middleware after us (a 401 from authentication)
+            status = error.status_code
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            method = str(scope.get("method", ""))
+            metrics.REQUEST_SECONDS.labels(method=method, route=route, status=str(status)).observe(elapsed)
+            # The path as sent (redacted by the log filter), not the template: operators look for a request.
+            query = scope.get("query_string", b"").decode("latin-1")
+            path = scope.get("path", "") + (f"?{query}" if query else "")
+            access.info("%s %s %s %.1f ms", method, path, status, elapsed * 1000)
+            context.order_id.reset(order_token)
+            context.request_id.reset(request_token)
+
+
+async def echo_request_id(message: Message, scope: Scope) -> None:
+    """`before_send`: every response carries the request's id."""
+    if message["type"] == "http.response.start" and scope["type"] == "http":
+        headers = MutableScopeHeaders.from_message(message)
+        headers["X-Request-ID"] = context.request_id_of(scope)

@@ -1,0 +1,160 @@
+"""schemathesis against the OpenAPI schema, in-process (ASGI): every operation, and the stateful links
+create order -> amend -> get; whatever it sends, no answer is a server error.
+
+One engine only (SQLite, embedded relay): what is fuzzed is the HTTP layer, which every engine shares, and the
+run is bounded (a few examples per operation, short stateful runs) to stay within about a minute on 2 cores.
+Operations are looped over inside one test rather than with schemathesis' pytest loader, whose lazy
+parametrisation reads a node attribute that pytest 9 no longer has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import strategies as st
+from litestar import Litestar
+from schemathesis.python import asgi
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.pool import NullPool
+
+from orders_service.app import create_app
+from orders_service.auth.services import Role, create_key
+from orders_service.db.engine import create_engine
+from orders_service.orders.links import AMEND_ORDER, GET_ORDER
+from orders_service.settings import Settings
+from tests.integration import databases as dbs
+from tests.integration.api import BEN_THANH, HCMC
+
+CREATE_ORDER = "ApiOrdersCreateOrder"
+APPLICABLE = [
+    {"operations": [{"op": "set_recipient", "name": "Phạm Hoa"}], "reason": "quà tặng"},
+    {"operations": [{"op": "add_payment", "amount": 10000}]},
+]
+
+BOUNDED = {
+    "deadline": None,
+    "derandomize": True,
+    "suppress_health_check": list(HealthCheck),
+    "phases": [Phase.explicit, Phase.generate],
+    "database": None,
+}
+# ORDERS_FUZZ_EXAMPLES=50 for a deeper run by hand; CI keeps the bound.
+PER_OPERATION = hypothesis.settings(max_examples=int(os.environ.get("ORDERS_FUZZ_EXAMPLES", "5")), **BOUNDED)  # type: ignore[arg-type]
+STATEFUL = hypothesis.settings(max_examples=20, stateful_step_count=5, **BOUNDED)  # type: ignore[arg-type]
+# What a generator cannot guess (a real Vietnamese phone, a ward inside its province), given so that creates
+# succeed and the stateful links have orders to follow; every other field stays generated.
+REACHABLE = {
+    "customer": {"full_name": "Nguyễn Thị Lan", "phones": ["0901234567"]},
+    "recipient": {
+        "name": "Lan",
+        "phones": ["0901234567"],
+        "address": {"line": "12 Lê Lợi", "ward_code": BEN_THANH, "province_code": HCMC},
+    },
+}
+
+
+@pytest.fixture
+def settings(sqlite_template: Path, tmp_path: Path) -> Settings:
+    return dbs.sqlite_clone(sqlite_template, tmp_path / "data")
+
+
+@pytest.fixture
+def admin_key(settings: Settings) -> str:
+    """An admin key, so that every operation (keys and the courier address map too) is reached."""
+
+    async def make() -> str:
+        engine = create_engine(settings, poolclass=NullPool)
+        try:
+            async with AsyncSession(engine) as session, session.begin():
+                return (await create_key(session, "fuzz", Role.ADMIN))[1]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(make())
+
+
+@pytest.fixture
+def fuzz_app(settings: Settings) -> Iterator[Litestar]:
+    app = create_app(settings)
+    yield app
+    asgi.shutdown_lifespans()  # schemathesis started the app's lifespan in its own thread: stop it
+
+
+@pytest.fixture
+def schema(fuzz_app: Litestar) -> Any:
+    loaded = schemathesis.openapi.from_asgi("/schema/openapi.json", fuzz_app)
+
+    @loaded.hook
+    def map_body(context: Any, body: Any) -> Any:
+        operation = context.operation
+        creates = operation is not None and (operation.method.upper(), operation.path) == ("POST", "/api/orders")
+        if creates and isinstance(body, dict):
+            kept = {k: v for k, v in body.items() if k != "customer_id"}
+            return {**kept, **REACHABLE}
+        return body
+
+    return loaded
+
+
+def signed_in(case: schemathesis.Case, key: str) -> None:
+    """The admin key in place of whatever the generator made up for the bearer scheme."""
+    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {key}"}
+
+
+def no_server_error(case: schemathesis.Case, response: Any) -> None:
+    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text}"
+
+
+def test_no_operation_answers_a_server_error(schema: Any, admin_key: str) -> None:
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 30  # every operation of the service, not a filtered few
+
+    for operation in operations:
+
+        @PER_OPERATION
+        @given(case=operation.as_strategy())
+        def fuzz(case: schemathesis.Case) -> None:
+            signed_in(case, admin_key)
+            no_server_error(case, case.call())
+
+        fuzz()
+
+
+def test_create_amend_get_statefully(schema: Any, admin_key: str) -> None:
+    seen: list[str] = []
+
+    chain = schema.include(operation_id=[CREATE_ORDER, AMEND_ORDER, GET_ORDER])
+
+    @chain.hook
+    def flatmap_body(context: Any, body: Any) -> Any:
+        # An amendment is either what the generator made (mostly refused) or one that can apply, so that
+        # some get through and the chain goes on to read the amended order back.
+        operation = context.operation
+        if operation is not None and operation.path == "/api/orders/{order_id}/amendments":
+            return st.sampled_from([body, *APPLICABLE])
+        return st.just(body)
+
+    class Orders(chain.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: schemathesis.Case) -> None:
+            signed_in(case, admin_key)
+
+        def after_call(self, response: Any, case: schemathesis.Case) -> None:
+            seen.append(f"{case.method} {case.path} {response.status_code}")
+            no_server_error(case, response)
+
+        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+            """Only server errors fail (after_call): the schema does not list every 4xx an operation may give."""
+
+    Orders.run(settings=STATEFUL)
+    # The links were followed: orders were created, then amended and read back through them.
+    assert any(step.startswith("POST /api/orders 201") for step in seen), sorted(set(seen))
+    assert any(step.startswith("POST /api/orders/{order_id}/amendments 200") for step in seen), sorted(set(seen))
+    assert any(step.startswith("GET /api/orders/{order_id} 200") for step in seen), sorted(set(seen))
