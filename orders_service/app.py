@@ -52,7 +52,7 @@ from orders_service.problems import EXCEPTION_HANDLERS
 from orders_service.redact import install_redaction
 from orders_service.relay.embedded import Daily, EmbeddedRelay
 from orders_service.relay.nudge import DispatchNudge
-from orders_service.runtime import build_runtime, session_info
+from orders_service.runtime import build_runtime
 from orders_service.settings import Settings, secret_key
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
@@ -107,7 +107,7 @@ def create_app(
     nudge = DispatchNudge(settings.broker_url, settings.celery_queue) if settings.relay == "celery" else None
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False, info=session_info(settings, runtime.program)),
+        session_config=AsyncSessionConfig(expire_on_commit=False, info=runtime.info),
         before_send_handler="autocommit_include_redirects",  # a dashboard form answers 303 on success
         create_all=False,
     )

@@ -21,7 +21,7 @@ from notifications.providers import Provider
 from orders_service.db.engine import create_engine
 from orders_service.geo import province_centroid
 from orders_service.loyalty.program import PROGRAM_KEY, ProgramSource
-from orders_service.notifications_app.config import NOTIFY_KEY
+from orders_service.notifications_app.config import NOTIFY_KEY, NotifySource
 from orders_service.notifications_app.providers import build_providers
 from orders_service.relay.core import Handler
 from orders_service.relay.handlers import build_handlers
@@ -80,8 +80,8 @@ class Runtime:
         # Sessions carry the loyalty program (the environment's, overridden by what an admin saved in the
         # dashboard) and the notification rules, in the API and the workers alike.
         self.program = ProgramSource(settings)
-        info = session_info(settings, self.program)
-        self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False, info=info)
+        self.info = session_info(settings, self.program)  # the app's request sessions share it
+        self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False, info=self.info)
         self.handlers: dict[str, Handler] = build_handlers(self.db, couriers, settings.sync_lease_s, self.providers)
         self.clients: list[httpx.AsyncClient] = []  # in-process transports we made, closed with the runtime
 
@@ -104,7 +104,7 @@ class Runtime:
 
 
 def session_info(settings: Settings, program: ProgramSource | None = None) -> dict[str, Any]:
-    return {PROGRAM_KEY: program or ProgramSource(settings), NOTIFY_KEY: settings.notify}
+    return {PROGRAM_KEY: program or ProgramSource(settings), NOTIFY_KEY: NotifySource(settings.notify)}
 
 
 def standalone_sandbox(settings: Settings) -> SandboxServer:

@@ -15,6 +15,7 @@ from orders_service.dashboard.sessions import admins_only
 from orders_service.deps import DbSession
 from orders_service.domain.errors import DomainError
 from orders_service.loyalty.program import PROGRAM_KEY, ProgramSource
+from orders_service.notifications_app.config import NOTIFY_KEY, NotifySource
 from orders_service.settings import Settings
 from orders_service.shop_settings import services
 from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules
@@ -42,6 +43,9 @@ async def save_step(session: AsyncSession, request: DashboardRequest, group: str
                 source.expire()  # this process reads the new rules at its next transaction
         elif group == services.NOTIFICATIONS:
             await services.save(session, group, convert(values, NotificationRules), by, now)
+            rules = session.info.get(NOTIFY_KEY)
+            if isinstance(rules, NotifySource):
+                rules.expire()  # the gate in this process uses the new hours and cap at its next transaction
         else:
             given = {
                 name: convert(

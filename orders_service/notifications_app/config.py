@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 from typing import Any
 
 import msgspec
+from sqlalchemy import Connection, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from notifications.policy import Channel, Rules
+from orders_service.db.models import ShopSetting
 
 NOTIFY_KEY = "notify_config"
 
@@ -45,7 +50,53 @@ def _time(text: str) -> datetime.time:
     return datetime.time.fromisoformat(text)
 
 
+class NotifySource:
+    """One per process: the environment's config with the quiet hours and marketing cap an admin saved in the
+    dashboard (`shop_settings` key `notifications`), re-read at most every TTL seconds, like the loyalty program."""
+
+    TTL = 5.0
+
+    def __init__(self, base: NotifyConfig) -> None:
+        self.base = self.config = base
+        self._read_at: float | None = None
+        self._lock = threading.Lock()
+
+    def expire(self) -> None:
+        self._read_at = None
+
+    def refresh(self, connection: Connection) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if self._read_at is not None and now - self._read_at < self.TTL:
+                return
+            self._read_at = now
+        saved = connection.execute(select(ShopSetting.value).where(ShopSetting.key == "notifications")).scalar()
+        if not isinstance(saved, dict):
+            self.config = self.base
+            return
+        try:
+            override = msgspec.structs.replace(
+                self.base,
+                quiet_start=str(saved.get("quiet_start", self.base.quiet_start)),
+                quiet_end=str(saved.get("quiet_end", self.base.quiet_end)),
+                marketing_cap=int(saved.get("marketing_cap_per_day", self.base.marketing_cap)),
+            )
+            override.rules()  # a hand-edited row that does not parse must not stop the messages
+            self.config = override
+        except (TypeError, ValueError):
+            self.config = self.base
+
+
+@event.listens_for(Session, "after_begin")
+def _refresh(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+    source = session.info.get(NOTIFY_KEY)
+    if isinstance(source, NotifySource):
+        source.refresh(connection)
+
+
 def config_of(session: AsyncSession) -> NotifyConfig:
     """The config the app or worker put in its sessions' `info`; the defaults otherwise (scripts, tests)."""
     config: Any = session.info.get(NOTIFY_KEY)
+    if isinstance(config, NotifySource):
+        return config.config
     return config if isinstance(config, NotifyConfig) else NotifyConfig()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import httpx
 import pytest
+from sqlalchemy import text
 
+from orders_service.notifications_app.config import config_of
 from orders_service.settings import Settings
 from tests.integration.api import Api
 from tests.integration.dashboard import Dashboard, make_user
@@ -56,11 +60,20 @@ async def test_courier_secrets_are_masked_and_a_blank_keeps_them(admin: Dashboar
     assert bad.status_code == 422 and "shop_id" in bad.text
 
 
-async def test_quiet_hours_and_cap_are_validated_and_kept(admin: Dashboard) -> None:
+async def test_quiet_hours_and_cap_are_validated_and_kept(admin: Dashboard, api: Api) -> None:
     good = {"quiet_start": "21:30", "quiet_end": "08:00", "marketing_cap_per_day": "2"}
     assert (await admin.post("/dashboard/settings/notifications", good)).status_code == 303
     page = (await admin.get("/dashboard/settings")).text
     assert 'value="21:30"' in page and 'value="2"' in page
+    # The policy gate of this process uses them from its next transaction on.
+    async with api.app.state.sessionmaker() as session:
+        await session.execute(text("SELECT 1"))
+        rules = config_of(session).rules()
+    assert (rules.quiet_start, rules.quiet_end, rules.marketing_cap) == (
+        datetime.time(21, 30),
+        datetime.time(8, 0),
+        2,
+    )
     for field, value in (("quiet_start", "25:00"), ("marketing_cap_per_day", "-1")):
         refused = await admin.post("/dashboard/settings/notifications", {**good, field: value})
         assert refused.status_code == 422 and field in refused.text, field
