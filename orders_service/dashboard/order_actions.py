@@ -1,4 +1,4 @@
-"""Actions on one order, each previewed before it is committed: amend, confirm, ship, cancel.
+"""Actions on one order, each previewed before it is committed: amend, confirm, ship, cancel, send the edit link.
 
 The preview is the service's own dry run (amendments) or the order as it stands (a status move changes no
 money); the commit sends the version staff saw, so a change made meanwhile is refused, not overwritten.
@@ -6,6 +6,7 @@ money); the commit sends the version staff saw, so a change made meanwhile is re
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import OrderStatus
 from orders_service.geo import AddressError, Warehouse, provinces, wards
+from orders_service.links.services import create_link
 from orders_service.orders import mapping, services
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.shipping.services import ship_order
@@ -111,6 +113,23 @@ async def move_step(
     return Redirect(f"/dashboard/orders/{order_id}", status_code=303)
 
 
+async def edit_link_step(
+    session: AsyncSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID
+) -> Template:
+    """A new private link for the customer, sent to her through the notification gate; the page shows it once."""
+    settings = request.app.state.settings
+    await form_of(request)
+    now = datetime.datetime.now(datetime.UTC)
+    created, problem = await attempt(
+        create_link(session, order_id, settings.link_ttl_hours, request.user.actor, settings.public_base_url, now)
+    )
+    order = await render_order(session, warehouse, order_id)
+    if problem is not None or created is None:
+        return page("edit_link.html", problem.status if problem else 500, order=order, problem=problem)
+    url, expires_at = created
+    return page("edit_link.html", order=order, url=url, expires_at=expires_at)
+
+
 class OrderActions(Controller):
     path = "/dashboard/orders/{order_id:uuid}"
     include_in_schema = False
@@ -129,6 +148,18 @@ class OrderActions(Controller):
         order_id: FromPath[UUID],
     ) -> Template | Redirect:
         return await amend_step(db_session, warehouse, discounts, request, order_id)
+
+    @get("/edit-link")
+    async def edit_link_form(
+        self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> Template:
+        return page("edit_link.html", order=await render_order(db_session, warehouse, order_id))
+
+    @post("/edit-link", status_code=200)
+    async def send_edit_link(
+        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> Template:
+        return await edit_link_step(db_session, warehouse, request, order_id)
 
     @get(["/confirm", "/ship", "/cancel"])
     async def move_form(

@@ -33,7 +33,7 @@ def actions_for(order: OrderOut) -> list[tuple[str, str]]:
     if status is OrderStatus.CONFIRMED and order.shipment is None:
         found.append(("ship", "Giao cho hãng"))
     if status in OPEN:
-        found += [("split", "Tách đơn"), ("merge", "Gộp đơn"), ("cancel", "Huỷ đơn")]
+        found += [("edit-link", "Gửi link sửa đơn"), ("split", "Tách đơn"), ("merge", "Gộp đơn"), ("cancel", "Huỷ đơn")]
     if status is OrderStatus.NEEDS_REVIEW:
         found.append(("review", "Kiểm tra hàng hoàn"))
     return found

@@ -142,3 +142,22 @@ async def test_split_moves_the_late_item_to_a_new_order(staff: Dashboard, api: A
     assert sum(o["paid"] for o in parts.json()["items"]) == 100000  # not a đồng created or lost
     too_many = await staff.post(f"/dashboard/orders/{order['id']}/split", {"version": "2", f"take_{line}": "5"})
     assert too_many.status_code == 422
+
+
+async def test_send_the_edit_link_shows_it_once_and_the_customer_can_open_it(staff: Dashboard, api: Api) -> None:
+    order = await api.create_order()
+    base = f"/dashboard/orders/{order['id']}"
+    assert "Gửi link sửa đơn" in (await staff.get(base)).text
+    assert (await staff.get(f"{base}/edit-link")).status_code == 200
+    sent = await staff.post(f"{base}/edit-link")
+    assert sent.status_code == 200, sent.text
+    url = sent.text.split('id="edit-link-url" readonly value="', 1)[1].split('"', 1)[0]
+    assert "/o/" in url
+    opened = await api.client.get("/o/" + url.split("/o/", 1)[1])
+    assert opened.status_code == 200 and order["code"] in opened.text
+    events = (await api.request("GET", f"/api/orders/{order['id']}/events")).json()
+    assert events[-1]["type"] == "edit_link_created" and events[-1]["actor"]["id"] == "lan"
+    cancelled = await api.request("POST", f"/api/orders/{order['id']}/cancel", headers={"If-Match": '"1"'})
+    assert cancelled.status_code == 200
+    refused = await staff.post(f"{base}/edit-link")
+    assert refused.status_code == 409 and "cancelled" in refused.text
