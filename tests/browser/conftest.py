@@ -27,23 +27,12 @@ from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
 from orders_service.settings import Settings
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.integration import databases as dbs
 from tests.integration.processes import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 T = TypeVar("T")
 PHONE = {"width": 390, "height": 844}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
 
 
 @pytest.fixture(scope="module")

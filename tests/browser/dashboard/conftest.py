@@ -6,7 +6,6 @@ integration suite on all three, and a browser run per engine would triple the sl
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -23,26 +22,15 @@ from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
 from orders_service.settings import Settings
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.integration import databases as dbs
 from tests.integration.api import order_payload
 from tests.integration.celery_engine import served
 from tests.integration.dashboard import PASSWORD, make_user
 from tests.integration.processes import free_port
 
-CHROMIUM = os.environ.get("ORDERS_TEST_CHROMIUM", "/usr/bin/chromium")
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+HAVE_CHROMIUM = CHROMIUM.exists()
 WIDTHS = {1366: 800, 390: 844}  # a laptop, a phone
-ARTIFACTS = Path(__file__).resolve().parents[3] / "build" / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
@@ -94,9 +82,9 @@ async def _staff_key(settings: Settings) -> str:
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if not HAVE_CHROMIUM:
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (./dev test does)")
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         await launched.close()
 
