@@ -7,8 +7,10 @@ import datetime
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from orders_service.notifications_app.config import config_of
+from orders_service.db.engine import create_engine
+from orders_service.notifications_app.config import NOTIFY_KEY, NotifySource, config_of
 from orders_service.settings import Settings
 from tests.integration.api import Api
 from tests.integration.dashboard import Dashboard, make_user
@@ -60,15 +62,21 @@ async def test_courier_secrets_are_masked_and_a_blank_keeps_them(admin: Dashboar
     assert bad.status_code == 422 and "shop_id" in bad.text
 
 
-async def test_quiet_hours_and_cap_are_validated_and_kept(admin: Dashboard, api: Api) -> None:
+async def test_quiet_hours_and_cap_are_validated_and_kept(admin: Dashboard, settings: Settings) -> None:
     good = {"quiet_start": "21:30", "quiet_end": "08:00", "marketing_cap_per_day": "2"}
     assert (await admin.post("/dashboard/settings/notifications", good)).status_code == 303
     page = (await admin.get("/dashboard/settings")).text
     assert 'value="21:30"' in page and 'value="2"' in page
-    # The policy gate of this process uses them from its next transaction on.
-    async with api.app.state.sessionmaker() as session:
-        await session.execute(text("SELECT 1"))
-        rules = config_of(session).rules()
+    # The policy gate reads them from its next transaction on (its own engine here: the app's pool lives on the
+    # server's event loop, which is not the test's on every engine).
+    engine = create_engine(settings)
+    try:
+        info = {NOTIFY_KEY: NotifySource(settings.notify)}
+        async with async_sessionmaker(engine, info=info)() as session:
+            await session.execute(text("SELECT 1"))
+            rules = config_of(session).rules()
+    finally:
+        await engine.dispose()
     assert (rules.quiet_start, rules.quiet_end, rules.marketing_cap) == (
         datetime.time(21, 30),
         datetime.time(8, 0),
