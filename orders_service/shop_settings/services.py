@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from orders_service.db.engine import begin_write
 from orders_service.db.models import ShopSetting
@@ -17,6 +21,7 @@ from orders_service.settings import Settings
 from orders_service.shipping.registry import CourierRegistry, external_couriers
 from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules
 
+log = logging.getLogger(__name__)
 LOYALTY, COURIERS, NOTIFICATIONS = "loyalty", "couriers", "notifications"
 ACCOUNTS = ("ghn", "ghtk")
 SECRETS = ("token", "webhook_secret")
@@ -114,3 +119,24 @@ async def apply_courier_accounts(session: AsyncSession, settings: Settings, regi
     }
     for courier in external_couriers(msgspec.structs.replace(settings, couriers={**settings.couriers, **accounts})):
         await registry.swap(courier)
+
+
+async def load_courier_accounts(
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    registry: CourierRegistry,
+    attempts: int = 30,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """The saved accounts at start. A database still starting (a restart, a fresh stack) is waited for, about a
+    minute at most, rather than ending the API process: a process manager would only start it again."""
+    for attempt in range(attempts):
+        try:
+            async with db() as session:
+                await apply_courier_accounts(session, settings, registry)
+            return
+        except (OSError, DBAPIError) as error:
+            if attempt == attempts - 1:
+                raise
+            log.warning("the database does not answer yet (%s); courier accounts in a moment", type(error).__name__)
+            await sleep(min(2.0, 0.1 * 2**attempt))
