@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from litestar.template import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications.money import format_vnd
 from orders_service.dashboard.sessions import Staff
 from orders_service.domain import errors as e
 from orders_service.problems import DOMAIN_PROBLEMS
@@ -31,9 +32,7 @@ DashboardRequest = Request[Staff, Any, Any]
 
 def vnd(amount: int | None) -> str:
     """450000 -> "450.000 ₫", the way a Vietnamese shop writes it."""
-    if amount is None:
-        return "-"
-    return f"{amount:,}".replace(",", ".") + " ₫"
+    return "-" if amount is None else format_vnd(amount)
 
 
 def local_time(moment: datetime.datetime | None, with_time: bool = True) -> str:

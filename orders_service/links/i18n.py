@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from notifications.money import format_vnd
+
 LANGUAGES = ("vi", "en")
 DEFAULT = "vi"
 COOKIE = "lang"
@@ -135,5 +137,4 @@ def words(lang: str) -> Mapping[str, str]:
 
 def vnd(amount: int, lang: str) -> str:
     """450000 -> "450.000 ₫" (vi) or "450,000 VND" (en)."""
-    grouped = f"{amount:,}"
-    return f"{grouped.replace(',', '.')} ₫" if lang == "vi" else f"{grouped} VND"
+    return format_vnd(amount) if lang == "vi" else f"{amount:,} VND"
