@@ -90,7 +90,7 @@ def create_app(
     settings = settings or Settings.from_env()
     runtime = build_runtime(settings, couriers, providers=providers)
     relay = (
-        EmbeddedRelay(runtime.db, runtime.handlers, backoff_s=settings.relay_backoff_s)
+        EmbeddedRelay(runtime.db, runtime.handlers, backoff_s=settings.relay_backoff_s, lease_s=settings.relay_lease_s)
         if settings.relay == "embedded"
         else None
     )

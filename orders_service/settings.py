@@ -38,9 +38,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # embedded: the outbox relay runs inside the API process; celery: workers and beat run it; off: nobody.
     relay: str = "embedded"
     relay_backoff_s: float = 1.0  # first retry after 0.5-1 s, doubling up to 10 minutes
-    # How long a claimed message, or a shipment being synced, stays with a worker that may have died.
-    relay_lease_s: float = 120.0
-    sync_lease_s: float = 60.0
+    # How long a claimed message, or a shipment being synced, stays with a worker that may have died. The
+    # holder renews it every third of that while it works, so this bounds the wait after a crash, not a call.
+    relay_lease_s: float = 30.0
+    sync_lease_s: float = 30.0
     broker_url: str = "redis://127.0.0.1:6379/0"
     celery_queue: str = "orders-service"
     # The shipping fee of each part of a split order: quote (its courier's quote for its own parcel, falling
@@ -92,8 +93,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             secret_key=_secret_key(env),
             relay=relay,
             relay_backoff_s=_number(env, "ORDERS_RELAY_BACKOFF_S", "1.0", float),
-            relay_lease_s=_number(env, "ORDERS_RELAY_LEASE_S", "120", float),
-            sync_lease_s=_number(env, "ORDERS_SYNC_LEASE_S", "60", float),
+            relay_lease_s=_number(env, "ORDERS_RELAY_LEASE_S", "30", float),
+            sync_lease_s=_number(env, "ORDERS_SYNC_LEASE_S", "30", float),
             broker_url=env.get("ORDERS_BROKER_URL", "redis://127.0.0.1:6379/0"),
             celery_queue=env.get("ORDERS_CELERY_QUEUE", "orders-service"),
             split_fee=_choice(env, "ORDERS_SPLIT_FEE", "quote", SPLIT_FEE_POLICIES),

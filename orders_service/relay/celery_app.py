@@ -1,7 +1,9 @@
 """The scale engine: Celery workers run the relay's handlers, beat runs the schedules.
 
-`orders-service worker` and `orders-service beat` start them. Tasks carry ids only; the outbox row in the
-database is the truth, so a message lost by the broker comes back when its lease runs out.
+`orders-service worker` and `orders-service beat` start them. The outbox in the database is the queue; a
+task only says "look now" (beat every second, the API after a commit) and carries nothing, so losing one to a
+Redis restart or a killed worker loses no message. The worker that takes it claims due messages and runs their
+handlers itself, renewing its claim while it works: if it dies, its messages are due again within one lease.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import logging
 import os
 from collections.abc import Coroutine
 from typing import Any, TypeVar
-from uuid import UUID
 
 from celery import Celery
 from celery.schedules import crontab
@@ -30,6 +31,9 @@ from orders_service.shipping.reconcile import reconcile_shipments
 
 T = TypeVar("T")
 settings = Settings.from_env()
+DISPATCH_EXPIRES_S = 2.0
+# Stop claiming new batches after this long, well inside the time limit below; the next tick goes on.
+BUDGET_S = 30.0
 
 app = Celery("orders_service", broker=settings.broker_url)
 app.conf.update(
@@ -46,7 +50,8 @@ app.conf.update(
     task_default_queue=settings.celery_queue,
     worker_hijack_root_logger=False,
     beat_schedule={
-        "outbox-dispatch": {"task": "outbox.dispatch", "schedule": 1.0},
+        # A tick not taken within 2 s is dropped: the workers were busy draining, and the next tick comes anyway.
+        "outbox-dispatch": {"task": "outbox.dispatch", "schedule": 1.0, "options": {"expires": DISPATCH_EXPIRES_S}},
         "couriers-reconcile": {"task": "couriers.reconcile", "schedule": 300.0},
         "loyalty-expire": {"task": "loyalty.expire", "schedule": crontab(hour=2, minute=0)},  # UTC: 9:00 in Vietnam
         "loyalty-review": {"task": "loyalty.review_tiers", "schedule": crontab(hour=2, minute=10)},
@@ -106,19 +111,12 @@ def _close(pid: int | None = None, **_: Any) -> None:
 
 @app.task(name="outbox.dispatch")
 def dispatch() -> int:
-    """Lease the due messages and hand each to a worker; beat calls this every second."""
+    """Run the messages due now in this worker process. Workers run it side by side: each claims its own
+    messages (SKIP LOCKED), and handles up to 8 orders at once while one waits for a courier."""
     runtime = _Process.get()
     lease = datetime.timedelta(seconds=settings.relay_lease_s)
-    messages = _Process.run(core.claim(runtime.db, 200, lease))
-    for message in messages:
-        run_message.delay(str(message.id))
-    return len(messages)
-
-
-@app.task(name="outbox.run")
-def run_message(message_id: str) -> str:
-    runtime = _Process.get()
-    return _Process.run(core.run_one(runtime.db, UUID(message_id), runtime.handlers, settings.relay_backoff_s))
+    work = core.drain(runtime.db, runtime.handlers, backoff_s=settings.relay_backoff_s, lease=lease, budget_s=BUDGET_S)
+    return _Process.run(work)
 
 
 @app.task(name="couriers.reconcile")

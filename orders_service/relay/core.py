@@ -1,11 +1,18 @@
-"""One relay pass, the same for the in-process engine and for Celery workers."""
+"""One relay pass, the same for the in-process engine and for Celery workers.
+
+A pass claims due messages with a short lease, renews it while their handlers run, and records each outcome.
+A relay that dies mid-pass (a worker killed, a server restarted) stops renewing: its messages are due again
+within one lease, and handlers are idempotent, so a message cut short is run again, never lost.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from couriers.base import CourierError
 from notifications.providers import ProviderError
 from orders_service.db.engine import begin_write
+from orders_service.db.leases import kept_alive
 from orders_service.db.models import OutboxMessage
 from orders_service.ops import context
 
 log = logging.getLogger(__name__)
 Handler = Callable[[OutboxMessage], Awaitable[str]]
-LEASE = datetime.timedelta(seconds=120)
+LEASE = datetime.timedelta(seconds=30)
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 600.0
 
@@ -124,21 +132,19 @@ async def settle(db: async_sessionmaker[AsyncSession], outcomes: Sequence[Outcom
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == outcome.message.id).values(**values))
 
 
-async def run_one(
-    db: async_sessionmaker[AsyncSession],
-    message_id: UUID,
-    handlers: dict[str, Handler],
-    backoff_s: float = BACKOFF_BASE_S,
-) -> str:
-    """Run one message (a Celery task's unit of work) and record its outcome."""
-    async with db() as session:
-        message = await session.get(OutboxMessage, message_id)
-        if message is None or message.processed_at is not None:
-            return "gone"
-        session.expunge(message)
-    outcome = await handle(message, handlers)
-    await settle(db, [outcome], backoff_s)
-    return outcome.result
+async def renew(db: async_sessionmaker[AsyncSession], ids: Sequence[UUID], lease: datetime.timedelta) -> None:
+    """Extend the claim on messages still being handled (not those settled meanwhile)."""
+    async with db() as session, session.begin():
+        await begin_write(session)
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.processed_at.is_(None),
+                OutboxMessage.locked_until.is_not(None),
+            )
+            .values(locked_until=_now() + lease)
+        )
 
 
 async def drain(
@@ -147,25 +153,31 @@ async def drain(
     batch: int = 50,
     backoff_s: float = BACKOFF_BASE_S,
     concurrency: int = 8,
+    lease: datetime.timedelta = LEASE,
+    budget_s: float | None = None,
 ) -> int:
-    """Run every message due now; returns how many were handled.
+    """Run every message due now (or as many as fit in `budget_s`); returns how many were handled.
 
     Messages of one batch about the same thing (topic family and key) run their handler once: handlers read
     the current state, so the first run covers the others (ten quick edits, one courier call). Different
     orders run side by side, up to `concurrency` at once, so one slow courier call does not hold up the rest.
+    No batch is claimed after `budget_s` has passed (a Celery task must end within its time limit).
     """
     handled = 0
     gate = asyncio.Semaphore(concurrency)
+    started = time.monotonic()
 
     async def run(message: OutboxMessage) -> Outcome:
         async with gate:
             return await handle(message, handlers)
 
-    while messages := await claim(db, batch):
+    while messages := await claim(db, batch, lease):
         families: dict[tuple[str, str], list[OutboxMessage]] = {}
         for message in messages:
             families.setdefault((message.topic.split(".", 1)[0], message.key), []).append(message)
-        firsts = await asyncio.gather(*(run(group[0]) for group in families.values()))
+        keep = functools.partial(renew, db, [m.id for m in messages], lease)
+        async with kept_alive(keep, lease.total_seconds(), f"{len(messages)} outbox messages"):
+            firsts = await asyncio.gather(*(run(group[0]) for group in families.values()))
         outcomes = [
             Outcome(message, first.result, first.error) if message is not group[0] else first
             for first, group in zip(firsts, families.values(), strict=True)
@@ -173,4 +185,6 @@ async def drain(
         ]
         await settle(db, outcomes, backoff_s)
         handled += len(messages)
+        if budget_s is not None and time.monotonic() - started >= budget_s:
+            break
     return handled

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -24,8 +25,10 @@ class EmbeddedRelay:
         handlers: dict[str, Handler],
         interval_s: float = 0.2,
         backoff_s: float = 1.0,
+        lease_s: float = 30.0,
     ):
         self.db, self.handlers, self.interval_s, self.backoff_s = db, handlers, interval_s, backoff_s
+        self.lease = datetime.timedelta(seconds=lease_s)
         self._task: asyncio.Task[None] | None = None
         self._wake, self._stopping = asyncio.Event(), False
 
@@ -54,7 +57,7 @@ class EmbeddedRelay:
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                await drain(self.db, self.handlers, backoff_s=self.backoff_s)
+                await drain(self.db, self.handlers, backoff_s=self.backoff_s, lease=self.lease)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database may be restarting: keep the relay alive and try again

@@ -20,7 +20,7 @@ from orders_service.shipping.sync import sync_order_shipment
 def build_handlers(
     db: async_sessionmaker[AsyncSession],
     couriers: CourierRegistry,
-    sync_lease_s: float = 60.0,
+    sync_lease_s: float = 30.0,
     providers: Mapping[Channel, Provider] | None = None,
 ) -> dict[str, Handler]:
     lease = datetime.timedelta(seconds=sync_lease_s)

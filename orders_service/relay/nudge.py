@@ -14,6 +14,7 @@ from celery import Celery
 
 log = logging.getLogger(__name__)
 DISPATCH_TASK = "outbox.dispatch"
+EXPIRES_S = 2.0  # as beat's ticks: a nudge the workers reach late finds nothing a later tick would not
 
 
 class DispatchNudge:
@@ -36,7 +37,7 @@ class DispatchNudge:
     def _send(self) -> None:
         self._pending = False  # a commit from now on needs a dispatch of its own
         try:
-            self.app.send_task(DISPATCH_TASK, queue=self.queue, retry=False, ignore_result=True)
+            self.app.send_task(DISPATCH_TASK, queue=self.queue, retry=False, ignore_result=True, expires=EXPIRES_S)
         except Exception as error:  # the broker is away: beat's next tick dispatches instead
             log.warning("could not nudge the Celery dispatcher: %s", error)
 

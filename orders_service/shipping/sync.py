@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Status, TransientCourierError
 from orders_service.db.engine import begin_write
+from orders_service.db.leases import kept_alive
 from orders_service.db.models import CourierAddress, Shipment, StaffAlert
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Actor, ActorKind, replace
@@ -23,7 +25,7 @@ from orders_service.shipping import plan as p
 from orders_service.shipping.registry import CourierRegistry
 
 log = logging.getLogger(__name__)
-LEASE = datetime.timedelta(seconds=60)
+LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: see db/leases.py
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")
 MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
 
@@ -99,7 +101,9 @@ async def sync_order_shipment(
             if p.Action.CREATE in actions or p.Action.RECREATE in actions:
                 shipment.create_attempted = True  # committed before the call: a lost answer is looked up
         try:
-            await _execute(courier, actions, state)
+            keep = functools.partial(_renew, db, state.shipment_id, lease)
+            async with kept_alive(keep, lease.total_seconds(), f"the shipment of order {order_id}"):
+                await _execute(courier, actions, state)
         except PermanentCourierError as error:
             await _record_failure(db, order_id, state, error)
             metrics.courier_sync(courier.name, "failed")
@@ -113,6 +117,16 @@ async def sync_order_shipment(
             return "synced"
         outcome = "synced"
     return outcome
+
+
+async def _renew(db: async_sessionmaker[AsyncSession], shipment_id: UUID, lease: datetime.timedelta) -> None:
+    async with db() as session, session.begin():
+        await begin_write(session)
+        await session.execute(
+            update(Shipment)
+            .where(Shipment.id == shipment_id, Shipment.lease_until.is_not(None))
+            .values(lease_until=_now() + lease)
+        )
 
 
 class _State:

@@ -60,7 +60,7 @@ def stack(tmp_path: Path, pg_template: str | None) -> Iterator[Stack]:
         yield running
     finally:
         running.stop()
-        print(running.tails(("api", "worker", "beat")))
+        print(running.tails(("api", "worker", "worker-2", "beat")))
         dbs.pg_drop(pg_url, database)
 
 
@@ -75,6 +75,13 @@ def _key(stack: Stack) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+def _synced(client: httpx.Client, path: str) -> dict[str, Any] | None:
+    """The order, once its shipment holds its current version."""
+    current: dict[str, Any] = client.get(path).json()
+    shipment = current["shipment"]
+    return current if shipment["sync_state"] == "synced" and shipment["synced_version"] == current["version"] else None
+
+
 def test_a_worker_killed_mid_sync_loses_nothing_and_repeats_nothing(stack: Stack) -> None:
     client = httpx.Client(base_url=stack.base, headers={"Authorization": f"Bearer {_key(stack)}"}, timeout=30)
     order = client.post("/api/orders", json=order_payload()).json()
@@ -83,11 +90,7 @@ def test_a_worker_killed_mid_sync_loses_nothing_and_repeats_nothing(stack: Stack
     order = client.post(f"{path}/ship", headers={"If-Match": f'"{order["version"]}"'}).json()
 
     def synced() -> dict[str, Any] | None:
-        current = client.get(path).json()
-        shipment = current["shipment"]
-        return (
-            current if shipment["sync_state"] == "synced" and shipment["synced_version"] == current["version"] else None
-        )
+        return _synced(client, path)
 
     order = wait_for(synced, what="the first sync, by the Celery worker")
     tracking = order["shipment"]["tracking_code"]
@@ -122,3 +125,33 @@ def test_a_worker_killed_mid_sync_loses_nothing_and_repeats_nothing(stack: Stack
     assert picked.json()["delivered"] is True
     after_pickup = wait_for(lambda: synced() if client.get(path).json()["status"] == "in_transit" else None)
     assert after_pickup["shipment"]["status"] == "picked"
+
+
+def test_a_courier_call_longer_than_the_lease_is_made_once(stack: Stack) -> None:
+    """The worker renews its claims while the courier takes 6 s to answer (leases are 4 s here): a second
+    worker, taking beat's next dispatches meanwhile, finds the message and the shipment taken, and nobody calls
+    the courier a second time."""
+    stack.start("worker-2", "worker", "--concurrency", "1", "--name", "second")
+    client = httpx.Client(base_url=stack.base, headers={"Authorization": f"Bearer {_key(stack)}"}, timeout=30)
+    order = client.post("/api/orders", json=order_payload()).json()
+    path = f"/api/orders/{order['id']}"
+    order = client.post(f"{path}/confirm", headers={"If-Match": f'"{order["version"]}"'}).json()
+    order = client.post(f"{path}/ship", headers={"If-Match": f'"{order["version"]}"'}).json()
+    order = wait_for(lambda: _synced(client, path), what="the first sync")
+
+    secrets = json.loads((Path(stack.env["ORDERS_DATA_DIR"]) / "secrets.json").read_text())
+    sandbox = httpx.Client(
+        base_url=f"{stack.base}/sandbox-courier",
+        timeout=30,
+        headers={"Authorization": f"Bearer {secrets['sandbox_token']}"},
+    )
+    assert sandbox.post("/_faults", json={"delay_ms": 6000}).status_code == 200
+    amended = client.post(
+        f"{path}/amendments",
+        headers={"If-Match": f'"{order["version"]}"'},
+        json={"operations": [{"op": "set_recipient", "name": "Chị Lan"}]},
+    )
+    assert amended.status_code == 200, amended.text
+    final = wait_for(lambda: _synced(client, path), what="the slow sync")
+    assert final["version"] == amended.json()["version"]
+    assert sandbox.get("/_faults").json()["calls"].get("update", 0) == 1
