@@ -6,10 +6,12 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy import exc as sa
 from sqlalchemy.exc import IntegrityError
 
 from orders_service.db.engine import DatabaseBusy
@@ -219,9 +221,38 @@ def conflict_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> Re
     return problem_response(problem)
 
 
+def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database went away (a restart, a failover, a full pool): a 503 to retry, not a 500 to report."""
+    if isinstance(exc, sa.DBAPIError) and not isinstance(exc, DATABASE_DOWN) and not exc.connection_invalidated:
+        return internal_error_handler(request, exc)
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc, exc_info=exc)
+    problem = Problem(
+        type=TYPE_BASE + "unavailable",
+        title="Database unavailable",
+        status=503,
+        detail="the database did not answer; try again in a moment (a change that went through shows in the version)",
+    )
+    return Response(content=problem, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "2"})
+
+
+# What a driver raises when the database cannot be reached or dropped the connection. asyncpg's own errors reach
+# us unwrapped when they happen while connecting; SQLAlchemy wraps those raised on an open connection.
+DATABASE_DOWN = (
+    ConnectionError,
+    sa.OperationalError,
+    sa.InterfaceError,
+    sa.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+)
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     e.DomainError: domain_error_handler,
     DatabaseBusy: busy_handler,
+    sa.DBAPIError: unavailable_handler,  # only when the connection was lost; other driver errors stay a 500
+    **dict.fromkeys(DATABASE_DOWN, unavailable_handler),
     IntegrityError: conflict_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
