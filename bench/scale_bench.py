@@ -1,11 +1,12 @@
-"""Scale run: the deployed stack (deploy/stack.sh: 2 API processes, 2 Celery workers, beat, a standalone sandbox
-courier, PostgreSQL and Redis) under an open-loop mixed workload, with faults injected at scheduled times, then the
-invariants checked over the recorded history against the database and the courier's own view; the same workload
-(without the process faults) on the embedded default for comparison.
+"""Scale run: the deployed stack (deploy/stack.sh: 2 API processes behind a load balancer, 2 Celery workers, beat, a
+standalone sandbox courier, PostgreSQL and Redis) under an open-loop mixed workload, with faults injected at
+scheduled times, then the invariants checked over the recorded history against the database and the courier's own
+view; the same workload (without the process faults) on the embedded default for comparison.
 
 It prints a table and writes bench/results/scale-<timestamp>.json, .md and .png. See bench/README.md.
 
-    .venv/bin/python bench/scale_bench.py [--seconds 60] [--rate 10] [--skip-embedded] [--keep-servers]
+    .venv/bin/python bench/scale_bench.py [--seconds 60] [--rate 10] [--faults kill_api,...] [--skip-embedded]
+        [--keep-servers] [--free-ports] [--pg-url URL --redis-url URL] (--help for the rest)
 """
 
 from __future__ import annotations

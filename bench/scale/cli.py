@@ -1,10 +1,11 @@
-"""Command line of scale_bench.py: the stack run with faults, the embedded run, the report."""
+"""Command line of scale_bench.py: the stack run behind the load balancer with faults, the embedded run, the report."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import json
 import secrets
@@ -14,16 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from benchlib.load import bounded
 from benchlib.results import machine, versions, write_report
 from benchlib.servers import BENCH_DIR, cli_path, free_port, run_command, running, server_env, wait_ready
 
+from scale.balancer import Balancer
 from scale.checks import check, wait_drained
+from scale.faults import Faults, schedule
+from scale.faults import sandbox_faults as sandbox_faults_at
+from scale.options import parse_args, stack_config
 from scale.report import markdown, per_op, plot
-from scale.stack import API_PORTS, SANDBOX_URL, STACK_DIR, Fault, StackFaults, schedule, stack, stack_env, stop_servers
+from scale.stack import Stack, StackConfig
 from scale.workload import MIX, Workload
-
-DRAIN_LIMIT_S = 180.0
 
 
 async def _credentials(env: dict[str, str]) -> tuple[str, tuple[str, str]]:
@@ -35,9 +37,9 @@ async def _credentials(env: dict[str, str]) -> tuple[str, tuple[str, str]]:
     return out.strip().splitlines()[-1].strip(), (username, password)
 
 
-async def _sample_outbox(port: int, samples: list[dict[str, float]], t0: float) -> None:
+async def _sample_outbox(base_url: str, samples: list[dict[str, float]], t0: float) -> None:
     """orders_outbox_depth and orders_outbox_oldest_age_seconds from /metrics, once a second."""
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=3) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=3) as client:
         while True:
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 text = (await client.get("/metrics")).text
@@ -49,19 +51,15 @@ async def _sample_outbox(port: int, samples: list[dict[str, float]], t0: float) 
             await asyncio.sleep(1)
 
 
-async def _drive(workload: Workload, faults: StackFaults | None, args: argparse.Namespace, metrics_port: int,
-                 database_url: str, store: Path) -> dict[str, Any]:  # fmt: skip
+async def _drive(workload: Workload, faults: Faults, args: argparse.Namespace, base_url: str, database_url: str,
+                 store: Path) -> dict[str, Any]:  # fmt: skip
     await workload.login()
     t0 = time.perf_counter()
     samples: list[dict[str, float]] = []
-    sampler = asyncio.create_task(_sample_outbox(metrics_port, samples, t0))
+    sampler = asyncio.create_task(_sample_outbox(base_url, samples, t0))
     try:
-        jobs = [workload.run(args.seconds, args.rate, t0)]
-        if faults is not None:
-            faults.t0 = t0
-            jobs.append(faults.run())
-        await asyncio.gather(*jobs)
-        drain = await wait_drained(database_url, DRAIN_LIMIT_S)
+        await asyncio.gather(workload.run(args.seconds, args.rate, t0), faults.run(t0))
+        drain = await wait_drained(database_url, args.drain_limit)
     finally:
         sampler.cancel()
         await workload.close()
@@ -71,7 +69,7 @@ async def _drive(workload: Workload, faults: StackFaults | None, args: argparse.
         "operations": per_op(history, args.seconds),
         "outbox": {**drain, "max_depth": max((s["depth"] for s in samples), default=None),
                    "max_oldest_age_s": max((s["oldest_age_s"] for s in samples), default=None), "samples": samples},
-        "faults": [vars(f) for f in (faults.faults if faults else [])],
+        "faults": [vars(f) for f in faults.faults],
         "invariants": invariants,
         "orders": len(workload.orders),
         "merges": len(workload.merges),
@@ -79,21 +77,29 @@ async def _drive(workload: Workload, faults: StackFaults | None, args: argparse.
     }  # fmt: skip
 
 
-async def run_stack(args: argparse.Namespace) -> dict[str, Any]:
-    """deploy/stack.sh up, the workload over both API ports with every fault, then down (and its servers)."""
+async def run_stack(args: argparse.Namespace, config: StackConfig) -> dict[str, Any]:
+    """The balancer, deploy/stack.sh up behind it, the workload through it with the chosen faults, then down (and
+    the servers the stack started, unless --keep-servers; with --pg-url/--redis-url, its database and queue)."""
+    balancer = Balancer(config.api_ports, args.balancer_port)
+    config.public_url = f"http://127.0.0.1:{await balancer.start()}"
+    stack = Stack(config)
     try:
-        print(await stack("up"))
-        env = stack_env()
+        print(await stack.run("up"))
+        env = stack.settings()
         key, user = await _credentials(env)
-        workload = Workload(API_PORTS, key, SANDBOX_URL, user)
-        faults = StackFaults(schedule(args.seconds, processes=True), time.perf_counter())
+        workload = Workload(config.public_url, key, config.sandbox_url, user)
+        plan = schedule(args.seconds, args.faults, processes=True, api_port=config.api_ports[0])
+        faults = Faults(plan, sandbox_faults_at(config.sandbox_url, env["ORDERS_SANDBOX_TOKEN"]), stack)
         store = Path(env["ORDERS_DATA_DIR"]) / "sandbox-courier.json"
-        return await _drive(workload, faults, args, API_PORTS[0], env["DATABASE_URL"], store)
+        result = await _drive(workload, faults, args, config.public_url, env["DATABASE_URL"], store)
+        return {**result, "balancer": balancer.report()}
     finally:
         with contextlib.suppress(Exception):
-            print(await stack("down"))
+            print(await stack.run("down"))
+        await balancer.close()
         if not args.keep_servers:
-            await stop_servers()
+            await stack.stop_servers()
+            await stack.forget()
 
 
 async def run_embedded(args: argparse.Namespace) -> dict[str, Any]:
@@ -108,40 +114,29 @@ async def run_embedded(args: argparse.Namespace) -> dict[str, Any]:
                 await wait_ready(proc, data / "server.log", lambda: probe.get("/health"))
             key, user = await _credentials(env)
             token = json.loads((data / "secrets.json").read_text())["sandbox_token"]
-
-            async def sandbox_faults(body: dict[str, Any]) -> None:
-                async with httpx.AsyncClient(base_url=base + "/sandbox-courier",
-                                             headers={"Authorization": f"Bearer {token}"}) as client:  # fmt: skip
-                    (await client.post("/_faults", json=body)).raise_for_status()
-
-            workload = Workload([port], key, base + "/sandbox-courier", user)
-            faults = StackFaults(schedule(args.seconds, processes=False), time.perf_counter(), sandbox_faults)
+            workload = Workload(base, key, base + "/sandbox-courier", user)
+            plan = schedule(args.seconds, args.faults, processes=False)
+            faults = Faults(plan, sandbox_faults_at(base + "/sandbox-courier", token))
             url = f"sqlite+aiosqlite:///{data / 'orders.db'}"
-            return await _drive(workload, faults, args, port, url, data / "sandbox-courier.json")
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=bounded(float, 10, 3600), default=60, help="load duration per run (60)")
-    parser.add_argument("--rate", type=bounded(float, 0.5, 200), default=10, help="operations started per second (10)")
-    parser.add_argument("--skip-embedded", action="store_true", help="only the stack run")
-    parser.add_argument("--keep-servers", action="store_true", help="leave the stack's PostgreSQL and Redis running")
-    parser.add_argument("--results", type=Path, default=BENCH_DIR / "results")
-    return parser.parse_args(argv)
+            return await _drive(workload, faults, args, base, url, data / "sandbox-courier.json")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parse_args(argv, (__doc__ or "").strip())
+    config = stack_config(args)
     started = datetime.datetime.now(datetime.UTC)
-    runs = {"stack (2 API, 2 workers, PostgreSQL, Redis)": asyncio.run(run_stack(args))}
+    runs = {f"stack ({len(config.api_ports)} API, {config.workers} workers, PostgreSQL, Redis)":
+            asyncio.run(run_stack(args, config))}  # fmt: skip
     if not args.skip_embedded:
         runs["embedded (serve, SQLite)"] = asyncio.run(run_embedded(args))
     table = markdown(runs)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     report = {
-        "started": started.isoformat(), "parameters": {**vars(args), "results": str(args.results), "mix": MIX},
-        "stack_dir": str(STACK_DIR), "versions": versions(["litestar", "sqlalchemy", "celery", "asyncpg", "httpx"]),
-        "machine": machine(), "runs": runs, "table": table,
+        "started": started.isoformat(),
+        "parameters": {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "mix": MIX},
+        "stack": {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()},
+        "stack_dir": str(config.stack_dir), "machine": machine(), "runs": runs, "table": table,
+        "versions": versions(["litestar", "sqlalchemy", "celery", "asyncpg", "httpx"]),
     }  # fmt: skip
     path = write_report(args.results, "scale", started, report)
     (args.results / f"scale-{stamp}.md").write_text(table + "\n")
@@ -150,6 +145,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"results: {path}, {png}")
     held = all(r["held"] for run in runs.values() for r in run["invariants"].values())
     return 0 if held else 1
-
-
-__all__ = ["Fault", "main"]

@@ -39,6 +39,14 @@ def markdown(runs: dict[str, dict[str, Any]]) -> str:
         lag = run["outbox"]
         lines += ["", f"Outbox: most depth {lag['max_depth']}, oldest message at most {lag['max_oldest_age_s']} s old "
                       f"during the run; drained {lag['drained']} {lag['drain_s']} s after the load.", ""]  # fmt: skip
+        if run.get("balancer"):
+            lb = run["balancer"]
+            lines += [f"Load balancer :{lb['port']} ({lb['unserved']} connections no API process accepted):", "",
+                      "| API port | connections served | connects failed over | closed before answering |",
+                      "|---:|---:|---:|---:|"]  # fmt: skip
+            for port, b in lb["backends"].items():
+                lines.append(f"| {port} | {b['served']} | {b['failed_over']} | {b['broken']} |")
+            lines.append("")
         if run["faults"]:
             lines += ["| fault | at s | injected s | back s | error |", "|---|---:|---:|---:|---|"]
             for f in run["faults"]:

@@ -1,4 +1,7 @@
-"""The open-loop mixed workload: one operation started every 1/rate s whatever the answers, each request recorded."""
+"""The open-loop mixed workload: one operation started every 1/rate s whatever the answers, each request recorded.
+
+Requests go to one address (the load balancer in front of the API processes, or the one embedded server), each on
+a new connection so that the balancer spreads requests, not long-lived connections, over the processes."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ class Record:
     start: float  # seconds since the run started
     latency_ms: float
     status: int  # 0: no answer (transport error or timeout)
-    port: int
+    port: int  # where it was sent: the balancer's port, or 0 for the courier's test driver
     order_id: str | None = None
     version: int | None = None  # the ETag acknowledged by a 2xx
     note: str | None = None
@@ -46,10 +49,10 @@ class Order:
 
 
 class Workload:
-    """Drives the API ports at a fixed arrival rate; `records` is the history, `orders` the client's model."""
+    """Drives the API at a fixed arrival rate; `records` is the history, `orders` the client's model."""
 
-    def __init__(self, ports: list[int], key: str, sandbox_url: str, user: tuple[str, str] | None) -> None:
-        self.ports = ports
+    def __init__(self, base_url: str, key: str, sandbox_url: str, user: tuple[str, str] | None) -> None:
+        self.port = httpx.URL(base_url).port or 80
         self.key = key
         self.sandbox_url = sandbox_url
         self.user = user
@@ -58,22 +61,16 @@ class Workload:
         self.merges: list[dict[str, Any]] = []  # {"survivor", "sources", "paid"} of each 2xx merge
         self.phones = unique_phones(CUSTOMERS)
         self.t0 = time.perf_counter()
-        self._n = 0
         self._names = 0
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=0)  # a connection per request
         auth = {"Authorization": f"Bearer {key}"}
-        self.api = {p: httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", headers=auth, limits=limits,
-                                         timeout=REQUEST_TIMEOUT) for p in ports}  # fmt: skip
-        self.browsers = {p: httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", timeout=REQUEST_TIMEOUT) for p in ports}
+        self.api = httpx.AsyncClient(base_url=base_url, headers=auth, limits=limits, timeout=REQUEST_TIMEOUT)
+        self.browser = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT)  # a session cookie
         self.courier = httpx.AsyncClient(base_url=sandbox_url, timeout=30.0)
 
     async def close(self) -> None:
-        for client in [*self.api.values(), *self.browsers.values(), self.courier]:
+        for client in (self.api, self.browser, self.courier):
             await client.aclose()
-
-    def _port(self) -> int:
-        self._n += 1
-        return self.ports[self._n % len(self.ports)]
 
     async def _call(self, op: str, client: httpx.AsyncClient, port: int, method: str, url: str,
                     order: Order | None = None, **kw: Any) -> httpx.Response | None:  # fmt: skip
@@ -132,16 +129,15 @@ class Workload:
     # -- operations ------------------------------------------------------------------------------------------
 
     async def op_create(self) -> None:
-        port, phone = self._port(), random.choice(self.phones)
-        r = await self._call("create", self.api[port], port, "POST", "/api/orders", json=order_payload(phone))
+        phone = random.choice(self.phones)
+        r = await self._call("create", self.api, self.port, "POST", "/api/orders", json=order_payload(phone))
         if r is not None and r.status_code == 201:
             body = r.json()
             self.orders[body["id"]] = Order(body["id"], phone, int(r.headers["etag"].strip('"')))
             self.records[-1].order_id = body["id"]
 
     async def _amend(self, op: str, operations: list[dict[str, Any]], order: Order) -> httpx.Response | None:
-        port = self._port()
-        r = await self._call(op, self.api[port], port, "POST", f"/api/orders/{order.id}/amendments", order,
+        r = await self._call(op, self.api, self.port, "POST", f"/api/orders/{order.id}/amendments", order,
                              headers={"If-Match": f'"{order.version}"'},
                              json={"operations": operations, "reason": "scale bench"})  # fmt: skip
         if r is not None and r.status_code == 200:
@@ -176,8 +172,7 @@ class Workload:
             order.busy = False
 
     async def _refresh(self, order: Order) -> None:
-        port = self._port()
-        r = await self._call("get", self.api[port], port, "GET", f"/api/orders/{order.id}", order)
+        r = await self._call("get", self.api, self.port, "GET", f"/api/orders/{order.id}", order)
         if r is not None and r.status_code == 200:
             order.version = int(r.headers["etag"].strip('"'))
             body = r.json()
@@ -196,9 +191,8 @@ class Workload:
         a, b = random.sample(random.choice(pairs), 2)
         a.busy = b.busy = True
         try:
-            port = self._port()
             body = {"order_ids": [a.id, b.id], "into": a.id, "versions": {a.id: a.version, b.id: b.version}}
-            r = await self._call("merge", self.api[port], port, "POST", "/api/orders/merge", a, json=body)
+            r = await self._call("merge", self.api, self.port, "POST", "/api/orders/merge", a, json=body)
             if r is not None and r.status_code == 201:
                 self.merges.append({"survivor": a.id, "sources": [b.id], "paid": a.paid + b.paid})
                 a.paid, b.merged = a.paid + b.paid, True
@@ -214,16 +208,15 @@ class Workload:
         if order is None:
             return
         try:
-            port = self._port()
             if order.status == "pending":
-                r = await self._call("confirm", self.api[port], port, "POST", f"/api/orders/{order.id}/confirm",
+                r = await self._call("confirm", self.api, self.port, "POST", f"/api/orders/{order.id}/confirm",
                                      order, headers={"If-Match": f'"{order.version}"'})  # fmt: skip
                 if r is None or r.status_code != 200:
                     if r is not None and r.status_code in (409, 412):
                         await self._refresh(order)
                     return
                 order.version, order.status = int(r.headers["etag"].strip('"')), "confirmed"
-            r = await self._call("ship", self.api[port], port, "POST", f"/api/orders/{order.id}/ship", order,
+            r = await self._call("ship", self.api, self.port, "POST", f"/api/orders/{order.id}/ship", order,
                                  headers={"If-Match": f'"{order.version}"'})  # fmt: skip
             if r is not None and r.status_code == 200:
                 order.version, order.status = int(r.headers["etag"].strip('"')), "shipped"
@@ -258,31 +251,28 @@ class Workload:
         if not self.orders:
             return
         order = random.choice(list(self.orders.values()))
-        port = self._port()
-        r = await self._call("edit_link", self.api[port], port, "POST", f"/api/orders/{order.id}/edit-link", order,
+        r = await self._call("edit_link", self.api, self.port, "POST", f"/api/orders/{order.id}/edit-link", order,
                              json={})  # fmt: skip
         if r is None or r.status_code != 201:
             return
         url = r.json()["url"]
         path = re.sub(r"^https?://[^/]+", "", url)
-        await self._call("edit_page", self.browsers[port], port, "GET", path, order)
+        await self._call("edit_page", self.browser, self.port, "GET", path, order)
 
     async def login(self) -> None:
-        """Sign in to the dashboard on every port (the login form's CSRF cookie and field)."""
+        """Sign in to the dashboard (the login form's CSRF cookie and field); the session is in the database, so
+        every API process behind the balancer knows it."""
         if self.user is None:
             return
-        for port, client in self.browsers.items():
-            await client.get("/dashboard/login")
-            token = client.cookies.get("csrftoken", "")
-            form = {"username": self.user[0], "password": self.user[1], "_csrf_token": token,
-                    "next": "/dashboard/orders"}  # fmt: skip
-            r = await client.post("/dashboard/login", data=form, headers={"x-csrftoken": token})
-            if r.status_code != 303:
-                raise RuntimeError(f"dashboard login on :{port} answered {r.status_code}: {r.text[:200]}")
+        await self.browser.get("/dashboard/login")
+        token = self.browser.cookies.get("csrftoken") or ""
+        form = {"username": self.user[0], "password": self.user[1], "_csrf_token": token, "next": "/dashboard/orders"}
+        r = await self.browser.post("/dashboard/login", data=form, headers={"x-csrftoken": token})
+        if r.status_code != 303:
+            raise RuntimeError(f"dashboard login answered {r.status_code}: {r.text[:200]}")
 
     async def op_dashboard(self) -> None:
-        port = self._port()
-        await self._call("dashboard", self.browsers[port], port, "GET", "/dashboard/orders?per_page=20")
+        await self._call("dashboard", self.browser, self.port, "GET", "/dashboard/orders?per_page=20")
 
     def history(self) -> list[dict[str, Any]]:
         return [asdict(r) for r in self.records]

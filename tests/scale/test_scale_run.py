@@ -1,0 +1,107 @@
+"""The short version of the scale run (bench/scale_bench.py), on the test servers.
+
+2 API processes behind the bench's load balancer, 2 Celery workers, beat and the standalone sandbox courier,
+started by deploy/stack.sh on free ports, with their own folder, database and Celery queue on the shared test
+PostgreSQL and Redis; 20 s of open-loop mixed load at 5 operations/s; SIGKILL of the first API process, SIGKILL
+of a worker, and a courier outage. Not the Redis and PostgreSQL restarts: the other tests share those servers.
+
+The run's JSON, markdown, plot and the stack's logs are kept in build/test-artifacts/test_scale_run/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+from scale.cli import main
+
+from tests.browser.chromium import ARTIFACTS
+from tests.integration.celery_engine import REDIS_URL_ENV
+from tests.integration.databases import PG_URL_ENV
+
+SECONDS, RATE = 20, 5
+FAULTS = ["kill_api", "kill_worker", "courier_outage"]
+# How long the outbox may take to empty after the load. A message whose task the SIGKILLed worker was running
+# comes back when its lease runs out (the relay's lease, ORDERS_RELAY_LEASE_S, 120 s by default), then needs a
+# beat tick and a worker: so today the bound is the lease plus half a minute for that and for the retries the
+# courier outage caused (their backoff doubles from 1 s). When the lease gets shorter, so can this.
+DRAIN_BOUND_S = 150
+# Start-up (migrations, 6 processes), the load, the drain, the checks and stopping everything, with room.
+TIMEOUT_S = 120 + SECONDS + DRAIN_BOUND_S
+
+
+def _servers() -> tuple[str, str]:
+    pg, redis = os.environ.get(PG_URL_ENV), os.environ.get(REDIS_URL_ENV)
+    if not pg or not redis:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the scale run: set {PG_URL_ENV} and {REDIS_URL_ENV} (./dev test does)")
+        pytest.skip("PostgreSQL and Redis not configured; ./dev test starts them")
+    return pg, redis
+
+
+def stack_processes(stack_dir: Path) -> list[int]:
+    """Every process running with the stack's settings (API, workers and their pool, beat, sandbox)."""
+    marker = f"ORDERS_DATA_DIR={stack_dir / 'data'}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if marker in (proc / "environ").read_bytes().split(b"\0"):
+                    found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.timeout(TIMEOUT_S)
+def test_short_scale_run(tmp_path: Path) -> None:
+    pg, redis = _servers()
+    stack_dir, artifacts = tmp_path / "stack", ARTIFACTS / "test_scale_run"
+    shutil.rmtree(artifacts, ignore_errors=True)
+    artifacts.mkdir(parents=True)
+    argv = ["--seconds", str(SECONDS), "--rate", str(RATE), "--faults", ",".join(FAULTS), "--skip-embedded",
+            "--free-ports", "--stack-dir", str(stack_dir), "--pg-url", pg, "--redis-url", redis,
+            "--drain-limit", str(DRAIN_BOUND_S), "--results", str(artifacts)]  # fmt: skip
+    try:
+        exit_code = main(argv)
+    finally:
+        left = stack_processes(stack_dir)
+        for pid in left:  # whatever stack.sh down missed must not outlive the test
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if (stack_dir / "logs").exists():
+            shutil.copytree(stack_dir / "logs", artifacts / "logs")
+    assert not left, f"processes of the stack still running after the run: {left}"
+
+    report = json.loads(next(artifacts.glob("scale-*.json")).read_text())
+    (run,) = report["runs"].values()
+    first_api, second_api = report["stack"]["api_ports"]
+
+    assert [f["name"] for f in run["faults"]] == FAULTS
+    for fault in run["faults"]:
+        assert fault["error"] is None and fault["healed_at"] is not None, fault
+    assert run["faults"][0]["detail"]["port"] == first_api  # the one that used to get every courier webhook
+
+    not_held = {name: r for name, r in run["invariants"].items() if not r["held"]}
+    assert not not_held, not_held
+    assert exit_code == 0
+
+    outbox = run["outbox"]
+    assert outbox["drained"], f"outbox not empty {DRAIN_BOUND_S} s after the load: {outbox['depth_left']} left"
+    assert outbox["drain_s"] <= DRAIN_BOUND_S
+
+    # While the first API process was down, the balancer sent its turns to the other one; both served.
+    backends = run["balancer"]["backends"]
+    assert backends[str(first_api)]["failed_over"] > 0, backends
+    assert backends[str(second_api)]["failed_over"] == 0, backends
+    assert backends[str(first_api)]["served"] > 0 and backends[str(second_api)]["served"] > 0, backends
+    assert run["balancer"]["unserved"] == 0
+
+    # The mix ran: orders were created, changed and shipped, and the courier moved parcels on.
+    ops = run["operations"]
+    for op in ("create", "amend", "ship", "courier_picked"):
+        assert ops.get(op, {}).get("ok", 0) > 0, (op, ops.get(op))
+    assert run["orders"] >= SECONDS * RATE / 10
