@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from scale.stack import Stack
 
@@ -44,7 +46,8 @@ def schedule(seconds: float, names: list[str], *, processes: bool, api_port: int
     kill_api kills `api_port`: the first API process, the one that once received every courier webhook."""
     details: dict[str, dict[str, Any]] = {
         "kill_api": {"port": api_port, "down_s": 3},
-        "kill_worker": {"worker": "worker-1", "down_s": 3},
+        # The courier slowed first, so that the worker dies in the middle of courier calls, holding claims.
+        "kill_worker": {"worker": "worker-1", "down_s": 3, "courier_delay_ms": 3000, "slow_s": 1.5},
         "restart_redis": {"down_s": 2},
         "restart_postgres": {"down_s": 2},
         "courier_outage": {"down_s": max(2.0, 0.1 * seconds)},
@@ -93,7 +96,24 @@ class Faults:
         await self._restart(fault, f"api-{fault.detail['port']}")
 
     async def _kill_worker(self, fault: Fault) -> None:
-        await self._restart(fault, fault.detail["worker"])
+        await self.sandbox_faults({"delay_ms": fault.detail["courier_delay_ms"]})
+        try:
+            await asyncio.sleep(fault.detail["slow_s"])
+            fault.detail["claimed_at_kill"] = await self._claimed()
+            await self._restart(fault, fault.detail["worker"])
+        finally:
+            await self.sandbox_faults({"delay_ms": 0})
+
+    async def _claimed(self) -> int:
+        """Outbox messages some worker holds a claim on right now (the killed one's among them)."""
+        url = self._need_stack().settings()["DATABASE_URL"]
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                query = "SELECT count(*) FROM outbox WHERE processed_at IS NULL AND locked_until > now()"
+                return int((await conn.execute(text(query))).scalar_one())
+        finally:
+            await engine.dispose()
 
     async def _restart_redis(self, fault: Fault) -> None:
         await self._need_stack().restart_redis(fault.detail["down_s"])

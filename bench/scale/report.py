@@ -48,11 +48,16 @@ def markdown(runs: dict[str, dict[str, Any]]) -> str:
                 lines.append(f"| {port} | {b['served']} | {b['failed_over']} | {b['broken']} |")
             lines.append("")
         if run["faults"]:
-            lines += ["| fault | at s | injected s | back s | error |", "|---|---:|---:|---:|---|"]
-            for f in run["faults"]:
-                lines.append(
-                    f"| {f['name']} | {f['at']} | {f['injected_at']} | {f['healed_at']} | {f['error'] or ''} |"
-                )
+            lines += ["| fault | at s | injected s | back s | outbox: oldest message till next fault | note | error |",
+                      "|---|---:|---:|---:|---:|---|---|"]  # fmt: skip
+            starts = [f["injected_at"] for f in run["faults"]]
+            for i, f in enumerate(run["faults"]):
+                until = next((t for t in starts[i + 1 :] if t is not None), None)
+                oldest = _oldest_after(lag.get("samples", []), f["injected_at"], until)
+                note = f"{f['detail']['claimed_at_kill']} messages claimed when killed" if "claimed_at_kill" in f.get(
+                    "detail", {}) else ""  # fmt: skip
+                lines.append(f"| {f['name']} | {f['at']} | {f['injected_at']} | {f['healed_at']} | {oldest} | {note} "
+                             f"| {f['error'] or ''} |")  # fmt: skip
             lines.append("")
         lines += ["| invariant | held | checked | violations | example |", "|---|---|---:|---:|---|"]
         for inv, r in run["invariants"].items():
@@ -62,6 +67,16 @@ def markdown(runs: dict[str, dict[str, Any]]) -> str:
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def _oldest_after(samples: list[dict[str, float]], start: float | None, until: float | None) -> str:
+    """The outbox's oldest unprocessed message at its oldest, sampled after a fault until the next one (or for
+    45 s): how long the fault held messages up."""
+    if start is None:
+        return ""
+    end = until if until is not None else start + 45.0
+    ages = [x["oldest_age_s"] for x in samples if start <= x["t"] < end and x["oldest_age_s"] >= 0]
+    return f"{max(ages):.1f} s" if ages else ""
 
 
 def plot(runs: dict[str, dict[str, Any]], path: Path) -> Path:
