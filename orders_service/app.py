@@ -56,7 +56,7 @@ from orders_service.runtime import build_runtime
 from orders_service.settings import Settings, secret_key
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
-from orders_service.shop_settings.services import load_courier_accounts
+from orders_service.shop_settings.accounts import load_courier_accounts
 from orders_service.strict_body import strict_json_body
 
 # The API needs a key, except what a customer, an address picker, a probe or a scraper reads without one
@@ -146,8 +146,8 @@ def create_app(
     async def start(app: Litestar) -> None:
         install_redaction()
         runtime.connect_sandbox_webhooks(app)
-        if couriers is None:  # accounts an admin saved in the dashboard override the environment's
-            await load_courier_accounts(runtime.db, settings, runtime.couriers)
+        if runtime.accounts is not None:  # accounts an admin saved in the dashboard override the environment's
+            await load_courier_accounts(runtime.db, runtime.accounts)
         if relay is not None:
             await relay.start()
             on_committed(runtime.engine, relay.wake)

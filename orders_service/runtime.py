@@ -26,7 +26,8 @@ from orders_service.notifications_app.providers import build_providers
 from orders_service.relay.core import Handler
 from orders_service.relay.handlers import build_handlers
 from orders_service.settings import Settings
-from orders_service.shipping.registry import CourierRegistry, external_couriers
+from orders_service.shipping.registry import CourierRegistry
+from orders_service.shop_settings.accounts import ACCOUNTS_KEY, CourierAccounts
 
 IN_PROCESS = "http://orders-service.internal"
 
@@ -74,13 +75,17 @@ class Runtime:
         couriers: CourierRegistry,
         sandbox: SandboxServer | None,
         providers: dict[Channel, Provider] | None = None,
+        accounts: CourierAccounts | None = None,
     ) -> None:
         self.settings, self.engine, self.couriers, self.sandbox = settings, engine, couriers, sandbox
+        self.accounts = accounts  # None when the couriers were given (tests): nothing saved replaces those
         self.providers = providers if providers is not None else build_providers(settings.notify)
         # Sessions carry the loyalty program (the environment's, overridden by what an admin saved in the
         # dashboard) and the notification rules, in the API and the workers alike.
         self.program = ProgramSource(settings)
         self.info = session_info(settings, self.program)  # the app's request sessions share it
+        if accounts is not None:  # and the GHN/GHTK accounts, re-read the same way
+            self.info[ACCOUNTS_KEY] = accounts
         self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False, info=self.info)
         self.handlers: dict[str, Handler] = build_handlers(self.db, couriers, settings.sync_lease_s, self.providers)
         self.clients: list[httpx.AsyncClient] = []  # in-process transports we made, closed with the runtime
@@ -133,14 +138,15 @@ def build_runtime(
     providers: dict[Channel, Provider] | None = None,
     **engine_options: Any,
 ) -> Runtime:
-    """Couriers given (tests) are used as they are; else GHN/GHTK from settings, and the sandbox."""
+    """Couriers given (tests) are used as they are; else GHN/GHTK from settings and what an admin saved over
+    them, and the sandbox."""
     engine = create_engine(settings, **engine_options)
     registry = CourierRegistry({c.name: c for c in couriers or ()})
     sandbox: SandboxServer | None = None
     client: httpx.AsyncClient | None = None
+    accounts: CourierAccounts | None = None
     if couriers is None:
-        for courier in external_couriers(settings):
-            registry.add(courier)
+        accounts = CourierAccounts(settings, registry)
         keys = _secrets(settings)
         base_url = settings.couriers.get("sandbox", {}).get("base_url")
         if base_url is None and embed_sandbox:
@@ -164,7 +170,9 @@ def build_runtime(
             timeout_s=float(settings.couriers.get("sandbox", {}).get("timeout_s", "10")),
         )
         registry.add(SandboxCourier(config, client))
-    runtime = Runtime(settings, engine, registry, sandbox, providers)
+    runtime = Runtime(settings, engine, registry, sandbox, providers, accounts)
     if client is not None:
         runtime.clients.append(client)
+    if accounts is not None:
+        registry.on_refresh(lambda: accounts.reread(runtime.db))
     return runtime

@@ -8,16 +8,18 @@ from typing import Any
 import msgspec
 from litestar import Controller, get, post
 from litestar.response import Redirect, Template
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.pages import DashboardRequest, FormProblem, convert, form_of, one, page, problem_of
 from orders_service.dashboard.sessions import admins_only
 from orders_service.deps import DbSession
 from orders_service.domain.errors import DomainError
-from orders_service.loyalty.program import PROGRAM_KEY, ProgramSource
-from orders_service.notifications_app.config import NOTIFY_KEY, NotifySource
+from orders_service.loyalty.program import PROGRAM_KEY
+from orders_service.notifications_app.config import NOTIFY_KEY
 from orders_service.settings import Settings
 from orders_service.shop_settings import services
+from orders_service.shop_settings.accounts import ACCOUNTS_KEY
 from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules
 
 
@@ -30,6 +32,15 @@ async def settings_context(session: AsyncSession, settings: Settings) -> dict[st
     return {**current, "couriers_shown": couriers}
 
 
+def reread_after_commit(session: AsyncSession, key: str) -> None:
+    """This process reads the saved group again at its next transaction, so at once, where other processes take
+    up to their sources' TTL. Only after the commit: a transaction starting before it would read the old row,
+    and keep it for that long."""
+    source = session.info.get(key)
+    if source is not None:
+        event.listen(session.sync_session, "after_commit", lambda _: source.expire(), once=True)
+
+
 async def save_step(session: AsyncSession, request: DashboardRequest, group: str) -> Template | Redirect:
     form = await form_of(request)
     settings: Settings = request.app.state.settings
@@ -38,14 +49,10 @@ async def save_step(session: AsyncSession, request: DashboardRequest, group: str
     try:
         if group == services.LOYALTY:
             await services.save(session, group, convert(values, LoyaltyRules), by, now)
-            source = session.info.get(PROGRAM_KEY)
-            if isinstance(source, ProgramSource):
-                source.expire()  # this process reads the new rules at its next transaction
+            reread_after_commit(session, PROGRAM_KEY)
         elif group == services.NOTIFICATIONS:
             await services.save(session, group, convert(values, NotificationRules), by, now)
-            rules = session.info.get(NOTIFY_KEY)
-            if isinstance(rules, NotifySource):
-                rules.expire()  # the gate in this process uses the new hours and cap at its next transaction
+            reread_after_commit(session, NOTIFY_KEY)
         else:
             given = {
                 name: convert(
@@ -54,7 +61,7 @@ async def save_step(session: AsyncSession, request: DashboardRequest, group: str
                 for name in services.ACCOUNTS
             }
             await services.save_couriers(session, settings, given, by, now)
-            await services.apply_courier_accounts(session, settings, request.app.state.couriers)
+            reread_after_commit(session, ACCOUNTS_KEY)
     except DomainError as error:
         problem: FormProblem = problem_of(error)
         context = await settings_context(session, settings)

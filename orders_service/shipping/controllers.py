@@ -59,6 +59,7 @@ class WebhookController(Controller):
         self, request: Request[Any, Any, Any], db_session: DbSession, courier: FromPath[str]
     ) -> dict[str, int]:
         registry: CourierRegistry = request.app.state.couriers
+        await registry.refresh()  # a secret saved in the dashboard by another process, if this one has not looked
         if courier not in registry.names():
             raise NotAuthorizedException(f"no webhook is expected from {courier[:32]!r}")
         body = await request.body()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+
+import httpx
 
 from couriers.base import Address, Courier, Shop
 from orders_service.domain.errors import OrderNotAmendable
@@ -11,14 +13,22 @@ from orders_service.domain.phones import normalise_phone
 from orders_service.geo import resolve_units
 from orders_service.settings import Settings
 
+EXTERNAL = ("ghn", "ghtk")  # the couriers a shop holds its own account with (the sandbox is ours)
+
 
 class CourierNotConfigured(OrderNotAmendable):
     """Shipping through a courier this shop has no account with."""
 
 
 class CourierRegistry:
-    def __init__(self, couriers: Mapping[str, Courier]) -> None:
+    """The adapter in force for each courier, by name. Adapters come and go when an admin saves other account
+    details (shop_settings.accounts); a caller keeps the adapter it got for as long as its work lasts."""
+
+    def __init__(self, couriers: Mapping[str, Courier], transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._couriers = dict(couriers)
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._transport = transport  # how the pools reach the couriers: the network, or a fake in tests
+        self._refresh: Callable[[], Awaitable[None]] | None = None
 
     def get(self, name: str) -> Courier:
         courier = self._couriers.get(name)
@@ -33,16 +43,33 @@ class CourierRegistry:
     def add(self, courier: Courier) -> None:
         self._couriers[courier.name] = courier
 
-    async def swap(self, courier: Courier) -> None:
-        """Use `courier` from now on (new account details); the adapter it replaces is closed."""
-        old = self._couriers.get(courier.name)
-        self._couriers[courier.name] = courier
-        if old is not None:
-            await old.aclose()
+    def remove(self, name: str) -> None:
+        self._couriers.pop(name, None)
+
+    def client(self, name: str) -> httpx.AsyncClient:
+        """The one connection pool of this process for `name`, lent to every adapter built for it.
+
+        Account details travel in each call's headers, so a replaced adapter needs no pool of its own: a call
+        it still makes goes through, and replacing adapters never leaves connections behind. The registry
+        closes the pools with itself.
+        """
+        if name not in self._clients:
+            self._clients[name] = httpx.AsyncClient(transport=self._transport)
+        return self._clients[name]
+
+    def on_refresh(self, refresh: Callable[[], Awaitable[None]]) -> None:
+        self._refresh = refresh
+
+    async def refresh(self) -> None:
+        """Re-read the saved accounts if they may be stale: for checks made before any transaction begins."""
+        if self._refresh is not None:
+            await self._refresh()
 
     async def aclose(self) -> None:
         for courier in self._couriers.values():
             await courier.aclose()
+        for client in self._clients.values():
+            await client.aclose()
 
 
 def shop_from(settings: Settings) -> Shop:
@@ -60,44 +87,39 @@ def shop_from(settings: Settings) -> Shop:
     )
 
 
-def external_couriers(settings: Settings) -> list[Courier]:
-    """GHN and GHTK adapters for the accounts configured through ORDERS_GHN_* / ORDERS_GHTK_*."""
-    found: list[Courier] = []
-    shop = shop_from(settings)
-    ghn = settings.couriers.get("ghn")
-    if ghn and ghn.get("token"):
+def build_courier(
+    name: str, values: Mapping[str, str], shop: Shop, clients: CourierRegistry | None = None
+) -> Courier | None:
+    """The adapter for one account (None without a token). Raises ValueError for a value it cannot use.
+
+    With `clients`, the adapter borrows that registry's pool for the courier instead of opening its own.
+    """
+    if not values.get("token"):
+        return None
+    client = clients.client(name) if clients is not None else None
+    base_url: dict[str, Any] = {"base_url": values["base_url"]} if "base_url" in values else {}
+    if name == "ghn":
         from couriers.ghn.adapter import GhnConfig, GhnCourier
 
-        found.append(
-            GhnCourier(
-                GhnConfig(
-                    token=ghn["token"],
-                    shop_id=int(ghn.get("shop_id", "0")),
-                    shop=shop,
-                    webhook_secret=ghn.get("webhook_secret", ""),
-                    address_mode=ghn.get("address_mode", "two_level"),
-                    **_base_url(ghn),
-                )
-            )
+        config = GhnConfig(
+            token=values["token"],
+            shop_id=int(values.get("shop_id") or "0"),
+            shop=shop,
+            webhook_secret=values.get("webhook_secret", ""),
+            address_mode=values.get("address_mode", "two_level"),
+            **base_url,
         )
-    ghtk = settings.couriers.get("ghtk")
-    if ghtk and ghtk.get("token"):
+        return GhnCourier(config, client)
+    if name == "ghtk":
         from couriers.ghtk.adapter import GhtkConfig, GhtkCourier
 
-        found.append(
-            GhtkCourier(
-                GhtkConfig(
-                    token=ghtk["token"],
-                    partner_code=ghtk.get("partner_code", ""),
-                    shop=shop,
-                    webhook_secret=ghtk.get("webhook_secret", ""),
-                    address_mode=ghtk.get("address_mode", "two_level"),
-                    **_base_url(ghtk),
-                )
-            )
+        ghtk = GhtkConfig(
+            token=values["token"],
+            partner_code=values.get("partner_code", ""),
+            shop=shop,
+            webhook_secret=values.get("webhook_secret", ""),
+            address_mode=values.get("address_mode", "two_level"),
+            **base_url,
         )
-    return found
-
-
-def _base_url(values: dict[str, str]) -> dict[str, Any]:
-    return {"base_url": values["base_url"]} if "base_url" in values else {}
+        return GhtkCourier(ghtk, client)
+    raise ValueError(f"no adapter for courier {name!r}")

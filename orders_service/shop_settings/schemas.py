@@ -9,7 +9,10 @@ from msgspec import Meta, Struct
 from orders_service.domain.model import ONE_LINE
 from orders_service.loyalty.tiers import DOWNGRADE_RULES
 
-Secret = Annotated[str, Meta(max_length=200, pattern=ONE_LINE)]
+# Sent in HTTP headers (tokens, GHTK's partner code) or put in the URL registered with the courier (webhook
+# secrets): visible ASCII only, or every call would fail at the header's encoding long after the form said yes.
+VISIBLE_ASCII = r"^[\x21-\x7e]*$"
+Secret = Annotated[str, Meta(max_length=200, pattern=VISIBLE_ASCII)]
 Clock = Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, Vietnam time")]
 
 
@@ -25,7 +28,7 @@ class LoyaltyRules(Struct, kw_only=True):
 class CourierAccount(Struct, kw_only=True):
     token: Secret = ""
     shop_id: Annotated[str, Meta(max_length=32, pattern=r"^\d*$")] = ""  # GHN's shop id
-    partner_code: Annotated[str, Meta(max_length=64, pattern=ONE_LINE)] = ""  # GHTK's
+    partner_code: Annotated[str, Meta(max_length=64, pattern=VISIBLE_ASCII)] = ""  # GHTK's
     webhook_secret: Secret = ""
 
 

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
-import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.db.engine import begin_write
 from orders_service.db.models import ShopSetting
 from orders_service.domain.errors import InvalidField
 from orders_service.loyalty.tiers import parse_tiers
 from orders_service.settings import Settings
-from orders_service.shipping.registry import CourierRegistry, external_couriers
+from orders_service.shipping.registry import EXTERNAL
+from orders_service.shop_settings.accounts import COURIERS, account_in_force
 from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules
 
-log = logging.getLogger(__name__)
-LOYALTY, COURIERS, NOTIFICATIONS = "loyalty", "couriers", "notifications"
-ACCOUNTS = ("ghn", "ghtk")
+LOYALTY, NOTIFICATIONS = "loyalty", "notifications"
+ACCOUNTS = EXTERNAL  # the couriers whose accounts the form edits
 SECRETS = ("token", "webhook_secret")
 
 
@@ -49,11 +45,27 @@ def loyalty_of(settings: Settings, stored: dict[str, Any] | None) -> LoyaltyRule
 
 
 def couriers_of(settings: Settings, stored: dict[str, Any] | None) -> dict[str, CourierAccount]:
+    """The accounts in force, as the adapters get them (accounts.account_in_force), in the form's fields."""
     found = {}
     for name in ACCOUNTS:
-        env = {k: v for k, v in settings.couriers.get(name, {}).items() if k in CourierAccount.__struct_fields__}
-        found[name] = msgspec.convert({**env, **(stored or {}).get(name, {})}, CourierAccount)
+        try:
+            values = account_in_force(settings, name, (stored or {}).get(name))
+        except ValueError:  # a row edited by hand, which the adapters refuse too (see accounts.CourierAccounts)
+            values = account_in_force(settings, name, None)
+        found[name] = CourierAccount(**{k: v for k, v in values.items() if k in CourierAccount.__struct_fields__})
     return found
+
+
+def notifications_of(settings: Settings, stored: dict[str, Any] | None) -> NotificationRules:
+    """The quiet hours and marketing cap in force: the environment's (ORDERS_QUIET_HOURS, ...) unless saved."""
+    env = NotificationRules(
+        quiet_start=settings.notify.quiet_start,
+        quiet_end=settings.notify.quiet_end,
+        marketing_cap_per_day=settings.notify.marketing_cap,
+    )
+    # Saved values were checked when saved; the environment's are the gate's own, whatever the form would allow.
+    saved = {key: value for key, value in (stored or {}).items() if key in NotificationRules.__struct_fields__}
+    return msgspec.structs.replace(env, **saved)
 
 
 async def effective(session: AsyncSession, settings: Settings) -> dict[str, Any]:
@@ -61,7 +73,7 @@ async def effective(session: AsyncSession, settings: Settings) -> dict[str, Any]
     return {
         LOYALTY: loyalty_of(settings, stored.get(LOYALTY)),
         COURIERS: couriers_of(settings, stored.get(COURIERS)),
-        NOTIFICATIONS: msgspec.convert(stored.get(NOTIFICATIONS) or {}, NotificationRules),
+        NOTIFICATIONS: notifications_of(settings, stored.get(NOTIFICATIONS)),
         "updated": {key: (row_at, by) for key, (row_at, by) in (await _audit(session)).items()},
     }
 
@@ -106,37 +118,3 @@ async def save_couriers(
     else:
         row.value, row.updated_at, row.updated_by = merged, now, by[:64]
     await session.flush()
-
-
-async def apply_courier_accounts(session: AsyncSession, settings: Settings, registry: CourierRegistry) -> None:
-    """GHN and GHTK adapters for the accounts in force: at start, and in this process when an admin saves them."""
-    stored = (await _stored(session)).get(COURIERS)
-    if not stored:
-        return  # the environment's accounts, already built with the runtime
-    accounts = {
-        name: {**settings.couriers.get(name, {}), **{k: v for k, v in values.items() if v}}
-        for name, values in stored.items()
-    }
-    for courier in external_couriers(msgspec.structs.replace(settings, couriers={**settings.couriers, **accounts})):
-        await registry.swap(courier)
-
-
-async def load_courier_accounts(
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    registry: CourierRegistry,
-    attempts: int = 30,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> None:
-    """The saved accounts at start. A database still starting (a restart, a fresh stack) is waited for, about a
-    minute at most, rather than ending the API process: a process manager would only start it again."""
-    for attempt in range(attempts):
-        try:
-            async with db() as session:
-                await apply_courier_accounts(session, settings, registry)
-            return
-        except (OSError, DBAPIError) as error:
-            if attempt == attempts - 1:
-                raise
-            log.warning("the database does not answer yet (%s); courier accounts in a moment", type(error).__name__)
-            await sleep(min(2.0, 0.1 * 2**attempt))

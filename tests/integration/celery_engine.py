@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from couriers.ghn.fake import PREFIX as GHN_PREFIX
 from couriers.sandbox.adapter import new_webhook_secret
 from orders_service.db.models import OrderEvent
 from orders_service.settings import Settings
@@ -36,6 +37,8 @@ class CeleryEngine:
         self.pg_url = pg_url
         settings, self.database = dbs.pg_clone(pg_url, template, folder / "worker-data")
         self.port = free_port()
+        # GHN's address without an account: a test may serve a fake GHN there and save the account in the dashboard.
+        self.ghn_port = free_port()
         self.env = clean_env(
             DATABASE_URL=settings.database_url,
             ORDERS_PORT=str(self.port),
@@ -46,6 +49,7 @@ class CeleryEngine:
             ORDERS_RELAY_LEASE_S="10",
             ORDERS_SANDBOX_TOKEN=secrets.token_urlsafe(24),
             ORDERS_SANDBOX_WEBHOOK_SECRET=new_webhook_secret(),
+            ORDERS_GHN_BASE_URL=f"http://127.0.0.1:{self.ghn_port}{GHN_PREFIX}",
             **dbs.TEST_ENV,
         )
         self.processes = Processes({**self.env, "ORDERS_DATA_DIR": str(folder / "worker-data")}, folder)

@@ -9,11 +9,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from orders_service.app import create_app
 from orders_service.db.engine import create_engine
 from orders_service.notifications_app.config import NOTIFY_KEY, NotifySource, config_of
 from orders_service.settings import Settings
 from tests.integration.api import Api
+from tests.integration.conftest import app_client
 from tests.integration.dashboard import Dashboard, make_user
+from tests.integration.databases import TEST_ENV
 
 pytestmark = pytest.mark.anyio
 
@@ -60,6 +63,10 @@ async def test_courier_secrets_are_masked_and_a_blank_keeps_them(admin: Dashboar
     assert "••••1234" in page and 'value="886"' in page
     bad = await admin.post("/dashboard/settings/couriers", {**form, "ghn.shop_id": "abc"})
     assert bad.status_code == 422 and "shop_id" in bad.text
+    # A token goes in an HTTP header: one that no header can carry is refused here, not at each courier call.
+    for field in ("ghn.token", "ghtk.partner_code"):
+        refused = await admin.post("/dashboard/settings/couriers", {**form, field: "tokén có dấu"})
+        assert refused.status_code == 422 and field.split(".")[1] in refused.text, field
 
 
 async def test_quiet_hours_and_cap_are_validated_and_kept(admin: Dashboard, settings: Settings) -> None:
@@ -85,3 +92,21 @@ async def test_quiet_hours_and_cap_are_validated_and_kept(admin: Dashboard, sett
     for field, value in (("quiet_start", "25:00"), ("marketing_cap_per_day", "-1")):
         refused = await admin.post("/dashboard/settings/notifications", {**good, field: value})
         assert refused.status_code == 422 and field in refused.text, field
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # the page's values; the gate's are tested above
+async def test_the_page_shows_the_quiet_hours_and_cap_in_force(settings: Settings) -> None:
+    env = {"ORDERS_DATA_DIR": str(settings.data_dir), "ORDERS_QUIET_HOURS": "08:30-21:00", "ORDERS_MARKETING_CAP": "5"}
+    configured = Settings.from_env({**env, **TEST_ENV})
+    await make_user(configured, "boss", "admin")
+    async with app_client(create_app(configured), configured) as client:
+        admin = Dashboard(client)
+        assert (await admin.login("boss")).status_code == 303
+        page = (await admin.get("/dashboard/settings")).text
+        shown = ('name="quiet_start" type="time" value="21:00"', 'name="quiet_end" type="time" value="08:30"')
+        assert all(field in page for field in shown), page
+        assert 'name="marketing_cap_per_day" type="number" min="0" max="50" value="5"' in page
+        saved = {"quiet_start": "22:30", "quiet_end": "08:30", "marketing_cap_per_day": "5"}
+        assert (await admin.post("/dashboard/settings/notifications", saved)).status_code == 303
+        page = (await admin.get("/dashboard/settings")).text
+        assert 'name="quiet_start" type="time" value="22:30"' in page and 'value="21:00"' not in page

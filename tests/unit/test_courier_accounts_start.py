@@ -11,14 +11,14 @@ import pytest
 
 from orders_service.settings import Settings
 from orders_service.shipping.registry import CourierRegistry
-from orders_service.shop_settings.services import load_courier_accounts
+from orders_service.shop_settings.accounts import CourierAccounts, load_courier_accounts
 
 pytestmark = pytest.mark.anyio
 
 
 class Session:
-    async def scalars(self, _: Any) -> list[Any]:
-        return []  # nothing saved: the environment's accounts stay
+    async def connection(self) -> None:
+        return None  # the transaction began: a real session's start reads the saved accounts
 
 
 def flaky_db(failures: int) -> Any:
@@ -35,14 +35,17 @@ def flaky_db(failures: int) -> Any:
     return db
 
 
+def accounts(tmp_path: Path) -> CourierAccounts:
+    return CourierAccounts(Settings.from_env({"ORDERS_DATA_DIR": str(tmp_path)}), CourierRegistry({}))
+
+
 async def test_waits_for_the_database_then_loads(tmp_path: Path) -> None:
     db, waits = flaky_db(3), []
 
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    settings = Settings.from_env({"ORDERS_DATA_DIR": str(tmp_path)})
-    await load_courier_accounts(db, settings, CourierRegistry({}), sleep=sleep)
+    await load_courier_accounts(db, accounts(tmp_path), sleep=sleep)
     assert db.calls["n"] == 4 and waits == [0.1, 0.2, 0.4]
 
 
@@ -50,6 +53,5 @@ async def test_gives_up_after_its_attempts(tmp_path: Path) -> None:
     async def sleep(_: float) -> None:
         return None
 
-    settings = Settings.from_env({"ORDERS_DATA_DIR": str(tmp_path)})
     with pytest.raises(ConnectionRefusedError):
-        await load_courier_accounts(flaky_db(10), settings, CourierRegistry({}), attempts=3, sleep=sleep)
+        await load_courier_accounts(flaky_db(10), accounts(tmp_path), attempts=3, sleep=sleep)
