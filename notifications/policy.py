@@ -84,10 +84,21 @@ def allowed_channels(candidate: Candidate, rules: Rules) -> tuple[Channel, ...]:
     return tuple(found)
 
 
+def in_window(t: datetime.time, rules: Rules) -> bool:
+    """Whether marketing may go at local time `t`. Quiet hours usually span midnight (22:00 to 07:00: the window is
+    between them), but a shop may keep them within one day (00:00 to 06:00: the window is the rest); equal
+    times mean no quiet hours."""
+    if rules.quiet_start == rules.quiet_end:
+        return True
+    if rules.quiet_end < rules.quiet_start:
+        return rules.quiet_end <= t < rules.quiet_start
+    return not rules.quiet_start <= t < rules.quiet_end
+
+
 def window_opens(now: datetime.datetime, rules: Rules) -> datetime.datetime | None:
     """None inside the marketing window; else the moment (UTC) it next opens."""
     local = now.astimezone(ZoneInfo(rules.time_zone))
-    if rules.quiet_end <= local.time() < rules.quiet_start:
+    if in_window(local.time(), rules):
         return None
     day = local.date() if local.time() < rules.quiet_end else local.date() + datetime.timedelta(days=1)
     opens = datetime.datetime.combine(day, rules.quiet_end, tzinfo=ZoneInfo(rules.time_zone))

@@ -42,6 +42,32 @@ def test_marketing_waits_for_the_window(
         assert decision.reason == "quiet hours: deferred to 07:00 local time"
 
 
+@pytest.mark.parametrize(
+    ("quiet", "hour", "minute", "until"),
+    [
+        # Quiet hours within one day (midnight to 06:00): marketing goes the rest of the day, evenings too.
+        (("00:00", "06:00"), 23, 30, None),
+        (("00:00", "06:00"), 0, 0, at(6, 0)),
+        (("00:00", "06:00"), 5, 59, at(6, 0)),
+        (("00:00", "06:00"), 6, 0, None),
+        # A window that spans midnight (ORDERS_QUIET_HOURS=20:00-02:00): quiet from 02:00 to 20:00.
+        (("02:00", "20:00"), 1, 59, None),
+        (("02:00", "20:00"), 2, 0, at(20, 0)),
+        (("02:00", "20:00"), 21, 0, None),
+        # The same time twice: no quiet hours at all.
+        (("22:00", "22:00"), 22, 30, None),
+    ],
+)
+def test_quiet_hours_within_one_day_or_none(
+    quiet: tuple[str, str], hour: int, minute: int, until: datetime.datetime | None
+) -> None:
+    start, end = (datetime.time.fromisoformat(t) for t in quiet)
+    rules = Rules(quiet_start=start, quiet_end=end)
+    decision = decide(marketing(), at(hour, minute), rules)
+    assert decision.action is (Action.SEND if until is None else Action.DEFER), decision
+    assert decision.until == until
+
+
 def test_the_window_is_read_in_vietnam_time_whatever_zone_now_is_in() -> None:
     utc_2259 = datetime.datetime(2026, 3, 10, 23, 59, tzinfo=datetime.UTC)  # 06:59 next morning in Vietnam
     assert window_opens(utc_2259, RULES) == datetime.datetime(2026, 3, 11, 0, 0, tzinfo=datetime.UTC)
