@@ -17,7 +17,8 @@ cursor (customer id order), records their messages, and moves the cursor and the
 again; two runs at once take turns on the row lock and never take the same members. The per-member dedupe
 key `campaign:{key}:{customer_id}` is checked as well, so nobody is reached twice under one key, whatever
 happened before. A run stops after `RUN_BUDGET_S` and leaves a new outbox message to go on: a Celery task has
-a time limit, and other work should not wait behind one long handler.
+a time limit, and a relay pass waits for all the handlers it started before it takes the next messages, so a
+long run would hold up courier syncs in the same process.
 
 A run also stops, and goes on later the same way, while the relay has more than a batch of messages waiting to
 be sent. The relay takes messages oldest first: queuing fifty thousand at once would put every courier sync and
@@ -34,6 +35,7 @@ import time
 from uuid import UUID
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.policy import Action
@@ -52,7 +54,7 @@ from orders_service.outbox import enqueue
 
 log = logging.getLogger(__name__)
 TOPIC = "campaigns.expand"
-RUN_BUDGET_S = 10.0
+RUN_BUDGET_S = 2.0  # a few batches
 SNAPSHOT_CHUNK = 5_000  # member rows written per transaction while the snapshot is taken
 
 
@@ -79,7 +81,9 @@ async def expand_campaign(db: async_sessionmaker[AsyncSession], key: str, budget
         await _record(db, key, state=str(CampaignState.FAILED), finished_at=_now(), last_error=error.detail)
         return "failed"
     except Exception as error:  # a crash or an outage: shown on the campaign, and the relay runs it again
-        await _record(db, key, last_error=f"{type(error).__name__}: {error}"[:2000])
+        # The driver's own words: SQLAlchemy's text adds the statement and its parameters (names, phones).
+        said = error.orig if isinstance(error, DBAPIError) else error
+        await _record(db, key, last_error=f"{type(said).__name__}: {said}"[:2000])
         raise
 
 

@@ -22,8 +22,6 @@ from orders_service.notifications_app.schemas import (
     Status,
 )
 
-EVERYONE = 10_000_000
-
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)

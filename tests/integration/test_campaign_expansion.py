@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
 from orders_service.notifications_app.expansion import TOPIC, expand_campaign
-from orders_service.notifications_app.models import Notification
+from orders_service.notifications_app.models import Campaign, Notification
 from orders_service.relay import core
 from orders_service.runtime import session_info
 from orders_service.settings import Settings
@@ -113,3 +113,15 @@ async def test_a_run_waits_while_the_relay_has_more_than_a_batch_to_send(
     done = await campaign(api, "paced")
     assert (done["state"], done["processed"], done["skipped"]) == ("done", MEMBERS, 0)
     assert await per_member(db, "paced") == [1] * MEMBERS
+
+
+async def test_a_campaign_whose_segment_is_gone_fails_and_says_why(
+    api: Api, db: async_sessionmaker[AsyncSession]
+) -> None:
+    async with db() as session, session.begin():  # as a release that renamed a segment would leave it
+        session.add(Campaign(key="renamed", segment="old_vip", template="promotion", created_by="test"))
+    assert await expand_campaign(db, "renamed") == "failed"
+    failed = await campaign(api, "renamed")
+    assert (failed["state"], failed["recipients"], failed["processed"]) == ("failed", None, 0)
+    assert failed["last_error"] == "segment old_vip does not exist" and failed["finished_at"] is not None
+    assert await expand_campaign(db, "renamed") == "nothing to do"
