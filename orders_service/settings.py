@@ -280,6 +280,7 @@ def _notify(env: dict[str, str]) -> NotifyConfig:
         locale=_choice(env, "ORDERS_NOTIFY_LOCALE", DEFAULT_LOCALE, LOCALES),
         staff=tuple(staff),
         max_attempts=_positive(env, "ORDERS_NOTIFY_MAX_ATTEMPTS", "5"),
+        campaign_batch=_positive(env, "ORDERS_CAMPAIGN_BATCH", "100"),
         sms=groups["sms"],
         zns={k: v for k, v in groups["zns"].items() if k != "templates"},
         zns_templates=templates,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.customers.schemas import CustomerIn, CustomerOut, IdentityOut
+from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer, CustomerIdentity, CustomerPhone
 from orders_service.domain.errors import IdentityTaken, InvalidField, NotFound, PhoneTaken
 from orders_service.domain.identities import normalise_identities
@@ -114,6 +115,9 @@ async def create_customer(session: AsyncSession, data: CustomerIn, prefix: str =
         raise InvalidField("full_name", "give the customer's name")
     if data.birthday is not None and data.birthday > datetime.date.today():
         raise InvalidField("birthday", "a birthday cannot be in the future")
+    # A writer from the start: on SQLite a read that turns into a write fails at once if another writer (the
+    # relay's claim, every 0.2 s) committed in between.
+    await begin_write(session)
     existing = await owner_of(session, phones)
     if existing is not None:
         taken = next(p.e164 for p in existing.phones if p.e164 in phones)

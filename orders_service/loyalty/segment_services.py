@@ -63,13 +63,18 @@ async def list_segments(session: AsyncSession, now: datetime.datetime | None = N
     ]
 
 
-async def customers_in(
-    session: AsyncSession, name: str, limit: int, offset: int, now: datetime.datetime | None = None
-) -> tuple[list[Customer], int]:
+async def member_ids(session: AsyncSession, name: str, now: datetime.datetime | None = None) -> list[UUID]:
+    """The ids of segment `name`'s live members, in id order (a campaign walks them in this order)."""
     if rule(name) is None:
         raise NotFound("segment", name)
     everyone = await _all_segments(session, now or datetime.datetime.now(datetime.UTC))
-    ids = [customer_id for customer_id, names in everyone if name in names]
+    return [customer_id for customer_id, names in everyone if name in names]
+
+
+async def customers_in(
+    session: AsyncSession, name: str, limit: int, offset: int, now: datetime.datetime | None = None
+) -> tuple[list[Customer], int]:
+    ids = await member_ids(session, name, now)
     page = ids[offset : offset + limit]
     rows = {c.id: c for c in await session.scalars(select(Customer).where(Customer.id.in_(page)))}
     return [rows[i] for i in page], len(ids)

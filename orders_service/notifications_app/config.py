@@ -31,6 +31,7 @@ class NotifyConfig(msgspec.Struct, frozen=True, kw_only=True):
     locale: str = "vi"
     staff: tuple[str, ...] = ()  # who hears about refused courier changes: emails and phones (E.164)
     max_attempts: int = 5  # transient provider failures before a message is recorded as failed
+    campaign_batch: int = 100  # campaign members queued per transaction; also how many sends may wait before it pauses
     sms: dict[str, str] = msgspec.field(default_factory=dict)  # url, api_key, secret_key, brandname, timeout_s
     zns: dict[str, str] = msgspec.field(default_factory=dict)  # access_token, url, timeout_s
     zns_templates: dict[str, str] = msgspec.field(default_factory=dict)  # our template -> ZNS template id

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, MediaType, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from orders_service.deps import DbSession
-from orders_service.notifications_app import services
-from orders_service.notifications_app.schemas import CampaignIn, CampaignOut, ConsentsIn, ConsentsOut, NotificationOut
+from orders_service.domain.model import Actor
+from orders_service.notifications_app import campaigns, services
+from orders_service.notifications_app.schemas import (
+    CampaignIn,
+    CampaignOut,
+    CampaignPreviewOut,
+    CampaignState,
+    ConsentsIn,
+    ConsentsOut,
+    NotificationOut,
+)
 from orders_service.notifications_app.schemas import Status as MessageStatus
 from orders_service.pagination import Limit, Offset, Page
+from orders_service.problems import PROBLEM_JSON, Problem
 
+StaffRequest = Request[Actor, Any, Any]
 Token = Annotated[str, QueryParameter(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -60,19 +73,77 @@ class ConsentController(Controller):
         return await services.set_consents(db_session, customer_id, data)
 
 
+CampaignKey = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+LOCATION = [ResponseHeader(name="Location", description="the campaign: GET it for progress", documentation_only=True)]
+
+
 class CampaignController(Controller):
     path = "/api/campaigns"
     tags = ["Notifications"]  # noqa: RUF012
 
     @post(
         "/",
-        status_code=200,
-        summary="Send a marketing message to a segment; `dry_run` counts who would get it and who not, and why",
-        description="Each customer gets it at most once per campaign `key`; the policy gate still applies at send "
-        "time (quiet hours defer, the cap and missing consent suppress).",
+        status_code=202,
+        response_headers=LOCATION,
+        responses={
+            200: ResponseSpec(
+                CampaignOut | CampaignPreviewOut,
+                description="A dry run's counts (no key needed, nothing written), or the campaign this key already "
+                "started (sent again with the same request: nobody is reached twice)",
+                generate_examples=False,
+            ),
+            422: ResponseSpec(
+                Problem,
+                description="An unknown segment, a promotion without its message, or a key already used with another "
+                "segment, template or message: `errors` names the field",
+                media_type=PROBLEM_JSON,
+                generate_examples=False,
+            ),
+        },
+        summary="Send a marketing message to a segment (202: accepted, sent in the background); "
+        "`dry_run` counts who would get it and who not, and why (200)",
+        description="A real send records the campaign and answers 202 with it and its `Location`; the relay then "
+        "fixes the segment's members and queues their messages in short batches (GET the campaign for progress). "
+        "Each customer gets it at most once per campaign `key`: the same key and request again answers 200 with "
+        "the campaign it started; the same key with another segment, template or message is a 422 naming the "
+        "field. The policy gate applies to each member when her batch is queued (no consent, opted out or over the "
+        "cap: recorded as suppressed with the reason; quiet hours: deferred) and again at send time. A dry run "
+        "writes nothing and answers 200 with the counts, the count per reason, and the first 100 suppressed.",
     )
-    async def run_campaign(self, db_session: DbSession, data: JSONBody[CampaignIn]) -> CampaignOut:
-        return await services.run_campaign(db_session, data)
+    async def run_campaign(
+        self, request: StaffRequest, db_session: DbSession, data: JSONBody[CampaignIn]
+    ) -> Response[CampaignOut | CampaignPreviewOut]:
+        if data.dry_run:
+            return Response(await campaigns.preview(db_session, data), status_code=200)
+        row, created = await campaigns.start_campaign(db_session, data, request.user.id or str(request.user.kind))
+        return Response(
+            campaigns.to_out(row),
+            status_code=202 if created else 200,
+            headers={"Location": f"{self.path}/{row.key}"},
+        )
+
+    @get("/", summary="Campaigns, newest first, with their state and counts")
+    async def list_campaigns(
+        self,
+        db_session: DbSession,
+        in_state: Annotated[CampaignState | None, QueryParameter(name="state", description="only these")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[CampaignOut]:
+        rows, total = await campaigns.list_campaigns(db_session, in_state, limit, offset)
+        return Page(items=[campaigns.to_out(r) for r in rows], total=total, limit=limit, offset=offset)
+
+    @get(
+        "/{key:str}",
+        summary="A campaign's progress: its state and counts (processed out of recipients)",
+        responses={
+            404: ResponseSpec(
+                Problem, description="No campaign has this key", media_type=PROBLEM_JSON, generate_examples=False
+            )
+        },
+    )
+    async def get_campaign(self, db_session: DbSession, key: CampaignKey) -> CampaignOut:
+        return campaigns.to_out(await campaigns.get_campaign(db_session, key))
 
 
 PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">

@@ -1,4 +1,5 @@
-"""Tables: every message with its status and reason, consents per channel and purpose, unsubscribe tokens."""
+"""Tables: every message with its status and reason, consents per channel and purpose, unsubscribe tokens,
+campaigns and who each one reaches."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7Base
-from advanced_alchemy.types import DateTimeUTC, JsonB
+from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -79,3 +80,43 @@ class UnsubscribeToken(UUIDv7Base):
     customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), unique=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     unsubscribed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class Campaign(UUIDv7Base):
+    """A marketing message to a segment, accepted at once and expanded by the relay in short batches.
+
+    `cursor` is the last member handled (members are walked by customer id), so a run cut short goes on from
+    there; the counters move in the same transaction as the messages they count.
+    """
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_created_at", "created_at"),)
+
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # the caller's idempotency key
+    segment: Mapped[str] = mapped_column(String(64))
+    template: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
+    started_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued | sending | done | failed
+    recipients: Mapped[int | None] = mapped_column(Integer, default=None)  # known once the members are fixed
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    deferred: Mapped[int] = mapped_column(Integer, default=0)
+    suppressed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    cursor: Mapped[UUID | None] = mapped_column(GUID(length=16), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class CampaignMember(UUIDv7Base):
+    """Who a campaign reaches: its segment's members, written once when the relay takes the campaign up."""
+
+    __tablename__ = "campaign_members"
+    __table_args__ = (UniqueConstraint("campaign_id", "customer_id", name="uq_campaign_members_campaign_customer"),)
+
+    campaign_id: Mapped[UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))

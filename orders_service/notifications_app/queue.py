@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -23,11 +23,15 @@ TOPIC = "notifications.send"
 
 def contacts_of(customer: Customer) -> dict[str, str]:
     """Where a customer can be reached: her first phone on Zalo and by SMS, her email."""
+    return contacts(customer.phones[0].e164 if customer.phones else None, customer.email)
+
+
+def contacts(phone: str | None, email: str | None) -> dict[str, str]:
     found: dict[str, str] = {}
-    if customer.phones:
-        found[Channel.ZALO] = found[Channel.SMS] = customer.phones[0].e164
-    if customer.email:
-        found[Channel.EMAIL] = customer.email
+    if phone:
+        found[Channel.ZALO] = found[Channel.SMS] = phone
+    if email:
+        found[Channel.EMAIL] = email
     return found
 
 
@@ -36,11 +40,24 @@ def staff_contacts(address: str) -> dict[str, str]:
 
 
 async def unsubscribe_url(session: AsyncSession, customer_id: UUID, config: NotifyConfig) -> str:
-    token = await session.scalar(select(UnsubscribeToken.token).where(UnsubscribeToken.customer_id == customer_id))
-    if token is None:
-        token = secrets.token_urlsafe(24)
-        session.add(UnsubscribeToken(customer_id=customer_id, token=token))
-    return f"{config.public_base_url}/u/{token}"
+    return (await unsubscribe_urls(session, [customer_id], config))[customer_id]
+
+
+async def unsubscribe_urls(
+    session: AsyncSession, customer_ids: Sequence[UUID], config: NotifyConfig
+) -> dict[UUID, str]:
+    """Each customer's unsubscribe link, made on first use; one query for many customers."""
+    rows = await session.execute(
+        select(UnsubscribeToken.customer_id, UnsubscribeToken.token).where(
+            UnsubscribeToken.customer_id.in_(sorted(set(customer_ids)))
+        )
+    )
+    tokens = dict(rows.tuples().all())
+    for customer_id in customer_ids:
+        if customer_id not in tokens:
+            tokens[customer_id] = secrets.token_urlsafe(24)
+            session.add(UnsubscribeToken(customer_id=customer_id, token=tokens[customer_id]))
+    return {customer_id: f"{config.public_base_url}/u/{token}" for customer_id, token in tokens.items()}
 
 
 async def queue_message(
@@ -59,31 +76,21 @@ async def queue_message(
     taken = await session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key))
     if taken is not None:
         return None
-    purpose = PURPOSE[template]
-    values: dict[str, Any] = {"shop": config.shop_name, **params}
-    if customer is not None:
-        values.setdefault("name", customer.full_name)
-        contacts = contacts_of(customer) if contacts is None else contacts
     link = None
-    if customer is not None and template in MARKETING:
-        link = values["unsubscribe"] = await unsubscribe_url(session, customer.id, config)
-    rendered = render(template, config.locale, values)
-    contacts = dict(contacts or {})
-    first = next((c for c in config.channels if c in contacts), config.channels[0])
-    row = Notification(
+    if customer is not None:
+        contacts = contacts_of(customer) if contacts is None else contacts
+        if template in MARKETING:
+            link = await unsubscribe_url(session, customer.id, config)
+    row = build_message(
+        config,
+        template,
+        params,
+        dedupe_key,
         customer_id=customer.id if customer is not None else None,
+        name=customer.full_name if customer is not None else None,
+        contacts=contacts or {},
+        unsubscribe=link,
         order_id=order_id,
-        channel=first,
-        to=contacts.get(first, ""),
-        contacts=contacts,
-        purpose=str(purpose),
-        template=str(template),
-        locale=config.locale,
-        subject=rendered.subject[:300],
-        body=rendered.body,
-        params=text_params(values),
-        unsubscribe_url=link,
-        dedupe_key=dedupe_key[:200],
         campaign=campaign,
     )
     try:
@@ -94,3 +101,42 @@ async def queue_message(
         return None
     enqueue(session, TOPIC, str(row.id), {"notification_id": str(row.id)})
     return row
+
+
+def build_message(
+    config: NotifyConfig,
+    template: Template,
+    params: Mapping[str, Any],
+    dedupe_key: str,
+    *,
+    customer_id: UUID | None,
+    name: str | None,
+    contacts: Mapping[str, str],
+    unsubscribe: str | None,
+    order_id: UUID | None = None,
+    campaign: str | None = None,
+) -> Notification:
+    """The message row, rendered now in the shop's locale; not yet added to any session."""
+    values: dict[str, Any] = {"shop": config.shop_name, **params}
+    if name is not None:
+        values.setdefault("name", name)
+    if unsubscribe is not None:
+        values["unsubscribe"] = unsubscribe
+    rendered = render(template, config.locale, values)
+    first = next((c for c in config.channels if c in contacts), config.channels[0])
+    return Notification(
+        customer_id=customer_id,
+        order_id=order_id,
+        channel=first,
+        to=contacts.get(first, ""),
+        contacts=dict(contacts),
+        purpose=str(PURPOSE[template]),
+        template=str(template),
+        locale=config.locale,
+        subject=rendered.subject[:300],
+        body=rendered.body,
+        params=text_params(values),
+        unsubscribe_url=unsubscribe,
+        dedupe_key=dedupe_key[:200],
+        campaign=campaign,
+    )

@@ -76,13 +76,43 @@ class CampaignTemplate(enum.StrEnum):
     BIRTHDAY = "birthday"
 
 
+Key = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
 class CampaignIn(Struct, forbid_unknown_fields=True):
     segment: Annotated[str, Meta(min_length=1, max_length=64, pattern=ONE_LINE)]
     template: CampaignTemplate
     message: Annotated[str, Meta(min_length=1, max_length=300, pattern=ONE_LINE)] | None = None
     # The campaign's name and idempotency key: sending it again reaches nobody twice. Made up when absent.
-    key: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
+    key: Key | None = None
     dry_run: bool = False
+
+
+class CampaignState(enum.StrEnum):
+    QUEUED = "queued"  # accepted; the relay has not taken it up yet
+    SENDING = "sending"  # members fixed, messages being queued batch by batch
+    DONE = "done"  # every member handled
+    FAILED = "failed"  # stopped for good: `last_error` says why
+
+
+class CampaignOut(Struct):
+    key: str
+    segment: str
+    template: CampaignTemplate
+    message: str | None
+    state: CampaignState
+    recipients: int | None  # members of the segment, fixed when the relay takes the campaign up; null before
+    processed: int  # members handled so far: progress is processed / recipients
+    queued: int  # messages handed to the relay to send (including deferred ones)
+    deferred: int  # of those, held by quiet hours: they go when the window opens
+    suppressed: int  # members the gate turned away (no consent, opted out, the cap): recorded with the reason
+    skipped: int  # members this key had already reached, or no longer live profiles
+    last_error: str | None  # why the last run stopped, if it did (it is retried)
+    created_by: str
+    created_at: datetime.datetime
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+    updated_at: datetime.datetime
 
 
 class SuppressedOut(Struct):
@@ -90,13 +120,15 @@ class SuppressedOut(Struct):
     reason: str
 
 
-class CampaignOut(Struct):
-    campaign: str | None  # null on a dry run
+class CampaignPreviewOut(Struct):
+    """A dry run: what the gate would do now, member by member; nothing is written."""
+
     segment: str
     template: CampaignTemplate
     dry_run: bool
     recipients: int  # customers in the segment now
     would_send: int  # the gate lets them through now
-    deferred: int  # quiet hours: they go when the window opens
-    suppressed: list[SuppressedOut]  # who would not get it, and why
-    queued: int  # messages recorded (0 on a dry run; customers already reached by this campaign are not counted)
+    deferred: int  # quiet hours: they would go when the window opens
+    suppressed_total: int  # who would not get it
+    suppressed_reasons: dict[str, int]  # how many for each reason
+    suppressed: list[SuppressedOut]  # the first of them (by customer id) and why; at most 100

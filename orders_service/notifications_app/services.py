@@ -1,38 +1,26 @@
-"""Notification use cases: the message list, consents and the unsubscribe link, campaigns to a segment."""
+"""Notification use cases: the message list, consents and the unsubscribe link (campaigns: campaigns.py)."""
 
 from __future__ import annotations
 
 import datetime
-import uuid
 from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.policy import Action, Channel, Consent, Purpose, decide
-from notifications.templates import Template
+from notifications.policy import Channel, Consent, Purpose
 from orders_service.customers.services import get_customer
 from orders_service.db.engine import begin_write
-from orders_service.domain.errors import InvalidField, NotFound
-from orders_service.loyalty.segment_services import customers_in
-from orders_service.loyalty.segments import rule
+from orders_service.domain.errors import NotFound
 from orders_service.notifications_app.config import config_of
 from orders_service.notifications_app.models import Notification, NotificationConsent, UnsubscribeToken
-from orders_service.notifications_app.queue import contacts_of, queue_message
 from orders_service.notifications_app.schemas import (
-    CampaignIn,
-    CampaignOut,
-    CampaignTemplate,
     ConsentOut,
     ConsentsIn,
     ConsentsOut,
     NotificationOut,
     Status,
-    SuppressedOut,
 )
-from orders_service.notifications_app.sender import candidate_for
-
-EVERYONE = 10_000_000
 
 
 def _now() -> datetime.datetime:
@@ -146,52 +134,3 @@ async def unsubscribe(session: AsyncSession, token: str, *, confirm: bool) -> st
             await _set_consent(session, row.customer_id, channel, Purpose.MARKETING, Consent.WITHDRAWN, "unsubscribe")
         await session.flush()
     return shop
-
-
-async def run_campaign(session: AsyncSession, data: CampaignIn, now: datetime.datetime | None = None) -> CampaignOut:
-    """Who the gate lets through now (a dry run stops there), then one message per customer under the key."""
-    now = now or _now()
-    if rule(data.segment) is None:
-        raise InvalidField("segment", f"no segment {data.segment!r}; GET /api/segments lists them")
-    if data.template is CampaignTemplate.PROMOTION and not data.message:
-        raise InvalidField("message", "a promotion needs its message")
-    if not data.dry_run:
-        await begin_write(session)
-    config = config_of(session)
-    members, total = await customers_in(session, data.segment, EVERYONE, 0, now)
-    would_send = deferred = queued = 0
-    suppressed = []
-    for customer in members:
-        contacts = contacts_of(customer)
-        candidate = await candidate_for(session, customer.id, Purpose.MARKETING, contacts, now, config)
-        decision = decide(candidate, now, config.rules())
-        if decision.action is Action.SUPPRESS:
-            suppressed.append(SuppressedOut(customer_id=customer.id, reason=decision.reason or "suppressed"))
-        elif decision.action is Action.DEFER:
-            deferred += 1
-        else:
-            would_send += 1
-    key = None if data.dry_run else (data.key or uuid.uuid4().hex)
-    if key is not None:
-        params = {"message": data.message} if data.message else {}
-        for customer in members:
-            made = await queue_message(
-                session,
-                Template(str(data.template)),
-                params,
-                f"campaign:{key}:{customer.id}",
-                customer=customer,
-                campaign=key,
-            )
-            queued += made is not None
-    return CampaignOut(
-        campaign=key,
-        segment=data.segment,
-        template=data.template,
-        dry_run=data.dry_run,
-        recipients=total,
-        would_send=would_send,
-        deferred=deferred,
-        suppressed=suppressed,
-        queued=queued,
-    )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from notifications.policy import Channel
 from notifications.providers import Provider
 from orders_service.db.models import OutboxMessage
+from orders_service.notifications_app.expansion import expand_campaign
 from orders_service.notifications_app.sender import send_notification
 from orders_service.relay.core import Handler
 from orders_service.shipping.registry import CourierRegistry
@@ -32,4 +33,8 @@ def build_handlers(
     async def notify(message: OutboxMessage) -> str:
         return await send_notification(db, providers or {}, UUID(message.key))
 
-    return {"order.": order_changed, "notifications.send": notify}
+    async def expand(message: OutboxMessage) -> str:
+        # A campaign's members, a batch per transaction; the key is the campaign's.
+        return await expand_campaign(db, message.key)
+
+    return {"order.": order_changed, "notifications.send": notify, "campaigns.expand": expand}

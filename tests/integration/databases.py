@@ -29,7 +29,7 @@ def sqlite_template(folder: Path) -> Path:
 
 
 # Fast retries, short courier timeouts: fault tests recover in a fraction of a second.
-TEST_ENV = {"ORDERS_RELAY_BACKOFF_S": "0.05", "ORDERS_SANDBOX_TIMEOUT_S": "1"}
+TEST_ENV = {"ORDERS_RELAY_BACKOFF_S": "0.05", "ORDERS_SANDBOX_TIMEOUT_S": "1", "ORDERS_CAMPAIGN_BATCH": "10"}
 
 
 def sqlite_clone(template: Path, folder: Path) -> Settings:
