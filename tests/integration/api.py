@@ -122,7 +122,7 @@ class Shipping:
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def ship(self, order: dict[str, Any]) -> dict[str, Any]:
+    async def ship(self, order: dict[str, Any], within_s: float = 15.0) -> dict[str, Any]:
         path = f"/api/orders/{order['id']}"
         confirmed = await self.api.request("POST", f"{path}/confirm", headers={"If-Match": f'"{order["version"]}"'})
         assert confirmed.status_code == 200, confirmed.text
@@ -130,16 +130,16 @@ class Shipping:
             "POST", f"{path}/ship", headers={"If-Match": f'"{confirmed.json()["version"]}"'}
         )
         assert shipped.status_code == 200, shipped.text
-        return await self.synced(order["id"])
+        return await self.synced(order["id"], within_s)
 
-    async def synced(self, order_id: str) -> dict[str, Any]:
+    async def synced(self, order_id: str, within_s: float = 15.0) -> dict[str, Any]:
         async def check() -> dict[str, Any] | None:
             order = await self.order(order_id)
             shipment = order["shipment"]
             done = shipment and shipment["sync_state"] == "synced" and shipment["synced_version"] == order["version"]
             return order if done else None
 
-        return await eventually(check)
+        return await eventually(check, within_s)
 
     async def parcel(self, tracking_code: str) -> dict[str, Any]:
         response = await self.api.client.get(f"/sandbox-courier/shipments/{tracking_code}")

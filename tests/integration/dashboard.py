@@ -110,3 +110,11 @@ class Dashboard:
     async def login(self, username: str, password: str = PASSWORD) -> httpx.Response:
         await self.get("/dashboard/login")
         return await self.post("/dashboard/login", {"username": username, "password": password})
+
+
+async def signed_in(settings: Settings, client: httpx.AsyncClient, username: str, role: str) -> Dashboard:
+    """A new user of `role`, signed in on a browser of her own."""
+    await make_user(settings, username, role)
+    dashboard = Dashboard(client)
+    assert (await dashboard.login(username)).status_code == 303
+    return dashboard

@@ -75,6 +75,21 @@ def _key(stack: Stack) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+def _sandbox(stack: Stack) -> httpx.Client:
+    """The sandbox courier's own API (its faults and call counts), with its token."""
+    secrets = json.loads((Path(stack.env["ORDERS_DATA_DIR"]) / "secrets.json").read_text())
+    headers = {"Authorization": f"Bearer {secrets['sandbox_token']}"}
+    return httpx.Client(base_url=f"{stack.base}/sandbox-courier", timeout=30, headers=headers)
+
+
+def _rename(client: httpx.Client, path: str, order: dict[str, Any], name: str) -> httpx.Response:
+    """A new recipient name on the order, at the version given; it must be accepted."""
+    body = {"operations": [{"op": "set_recipient", "name": name}]}
+    amended = client.post(f"{path}/amendments", headers={"If-Match": f'"{order["version"]}"'}, json=body)
+    assert amended.status_code == 200, amended.text
+    return amended
+
+
 def _synced(client: httpx.Client, path: str) -> dict[str, Any] | None:
     """The order, once its shipment holds its current version."""
     current: dict[str, Any] = client.get(path).json()
@@ -95,19 +110,9 @@ def test_a_worker_killed_mid_sync_loses_nothing_and_repeats_nothing(stack: Stack
     order = wait_for(synced, what="the first sync, by the Celery worker")
     tracking = order["shipment"]["tracking_code"]
 
-    secrets = json.loads((Path(stack.env["ORDERS_DATA_DIR"]) / "secrets.json").read_text())
-    sandbox = httpx.Client(
-        base_url=f"{stack.base}/sandbox-courier",
-        timeout=30,
-        headers={"Authorization": f"Bearer {secrets['sandbox_token']}"},
-    )
+    sandbox = _sandbox(stack)
     assert sandbox.post("/_faults", json={"delay_ms": 6000}).status_code == 200
-    amended = client.post(
-        f"{path}/amendments",
-        headers={"If-Match": f'"{order["version"]}"'},
-        json={"operations": [{"op": "set_recipient", "name": "Chị Hoa"}]},
-    )
-    assert amended.status_code == 200, amended.text
+    amended = _rename(client, path, order, "Chị Hoa")
     wait_for(
         lambda: sandbox.get("/_faults").json()["calls"].get("update", 0) >= 1,
         what="the worker calling the courier",
@@ -139,19 +144,9 @@ def test_a_courier_call_longer_than_the_lease_is_made_once(stack: Stack) -> None
     order = client.post(f"{path}/ship", headers={"If-Match": f'"{order["version"]}"'}).json()
     order = wait_for(lambda: _synced(client, path), what="the first sync")
 
-    secrets = json.loads((Path(stack.env["ORDERS_DATA_DIR"]) / "secrets.json").read_text())
-    sandbox = httpx.Client(
-        base_url=f"{stack.base}/sandbox-courier",
-        timeout=30,
-        headers={"Authorization": f"Bearer {secrets['sandbox_token']}"},
-    )
+    sandbox = _sandbox(stack)
     assert sandbox.post("/_faults", json={"delay_ms": 6000}).status_code == 200
-    amended = client.post(
-        f"{path}/amendments",
-        headers={"If-Match": f'"{order["version"]}"'},
-        json={"operations": [{"op": "set_recipient", "name": "Chị Lan"}]},
-    )
-    assert amended.status_code == 200, amended.text
+    amended = _rename(client, path, order, "Chị Lan")
     final = wait_for(lambda: _synced(client, path), what="the slow sync")
     assert final["version"] == amended.json()["version"]
     assert sandbox.get("/_faults").json()["calls"].get("update", 0) == 1

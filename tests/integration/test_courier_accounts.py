@@ -23,7 +23,7 @@ from orders_service.shop_settings.accounts import CourierAccounts
 from tests.integration.api import Api, Shipping, eventually
 from tests.integration.celery_engine import served
 from tests.integration.conftest import DATABASES, ENGINES, engine_settings
-from tests.integration.dashboard import Dashboard, make_user
+from tests.integration.dashboard import Dashboard, signed_in
 from tests.integration.processes import free_port
 
 pytestmark = pytest.mark.anyio
@@ -54,10 +54,7 @@ async def ghn(settings: Settings) -> AsyncIterator[FakeGhn]:
 
 @pytest.fixture
 async def admin(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
-    await make_user(settings, "boss", "admin")
-    dashboard = Dashboard(client)
-    assert (await dashboard.login("boss")).status_code == 303
-    return dashboard
+    return await signed_in(settings, client, "boss", "admin")
 
 
 def calls(ghn: FakeGhn, path: str) -> list[dict[str, str]]:
@@ -72,8 +69,9 @@ async def test_an_account_saved_in_the_dashboard_is_used_by_the_relay_and_webhoo
     assert (await admin.post("/dashboard/settings/couriers", FORM)).status_code == 303
 
     # The create runs on the engine's relay: in this process, or in the Celery worker started before the save.
+    # That worker may try before its next read of the accounts (5 s) and retry with backoff: give it time.
     order = await api.create_order(courier="ghn")
-    shipped = await shipping.ship(order)
+    shipped = await shipping.ship(order, within_s=40)
     tracking = shipped["shipment"]["tracking_code"]
     assert ghn.orders[tracking].client_order_code == order["code"]
     assert [(h["token"], h["shopid"]) for h in calls(ghn, "/v2/shipping-order/create")] == [(TOKEN, str(SHOP_ID))]

@@ -7,25 +7,19 @@ import pytest
 
 from orders_service.settings import Settings
 from tests.integration.api import Api
-from tests.integration.dashboard import Dashboard, make_user
+from tests.integration.dashboard import Dashboard, make_user, signed_in
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 async def staff(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
-    await make_user(settings, "lan", "staff")
-    dashboard = Dashboard(client)
-    assert (await dashboard.login("lan")).status_code == 303
-    return dashboard
+    return await signed_in(settings, client, "lan", "staff")
 
 
 @pytest.fixture
 async def admin(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
-    await make_user(settings, "boss", "admin")
-    dashboard = Dashboard(client)
-    assert (await dashboard.login("boss")).status_code == 303
-    return dashboard
+    return await signed_in(settings, client, "boss", "admin")
 
 
 async def test_a_visitor_reaches_nothing_and_is_sent_to_sign_in(client: httpx.AsyncClient) -> None:

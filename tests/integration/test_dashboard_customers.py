@@ -9,17 +9,14 @@ import pytest
 
 from orders_service.settings import Settings
 from tests.integration.api import Api, Shipping, random_mobile
-from tests.integration.dashboard import Dashboard, make_user
+from tests.integration.dashboard import Dashboard, signed_in
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 async def staff(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
-    await make_user(settings, "lan", "staff")
-    dashboard = Dashboard(client)
-    assert (await dashboard.login("lan")).status_code == 303
-    return dashboard
+    return await signed_in(settings, client, "lan", "staff")
 
 
 async def test_search_by_name_or_phone_and_open_the_profile_with_its_chart(staff: Dashboard, api: Api) -> None:

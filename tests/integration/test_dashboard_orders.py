@@ -15,17 +15,14 @@ from sqlalchemy import event
 
 from orders_service.settings import Settings
 from tests.integration.api import Api
-from tests.integration.dashboard import Dashboard, make_user, seed_orders
+from tests.integration.dashboard import Dashboard, seed_orders, signed_in
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 async def staff(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
-    await make_user(settings, "lan", "staff")
-    dashboard = Dashboard(client)
-    assert (await dashboard.login("lan")).status_code == 303
-    return dashboard
+    return await signed_in(settings, client, "lan", "staff")
 
 
 def listed(page: httpx.Response) -> list[str]:

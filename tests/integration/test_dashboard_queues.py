@@ -14,7 +14,7 @@ from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
 from orders_service.settings import Settings
 from tests.integration.api import Api
-from tests.integration.dashboard import Dashboard, make_user, put_in_state
+from tests.integration.dashboard import Dashboard, put_in_state, signed_in
 
 pytestmark = pytest.mark.anyio
 
@@ -31,10 +31,7 @@ TRYON = {
 
 @pytest.fixture
 async def staff(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
-    await make_user(settings, "lan", "staff")
-    dashboard = Dashboard(client)
-    assert (await dashboard.login("lan")).status_code == 303
-    return dashboard
+    return await signed_in(settings, client, "lan", "staff")
 
 
 async def pending_messages(settings: Settings, order: dict[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ from orders_service.notifications_app.config import NOTIFY_KEY, NotifySource, co
 from orders_service.settings import Settings
 from tests.integration.api import Api
 from tests.integration.conftest import app_client
-from tests.integration.dashboard import Dashboard, make_user
+from tests.integration.dashboard import Dashboard, make_user, signed_in
 from tests.integration.databases import TEST_ENV
 
 pytestmark = pytest.mark.anyio
@@ -23,10 +23,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 async def admin(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
-    await make_user(settings, "boss", "admin")
-    dashboard = Dashboard(client)
-    assert (await dashboard.login("boss")).status_code == 303
-    return dashboard
+    return await signed_in(settings, client, "boss", "admin")
 
 
 LOYALTY = {

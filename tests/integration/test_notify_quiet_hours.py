@@ -14,7 +14,7 @@ import pytest
 from orders_service.settings import Settings
 from tests.integration.api import Api, Shipping
 from tests.integration.conftest import DATABASES, engine_settings
-from tests.integration.dashboard import Dashboard, make_user
+from tests.integration.dashboard import Dashboard, signed_in
 from tests.integration.test_notifications import settled
 
 pytestmark = pytest.mark.anyio
@@ -27,10 +27,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
 
 @pytest.fixture
 async def admin(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
-    await make_user(settings, "boss", "admin")
-    dashboard = Dashboard(client)
-    assert (await dashboard.login("boss")).status_code == 303
-    return dashboard
+    return await signed_in(settings, client, "boss", "admin")
 
 
 async def test_marketing_in_quiet_hours_waits_on_the_channel_she_consented_to(admin: Dashboard, api: Api) -> None:
