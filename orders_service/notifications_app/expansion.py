@@ -178,6 +178,8 @@ async def _queue(
             row.status, row.reason = "suppressed", decision.reason
         elif decision.action is Action.DEFER:
             row.deferred_until, row.reason = decision.until, decision.reason
+        if decision.channels:  # the one it will go by, as the gate chose: not merely the first reachable
+            row.channel, row.to = str(decision.channels[0]), row.contacts[decision.channels[0]]
         made.append((row, decision))
     session.add_all(row for row, _ in made)
     await session.flush()  # the rows' ids, for their outbox messages

@@ -116,7 +116,8 @@ async def _decide(db: async_sessionmaker[AsyncSession], notification_id: UUID) -
         elif decision.action is Action.DEFER:
             assert decision.until is not None  # a deferral always says until when
             row.deferred_until, row.reason = decision.until, decision.reason
-            row.channel = str(decision.channels[0])  # the one it will go by as things stand, not the first reachable
+            # The channel it will go by as things stand (not merely the first reachable), and its address.
+            row.channel, row.to = str(decision.channels[0]), row.contacts[decision.channels[0]]
             enqueue(session, TOPIC, str(row.id), {"notification_id": str(row.id)}).available_at = decision.until
         else:
             row.attempts += 1
