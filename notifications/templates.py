@@ -21,6 +21,8 @@ DEFAULT_LOCALE = "vi"
 
 class Template(enum.StrEnum):
     ORDER_AMENDED = "order_amended"
+    ORDER_MERGED = "order_merged"
+    ORDER_SPLIT = "order_split"
     EDIT_LINK = "edit_link"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
@@ -33,6 +35,8 @@ class Template(enum.StrEnum):
 # Marketing templates carry the [QC] label and an unsubscribe link; the others are about an order she placed.
 PURPOSE: dict[Template, Purpose] = {
     Template.ORDER_AMENDED: Purpose.TRANSACTIONAL,
+    Template.ORDER_MERGED: Purpose.TRANSACTIONAL,
+    Template.ORDER_SPLIT: Purpose.TRANSACTIONAL,
     Template.EDIT_LINK: Purpose.TRANSACTIONAL,
     Template.SHIPPED: Purpose.TRANSACTIONAL,
     Template.DELIVERED: Purpose.TRANSACTIONAL,

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
-from orders_service.deps import DbSession, WarehouseDep
+from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.domain.errors import DomainError, InvalidField
 from orders_service.domain.model import OrderStatus
 from orders_service.geo import Warehouse
 from orders_service.orders import family, mapping
+from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_schemas import MergeIn, SplitIn
 from orders_service.orders.schemas import OrderOut
 from orders_service.orders.services import OrderFilters, list_orders
@@ -29,7 +30,8 @@ async def merge_context(session: AsyncSession, warehouse: Warehouse, order_id: U
     order = await render_order(session, warehouse, order_id)
     rows, _ = await list_orders(session, OrderFilters(customer_id=order.customer_id, status=MERGEABLE), 50, 0)
     others = [mapping.render(r, [], warehouse) for r in rows if r.id != order.id]
-    return {"order": order, "candidates": others}
+    keep = {"recipient_from": str(order.id), "address_from": str(order.id)}
+    return {"order": order, "candidates": others, "keep": keep}
 
 
 def merge_input(order: OrderOut, form: dict[str, list[str]]) -> MergeIn:
@@ -41,6 +43,9 @@ def merge_input(order: OrderOut, form: dict[str, list[str]]) -> MergeIn:
         {
             "order_ids": [str(order.id), *chosen],
             "into": str(order.id),
+            # Whose recipient and whose address the one parcel keeps (the address brings its shipping fee).
+            "recipient_from": one(form, "recipient_from") or None,
+            "address_from": one(form, "address_from") or None,
             "versions": {str(order.id): one(form, "version"), **versions},
             "reason": one(form, "reason") or None,
         },
@@ -49,18 +54,25 @@ def merge_input(order: OrderOut, form: dict[str, list[str]]) -> MergeIn:
 
 
 async def merge_step(
-    session: AsyncSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID
+    session: AsyncSession,
+    warehouse: Warehouse,
+    discounts: DiscountPolicy,
+    request: DashboardRequest,
+    order_id: UUID,
 ) -> Template | Redirect:
     form = await form_of(request)
     context = await merge_context(session, warehouse, order_id)
     context["chosen"] = set(form.get("order_ids", []))
+    context["keep"] = {k: one(form, k) or v for k, v in context["keep"].items()}
     try:
         data = merge_input(context["order"], form)
     except DomainError as error:
         return page("merge.html", 422, problem=problem_of(error), **context)
     commit = one(form, "intent") == "commit"
     await end_read(session)
-    result, problem = await attempt(family.merge_orders(session, data, request.user.actor, dry_run=not commit))
+    result, problem = await attempt(
+        family.merge_orders(session, data, request.user.actor, discounts, dry_run=not commit)
+    )
     if problem is not None or result is None:
         return page("merge.html", problem.status if problem else 500, problem=problem, **context)
     if commit:
@@ -119,9 +131,14 @@ class FamilyPages(Controller):
 
     @post("/merge", status_code=200)
     async def merge(
-        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+        self,
+        request: DashboardRequest,
+        db_session: DbSession,
+        warehouse: WarehouseDep,
+        discounts: Discounts,
+        order_id: FromPath[UUID],
     ) -> Template | Redirect:
-        return await merge_step(db_session, warehouse, request, order_id)
+        return await merge_step(db_session, warehouse, discounts, request, order_id)
 
     @get("/split")
     async def split_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:

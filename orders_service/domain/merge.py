@@ -1,8 +1,10 @@
 """Pure: several orders of one customer become one parcel.
 
-The survivor (`into`) takes every line (the same product, variant and price add up), every payment and
-its own single shipping fee; its discount is recomputed on the larger subtotal by the money rules. The
-sources become `merged`: they keep their lines as history, and owe nothing since their payments moved on.
+The survivor (`into`) takes every line (the same product, variant and price add up) and every payment. Its
+money never depends on which order survives: the discount is the customer's tier now (as for any amendment
+before pickup), recomputed on the larger subtotal, and the one shipping fee is the one of the order whose
+address the parcel goes to. The sources become `merged`: they keep their lines as history, and owe nothing
+since their payments moved on.
 """
 
 from __future__ import annotations
@@ -11,7 +13,16 @@ from collections.abc import Sequence
 
 from orders_service.domain.amend import NewId
 from orders_service.domain.errors import InvalidField
-from orders_service.domain.model import MAX_LINES, MAX_QUANTITY, Line, Order, OrderStatus, Recipient, replace
+from orders_service.domain.model import (
+    MAX_LINES,
+    MAX_QUANTITY,
+    Line,
+    Order,
+    OrderStatus,
+    Recipient,
+    Shipping,
+    replace,
+)
 
 MERGEABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.READY_TO_SHIP})
 WHY_NOT: dict[OrderStatus, str] = {
@@ -54,14 +65,30 @@ def combine_lines(into: Sequence[Line], moved: Sequence[Line], new_id: NewId) ->
     return tuple(lines)
 
 
-def merge(into: Order, sources: Sequence[Order], recipient: Recipient, new_id: NewId) -> tuple[Order, list[Order]]:
-    """The survivor and the merged sources. Statuses are checked by the caller, which names each order."""
+def merge(
+    into: Order,
+    sources: Sequence[Order],
+    recipient: Recipient,
+    new_id: NewId,
+    *,
+    shipping: Shipping,
+    discount_percent: int,
+    discount_reason: str | None,
+) -> tuple[Order, list[Order]]:
+    """The survivor and the merged sources. Statuses are checked by the caller, which names each order.
+
+    `shipping` is that of the order whose address was chosen, and the discount the customer's tier now: neither
+    is taken from `into`, so merging A into B costs what merging B into A does.
+    """
     moved = [line for source in sources for line in source.lines]
     survivor = replace(
         into,
         recipient=recipient,
         lines=combine_lines(into.lines, moved, new_id),
+        shipping=shipping,
         paid=into.paid + sum(source.paid for source in sources),
+        discount_percent=discount_percent,
+        discount_reason=discount_reason,
     )
     merged = [replace(source, status=OrderStatus.MERGED, paid=0) for source in sources]
     return survivor, merged

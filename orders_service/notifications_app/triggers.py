@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications.money import format_vnd
 from notifications.templates import Template
 from orders_service.db.models import Customer
 from orders_service.db.models import Order as OrderRow
@@ -55,6 +57,41 @@ async def order_amended(session: AsyncSession, row: OrderRow, before: Order, aft
     key = f"amended:{row.id}:v{row.version}"
     return await queue_message(
         session, Template.ORDER_AMENDED, params, key, customer=await _customer(session, row), order_id=row.id
+    )
+
+
+def due_on_delivery(orders: Iterable[Order]) -> int:
+    """What she hands the couriers over all these parcels: a merge or split is news to her when this changes."""
+    return sum(compute_totals(order).cod_amount for order in orders)
+
+
+async def orders_merged(
+    session: AsyncSession, row: OrderRow, codes: Sequence[str], before: Sequence[Order], after: Order
+) -> Notification | None:
+    """After a merge into `row` (`before`: every order as it was), if the one parcel asks another amount."""
+    cod_before, cod_after = due_on_delivery(before), compute_totals(after).cod_amount
+    if cod_before == cod_after:
+        return None
+    params = {"code": row.code, "codes": list(codes), "cod_before": cod_before, "cod_after": cod_after}
+    key = f"merged:{row.id}:v{row.version}"
+    return await queue_message(
+        session, Template.ORDER_MERGED, params, key, customer=await _customer(session, row), order_id=row.id
+    )
+
+
+async def order_split(
+    session: AsyncSession, row: OrderRow, before: Order, parcels: Sequence[tuple[str, Order]]
+) -> Notification | None:
+    """After `row` was split (`parcels`: its code and each part's, with what each is now), if the parcels
+    together ask another amount than the order did: each parcel's amount and the new sum."""
+    cod_before, cod_after = compute_totals(before).cod_amount, due_on_delivery(order for _, order in parcels)
+    if cod_before == cod_after:
+        return None
+    amounts = [f"{code}: {format_vnd(compute_totals(order).cod_amount)}" for code, order in parcels]
+    params = {"code": row.code, "parcels": amounts, "cod_before": cod_before, "cod_after": cod_after}
+    key = f"split:{row.id}:v{row.version}"
+    return await queue_message(
+        session, Template.ORDER_SPLIT, params, key, customer=await _customer(session, row), order_id=row.id
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from couriers.base import CourierError
 from orders_service.db.engine import begin_write
+from orders_service.db.models import Customer
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain import merge as m
 from orders_service.domain import split as sp
@@ -26,7 +27,9 @@ from orders_service.domain.errors import InvalidField, OrdersConflict
 from orders_service.domain.model import Actor, Order, Payer, Recipient, Shipping, replace
 from orders_service.domain.phones import normalise_phones
 from orders_service.loyalty import points
+from orders_service.notifications_app import triggers
 from orders_service.orders import mapping
+from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_schemas import MergeIn, SplitIn, SplitPartIn
 from orders_service.orders.services import check_precondition, get_order, new_code, record_change
 from orders_service.settings import Settings
@@ -85,10 +88,20 @@ def _conflicts(data: MergeIn, rows: dict[UUID, OrderRow], into: OrderRow) -> lis
     return found
 
 
+async def _tier_now(session: AsyncSession, discounts: DiscountPolicy, into: OrderRow) -> tuple[int, str | None]:
+    customer = await session.get(Customer, into.customer_id)
+    assert customer is not None  # orders.customer_id is a foreign key
+    return await discounts.for_customer(session, customer)
+
+
 async def merge_orders(
-    session: AsyncSession, data: MergeIn, actor: Actor, *, dry_run: bool = False
+    session: AsyncSession, data: MergeIn, actor: Actor, discounts: DiscountPolicy, *, dry_run: bool = False
 ) -> tuple[OrderRow, Order | None]:
-    """Merge into one order; a dry run returns the survivor as it would be and writes nothing."""
+    """Merge into one order; a dry run returns the survivor as it would be and writes nothing.
+
+    Like an amendment before pickup, the survivor takes the customer's tier now (`discounts`); she is told when
+    the one parcel asks another amount than the separate ones did.
+    """
     if len(set(data.order_ids)) != len(data.order_ids):
         raise InvalidField("order_ids", "an order is listed twice")
     if data.versions is not None:
@@ -113,7 +126,16 @@ async def merge_orders(
     )
     source_ids = [i for i in data.order_ids if i != into_id]
     sources_before = [mapping.to_domain(rows[i]) for i in source_ids]
-    survivor, merged = m.merge(before, sources_before, recipient, mapping.new_line_id)
+    percent, why = await _tier_now(session, discounts, into)
+    survivor, merged = m.merge(
+        before,
+        sources_before,
+        recipient,
+        mapping.new_line_id,
+        shipping=row_shipping(place),
+        discount_percent=percent,
+        discount_reason=why,
+    )
     if dry_run:
         return into, survivor
     codes = ", ".join(rows[i].code for i in source_ids)
@@ -130,6 +152,7 @@ async def merge_orders(
             session, row, actor, "merged", old, new, reason=_with_reason(f"merged into {into.code}", data.reason)
         )
         await points.move_redeemed(session, row, into, datetime.datetime.now(datetime.UTC))
+    await triggers.orders_merged(session, into, [rows[i].code for i in source_ids], [before, *sources_before], survivor)
     await session.flush()
     await session.refresh(into, ["shipment"])
     return into, None
@@ -239,6 +262,8 @@ async def split_order(
         original,
         reason=f"split into {codes}" + (f": {data.reason}" if data.reason else ""),
     )
+    parcels = [(row.code, original), *((r.code, order) for r, order in part_rows)]
+    await triggers.order_split(session, row, before, parcels)
     await session.flush()
     for part_row, _ in part_rows:
         await session.refresh(part_row, ["shipment"])

@@ -7,7 +7,7 @@ from uuid import UUID
 from litestar import Controller, Response, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from orders_service.deps import DbSession, WarehouseDep
+from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.orders import family, mapping, services
 from orders_service.orders.controllers import ETAG_HEADER, IfMatch, StaffRequest, answer
 from orders_service.orders.family_schemas import MergeIn, SplitIn, SplitOut
@@ -27,17 +27,20 @@ class FamilyController(Controller):
         summary="Merge orders of one customer into one parcel; ?dry_run=true previews it (200) without saving",
         description="Conflicts (another customer, picked up, cancelled, already merged, changed since `versions`) "
         "are a 409 listing each order with its reason. The sources become `merged` and their courier orders are "
-        "cancelled; the survivor's courier order is created or updated through the outbox.",
+        "cancelled; the survivor's courier order is created or updated through the outbox. The money does not depend "
+        "on which order survives: the discount is the customer's tier now, the shipping that of the `address_from` "
+        "order.",
     )
     async def merge(
         self,
         request: StaffRequest,
         db_session: DbSession,
         warehouse: WarehouseDep,
+        discounts: Discounts,
         data: JSONBody[MergeIn],
         dry_run: FromQuery[bool] = False,
     ) -> Response[OrderOut]:
-        row, preview = await family.merge_orders(db_session, data, request.user, dry_run=dry_run)
+        row, preview = await family.merge_orders(db_session, data, request.user, discounts, dry_run=dry_run)
         return await answer(db_session, warehouse, row, 200 if dry_run else 201, preview, dry_run)
 
     @post(

@@ -19,7 +19,7 @@ class MergeIn(Struct, forbid_unknown_fields=True):
     order_ids: Annotated[list[UUID], Meta(min_length=2, max_length=MAX_FAMILY)]
     into: UUID | None = None  # default: the order that already has a courier order, else the oldest
     recipient_from: UUID | None = None  # whose recipient name and phones the parcel carries
-    address_from: UUID | None = None  # whose address it goes to
+    address_from: UUID | None = None  # whose address it goes to, at that order's shipping fee and payer
     versions: dict[str, int] | None = None  # the ETags staff saw, by order id: a change since is a conflict
     reason: Reason | None = None
 

@@ -157,7 +157,15 @@ def test_any_sequence_conserves_money_and_replays(orders: list[Order], data: st.
         elif step == "merge" and len(open_keys) > 1:
             others = data.draw(st.lists(st.sampled_from([k for k in open_keys if k != key]), min_size=1, unique=True))
             try:
-                survivor, merged = merge(order, [family.orders[k] for k in others], order.recipient, new_id)
+                survivor, merged = merge(
+                    order,
+                    [family.orders[k] for k in others],
+                    order.recipient,
+                    new_id,
+                    shipping=order.shipping,
+                    discount_percent=order.discount_percent,
+                    discount_reason=order.discount_reason,
+                )
             except DomainError:
                 continue
             family.change(key, survivor)

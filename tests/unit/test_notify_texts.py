@@ -26,6 +26,8 @@ PARAMS = {
     "percent": 25,
     "message": "Giảm 20% cuối tuần.",
     "unsubscribe": "http://shop.test/u/abc",
+    "codes": ["DHXYZ23456"],
+    "parcels": ["DHABC23456: 480.000 ₫", "DHXYZ23456: 405.000 ₫"],
 }
 
 
@@ -53,6 +55,15 @@ def test_amendment_says_what_changed_and_the_new_amount() -> None:
     assert "địa chỉ giao hàng, sản phẩm" in body
     assert "350.000 ₫ (trước đây 480.000 ₫)" in body
     assert "350.000 ₫ (was 480.000 ₫)" in render(Template.ORDER_AMENDED, "en", PARAMS).body
+
+
+def test_merge_and_split_say_which_parcels_and_the_new_amount() -> None:
+    merged = render(Template.ORDER_MERGED, "vi", PARAMS).body
+    assert "DHXYZ23456 đã được gộp vào đơn DHABC23456" in merged and "350.000 ₫ (trước đây 480.000 ₫)" in merged
+    assert "DHXYZ23456 was merged into order DHABC23456" in render(Template.ORDER_MERGED, "en", PARAMS).body
+    split = render(Template.ORDER_SPLIT, "vi", PARAMS).body
+    assert "2 kiện (DHABC23456: 480.000 ₫; DHXYZ23456: 405.000 ₫)" in split
+    assert "350.000 ₫ (was 480.000 ₫)" in render(Template.ORDER_SPLIT, "en", PARAMS).body
 
 
 def test_a_missing_value_or_locale_is_an_error_not_a_blank() -> None:
