@@ -123,6 +123,8 @@ def sandbox_courier(host: str, port: int) -> None:
     from orders_service.runtime import standalone_sandbox
 
     settings = _settings()
+    if not settings.sandbox:
+        raise click.ClickException("configuration: ORDERS_SANDBOX=off, the sandbox courier is turned off")
     _logging(settings)
     uvicorn.run(standalone_app(standalone_sandbox(settings)), host=host, port=port, log_config=None, access_log=False)
 
