@@ -11,8 +11,10 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from couriers.sandbox import standalone_app
 from orders_service.app import create_app
 from orders_service.auth.services import KEY_PREFIX
+from orders_service.runtime import standalone_sandbox
 from orders_service.settings import Settings
 from tests.integration.api import Api, Shipping, order_payload
 from tests.integration.conftest import DATABASES, engine_settings
@@ -83,3 +85,23 @@ async def test_orders_sandbox_off_mounts_nothing_and_ships_with_no_sandbox(setti
         shipped = await http.post(f"{path}/ship", headers=api.headers(**{"If-Match": f'"{confirmed["version"]}"'}))
         assert shipped.status_code == 409 and "sandbox" in shipped.json()["detail"], shipped.text
         assert (await http.get(path, headers=api.headers())).json()["status"] == "confirmed"
+
+
+async def test_the_standalone_sandbox_checks_keys_in_the_service_database(
+    settings: Settings, keys: dict[str, str]
+) -> None:
+    """`orders-service sandbox-courier`, shared by API processes at scale, reads the same API keys."""
+    server = standalone_sandbox(settings)
+    async with AsyncTestClient(app=standalone_app(server), timeout=30) as http:
+        parcel = "/sandbox-courier/shipments/SBX000000001"
+        for headers in ({}, {"Authorization": f"Bearer {KEY_PREFIX}{secrets.token_urlsafe(32)}"}):
+            assert (await http.get(parcel, headers=headers)).status_code == 401
+            assert (await http.post(f"{parcel}/events", json={"status": "picked"}, headers=headers)).status_code == 401
+        for key in (keys["staff"], keys["admin"], server.config.token):
+            assert (await http.get(parcel, headers={"Authorization": f"Bearer {key}"})).status_code == 404  # no parcel
+        quoted = await http.post(
+            "/sandbox-courier/quote",
+            json={"origin_province": 79, "province_code": 1},
+            headers={"Authorization": f"Bearer {keys['staff']}"},
+        )
+        assert quoted.status_code == 401
