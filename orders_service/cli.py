@@ -44,6 +44,8 @@ def main() -> None:
 def serve(host: str | None, port: int | None, workers: int, access_log: bool, migrate: bool) -> None:
     import uvicorn
 
+    from orders_service.ops.clients import TrustedProxies
+
     settings = _settings()
     _logging(settings)
     if migrate:
@@ -59,6 +61,8 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool, mi
         access_log=access_log,
         log_config=None,
         log_level=settings.log_level.lower(),
+        # X-Forwarded-For only from ORDERS_TRUSTED_PROXIES (uvicorn's default believes anyone on 127.0.0.1).
+        **TrustedProxies(settings.trusted_proxies).uvicorn_options(),
     )
 
 
@@ -120,11 +124,16 @@ def sandbox_courier(host: str, port: int) -> None:
     import uvicorn
 
     from couriers.sandbox import standalone_app
+    from orders_service.ops.clients import TrustedProxies
     from orders_service.runtime import standalone_sandbox
 
     settings = _settings()
+    if not settings.sandbox:
+        raise click.ClickException("configuration: ORDERS_SANDBOX=off, the sandbox courier is turned off")
     _logging(settings)
-    uvicorn.run(standalone_app(standalone_sandbox(settings)), host=host, port=port, log_config=None, access_log=False)
+    proxies = TrustedProxies(settings.trusted_proxies).uvicorn_options()
+    app = standalone_app(standalone_sandbox(settings))
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, **proxies)
 
 
 @main.group(help="Database commands.")

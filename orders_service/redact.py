@@ -1,4 +1,9 @@
-"""What never reaches a log line: customers' edit-link tokens and full phone numbers."""
+"""What never reaches a log line: secrets (link tokens, webhook secrets in URLs, keys and credentials in headers)
+and full phone numbers.
+
+Access lines quote the request's path and query, and error messages may quote a URL or a header mapping, so the
+rules work on any text: by where a secret sits, not by which logger writes it.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,23 @@ import re
 # The path segment after a link prefix is the secret itself (`/o/{token}`, `/api/public/orders/{token}/...`,
 # and the unsubscribe link `/u/{token}`).
 _LINK_TOKEN = re.compile(r"(/o/|/u/|/api/public/orders/)[^/?#\s\"'<>]+")
+# Words that make a query parameter, form field or header a secret: GHN's `?token=`, GHTK's `?hash=`, `key`,
+# `secret`, `signature`, `password`, `api_key`, `access_token`, `session`, `csrftoken`, `authorization`, ...
+_SECRET_NAME = r"[\w.-]*(?:token|hash|key|secret|sig|password|passwd|pwd|auth|session|cookie|credential)[\w.-]*"
+# name=value in a query string or form body: the value runs to the next separator.
+_PARAM = re.compile(rf"(?i)((?:^|[?&;\s])(?:{_SECRET_NAME})=)[^&#;\s\"'<>]*")
+# name: value, or 'name': 'value' in a mapping's repr: a header. A quoted value runs to its closing quote, a bare
+# one to the end of the line (a signature header holds commas, a cookie semicolons).
+_HEADER = re.compile(rf"""(?i)(\b(?:{_SECRET_NAME})['"]?\s*:\s*)(?:'[^']*'|"[^"]*"|[^\s'"}}][^\n'"}}]*)""")
+# Credentials however they are labelled: `Bearer <key>`, our API keys, Standard Webhooks secrets.
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]+")
+_PREFIXED = re.compile(r"\b(osk_|whsec_)[\w+/=-]+")
 # A Vietnamese phone in any common form: 0 or (+)84, then 8 to 10 more digits, spaces, dots or dashes between.
 _PHONE = re.compile(r"(?<![\w+])(?:\+?84|0)(?:[ .-]?\d){8,10}(?!\d)")
+
+
+def _mask_header(match: re.Match[str]) -> str:
+    return match.group(1) + "***"
 
 
 def _mask_phone(match: re.Match[str]) -> str:
@@ -18,12 +38,17 @@ def _mask_phone(match: re.Match[str]) -> str:
 
 
 def redact(text: str) -> str:
-    """`text` with link tokens replaced by `***` and phones cut to their last three digits."""
-    return _PHONE.sub(_mask_phone, _LINK_TOKEN.sub(r"\1***", text))
+    """`text` with every secret replaced by `***` and phones cut to their last three digits."""
+    text = _LINK_TOKEN.sub(r"\1***", text)
+    text = _PARAM.sub(r"\1***", text)
+    text = _BEARER.sub(r"\1 ***", text)
+    text = _HEADER.sub(_mask_header, text)
+    text = _PREFIXED.sub(r"\1***", text)
+    return _PHONE.sub(_mask_phone, text)
 
 
 class RedactFilter(logging.Filter):
-    """Cleans each record before any handler sees it: no token or phone reaches a log line.
+    """Cleans each record before any handler sees it: no secret or phone reaches a log line.
 
     The message and its string arguments are cleaned in place, so formatters that read the arguments
     themselves (uvicorn's access log takes the path from them) still work; a message still unclean once

@@ -12,12 +12,14 @@ from typing import Any
 import anyio
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from couriers.base import Courier
 from couriers.sandbox.adapter import SandboxConfig, SandboxCourier, new_webhook_secret
 from couriers.sandbox.server import SandboxServer, SandboxServerConfig
 from notifications.policy import Channel
 from notifications.providers import Provider
+from orders_service.auth.services import key_check
 from orders_service.db.engine import create_engine
 from orders_service.geo import province_centroid
 from orders_service.loyalty.program import PROGRAM_KEY, ProgramSource
@@ -115,9 +117,11 @@ def session_info(settings: Settings, program: ProgramSource | None = None) -> di
 def standalone_sandbox(settings: Settings) -> SandboxServer:
     """The sandbox courier as its own process (several API replicas share one courier, as with a real one).
 
-    Its webhooks go to `ORDERS_SANDBOX_WEBHOOK_URL`, else to the service's public URL.
+    Its webhooks go to `ORDERS_SANDBOX_WEBHOOK_URL`, else to the service's public URL. Its test driver takes the
+    service's API keys, checked in the service's database (a connection per check: drivers are few).
     """
     keys = _secrets(settings)
+    engine = create_engine(settings, poolclass=NullPool)
     default_url = f"{settings.public_base_url}/webhooks/couriers/sandbox"
     return SandboxServer(
         SandboxServerConfig(
@@ -125,6 +129,7 @@ def standalone_sandbox(settings: Settings) -> SandboxServer:
             webhook_secret=keys["webhook_secret"],
             webhook_url=settings.couriers.get("sandbox", {}).get("webhook_url", default_url),
             store_path=Path(settings.data_dir) / "sandbox-courier.json",
+            driver_key=key_check(async_sessionmaker(engine)),
         ),
         _distance_km,
     )
@@ -149,27 +154,28 @@ def build_runtime(
         accounts = CourierAccounts(settings, registry)
         keys = _secrets(settings)
         base_url = settings.couriers.get("sandbox", {}).get("base_url")
-        if base_url is None and embed_sandbox:
+        if base_url is None and embed_sandbox and settings.sandbox:
             sandbox = SandboxServer(
                 SandboxServerConfig(
                     token=keys["token"],
                     webhook_secret=keys["webhook_secret"],
                     webhook_url=f"{IN_PROCESS}/webhooks/couriers/sandbox",
                     store_path=Path(settings.data_dir) / "sandbox-courier.json",
+                    driver_key=key_check(async_sessionmaker(engine)),
                 ),
                 _distance_km,
             )
             base_url = "http://sandbox.internal"  # the sandbox's own routes, without the mount prefix
             client = httpx.AsyncClient(transport=InProcessTransport(app=sandbox.app), base_url=base_url)  # type: ignore[arg-type]
-        base_url = base_url or f"{settings.public_base_url}/sandbox-courier"
-        config = SandboxConfig(
-            base_url=base_url,
-            token=keys["token"],
-            webhook_secret=keys["webhook_secret"],
-            origin_province=settings.warehouse_province,
-            timeout_s=float(settings.couriers.get("sandbox", {}).get("timeout_s", "10")),
-        )
-        registry.add(SandboxCourier(config, client))
+        if settings.sandbox:  # off: no sandbox courier to ship with either
+            config = SandboxConfig(
+                base_url=base_url or f"{settings.public_base_url}/sandbox-courier",
+                token=keys["token"],
+                webhook_secret=keys["webhook_secret"],
+                origin_province=settings.warehouse_province,
+                timeout_s=float(settings.couriers.get("sandbox", {}).get("timeout_s", "10")),
+            )
+            registry.add(SandboxCourier(config, client))
     runtime = Runtime(settings, engine, registry, sandbox, providers, accounts)
     if client is not None:
         runtime.clients.append(client)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import os
 import secrets
 import sys
@@ -70,6 +71,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     link_rate_window_s: int = 60
     # memory: counted in this process (one API process); redis: shared by every API process (at scale).
     rate_limit_store: str = "memory"
+    # off: no sandbox courier at all (not mounted, not a courier to ship with); on: served at /sandbox-courier.
+    sandbox: bool = True
+    # Reverse proxies whose X-Forwarded-For names the client (IPs or CIDRs); none by default, so that a client
+    # cannot pick the address its rate limit is counted under.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -115,6 +121,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             rate_limit_store=_choice(
                 env, "ORDERS_RATE_LIMIT_STORE", "redis" if relay == "celery" else "memory", RATE_LIMIT_STORES
             ),
+            sandbox=_choice(env, "ORDERS_SANDBOX", "on", ("on", "off")) == "on",
+            trusted_proxies=_trusted_proxies(env),
         )
 
     @property
@@ -181,6 +189,17 @@ def _tiers(env: dict[str, str]) -> str:
     raw = env.get("ORDERS_TIERS", DEFAULT_TIERS).strip()
     parse_tiers(raw)  # raises a one-line ValueError naming ORDERS_TIERS
     return raw
+
+
+def _trusted_proxies(env: dict[str, str]) -> tuple[str, ...]:
+    raw = env.get("ORDERS_TRUSTED_PROXIES", "")
+    found = []
+    for item in (part.strip() for part in raw.split(",") if part.strip()):
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(f"ORDERS_TRUSTED_PROXIES must list IP addresses or CIDRs, not {item!r}") from None
+    return tuple(found)
 
 
 SPLIT_FEE_POLICIES = ("quote", "same", "shop")

@@ -66,7 +66,7 @@ class Workload:
         auth = {"Authorization": f"Bearer {key}"}
         self.api = httpx.AsyncClient(base_url=base_url, headers=auth, limits=limits, timeout=REQUEST_TIMEOUT)
         self.browser = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT)  # a session cookie
-        self.courier = httpx.AsyncClient(base_url=sandbox_url, timeout=30.0)
+        self.courier = httpx.AsyncClient(base_url=sandbox_url, headers=auth, timeout=30.0)  # the driver takes a key
 
     async def close(self) -> None:
         for client in (self.api, self.browser, self.courier):

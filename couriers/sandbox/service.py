@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from couriers.sandbox.webhooks import deliver, new_message_id
 
 @dataclass(frozen=True)
 class SandboxServerConfig:
-    token: str  # Bearer token of the API; the two test-driver endpoints go without it
+    token: str  # Bearer token of the API, the test-driver endpoints included
     webhook_secret: str  # Standard Webhooks "whsec_<base64>"
     webhook_url: str | None = None  # None: record webhooks without sending them
     webhook_attempts: int = 5
@@ -42,6 +42,8 @@ class SandboxServerConfig:
     webhook_timeout_s: float = 10.0
     fees: FeeTable = field(default_factory=FeeTable)
     store_path: Path | None = None
+    # Another Bearer credential the test-driver endpoints accept (the service passes a check of its API keys).
+    driver_key: Callable[[str], Awaitable[bool]] | None = None
 
 
 def _now() -> datetime.datetime:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime
 import enum
 import hashlib
+import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from orders_service.db.models import ApiKey
 from orders_service.domain.errors import NotFound
 
+log = logging.getLogger(__name__)
 KEY_PREFIX = "osk_"
 
 
@@ -41,6 +45,20 @@ async def find_active(session: AsyncSession, key: str) -> ApiKey | None:
         return None
     row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
     return row if row is not None and row.revoked_at is None else None
+
+
+def key_check(db: async_sessionmaker[AsyncSession]) -> Callable[[str], Awaitable[bool]]:
+    """Whether a key is an active staff or admin API key: given to the sandbox courier, which cannot read keys."""
+
+    async def is_active(key: str) -> bool:
+        try:
+            async with db() as session:
+                return await find_active(session, key) is not None
+        except SQLAlchemyError as error:
+            log.warning("API key not checked, the database does not answer: %s", type(error).__name__)
+            return False
+
+    return is_active
 
 
 async def list_keys(session: AsyncSession) -> list[ApiKey]:

@@ -1,8 +1,12 @@
 """Sliding-window rate limits for edit links, per token and per client address.
 
-Embedded (one API process) counts in memory. At scale several API processes must share one count, so the
-windows live in Redis, which that mode already runs as Celery's broker: a sorted set of request times per key,
-trimmed and counted in one MULTI/EXEC, so concurrent processes cannot both take the last slot unnoticed.
+Embedded (one API process) counts in memory, keys kept in order of last use so that forgetting expired ones
+costs each request a constant amount of work however many keys there are. At scale several API processes must
+share one count, so the windows live in Redis, which that mode already runs as Celery's broker: a sorted set of
+request times per key, trimmed and counted in one MULTI/EXEC, so concurrent processes cannot both take the last
+slot unnoticed.
+
+The client is the connecting peer, or whom a proxy listed in ORDERS_TRUSTED_PROXIES forwards for (ops.clients).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import logging
 import math
 import secrets
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -20,10 +24,11 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
 
 from orders_service.links.rules import token_hash
+from orders_service.ops.clients import TrustedProxies
 from orders_service.settings import Settings
 
 log = logging.getLogger(__name__)
-_MAX_MEMORY_KEYS = 100_000  # beyond this, windows that hold nothing recent are dropped
+_MAX_MEMORY_KEYS = 100_000  # beyond this, the least recently used key is forgotten
 
 
 class Window(Protocol):
@@ -35,19 +40,27 @@ class Window(Protocol):
 
 
 class MemoryWindow:
-    """The times of the last `limit` accepted requests per key, in this process."""
+    """The times of the last `limit` accepted requests per key, in this process, least recently used key first.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.hits: dict[str, deque[float]] = {}
+    Each request drops the keys at the old end whose last accepted request is out of the window, then touches
+    its own key: a key is dropped once for each time it was made, so the work per request is constant
+    (amortised), never a scan of every key. At `max_keys` the least recently used key makes room.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_keys: int | None = None) -> None:
+        self.clock, self.max_keys = clock, max_keys or _MAX_MEMORY_KEYS
+        self.hits: OrderedDict[str, deque[float]] = OrderedDict()
 
     async def hit(self, key: str, limit: int, window_s: float) -> float:
         now = self.clock()
+        self._expire(now - window_s)
         times = self.hits.get(key)
         if times is None:
-            if len(self.hits) >= _MAX_MEMORY_KEYS:
-                self._forget(now, window_s)
+            if len(self.hits) >= self.max_keys:
+                self.hits.popitem(last=False)
             times = self.hits[key] = deque(maxlen=limit)
+        else:
+            self.hits.move_to_end(key)
         while times and times[0] <= now - window_s:
             times.popleft()
         if len(times) >= limit:
@@ -55,9 +68,14 @@ class MemoryWindow:
         times.append(now)
         return 0.0
 
-    def _forget(self, now: float, window_s: float) -> None:
-        for key in [k for k, t in self.hits.items() if not t or t[-1] <= now - window_s]:
-            del self.hits[key]
+    def _expire(self, horizon: float) -> None:
+        # A refused request moves its key to the end without a new time, so a key further on may be as stale as
+        # one here: it is dropped when it reaches this end. Either way it holds nothing the window still counts.
+        while self.hits:
+            oldest = next(iter(self.hits.values()))
+            if oldest and oldest[-1] > horizon:
+                return
+            self.hits.popitem(last=False)
 
     async def aclose(self) -> None:
         self.hits.clear()
@@ -101,8 +119,16 @@ class RedisWindow:
 class LinkLimiter:
     """Refuses with 429 and Retry-After a client address, or a token, past its limit."""
 
-    def __init__(self, window: Window, token_limit: int, client_limit: int, window_s: float) -> None:
+    def __init__(
+        self,
+        window: Window,
+        token_limit: int,
+        client_limit: int,
+        window_s: float,
+        proxies: TrustedProxies | None = None,
+    ) -> None:
         self.window, self.token_limit, self.client_limit, self.window_s = window, token_limit, client_limit, window_s
+        self.proxies = proxies or TrustedProxies()  # whose X-Forwarded-For names the client: nobody's by default
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LinkLimiter:
@@ -111,7 +137,8 @@ class LinkLimiter:
             if settings.rate_limit_store == "redis"
             else MemoryWindow()
         )
-        return cls(window, settings.link_token_limit, settings.link_client_limit, settings.link_rate_window_s)
+        limits = (settings.link_token_limit, settings.link_client_limit, settings.link_rate_window_s)
+        return cls(window, *limits, TrustedProxies(settings.trusted_proxies))
 
     async def check(self, client: str, token: str) -> None:
         # The client first: guessing tokens means new tokens each time, so only this limit stops it.
@@ -129,5 +156,4 @@ class LinkLimiter:
 
 async def link_rate_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     limiter: LinkLimiter = connection.app.state.link_limiter
-    client = connection.client.host if connection.client else "unknown"
-    await limiter.check(client, str(connection.path_params.get("token", "")))
+    await limiter.check(limiter.proxies.client(connection.scope), str(connection.path_params.get("token", "")))

@@ -24,6 +24,8 @@ _QUIET = {
     "sqlalchemy.engine": logging.WARNING,
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
+    # Its debug lines quote every SQL statement with its parameters: tokens, phones, addresses.
+    "aiosqlite": logging.WARNING,
 }
 
 

@@ -80,10 +80,11 @@ class Env:
     target: WebhookRecorder
 
     async def drive(self, tracking_code: str, status: str, **extra: Any) -> httpx.Response:
-        return await self.http.post(f"/shipments/{tracking_code}/events", json={"status": status, **extra})
+        body = {"status": status, **extra}
+        return await self.http.post(f"/shipments/{tracking_code}/events", json=body, headers=AUTH)
 
     async def view(self, tracking_code: str) -> dict[str, Any]:
-        response = (await self.http.get(f"/shipments/{tracking_code}")).raise_for_status()
+        response = (await self.http.get(f"/shipments/{tracking_code}", headers=AUTH)).raise_for_status()
         return cast("dict[str, Any]", response.json())
 
 
@@ -362,13 +363,41 @@ async def test_the_api_needs_the_token_and_validates_bodies(env: Env) -> None:
     for headers in ({}, {"authorization": "Bearer wrong"}):
         denied = await env.http.post("/quote", json={"origin_province": 79, "province_code": 1}, headers=headers)
         assert denied.status_code == 401 and denied.headers["content-type"].startswith("application/problem+json")
-    assert (await env.http.get(f"/shipments/{code}")).status_code == 200  # the driver's view needs no token
+    assert (await env.http.get(f"/shipments/{code}", headers=AUTH)).status_code == 200
     invalid = await env.http.post("/shipments", json=_create_body() | {"phones": []}, headers=AUTH)
     assert invalid.status_code == 422 and {"type", "title", "status", "detail"} <= invalid.json().keys()
     assert invalid.json()["errors"][0]["field"] == "phones"
     missing = await env.http.post("/shipments", json={"client_code": "X"}, headers=AUTH)
     assert missing.status_code == 422 and "recipient_name" in missing.json()["detail"]
-    assert (await env.http.get("/shipments/SBX000000000")).status_code == 404
+    assert (await env.http.get("/shipments/SBX000000000", headers=AUTH)).status_code == 404
+
+
+async def test_the_driver_views_need_the_token_or_a_key_the_serving_app_accepts() -> None:
+    """A parcel view shows the recipient's phones and address, and a driver event completes an order: neither
+    is open. The serving app may accept keys of its own there (the service: its API keys), not on the API."""
+    checked: list[str] = []
+
+    async def staff_key(key: str) -> bool:
+        checked.append(key)
+        return key == "osk_staff"
+
+    config = SandboxServerConfig(token=TOKEN, webhook_secret=SECRET, webhook_backoff_s=0, driver_key=staff_key)
+    server = SandboxServer(config, distance_km)
+    async with httpx.AsyncClient(transport=asgi_transport(server.app), base_url="http://sandbox") as http:
+        code = (await make_courier(http).create(make_parcel())).tracking_code
+        for headers in ({}, {"authorization": "Bearer osk_wrong"}, {"authorization": "osk_staff"}):
+            assert (await http.get(f"/shipments/{code}", headers=headers)).status_code == 401
+            moved = await http.post(f"/shipments/{code}/events", json={"status": "delivered"}, headers=headers)
+            assert moved.status_code == 401 and moved.headers["www-authenticate"] == "Bearer"
+        assert server.shipments[code].status == "created" and not server.shipments[code].webhooks
+        staff = {"authorization": "Bearer osk_staff"}
+        quoted = await http.post("/quote", json={"origin_province": 79, "province_code": 1}, headers=staff)
+        assert quoted.status_code == 401  # the courier API itself takes its token only
+        assert (await http.get(f"/shipments/{code}", headers=staff)).json()["status"] == "created"
+        moved = await http.post(f"/shipments/{code}/events", json={"status": "picked"}, headers=staff)
+        assert moved.status_code == 200 and server.shipments[code].status == "picked"
+        assert (await http.get(f"/shipments/{code}", headers=AUTH)).status_code == 200
+    assert "osk_wrong" in checked and "osk_staff" in checked
 
 
 async def test_parcels_survive_a_restart(tmp_path: Path) -> None:
@@ -390,9 +419,9 @@ async def test_the_standalone_app_serves_under_sandbox_courier(env: Env) -> None
         courier = make_courier(http, "http://sandbox/sandbox-courier")
         code = (await courier.create(make_parcel())).tracking_code
         assert (await courier.detail(code)).tracking_code == code
-        moved = await http.post(f"/sandbox-courier/shipments/{code}/events", json={"status": "picked"})
+        moved = await http.post(f"/sandbox-courier/shipments/{code}/events", json={"status": "picked"}, headers=AUTH)
         assert moved.status_code == 200 and env.target.events[-1].status is Status.PICKED
-        assert (await http.get(f"/shipments/{code}")).status_code == 404
+        assert (await http.get(f"/shipments/{code}", headers=AUTH)).status_code == 404
 
 
 def _create_body() -> dict[str, Any]:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from couriers.ghn.fake import PREFIX as GHN_PREFIX
 from couriers.sandbox.adapter import new_webhook_secret
 from orders_service.db.models import OrderEvent
+from orders_service.ops.clients import TrustedProxies
 from orders_service.settings import Settings
 from tests.integration import databases as dbs
 from tests.integration.processes import Processes, clean_env, free_port
@@ -47,6 +48,8 @@ class CeleryEngine:
             ORDERS_BROKER_URL=redis_url,
             ORDERS_CELERY_QUEUE=f"orders-test-{uuid.uuid4().hex[:8]}",
             ORDERS_RELAY_LEASE_S="10",
+            # The tests are the proxy: each names its own client in X-Forwarded-For (rate limits live in Redis).
+            ORDERS_TRUSTED_PROXIES="127.0.0.1",
             ORDERS_SANDBOX_TOKEN=secrets.token_urlsafe(24),
             ORDERS_SANDBOX_WEBHOOK_SECRET=new_webhook_secret(),
             ORDERS_GHN_BASE_URL=f"http://127.0.0.1:{self.ghn_port}{GHN_PREFIX}",
@@ -89,8 +92,11 @@ class CeleryEngine:
 @contextlib.asynccontextmanager
 async def served(app: Litestar, port: int) -> AsyncIterator[None]:
     """Serve `app` on 127.0.0.1:`port` in this event loop, for as long as the block runs."""
+    # Forwarded headers believed as `serve` believes them: from ORDERS_TRUSTED_PROXIES only.
+    settings = app.state.get("settings")  # the service's; a courier's fake has none
+    proxies = TrustedProxies(settings.trusted_proxies if settings else ()).uvicorn_options()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1, **proxies
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -122,11 +122,11 @@ def test_a_worker_killed_mid_sync_loses_nothing_and_repeats_nothing(stack: Stack
     stack.start("worker", "worker", "--concurrency", "1")
 
     final = wait_for(synced, what="the sync after the worker's restart")
-    parcel = httpx.get(f"{stack.base}/sandbox-courier/shipments/{tracking}").json()
+    parcel = client.get(f"/sandbox-courier/shipments/{tracking}").json()  # a staff key opens the driver's views
     assert parcel["recipient_name"] == "Chị Hoa" and final["version"] == amended.json()["version"]
     assert sandbox.get("/_faults").json()["calls"].get("create", 0) == 1  # one courier order, ever
 
-    picked = httpx.post(f"{stack.base}/sandbox-courier/shipments/{tracking}/events", json={"status": "picked"})
+    picked = client.post(f"/sandbox-courier/shipments/{tracking}/events", json={"status": "picked"})
     assert picked.json()["delivered"] is True
     after_pickup = wait_for(lambda: synced() if client.get(path).json()["status"] == "in_transit" else None)
     assert after_pickup["shipment"]["status"] == "picked"

@@ -1,7 +1,8 @@
 """Rate limits on edit links, per client address and per token (low limits here, so a few requests reach them).
 
 On the Celery engine the windows are in Redis, shared by the session's tests: each test comes from its own
-client address (X-Forwarded-For, which uvicorn takes from a proxy on 127.0.0.1) and uses its own tokens.
+client address (X-Forwarded-For, believed there because that engine trusts 127.0.0.1 as its proxy) and uses its
+own tokens.
 """
 
 from __future__ import annotations

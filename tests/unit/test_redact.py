@@ -1,4 +1,4 @@
-"""Log lines never carry an edit-link token or a full phone number."""
+"""Log lines never carry a secret (link tokens, webhook secrets, keys, credentials) or a full phone number."""
 
 import logging
 
@@ -19,6 +19,20 @@ from orders_service.redact import RedactFilter, redact
         ("phone 84-90-123-4567.", "phone ***567."),
         ("order 01J9ZQ7 total 350000 cod 1200000", "order 01J9ZQ7 total 350000 cod 1200000"),
         ("/api/orders/0193b3a2-7c1e-7000-8000-000000000001", "/api/orders/0193b3a2-7c1e-7000-8000-000000000001"),
+        ("POST /webhooks/couriers/ghn?token=s3cr3t HTTP/1.1", "POST /webhooks/couriers/ghn?token=*** HTTP/1.1"),
+        ("POST /webhooks/couriers/ghtk?hash=a1b2&x=1", "POST /webhooks/couriers/ghtk?hash=***&x=1"),
+        ("/x?lang=en&api_key=K1&Signature=v1,abc;password=p", "/x?lang=en&api_key=***&Signature=***;password=***"),
+        ("username=lan&password=hunter2", "username=lan&password=***"),
+        ("Authorization: Bearer osk_abc", "Authorization: ***"),
+        ("webhook-signature: v1,AbC= v1,dEf=", "webhook-signature: ***"),
+        (
+            "{'authorization': 'Basic bGFu', 'cookie': 'session=abc; csrftoken=d', 'X-API-Key': 'k', 'accept': '*/*'}",
+            "{'authorization': ***, 'cookie': ***, 'X-API-Key': ***, 'accept': '*/*'}",
+        ),
+        ("calling with bearer eyJhbGciOi.x-y_z", "calling with bearer ***"),
+        ("key osk_Zk3x-9QpL2s in a message", "key osk_*** in a message"),
+        ("secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw= made", "secret whsec_*** made"),
+        ("the API key is unknown or revoked", "the API key is unknown or revoked"),
     ],
 )
 def test_redact(line: str, expected: str) -> None:
