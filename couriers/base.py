@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import re
 from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
@@ -32,8 +33,32 @@ class PermanentCourierError(CourierError):
     """The courier said no (4xx, a business rule): retrying the same call cannot help."""
 
 
+# The most money a courier may report, as the service bounds staff's money (1,000 billion VND): far above any
+# parcel, far below what a 64-bit column holds. A bigger number is a courier's bug, never a COD.
+MAX_VND = 10**12
+MAX_QUANTITY = 10_000  # items of one line a courier may say the customer kept
+
+
 class WebhookRejected(Exception):
     """A webhook that cannot be verified or parsed; the endpoint answers 401 and changes nothing."""
+
+
+class WebhookFieldInvalid(Exception):
+    """A verified, well-formed webhook with a number out of range: 422 naming the field, nothing changes.
+
+    Raised only after the signature, token or hash was checked: a forged webhook learns nothing from it.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def out_of_range(error: Exception) -> WebhookFieldInvalid | None:
+    """A msgspec validation error for a number beyond its bounds (`Expected `int` <= 1000000000000 - at
+    `$.CODAmount``), as a WebhookFieldInvalid naming the field; None for any other error (malformed: 401)."""
+    found = re.search(r"^(.*(?:<=|>=|out of range).*) - at `\$\.?(.+)`$", str(error))
+    return WebhookFieldInvalid(found.group(2), found.group(1)) if found else None
 
 
 class Status(enum.StrEnum):
@@ -175,7 +200,8 @@ class Courier(Protocol):
     async def quote(self, origin_province: int, parcel: Parcel) -> Quote: ...
 
     def parse_webhook(self, request: Request) -> list[Event]:
-        """Verify and parse; raise WebhookRejected for anything unsigned, forged, stale or malformed."""
+        """Verify and parse; raise WebhookRejected for anything unsigned, forged, stale or malformed, and
+        WebhookFieldInvalid for a verified one with a number out of range (money above MAX_VND)."""
         ...
 
     async def aclose(self) -> None: ...

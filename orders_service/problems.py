@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy import exc as sa
 from sqlalchemy.exc import IntegrityError
 
+from orders_service.auth.errors import LastAdminKey
 from orders_service.db.engine import DatabaseBusy
 from orders_service.domain import errors as e
 from orders_service.links.rules import LinkExpired
@@ -47,6 +48,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
 # domain error -> (status, type slug, title)
 DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
     LinkExpired: (410, "link-expired", "The link has expired"),
+    LastAdminKey: (409, "last-admin-key", "The last active admin key cannot be revoked"),
     e.InvalidField: (422, "validation", "Invalid input"),
     e.OrderNotAmendable: (409, "not-amendable", "The order cannot be changed this way"),
     e.OrdersConflict: (409, "orders-conflict", "These orders cannot be combined this way"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 import hmac
+from typing import Annotated
 
 import msgspec
 
-from couriers.base import Event, Request, Status, WebhookRejected
+from couriers.base import MAX_VND, Event, Request, Status, WebhookRejected, out_of_range
 from couriers.ghn.statuses import INCIDENTS, label, status_of
 
 COURIER = "ghn"
@@ -28,7 +29,7 @@ class GhnWebhook(msgspec.Struct, kw_only=True):
     description: str | None = msgspec.field(default=None, name="Description")
     reason: str | None = msgspec.field(default=None, name="Reason")
     reason_code: str | None = msgspec.field(default=None, name="ReasonCode")
-    cod_amount: int | None = msgspec.field(default=None, name="CODAmount")
+    cod_amount: Annotated[int, msgspec.Meta(ge=0, le=MAX_VND)] | None = msgspec.field(default=None, name="CODAmount")
     is_partial_return: bool = msgspec.field(default=False, name="IsPartialReturn")
     partial_return_code: str | None = msgspec.field(default=None, name="PartialReturnCode")
 
@@ -48,6 +49,8 @@ def parse(request: Request, *, secret: str, shop_id: int) -> list[Event]:
     try:
         # Lax: integrators have seen ShopID and amounts sent as strings.
         hook = msgspec.json.decode(request.body, type=GhnWebhook, strict=False)
+    except msgspec.ValidationError as exc:  # well-formed JSON, a field out of range (CODAmount 10^25)
+        raise out_of_range(exc) or WebhookRejected(f"malformed GHN webhook: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise WebhookRejected(f"malformed GHN webhook: {exc}") from exc
     if not hook.order_code.strip():

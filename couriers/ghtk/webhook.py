@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime
 import hmac
 import json
+import math
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
-from couriers.base import Event, Request, Status, WebhookRejected
+from couriers.base import MAX_VND, Event, Request, Status, WebhookFieldInvalid, WebhookRejected
 from couriers.ghtk.statuses import DELIVERED, SHIPPER_REPORTS, STATUSES, status_text
 
 COURIER = "ghtk"
@@ -54,18 +55,26 @@ def _required(fields: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _int(fields: Mapping[str, str], name: str) -> int | None:
+def _int(fields: Mapping[str, str], name: str, low: int = 0, high: int = MAX_VND) -> int | None:
+    """A whole number, None when absent. Not a number: malformed (401). Out of `low..high`, "1e400" included:
+    a 422 naming the field, since no parcel has such an amount and storing it would overflow."""
     raw = fields.get(name, "").strip()
     if not raw:
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         try:
             # Money sometimes arrives as "150000.0"; VND has no fractions.
-            return int(float(raw))
+            number = float(raw)
         except ValueError:
-            raise WebhookRejected(f"GHTK webhook {name} is not a number: {raw!r}") from None
+            raise WebhookRejected(f"GHTK webhook {name} is not a number: {raw[:40]!r}") from None
+        if math.isnan(number):
+            raise WebhookRejected(f"GHTK webhook {name} is not a number: {raw[:40]!r}") from None
+        value = int(number) if math.isfinite(number) else high + 1  # "1e400": beyond any bound
+    if not low <= value <= high:
+        raise WebhookFieldInvalid(name, f"must be from {low} to {high}, not {raw[:40]}")
+    return value
 
 
 def _time(raw: str) -> datetime.datetime:
@@ -81,7 +90,7 @@ def parse(request: Request, secret: str) -> list[Event]:
     verify(request, secret)
     fields = _fields(request)
     label = _required(fields, "label_id")
-    status_id = _int(fields, "status_id")
+    status_id = _int(fields, "status_id", low=-(10**6), high=10**6)
     if status_id is None:
         raise WebhookRejected("GHTK webhook without status_id")
     if status_id not in STATUSES:

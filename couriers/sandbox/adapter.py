@@ -24,6 +24,7 @@ from couriers.base import (
     Status,
     TransientCourierError,
     WebhookRejected,
+    out_of_range,
 )
 from couriers.capabilities import CAPABILITIES
 from couriers.sandbox.schemas import AddressIn, CreatedOut, ItemIn, QuoteOut, Shipment, WebhookPayload
@@ -109,6 +110,8 @@ class SandboxCourier:
             raise WebhookRejected(f"sandbox webhook not verified: {exc}") from exc
         try:
             payload = msgspec.json.decode(request.body, type=WebhookPayload)
+        except msgspec.ValidationError as exc:  # signed, but a number out of range (cod_collected 10^25)
+            raise out_of_range(exc) or WebhookRejected(f"sandbox webhook malformed: {exc}") from exc
         except msgspec.DecodeError as exc:
             raise WebhookRejected(f"sandbox webhook malformed: {exc}") from exc
         event_key = {k.lower(): v for k, v in request.headers.items()}["webhook-id"]

@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-Money = Annotated[int, Meta(ge=0, le=10**12, description="integer VND")]
+from couriers.base import MAX_QUANTITY, MAX_VND
+
+Money = Annotated[int, Meta(ge=0, le=MAX_VND, description="integer VND")]
 Phone = Annotated[str, Meta(pattern=r"^\+?[0-9]{8,15}$", description="E.164 preferred")]
 Phones = Annotated[list[Phone], Meta(min_length=1, max_length=5)]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -82,7 +84,7 @@ class QuoteOut(Struct, frozen=True):
 
 class KeptLine(Struct, frozen=True):
     sku: str
-    quantity: Annotated[int, Meta(ge=1)]
+    quantity: Annotated[int, Meta(ge=1, le=MAX_QUANTITY)]
     size: str | None = None
     color: str | None = None
 
@@ -164,7 +166,7 @@ class WebhookPayload(Struct, frozen=True, omit_defaults=True):
     occurred_at: datetime.datetime
     seq: int
     kept: list[KeptLine] | None = None
-    cod_collected: int | None = None
+    cod_collected: Money | None = None
 
 
 class FaultsIn(Struct, frozen=True):

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from orders_service.auth.errors import LastAdminKey
+from orders_service.db.engine import begin_write
 from orders_service.db.models import ApiKey
 from orders_service.domain.errors import NotFound
 
@@ -66,10 +68,20 @@ async def list_keys(session: AsyncSession) -> list[ApiKey]:
 
 
 async def revoke_key(session: AsyncSession, key_id: UUID) -> ApiKey:
+    """Revoke a key; the last active admin key is kept (409), or nobody could create or revoke keys again.
+
+    The active admin keys are locked first (SQLite: the writer lock), so two admins revoking the last two
+    at once take turns, and the second one finds that hers is the last.
+    """
+    await begin_write(session)
     row = await session.get(ApiKey, key_id)
     if row is None:
         raise NotFound("API key", key_id)
     if row.revoked_at is None:
+        if row.role == Role.ADMIN:
+            admins = select(ApiKey.id).where(ApiKey.role == str(Role.ADMIN), ApiKey.revoked_at.is_(None))
+            if set(await session.scalars(admins.with_for_update())) == {row.id}:
+                raise LastAdminKey(f"key {row.prefix}... is the last active admin key: create another admin key first")
         row.revoked_at = datetime.datetime.now(datetime.UTC)
         await session.flush()
     return row

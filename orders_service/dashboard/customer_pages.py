@@ -3,7 +3,6 @@ spend over time), and merging duplicate profiles after a preview."""
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any
 from uuid import UUID
@@ -13,6 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders_service import clock
 from orders_service.customers.merge import merge_customers
 from orders_service.customers.schemas import CustomerMergeIn
 from orders_service.customers.services import get_customer, search_customers
@@ -41,7 +41,7 @@ async def search(session: AsyncSession, q: str) -> dict[str, Any]:
 
 
 async def profile_context(session: AsyncSession, customer_id: UUID) -> dict[str, Any]:
-    now = datetime.datetime.now(datetime.UTC)
+    now = clock.now()
     profile = await loyalty.profile(session, customer_id, now)
     history, _ = await loyalty.orders_of(session, customer_id, 20, 0)
     series = monthly(await loyalty.spend_history(session, customer_id), now)

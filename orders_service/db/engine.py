@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import weakref
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -29,6 +33,7 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(settings.database_url, **kwargs)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _create_private(settings.database_url)
     if pooled:
         kwargs.setdefault("pool_size", 8)
         kwargs.setdefault("max_overflow", 8)
@@ -36,6 +41,22 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     _configure_sqlite(engine, settings)
     _QUEUES[engine.sync_engine] = WriterQueue()
     return engine
+
+
+def _create_private(database_url: str) -> None:
+    """Create a missing SQLite file readable by its owner only (0600), like the secrets beside it.
+
+    The database holds customers' names, phones and addresses, and SQLite would create it with the process's
+    umask (0644 usually). An empty file is a valid empty database; SQLite gives the -wal and -shm files it
+    makes later the database file's own permissions. An existing file is left as its owner set it.
+    """
+    database = make_url(database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:

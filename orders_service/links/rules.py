@@ -22,8 +22,11 @@ MAX_TTL_HOURS = 24 * 30
 
 # A link opens while the parcel is still at the shop; after pickup, changes go through the shop.
 EDITABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.READY_TO_SHIP})
-# What the page offers: contact, address, and the variants and quantities of the lines she already has.
-LINK_OPERATIONS = frozenset({"set_recipient", "set_address", "set_quantity", "remove_line", "swap_variant"})
+# What a customer may do: contact, address, the variants and quantities of the lines she already has, and
+# spending her own points (the order's customer's: the ledger checks she holds them; before pickup only).
+LINK_OPERATIONS = frozenset(
+    {"set_recipient", "set_address", "set_quantity", "remove_line", "swap_variant", "redeem_points"}
+)
 _SIZE_ORDER = {size: rank for rank, size in enumerate(("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL"))}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer, PointsEntry
 from orders_service.db.models import Order as OrderRow
@@ -173,7 +174,7 @@ async def expire_customer(session: AsyncSession, customer_id: UUID, now: datetim
 
 async def expire_points(db: async_sessionmaker[AsyncSession], now: datetime.datetime | None = None) -> int:
     """The daily expiry: each customer with a lapsed lot not yet closed, in her own transaction. Idempotent."""
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     closed = aliased(PointsEntry)
     lapsed = (
         select(PointsEntry.customer_id)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders_service import clock
 from orders_service.db.models import Customer, PointsEntry
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.errors import NotFound
@@ -15,6 +17,7 @@ from orders_service.loyalty.program import program_of
 from orders_service.loyalty.schemas import SegmentOut
 from orders_service.loyalty.segments import RULES, Stats, rule, segments_of
 from orders_service.loyalty.services import COMPLETED
+from orders_service.notifications_app.config import config_of
 
 
 async def _all_segments(session: AsyncSession, now: datetime.datetime) -> list[tuple[UUID, list[str]]]:
@@ -48,15 +51,17 @@ async def _all_segments(session: AsyncSession, now: datetime.datetime) -> list[t
         .where(Customer.merged_into_id.is_(None))
         .order_by(Customer.id)
     )
+    # The shop's local day: "birthday this month" on the 1st at 06:00 in Vietnam is already the new month.
+    local = now.astimezone(ZoneInfo(config_of(session).time_zone))
     out = []
     for customer_id, birthday, spend, orders, last_order_at in (await session.execute(query)).tuples():
         stats = Stats(int(orders), int(spend), last_order_at, birthday, vip_spend)
-        out.append((customer_id, segments_of(stats, now)))
+        out.append((customer_id, segments_of(stats, local)))
     return out
 
 
 async def list_segments(session: AsyncSession, now: datetime.datetime | None = None) -> list[SegmentOut]:
-    everyone = await _all_segments(session, now or datetime.datetime.now(datetime.UTC))
+    everyone = await _all_segments(session, now or clock.now())
     return [
         SegmentOut(name=r.name, description=r.description, count=sum(r.name in names for _, names in everyone))
         for r in RULES
@@ -67,7 +72,7 @@ async def member_ids(session: AsyncSession, name: str, now: datetime.datetime | 
     """The ids of segment `name`'s live members, in id order (a campaign walks them in this order)."""
     if rule(name) is None:
         raise NotFound("segment", name)
-    everyone = await _all_segments(session, now or datetime.datetime.now(datetime.UTC))
+    everyone = await _all_segments(session, now or clock.now())
     return [customer_id for customer_id, names in everyone if name in names]
 
 

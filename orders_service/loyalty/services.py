@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders_service import clock
 from orders_service.customers.services import get_customer, to_out
 from orders_service.db.models import Customer, CustomerTier, OrderLine, PointsEntry, TierChange
 from orders_service.db.models import Order as OrderRow
@@ -56,7 +57,7 @@ async def order_moved(
 
     Called with the order row locked. Idempotent: an entry already under its key is not written again.
     """
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     program = program_of(session)
     if after.status in COMPLETED and before not in COMPLETED:
         totals = compute_totals(after)
@@ -175,7 +176,7 @@ async def _spend_since(session: AsyncSession, customer_id: UUID, since: datetime
 
 async def profile(session: AsyncSession, customer_id: UUID, now: datetime.datetime | None = None) -> ProfileOut:
     """Her profile from grouped queries: the time grows with the number of her orders only inside the database."""
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     customer = await get_customer(session, customer_id)
     program = program_of(session)
     sums = await _sums(session, customer_id)

@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from orders_service import clock
 from orders_service.customers.services import get_customer
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer, CustomerTier, TierChange
@@ -20,7 +21,7 @@ async def set_floor(
     session: AsyncSession, customer_id: UUID, floor: str | None, by: str, now: datetime.datetime | None = None
 ) -> CustomerTier:
     """Hold her at `floor` or above whatever her spend says (None lifts it); the tier follows at once."""
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     program = program_of(session)
     if floor is not None and floor not in {t.code for t in program.tiers}:
         known = ", ".join(t.code for t in program.tiers)
@@ -64,7 +65,7 @@ async def review_tiers(db: async_sessionmaker[AsyncSession], now: datetime.datet
 
     Returns how many changed tier. Idempotent: a review that changes nothing moves her next review date on.
     """
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     async with db() as session:
         if program_of(session).downgrade != "review":
             return 0

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.templates import Template
+from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer
 from orders_service.notifications_app.config import config_of
@@ -25,7 +26,7 @@ def is_birthday(birthday: datetime.date, today: datetime.date) -> bool:
 
 async def queue_birthdays(db: async_sessionmaker[AsyncSession], now: datetime.datetime | None = None) -> int:
     """Queue today's birthday messages; returns how many were new. Idempotent: the key is customer and year."""
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     async with db() as session:
         today = now.astimezone(ZoneInfo(config_of(session).time_zone)).date()
         rows = await session.execute(

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.policy import Action
+from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.domain.errors import InvalidField, NotFound
 from orders_service.loyalty.segment_services import member_ids
@@ -41,7 +42,7 @@ PREVIEW_CHUNK = 1_000  # members read and gated at a time by a dry run
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    return clock.now()
 
 
 def _check(data: CampaignIn) -> None:

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.policy import Action
 from notifications.templates import MARKETING, Template
+from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import OutboxMessage
 from orders_service.domain.errors import DomainError
@@ -59,7 +60,7 @@ SNAPSHOT_CHUNK = 5_000  # member rows written per transaction while the snapshot
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    return clock.now()
 
 
 async def expand_campaign(db: async_sessionmaker[AsyncSession], key: str, budget_s: float = RUN_BUDGET_S) -> str:

@@ -12,9 +12,11 @@ from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from orders_service import clock
+
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    return clock.now()
 
 
 class Notification(UUIDv7Base):

@@ -24,6 +24,7 @@ from notifications.providers import (
     TransientProviderError,
     Undeliverable,
 )
+from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.notifications_app.config import NotifyConfig, config_of
 from orders_service.notifications_app.models import Notification, NotificationConsent, UnsubscribeToken
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    return clock.now()
 
 
 async def candidate_for(

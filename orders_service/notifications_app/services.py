@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.policy import Channel, Consent, Purpose
+from orders_service import clock
 from orders_service.customers.services import get_customer
 from orders_service.db.engine import begin_write
 from orders_service.domain.errors import NotFound
@@ -24,7 +25,7 @@ from orders_service.notifications_app.schemas import (
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    return clock.now()
 
 
 def to_out(row: Notification) -> NotificationOut:

@@ -43,11 +43,19 @@ def new_code() -> str:
 
 
 def check_precondition(if_match: str | None, current: int) -> None:
-    """If-Match must carry the current ETag ("<version>"); `*` matches any version (RFC 9110)."""
+    """If-Match must carry the current ETag ("<version>").
+
+    `*` is refused like a missing header (428): RFC 9110 lets it match any version, which would turn the
+    optimistic lock off, and every change here is made against a version someone saw.
+    """
     if if_match is None or not if_match.strip():
         raise PreconditionRequired(f'send If-Match with the order\'s ETag, currently "{current}"')
     tags = [tag.strip() for tag in if_match.split(",")]
-    if "*" not in tags and f'"{current}"' not in tags:
+    if "*" in tags:
+        raise PreconditionRequired(
+            f'If-Match: * would match any version: send the version you saw, the order\'s ETag (now "{current}")'
+        )
+    if f'"{current}"' not in tags:
         raise VersionMismatch(current)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from couriers.base import CourierError
 from notifications.providers import ProviderError
+from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.db.leases import kept_alive
 from orders_service.db.models import OutboxMessage
@@ -36,7 +37,7 @@ BACKOFF_MAX_S = 600.0
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    return clock.now()
 
 
 def backoff(attempts: int, base_s: float = BACKOFF_BASE_S, rng: random.Random | None = None) -> float:

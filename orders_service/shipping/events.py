@@ -7,13 +7,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from couriers.base import Event, Status
+from couriers.base import MAX_QUANTITY, Event, Status
 from orders_service.db.engine import begin_write
 from orders_service.db.models import CourierInbox, Shipment
 from orders_service.db.models import Order as OrderRow
 from orders_service.deliveries.services import ask_for_review, partial_report, settle
 from orders_service.domain.delivery import finalise_delivery
-from orders_service.domain.model import Actor, ActorKind, OrderStatus, replace
+from orders_service.domain.errors import InvalidField
+from orders_service.domain.model import MAX_MONEY, Actor, ActorKind, OrderStatus, replace
 from orders_service.domain.status import courier_moves
 from orders_service.loyalty.services import order_moved
 from orders_service.notifications_app import triggers
@@ -50,7 +51,15 @@ ORDER_STATUS: dict[Status, OrderStatus | None] = {
 
 
 async def apply_event(session: AsyncSession, event: Event) -> str:
-    """Returns applied, duplicate, stale (older than what we know) or unmatched (not our parcel)."""
+    """Returns applied, duplicate, stale (older than what we know) or unmatched (not our parcel).
+
+    Money a courier reports is bounded like staff's (an adapter checks it first; this keeps a new one honest):
+    out of range is a 422 naming the field, before anything is written, never an overflow at COMMIT.
+    """
+    if event.cod_collected is not None and not 0 <= event.cod_collected <= MAX_MONEY:
+        raise InvalidField("cod_collected", f"{event.courier} reported a COD outside 0..{MAX_MONEY} VND")
+    if any(not 0 < k.quantity <= MAX_QUANTITY for k in event.kept or ()):
+        raise InvalidField("kept", f"{event.courier} reported a kept quantity outside 1..{MAX_QUANTITY}")
     await begin_write(session)
     try:
         async with session.begin_nested():

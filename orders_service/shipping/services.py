@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from couriers.base import Courier, Request, WebhookRejected
+from couriers.base import Courier, Request, WebhookFieldInvalid, WebhookRejected
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Order as OrderRow
 from orders_service.db.models import Shipment, StaffAlert
-from orders_service.domain.errors import InvalidTransition
+from orders_service.domain.errors import InvalidField, InvalidTransition
 from orders_service.domain.model import Actor, OrderStatus, replace
 from orders_service.domain.status import check_transition
 from orders_service.ops import metrics
@@ -22,6 +23,8 @@ from orders_service.outbox import enqueue
 from orders_service.shipping.events import apply_event
 from orders_service.shipping.plan import client_code
 from orders_service.shipping.registry import CourierRegistry
+
+log = logging.getLogger(__name__)
 
 
 async def ship_order(
@@ -82,6 +85,10 @@ async def receive_webhook(session: AsyncSession, courier: Courier, request: Requ
     except WebhookRejected:
         metrics.webhook(courier.name, "rejected")
         raise
+    except WebhookFieldInvalid as invalid:  # verified, but a number no parcel has: refused, said, and logged
+        metrics.webhook(courier.name, "rejected")
+        log.warning("%s webhook refused: %s", courier.name, invalid)
+        raise InvalidField(invalid.field, invalid.message) from None
     counts: dict[str, int] = {}
     for event in events:
         outcome = await apply_event(session, event)

@@ -19,6 +19,7 @@ from couriers.base import (
     Shop,
     Status,
     TransientCourierError,
+    WebhookFieldInvalid,
     WebhookRejected,
 )
 from couriers.capabilities import CAPABILITIES
@@ -396,3 +397,14 @@ async def test_the_adapter_is_a_courier_and_closes_only_its_own_client() -> None
     own = GhnCourier(config())
     await own.aclose()
     assert own._client.is_closed
+
+
+@pytest.mark.parametrize("amount", [b"10000000000000000000000000", b"-1", b"1e400", b'"1e400"'])
+async def test_a_cod_no_parcel_has_names_codamount_once_verified(amount: bytes) -> None:
+    body = b'{"OrderCode": "GF000001", "Status": "delivered", "Time": "2025-08-01T10:00:00Z", "CODAmount": ' + amount
+    request = Request(headers={}, query={"token": SECRET}, body=body + b"}")
+    with pytest.raises(WebhookFieldInvalid) as raised:
+        connect(FakeGhn()).parse_webhook(request)
+    assert raised.value.field == "CODAmount"
+    with pytest.raises(WebhookRejected):
+        connect(FakeGhn()).parse_webhook(Request(headers={}, query={"token": "guess"}, body=body + b"}"))

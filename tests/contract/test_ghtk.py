@@ -22,6 +22,7 @@ from couriers.base import (
     Shop,
     Status,
     TransientCourierError,
+    WebhookFieldInvalid,
     WebhookRejected,
 )
 from couriers.ghtk import STATUSES, GhtkConfig, GhtkCourier
@@ -395,3 +396,18 @@ async def test_every_documented_status_maps(courier: GhtkCourier, status_id: int
 @pytest.mark.parametrize("status_id", SHIPPER_REPORTS)
 async def test_shipper_reports_are_accepted_without_an_event(courier: GhtkCourier, status_id: int) -> None:
     assert courier.parse_webhook(hook(EVENT | {"status_id": str(status_id), "return_part_package": "1"})) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("pick_money", "1e400"), ("pick_money", "10000000000000000000000000"), ("pick_money", "-1"), ("fee", "-inf")],
+)
+async def test_a_number_no_parcel_has_names_its_field_once_verified(
+    courier: GhtkCourier, field: str, value: str
+) -> None:
+    with pytest.raises(WebhookFieldInvalid) as raised:
+        courier.parse_webhook(hook(EVENT | {field: value}))
+    assert raised.value.field == field
+    with pytest.raises(WebhookRejected):  # not verified: nothing is said about the fields
+        courier.parse_webhook(hook(EVENT | {field: value}, {"hash": "guess"}))
+    assert courier.parse_webhook(hook(EVENT | {field: "1000000000000"}))  # the bound itself is a number it takes

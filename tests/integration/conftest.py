@@ -2,14 +2,20 @@
 
 Every test that takes `settings` (or `api`) runs three times: embedded on SQLite, embedded on PostgreSQL, and
 with relay=celery on PostgreSQL and Redis with a real worker process (see celery_engine.py).
+
+A test whose outcome depends on the time of day (quiet hours, campaign pacing, deferred sends) takes
+`time_of_day`: it runs once with the clock pinned inside the quiet hours and once outside them, whatever the
+hour the suite runs at.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -18,6 +24,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
+from orders_service import clock
 from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
@@ -28,6 +35,27 @@ from tests.integration.celery_engine import REDIS_URL_ENV, CeleryEngine, served
 
 DATABASES = ["sqlite", "postgres"]
 ENGINES = [*DATABASES, "celery"]
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+# Local times in Vietnam: inside the default quiet hours (22:00-07:00) and inside the marketing window.
+TIMES_OF_DAY = {"quiet-hours": datetime.time(23, 30), "open-hours": datetime.time(10, 0)}
+
+
+@pytest.fixture(params=list(TIMES_OF_DAY))
+def time_of_day(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The clock pinned at the next 23:30, then at the next 10:00 in Vietnam: the name of the one it is at.
+
+    The next one, not the last: timestamps taken from the wall clock (sessions, links) stay in the past. The
+    Celery engine's worker is a process of its own on the wall clock, so there the test runs once, unpinned
+    (None), and must accept either outcome.
+    """
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("settings") == "celery":
+        if request.param != "quiet-hours":
+            pytest.skip("the Celery worker keeps the wall clock: one run is enough")
+        yield None
+        return
+    with clock.pinned(clock.next_local(TIMES_OF_DAY[request.param], VIETNAM)):
+        yield request.param
 
 
 @pytest.fixture(scope="session")

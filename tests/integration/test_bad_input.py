@@ -577,6 +577,8 @@ PRECONDITIONS = [
     pytest.param(None, 428, id="missing"),
     pytest.param("", 428, id="empty"),
     pytest.param("   ", 428, id="blank"),
+    pytest.param("*", 428, id="any-version"),  # would turn the optimistic lock off
+    pytest.param('"0", *', 428, id="stale-or-any"),
     pytest.param("garbage", 412, id="garbage"),
     pytest.param("1", 412, id="unquoted"),
     pytest.param('W/"1"', 412, id="weak"),
@@ -602,6 +604,8 @@ async def test_changes_need_the_current_etag(api: Api, change: str, if_match: st
     problem = assert_problem(response, status, "If-Match" if status == 422 else None)
     if status == 412:
         assert problem["current_version"] == 1
+    if if_match is not None and "*" in if_match:
+        assert "version" in problem["detail"] and '"1"' in problem["detail"], problem
     assert await snapshot(api, order["id"]) == before
 
 

@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
+from orders_service import clock
 from orders_service.db.engine import create_engine
 from orders_service.settings import Settings
 from tests.integration.api import Api, eventually, random_mobile
+from tests.integration.conftest import VIETNAM
 
 pytestmark = pytest.mark.anyio
 BATCH = 10  # ORDERS_CAMPAIGN_BATCH in tests/integration/databases.py
@@ -28,7 +30,8 @@ MESSAGE = "Giảm 20% cuối tuần."
 
 
 def this_month() -> str:
-    return datetime.date.today().replace(year=1995, day=1).isoformat()
+    """A birthday in this month of the shop's calendar, on the clock the segment reads (it may be pinned)."""
+    return clock.now().astimezone(VIETNAM).date().replace(year=1995, day=1).isoformat()
 
 
 async def customers(api: Api, count: int, *, consent: bool = True) -> list[str]:
@@ -85,9 +88,16 @@ async def messages_of(api: Api, key: str) -> dict[str, list[dict[str, Any]]]:
         offset += 200
 
 
-def on_its_way(message: dict[str, Any]) -> bool:
-    """Sent, or held by quiet hours until the window opens (the tests run at any hour)."""
-    return message["status"] == "sent" or (message["status"] == "queued" and message["deferred_until"] is not None)
+def held(message: dict[str, Any]) -> bool:
+    """Held by quiet hours until the window opens."""
+    return message["status"] == "queued" and message["deferred_until"] is not None
+
+
+def on_its_way(message: dict[str, Any], time_of_day: str | None) -> bool:
+    """Held by quiet hours inside them, sent outside them; either on an unpinned clock (the Celery worker's)."""
+    if time_of_day is None:
+        return message["status"] == "sent" or held(message)
+    return held(message) if time_of_day == "quiet-hours" else message["status"] == "sent"
 
 
 @contextlib.asynccontextmanager
@@ -125,7 +135,7 @@ async def refused(settings: Settings, dedupe_key: str) -> AsyncIterator[None]:
         await engine.dispose()
 
 
-async def test_a_campaign_is_accepted_at_once_and_reaches_each_member_once(api: Api) -> None:
+async def test_a_campaign_is_accepted_at_once_and_reaches_each_member_once(api: Api, time_of_day: str | None) -> None:
     members = await customers(api, 2 * BATCH + 5)
     silent = await customers(api, 2, consent=False)
 
@@ -145,7 +155,8 @@ async def test_a_campaign_is_accepted_at_once_and_reaches_each_member_once(api: 
     assert done["state"] == "done" and done["last_error"] is None, done
     assert (done["recipients"], done["processed"]) == (len(members) + 2, len(members) + 2)
     assert (done["queued"], done["suppressed"], done["skipped"]) == (len(members), 2, 0)
-    assert done["deferred"] in (0, len(members))  # quiet hours hold all of them, or none
+    held_back = {"quiet-hours": (len(members),), "open-hours": (0,), None: (0, len(members))}[time_of_day]
+    assert done["deferred"] in held_back  # quiet hours hold all of them, else none
     assert done["started_at"] is not None and done["finished_at"] is not None
 
     found = await messages_of(api, "weekend-1")
@@ -157,7 +168,7 @@ async def test_a_campaign_is_accepted_at_once_and_reaches_each_member_once(api: 
 
     async def all_on_their_way() -> bool:
         latest = await messages_of(api, "weekend-1")
-        return all(on_its_way(latest[c][0]) for c in members)
+        return all(on_its_way(latest[c][0], time_of_day) for c in members)
 
     await eventually(all_on_their_way)
     first = found[members[0]][0]
@@ -217,3 +228,21 @@ async def test_a_run_that_fails_halfway_resumes_where_it_stopped_and_keeps_its_m
     found = await messages_of(api, key)
     assert sorted(found) == sorted(members) and latecomer not in found
     assert all(len(mine) == 1 for mine in found.values())
+
+
+async def test_birthday_this_month_is_the_month_in_the_shop_not_in_utc(api: Api) -> None:
+    """At 06:30 on the 1st in Vietnam it is still the last day of the month before in UTC."""
+    today = clock.wall().astimezone(VIETNAM).date()
+    first = (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)  # the 1st of next month
+    at = datetime.datetime.combine(first, datetime.time(6, 30), tzinfo=VIETNAM)
+    born = {"this": first.replace(year=1995), "last": (first - datetime.timedelta(days=1)).replace(year=1995)}
+    with clock.pinned(at):
+        made = {}
+        for name, birthday in born.items():
+            body = {"full_name": f"Khách {name}", "phones": [random_mobile()], "birthday": birthday.isoformat()}
+            response = await api.request("POST", "/api/customers", json=body)
+            assert response.status_code == 201, response.text
+            made[name] = response.json()["id"]
+        listed = await api.request("GET", "/api/segments/birthday_this_month/customers")
+    assert listed.status_code == 200, listed.text
+    assert [c["id"] for c in listed.json()["items"]] == [made["this"]]

@@ -57,6 +57,11 @@ async def test_amend_the_address_with_a_preview_then_commit(staff: Dashboard, ap
 
     stale = await staff.post(f"/dashboard/orders/{order['id']}/amend", {**form, "line": "7 Lý Thái Tổ"})
     assert stale.status_code == 412 and "changed meanwhile" in stale.text
+    # A version that smuggles `*` into If-Match does not turn the lock off either.
+    smuggled = {**form, "line": "7 Lý Thái Tổ", "version": '", *, "', "intent": "commit"}
+    anything = await staff.post(f"/dashboard/orders/{order['id']}/amend", smuggled)
+    assert anything.status_code == 428, anything.text
+    assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == after["version"]
 
 
 async def test_bad_input_is_named_on_the_form_and_changes_nothing(staff: Dashboard, api: Api) -> None:

@@ -92,6 +92,17 @@ async def test_the_link_refuses_prices_staff_operations_and_stale_versions(api: 
         json={"operations": [{"op": "set_quantity", "line_id": line_id, "quantity": 2}]},
     )
     assert missing.status_code == 428
+    anything = await public(
+        api,
+        token,
+        "/amendments",
+        "POST",
+        json={"operations": [{"op": "set_quantity", "line_id": line_id, "quantity": 2}]},
+        headers={"If-Match": "*"},
+    )
+    assert anything.status_code == 428 and "version" in anything.json()["detail"], anything.text
+    cancel_any = await public(api, token, "/cancel", "POST", json={"reason": "x"}, headers={"If-Match": "*"})
+    assert cancel_any.status_code == 428, cancel_any.text
     after = (await api.request("GET", f"/api/orders/{order['id']}")).json()
     assert (after["version"], after["cod_amount"], after["paid"]) == (1, 480000, 0)
 

@@ -12,6 +12,7 @@ from orders_service.db.engine import create_engine
 from orders_service.loyalty.points import expire_points
 from orders_service.settings import Settings
 from tests.integration.api import Api, Shipping
+from tests.integration.links import issue_link, public, token_of
 from tests.integration.test_loyalty import deliver, get
 
 pytestmark = pytest.mark.anyio
@@ -119,3 +120,51 @@ async def test_points_spent_on_a_merged_order_come_back_when_the_survivor_is_can
     assert (cancelled.json()["paid"], cancelled.json()["refund_due"]) == (0, 0)
     rows = ledger_rows(await get(api, f"/api/customers/{me}/points"))
     assert rows == [("earn", 45, 45), ("redeem", -20, 25), ("adjust", 20, 45), ("redeem", -20, 25), ("adjust", 20, 45)]
+
+
+async def test_she_spends_her_own_points_through_her_link_with_the_same_rules(api: Api, shipping: Shipping) -> None:
+    first = await api.create_order()
+    me = first["customer_id"]
+    await deliver(api, shipping, first)  # 45 points
+    order = await api.create_order(customer_id=me)
+    token = token_of(await issue_link(api, order))
+    too_many = await public(
+        api,
+        token,
+        "/amendments",
+        "POST",
+        json={"operations": [{"op": "redeem_points", "points": 46}]},
+        headers={"If-Match": '"1"'},
+    )
+    assert too_many.status_code == 422, too_many.text
+    assert too_many.json()["errors"] == [
+        {"field": "operations[0].points", "message": "the customer holds 45 points, not 46"}
+    ]
+    redeemed = await public(
+        api,
+        token,
+        "/amendments",
+        "POST",
+        json={"operations": [{"op": "redeem_points", "points": 20}]},
+        headers={"If-Match": '"1"'},
+    )
+    assert redeemed.status_code == 200, redeemed.text
+    assert (redeemed.json()["paid"], redeemed.json()["cod_amount"]) == (20_000, 415_000)
+    assert (await get(api, f"/api/customers/{me}/profile"))["loyalty"]["points"] == 25
+    events = (await api.request("GET", f"/api/orders/{order['id']}/events")).json()
+    assert events[-1]["actor"]["kind"] == "customer"
+
+    # Someone else's order: her link spends that customer's points, and she has none.
+    other = await api.create_order(customer={"full_name": "Mai", "phones": ["0912 000 111"]})
+    assert other["customer_id"] != me
+    theirs = token_of(await issue_link(api, other))
+    none = await public(
+        api,
+        theirs,
+        "/amendments",
+        "POST",
+        json={"operations": [{"op": "redeem_points", "points": 1}]},
+        headers={"If-Match": '"1"'},
+    )
+    assert none.status_code == 422 and none.json()["errors"][0]["field"] == "operations[0].points", none.text
+    assert (await get(api, f"/api/customers/{me}/profile"))["loyalty"]["points"] == 25

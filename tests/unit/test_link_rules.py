@@ -77,7 +77,9 @@ def test_a_new_size_takes_the_shops_price_and_nothing_else_is_open() -> None:
     with pytest.raises(InvalidField, match="does not offer"):
         customer_operations(ORDER, [ops.SwapVariant(line_id=L1, size="XL")], OFFERS)  # type: ignore[arg-type]
     with pytest.raises(OrderNotAmendable, match="customer's link"):
-        customer_operations(ORDER, [ops.RedeemPoints(points=5)], OFFERS)
+        customer_operations(ORDER, [ops.SetTryonOptions(line_id=L1, tryon_options=[])], OFFERS)  # type: ignore[arg-type]
+    redeem = [ops.RedeemPoints(points=5)]
+    assert customer_operations(ORDER, redeem, OFFERS) == redeem  # her own points: the ledger checks she has them
     staff_only = [ops.AddPayment(amount=1)]
     assert customer_operations(ORDER, staff_only, OFFERS) == staff_only  # the domain gate refuses it, with its reason
 
