@@ -44,5 +44,6 @@ class ApiKeyAuthentication(AbstractAuthenticationMiddleware):
 
 
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if connection.auth != Role.ADMIN:
+    # scope, not connection.auth: OPTIONS skips authentication, and reading an unset auth raises (a 500)
+    if connection.scope.get("auth") != Role.ADMIN:
         raise PermissionDeniedException("this needs an admin API key")

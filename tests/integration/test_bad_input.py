@@ -784,3 +784,14 @@ async def test_a_forged_sandbox_signature_is_401_and_changes_nothing(api: Api, s
     response = await api.request("POST", "/webhooks/couriers/sandbox", key=None, headers=headers, content=body)
     assert_problem(response, 401)
     assert await snapshot(api, order["id"]) == before
+
+
+@pytest.mark.parametrize("key", [None, "staff", "admin"])
+async def test_options_on_every_route_never_answers_500(api: Api, key: str | None) -> None:
+    # Authentication skips OPTIONS, so a guard that read `connection.auth` there raised: a 500 on admin routes.
+    from tests.integration.test_secret_logs import requests_over_routes
+
+    paths = sorted({path for _, path in requests_over_routes(api.app)})
+    answered = {path: (await api.request("OPTIONS", path, key=key)).status_code for path in paths}
+    assert len(answered) > 50
+    assert {path: status for path, status in answered.items() if status >= 500} == {}
