@@ -200,9 +200,24 @@ async def test_bad_transport_and_bad_token_are_permanent(fake: FakeGhtk) -> None
     assert token.value.message == "Cần cung cấp token hợp lệ"
 
 
+# Our COD holds the fee when the customer pays it and not when the shop does: either way the shipper must
+# collect exactly our COD (is_freeship=1), with GHTK's fee billed to the shop.
+@pytest.mark.parametrize(("payer", "cod"), [("customer", 730_000), ("shop", 700_000)])
+async def test_the_buyer_pays_ghtk_exactly_our_cod_whoever_pays_the_fee(
+    courier: GhtkCourier, fake: FakeGhtk, payer: str, cod: int
+) -> None:
+    label = (await courier.create(parcel(fee_payer=payer, cod_amount=cod))).tracking_code
+    order = body_of(fake.calls[-1])["order"]
+    assert (order["pick_money"], order["is_freeship"]) == (cod, 1)
+    assert fake.orders[label].fee > 0 and fake.orders[label].buyer_pays == cod  # no fee added on top
+    fake.orders[label].order["is_freeship"] = 0  # GHTK's default, had it been left out
+    assert fake.orders[label].buyer_pays == cod + fake.orders[label].fee
+
+
 async def test_updates_are_always_refused(courier: GhtkCourier, fake: FakeGhtk) -> None:
     for update in (
         courier.update_recipient("S1000.A1.1", parcel()),
+        courier.update_address("S1000.A1.1", parcel()),
         courier.update_cod("S1000.A1.1", 500_000),
         courier.update_items("S1000.A1.1", parcel()),
     ):
