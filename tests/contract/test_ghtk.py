@@ -26,6 +26,7 @@ from couriers.base import (
 )
 from couriers.ghtk import STATUSES, GhtkConfig, GhtkCourier
 from couriers.ghtk.fake import FakeGhtk
+from couriers.ghtk.statuses import SHIPPER_REPORTS as REPORTS
 
 pytestmark = pytest.mark.anyio
 
@@ -244,6 +245,21 @@ async def test_cancel_is_refused_after_pickup(courier: GhtkCourier, fake: FakeGh
     assert fake.order(label).status_id == 3
 
 
+@pytest.mark.parametrize("status_id", sorted(set(STATUSES) - REPORTS - {-1}))
+async def test_a_status_ghtk_will_not_cancel_in_counts_as_picked_up(
+    courier: GhtkCourier, fake: FakeGhtk, status_id: int
+) -> None:
+    label = (await courier.create(parcel())).tracking_code
+    fake.set_status(label, status_id)
+    try:
+        await courier.cancel(label)
+    except PermanentCourierError:
+        cancelled = False
+    else:
+        cancelled = True
+    assert cancelled == (STATUSES[status_id][0] is Status.CREATED)  # CREATED: before pickup, where we recreate
+
+
 async def test_district_mode_without_a_mapping_is_refused_before_any_call(fake: FakeGhtk) -> None:
     async with httpx.AsyncClient(transport=fake.transport()) as client:
         ghtk = GhtkCourier(config(address_mode="district"), client)
@@ -391,8 +407,10 @@ async def test_webhooks_never_taken_are_given_up_after_the_attempts(fake: FakeGh
 
 
 # §2.5, row by row; shipper reports ("không phải trạng thái đơn hàng") change nothing, so they yield no event.
-DOCUMENTED = {-1: Status.CANCELLED, 3: Status.PICKED, 4: Status.OUT_FOR_DELIVERY, 20: Status.RETURNING}
-DOCUMENTED |= dict.fromkeys((1, 2, 12, 8, 7), Status.CREATED) | dict.fromkeys((10, 9), Status.DELIVERY_FAILED)
+# 7 and 8 (pickup impossible or postponed) count as picked up: GHTK no longer cancels them, so no recreate.
+DOCUMENTED = {-1: Status.CANCELLED, 4: Status.OUT_FOR_DELIVERY, 20: Status.RETURNING}
+DOCUMENTED |= dict.fromkeys((1, 2, 12), Status.CREATED) | dict.fromkeys((3, 8, 7), Status.PICKED)
+DOCUMENTED |= dict.fromkeys((10, 9), Status.DELIVERY_FAILED)
 DOCUMENTED |= dict.fromkeys((5, 6), Status.DELIVERED) | dict.fromkeys((21, 11, 13), Status.RETURNED)
 SHIPPER_REPORTS = (123, 127, 128, 45, 49, 410)
 
