@@ -158,9 +158,14 @@ class _State:
         self.replaced: str | None = None  # the cancelled courier order a recreate replaces: its label is void
 
     @property
+    def updates(self) -> set[Aspect]:
+        """The aspects sent one by one in this run; none when the run created, recreated or cancelled."""
+        return {p.ASPECT_OF[action] for action in self.actions if action in p.ASPECT_OF}
+
+    @property
     def held(self) -> Parcel:
-        """What the courier holds now: all of `desired` once it was created anew, else the aspects it took."""
-        if self.replaced is not None or self.synced is None:
+        """What the courier holds now: the aspects it took of `desired`, or all of it after a (re)create."""
+        if self.synced is None or (self.actions and not self.updates):
             return self.desired
         return p.held_after(self.synced, self.desired, self.accepted)
 
@@ -279,9 +284,8 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
         if state.actions:  # else the courier already holds it, or has finished and reports instead
             shipment.synced = p.parcel_to_json(held)
             shipment.cod_amount = held.cod_amount
-        attempted = {p.ASPECT_OF[a] for a in state.actions if a in p.ASPECT_OF}
-        if state.replaced is not None or p.Action.CREATE in state.actions:
-            attempted = set(p.UPDATES)  # a new courier order took every aspect
+        # A (re)create or a cancel settles every aspect; otherwise only those sent.
+        attempted = state.updates if state.updates else set(p.UPDATES) if state.actions else set()
         refused = p.refusals_after(shipment.refused, held, state.desired, attempted, state.refused)
         shipment.refused = refused or None
         if state.refused:
