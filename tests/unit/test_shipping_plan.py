@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from couriers.base import Status
 from couriers.capabilities import CAPABILITIES, Aspect
+from orders_service.db.models import Shipment
 from orders_service.domain.model import Address, Line, Order, OrderStatus, Payer, Recipient, Shipping, replace
 from orders_service.shipping.plan import (
     Action,
@@ -16,6 +19,7 @@ from orders_service.shipping.plan import (
     plan,
     refusals_after,
 )
+from orders_service.shipping.sync import _State
 
 ORDER = Order(
     status=OrderStatus.READY_TO_SHIP,
@@ -111,3 +115,14 @@ def test_the_courier_holds_the_accepted_aspects_only() -> None:
     assert refusals_after(after, held, desired, [], {}) == after
     assert refusals_after(after, held, replace(desired, recipient_name="Lan"), [], {}) == {}
     assert refusals_after(after, desired, desired, [Aspect.RECIPIENT], {}) == {}
+
+
+def test_a_sync_with_nothing_to_send_keeps_what_the_courier_holds_and_refused() -> None:
+    moved = desired_parcel(replace(ORDER, recipient=replace(ORDER.recipient, name="Hoa")), "DHTEST", 1)
+    shipment = Shipment(order_id=uuid.uuid4(), courier="ghn", client_code="DHTEST", tracking_code="T1", generation=1)
+    refused = refusals_after(None, SYNCED, moved, [Aspect.RECIPIENT], {Aspect.RECIPIENT: "tối đa 2 lần"})
+    idle = _State(shipment, 3, moved, SYNCED, [])  # the refused recipient is not sent again: nothing to do
+    assert idle.held.recipient_name == "Lan"
+    assert refusals_after(refused, idle.held, moved, set(), {}) == refused
+    recreated = _State(shipment, 3, moved, SYNCED, [Action.RECREATE])  # a new courier order takes it all
+    assert recreated.held == moved
