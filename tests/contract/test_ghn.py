@@ -139,26 +139,6 @@ async def test_try_on_asks_for_chothuhang_and_insurance_is_capped(fake: FakeGhn)
     assert body["insurance_value"] == 5_000_000  # capped at GHN's ceiling rather than refused
 
 
-# Our COD holds the fee when the customer pays it (330,000 = goods + fee) and not when the shop does (300,000):
-# either way GHN must collect exactly our COD, with its own fee billed to the shop (payment_type_id 1).
-@pytest.mark.parametrize(("payer", "cod"), [("customer", 330_000), ("shop", 300_000)])
-async def test_the_buyer_pays_ghn_exactly_our_cod_whoever_pays_the_fee(fake: FakeGhn, payer: str, cod: int) -> None:
-    courier = connect(fake)
-    code = (await courier.create(parcel(fee_payer=payer, cod_amount=cod))).tracking_code
-    body = fake.calls[-1][2]
-    assert (body["payment_type_id"], body["cod_amount"]) == (1, cod)
-    assert fake.orders[code].total_fee > 0 and fake.orders[code].buyer_pays == cod  # no fee added on top
-    await courier.update_cod(code, cod - 10_000)
-    assert fake.calls[-1][2] == {"order_code": code, "cod_amount": cod - 10_000}
-    assert fake.orders[code].buyer_pays == cod - 10_000
-
-
-async def test_the_fake_adds_ghns_fee_when_the_buyer_pays_ghn(fake: FakeGhn) -> None:
-    _, code = await created(fake)
-    fake.orders[code].fields["payment_type_id"] = 2  # what the adapter used to send for a customer-paid fee
-    assert fake.orders[code].buyer_pays == PARCEL.cod_amount + fake.orders[code].total_fee
-
-
 async def test_a_lost_create_is_found_by_lookup_and_never_created_twice(fake: FakeGhn) -> None:
     courier = connect(fake)
     fake.lose_next_create_response()
@@ -248,75 +228,6 @@ async def test_update_cod_is_accepted_in_transit_and_refused_while_delivering(fa
     with pytest.raises(PermanentCourierError, match="Trạng thái đơn hàng không hợp lệ"):
         await courier.update_cod(code, 200_000)
     assert fake.orders[code].fields["cod_amount"] == 250_000
-
-
-async def test_update_recipient_sends_name_and_phone_and_update_address_ghns_ids(fake: FakeGhn) -> None:
-    courier, code = await created(fake)
-    moved = parcel(recipient_name="Chị Lan", phones=("+84387654321",), address=HCM, note=None)
-    await courier.update_recipient(code, moved)
-    assert fake.calls[-1][2] == {"order_code": code, "to_name": "Chị Lan", "to_phone": "0387654321", "note": ""}
-    await courier.update_address(code, moved)
-    # GHN's update doc lists to_district_id and to_ward_code; the create doc's names are not among them.
-    assert fake.calls[-1][2] == {
-        "order_code": code,
-        "to_address": "1 Lê Lợi",
-        "to_district_id": 1442,
-        "to_ward_code": "20109",
-    }
-    stored = fake.orders[code].fields
-    assert (stored["to_district_id"], stored["to_ward_code"]) == (1442, "20109")
-    remote = await courier.detail(code)
-    assert (remote.recipient_name, remote.phones, remote.address_line) == ("Chị Lan", ("+84387654321",), "1 Lê Lợi")
-
-
-async def test_an_address_update_without_ghns_ids_is_refused_unless_names_are_configured() -> None:
-    fake = FakeGhn(token=TOKEN, shop_id=SHOP_ID, update_takes_names=True)
-    courier, code = await created(fake)
-    with pytest.raises(PermanentCourierError, match="GHN address map") as refused:
-        await courier.update_address(code, parcel(address=HANOI))
-    assert (refused.value.code, fake.calls[-1][0]) == ("GHN_WARD_UNMAPPED", "/v2/shipping-order/create")
-    moved = parcel(address=msgspec.structs.replace(HCM, courier_ids=None))
-    await connect(fake, update_address="names").update_address(code, moved)
-    assert fake.calls[-1][2] == {
-        "order_code": code,
-        "to_address": "1 Lê Lợi",
-        "to_ward_name": "Phường Sài Gòn",
-        "to_province_name": "Hồ Chí Minh",
-    }
-    assert fake.orders[code].fields["to_province_name"] == "Hồ Chí Minh"
-    with pytest.raises(ValueError, match="update_address"):
-        config(update_address="both")
-
-
-async def test_a_ghn_that_does_not_take_names_on_update_keeps_the_old_ward(fake: FakeGhn) -> None:
-    _, code = await created(fake)
-    moved = parcel(address=msgspec.structs.replace(HCM, courier_ids=None))
-    await connect(fake, update_address="names").update_address(code, moved)
-    assert fake.orders[code].fields["to_province_name"] == "Hà Nội"  # ignored, as fields outside GHN-75 are
-
-
-async def test_the_recipient_may_change_twice(fake: FakeGhn) -> None:
-    courier, code = await created(fake)
-    await courier.update_recipient(code, parcel(recipient_name="Chị Lan"))
-    await courier.update_recipient(code, parcel(recipient_name="Chị Lan"))  # nothing new: not a change
-    await courier.update_recipient(code, parcel(recipient_name="Chị Hoa"))
-    with pytest.raises(PermanentCourierError, match="tối đa 2 lần"):
-        await courier.update_recipient(code, parcel(recipient_name="Chị Mai"))
-    assert fake.orders[code].fields["to_name"] == "Chị Hoa"
-    await courier.update_cod(code, 100_000)  # COD is not in the limited group
-    assert fake.orders[code].fields["cod_amount"] == 100_000
-
-
-async def test_the_faqs_field_limit_and_the_buyer_paying_rule_can_be_switched_on() -> None:
-    fake = FakeGhn(token=TOKEN, shop_id=SHOP_ID, recipient_changes=None, recipient_fields=1)
-    courier, code = await created(fake)
-    await courier.update_recipient(code, parcel(recipient_name="Chị Lan"))
-    with pytest.raises(PermanentCourierError, match="tối đa 1 thông tin"):
-        await courier.update_recipient(code, parcel(recipient_name="Chị Hoa", phones=("+84387654321",)))
-    fake.orders[code].fields["payment_type_id"] = 2
-    fake.book.recipient_fields = None
-    with pytest.raises(PermanentCourierError, match="người nhận trả phí"):
-        await courier.update_address(code, parcel(address=HCM))
 
 
 async def test_items_change_before_pickup_only(fake: FakeGhn) -> None:

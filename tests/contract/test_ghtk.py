@@ -26,7 +26,6 @@ from couriers.base import (
 )
 from couriers.ghtk import STATUSES, GhtkConfig, GhtkCourier
 from couriers.ghtk.fake import FakeGhtk
-from couriers.ghtk.statuses import SHIPPER_REPORTS as REPORTS
 
 pytestmark = pytest.mark.anyio
 
@@ -201,20 +200,6 @@ async def test_bad_transport_and_bad_token_are_permanent(fake: FakeGhtk) -> None
     assert token.value.message == "Cần cung cấp token hợp lệ"
 
 
-# Our COD holds the fee when the customer pays it and not when the shop does: either way the shipper must
-# collect exactly our COD (is_freeship=1), with GHTK's fee billed to the shop.
-@pytest.mark.parametrize(("payer", "cod"), [("customer", 730_000), ("shop", 700_000)])
-async def test_the_buyer_pays_ghtk_exactly_our_cod_whoever_pays_the_fee(
-    courier: GhtkCourier, fake: FakeGhtk, payer: str, cod: int
-) -> None:
-    label = (await courier.create(parcel(fee_payer=payer, cod_amount=cod))).tracking_code
-    order = body_of(fake.calls[-1])["order"]
-    assert (order["pick_money"], order["is_freeship"]) == (cod, 1)
-    assert fake.orders[label].fee > 0 and fake.orders[label].buyer_pays == cod  # no fee added on top
-    fake.orders[label].order["is_freeship"] = 0  # GHTK's default, had it been left out
-    assert fake.orders[label].buyer_pays == cod + fake.orders[label].fee
-
-
 async def test_updates_are_always_refused(courier: GhtkCourier, fake: FakeGhtk) -> None:
     for update in (
         courier.update_recipient("S1000.A1.1", parcel()),
@@ -243,21 +228,6 @@ async def test_cancel_is_refused_after_pickup(courier: GhtkCourier, fake: FakeGh
         await courier.cancel(label)
     assert caught.value.message == "Đơn đã lấy hàng, không thể hủy đơn."
     assert fake.order(label).status_id == 3
-
-
-@pytest.mark.parametrize("status_id", sorted(set(STATUSES) - REPORTS - {-1}))
-async def test_a_status_ghtk_will_not_cancel_in_counts_as_picked_up(
-    courier: GhtkCourier, fake: FakeGhtk, status_id: int
-) -> None:
-    label = (await courier.create(parcel())).tracking_code
-    fake.set_status(label, status_id)
-    try:
-        await courier.cancel(label)
-    except PermanentCourierError:
-        cancelled = False
-    else:
-        cancelled = True
-    assert cancelled == (STATUSES[status_id][0] is Status.CREATED)  # CREATED: before pickup, where we recreate
 
 
 async def test_district_mode_without_a_mapping_is_refused_before_any_call(fake: FakeGhtk) -> None:

@@ -166,6 +166,7 @@ async def test_injected_failures_are_transient_then_calls_succeed(env: Env) -> N
     assert env.server.calls["detail"] == 2 and env.server.calls["quote"] == 1
 
 
+# The sandbox collects exactly cod_amount and bills its fee to the shop; fee_payer only records who pays.
 @pytest.mark.parametrize(("payer", "cod"), [("customer", 480_000), ("shop", 450_000)])
 async def test_the_sandbox_collects_exactly_our_cod_whoever_pays_the_fee(env: Env, payer: str, cod: int) -> None:
     code = (await env.courier.create(make_parcel(fee_payer=payer, cod_amount=cod))).tracking_code
