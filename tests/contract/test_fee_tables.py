@@ -4,12 +4,18 @@ sandbox's is in test_sandbox.py, next to its server.)"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
+from couriers.capabilities import CAPABILITIES
 from couriers.ghn.fake import FakeGhn
+from couriers.ghn.payloads import FEE_FIELDS as GHN_FEE_FIELDS
 from couriers.ghtk import GhtkCourier
 from couriers.ghtk.fake import FakeGhtk
+from couriers.ghtk.payloads import FEE_FIELDS as GHTK_FEE_FIELDS
+from couriers.sandbox.adapter import FEE_FIELDS as SANDBOX_FEE_FIELDS
 from tests.contract.test_ghn import PARCEL as GHN_PARCEL
 from tests.contract.test_ghn import SHOP_ID, TOKEN
 from tests.contract.test_ghn import connect as ghn_connect
@@ -65,3 +71,12 @@ async def test_the_buyer_pays_ghtk_exactly_our_cod_whoever_pays_the_fee(ghtk: Fa
     assert ghtk.orders[label].fee > 0 and ghtk.orders[label].buyer_pays == cod  # no fee added on top
     ghtk.orders[label].order["is_freeship"] = 0  # GHTK's default, had it been left out
     assert ghtk.orders[label].buyer_pays == cod + ghtk.orders[label].fee
+
+
+@pytest.mark.parametrize(
+    ("courier", "table"), [("sandbox", SANDBOX_FEE_FIELDS), ("ghn", GHN_FEE_FIELDS), ("ghtk", GHTK_FEE_FIELDS)]
+)
+def test_each_couriers_capabilities_name_its_fee_fields(courier: str, table: Any) -> None:
+    assert set(table) == {"customer", "shop"}  # every payer an order can have
+    for fields in table.values():
+        assert all(name in CAPABILITIES[courier].fee for name in fields)
