@@ -75,7 +75,7 @@ async def test_the_recipient_may_change_twice(ghn: FakeGhn) -> None:
     assert ghn.orders[code].fields["cod_amount"] == 100_000
 
 
-async def test_the_faqs_field_limit_and_the_buyer_paying_rule_can_be_switched_on() -> None:
+async def test_the_faqs_field_limit_can_be_switched_on_and_a_buyer_paying_ghn_blocks_address_changes() -> None:
     ghn = FakeGhn(token=TOKEN, shop_id=SHOP_ID, recipient_changes=None, recipient_fields=1)
     courier, code = await created(ghn)
     await courier.update_recipient(code, parcel(recipient_name="Chị Lan"))
