@@ -1,4 +1,9 @@
-"""What each courier accepts to change, in which of its own statuses: data, read by the order gate."""
+"""What each courier accepts to change, in which of its own statuses: data, read by the order gate and the sync.
+
+Also, per courier, who pays the shipping fee in which of its fields (the tables themselves are FEE_FIELDS in each
+courier's payloads module), and what the service does when the courier refuses a change. The README's shipping
+section shows the same as a table.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,18 @@ class Capabilities:
     after_pickup_refusal: str = "the courier accepts no change once the parcel is picked up"
     try_on: bool = False
     partial_delivery: bool = False
+    # Who pays the fee, in which fields (the table is FEE_FIELDS in the courier's payloads module).
+    fee: str = ""
+    # What the service does when the courier refuses a change it was sent.
+    on_refusal: str = ""
+
+
+# Couriers with an amend API: what orders_service/shipping/sync.py does with a refusal.
+_PER_ASPECT = (
+    "each aspect (recipient, address, COD, items) is its own call: a refused one is shown per aspect with the "
+    "courier's message (shipment.refused, the dashboard, an event and a staff alert), the others still go "
+    "through, and the refused value is not sent again until the order changes it or staff retry"
+)
 
 
 CAPABILITIES: dict[str, Capabilities] = {
@@ -41,6 +58,8 @@ CAPABILITIES: dict[str, Capabilities] = {
         "and never a change of items after pickup",
         try_on=True,
         partial_delivery=True,
+        fee="cod_amount = our COD for both payers; fee_payer records who pays; the fee is billed to the shop",
+        on_refusal=_PER_ASPECT,
     ),
     # GHN updateCOD is documented for these statuses, not while delivering; shipping-order/update takes
     # recipient and address (its status list is cut off in the docs, so the same list is assumed).
@@ -61,14 +80,24 @@ CAPABILITIES: dict[str, Capabilities] = {
         "of items after pickup",
         try_on=True,
         partial_delivery=True,
+        fee="cod_amount = our COD and payment_type_id = 1 (shop pays GHN) for both payers: with 2 GHN would add "
+        "its fee to what the buyer pays",
+        on_refusal=_PER_ASPECT + "; GHN's FAQ limits recipient changes (two), and an address goes as to_district_id "
+        "and to_ward_code (ORDERS_GHN_UPDATE_ADDRESS=names sends ward and province names instead)",
     ),
-    # GHTK has no amend API: changes before pickup cancel and recreate the order; after, nothing.
+    # GHTK has no amend API: changes before pickup cancel and recreate the order; after, nothing. GHTK cancels
+    # only in its statuses 1, 2 and 12: the others, 7 and 8 (pickup impossible, postponed) too, count as picked up
+    # (couriers/ghtk/statuses.py).
     "ghtk": Capabilities(
         courier="ghtk",
         recreate_before_pickup=True,
         after_pickup_refusal="GHTK has no amend API: once the parcel is picked up it cannot change",
         try_on=True,
         partial_delivery=True,
+        fee="pick_money = our COD and is_freeship = 1 for both payers: with 0 GHTK would collect its fee on top",
+        on_refusal="a refused cancel (picked up) stops the recreate and alerts staff; a new order refused after "
+        "the old label was cancelled is retried with backoff until it exists (staff are alerted), and staff are "
+        "told to print the new label",
     ),
 }
 

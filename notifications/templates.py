@@ -27,6 +27,7 @@ class Template(enum.StrEnum):
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     SYNC_FAILED = "sync_failed"
+    LABEL_REPLACED = "label_replaced"
     TIER_UPGRADED = "tier_upgraded"
     BIRTHDAY = "birthday"
     PROMOTION = "promotion"
@@ -41,6 +42,7 @@ PURPOSE: dict[Template, Purpose] = {
     Template.SHIPPED: Purpose.TRANSACTIONAL,
     Template.DELIVERED: Purpose.TRANSACTIONAL,
     Template.SYNC_FAILED: Purpose.TRANSACTIONAL,
+    Template.LABEL_REPLACED: Purpose.TRANSACTIONAL,
     Template.TIER_UPGRADED: Purpose.MARKETING,
     Template.BIRTHDAY: Purpose.MARKETING,
     Template.PROMOTION: Purpose.MARKETING,

@@ -44,10 +44,16 @@ class GhnConfig(msgspec.Struct, frozen=True, kw_only=True):
     cod_limit: int = 5_000_000
     insurance_limit: int = 5_000_000
     dims_cm: tuple[int, int, int] = (20, 15, 10)  # length, width, height: Parcel carries no size
+    # How an address change is sent to shipping-order/update: "ids" (to_district_id + to_ward_code from the address
+    # map, the fields GHN-75 documents) or "names" (the create doc's ward and province names; unconfirmed for update).
+    update_address: str = "ids"
 
     def __post_init__(self) -> None:
         if self.address_mode not in ADDRESS_MODES:
             raise ValueError(f"GHN address_mode must be one of {ADDRESS_MODES}, not {self.address_mode!r}")
+        if self.update_address not in payloads.UPDATE_ADDRESS_MODES:
+            modes = payloads.UPDATE_ADDRESS_MODES
+            raise ValueError(f"GHN update_address must be one of {modes}, not {self.update_address!r}")
 
 
 class _CreatedData(msgspec.Struct):
@@ -111,7 +117,11 @@ class GhnCourier:
         return _remote(await self._post("/v2/shipping-order/detail", {"order_code": tracking_code}))
 
     async def update_recipient(self, tracking_code: str, parcel: Parcel) -> None:
-        body = {"order_code": tracking_code, **payloads.recipient_fields(self.config, parcel)}
+        body = {"order_code": tracking_code, **payloads.recipient_fields(parcel)}
+        await self._post("/v2/shipping-order/update", body)
+
+    async def update_address(self, tracking_code: str, parcel: Parcel) -> None:
+        body = {"order_code": tracking_code, **payloads.update_address_fields(self.config, parcel)}
         await self._post("/v2/shipping-order/update", body)
 
     async def update_cod(self, tracking_code: str, cod_amount: int) -> None:

@@ -44,6 +44,9 @@ class FakeGhn:
         store_province: str = "Hồ Chí Minh",  # where the shop's registered store is, for the fee zone
         store_district_id: int = 1442,
         clock: Callable[[], datetime.datetime] | None = None,
+        recipient_changes: int | None = 2,  # GHN's FAQ limits (couriers.md §1.5), see OrderBook; None switches off
+        recipient_fields: int | None = None,
+        update_takes_names: bool = False,  # whether shipping-order/update applies to_ward_name/to_province_name
     ) -> None:
         self.token = token
         self.shop_ids = {shop_id}
@@ -55,6 +58,9 @@ class FakeGhn:
             store_province=store_province,
             store_district_id=store_district_id,
             clock=clock or (lambda: datetime.datetime.now(datetime.UTC)),
+            recipient_changes=recipient_changes,
+            recipient_fields=recipient_fields,
+            update_takes_names=update_takes_names,
         )
         self.calls: list[tuple[str, dict[str, str], Any]] = []  # (path below PREFIX, lower-case headers, JSON)
         self._failures: list[int] = []

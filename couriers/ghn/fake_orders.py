@@ -17,14 +17,19 @@ INVALID_STATUS = "Trạng thái đơn hàng không hợp lệ"
 REQUIRED_NOTES = frozenset({"CHOTHUHANG", "CHOXEMHANGKHONGTHU", "KHONGCHOXEMHANG"})
 # National form only: mobile 03/05/07/08/09 + 8 digits, landline 02 + 9 digits.
 VN_PHONE = re.compile(r"0[35789]\d{8}|02\d{9}")
-# What shipping-order/update takes (couriers.md §1.5); other keys are ignored.
+# What shipping-order/update takes (couriers.md §1.5, GHN-75); other keys are ignored, as GHN ignores them.
 UPDATABLE = frozenset(
     {
-        "to_name", "to_phone", "to_address", "to_ward_code", "to_district_id", "to_ward_name", "to_province_name",
+        "to_name", "to_phone", "to_address", "to_ward_code", "to_district_id",
         "cod_amount", "content", "weight", "length", "width", "height", "insurance_value", "payment_type_id",
         "note", "required_note", "items",
     }
 )  # fmt: skip
+# The create doc's address names: whether update takes them too is unconfirmed (a switch of the fake).
+ADDRESS_NAMES = frozenset({"to_ward_name", "to_province_name"})
+# GHN's FAQ (couriers.md §1.5): required_note, recipient name, recipient phone and the delivery address are limited.
+RECIPIENT_GROUP = {"required_note": "required_note", "to_name": "to_name", "to_phone": "to_phone"}
+RECIPIENT_GROUP |= dict.fromkeys(("to_address", "to_ward_code", "to_district_id", *ADDRESS_NAMES), "address")
 
 
 class GhnError(Exception):
@@ -46,6 +51,13 @@ class FakeOrder:
     is_partial_return: bool = False
     partial_return_code: str = ""
     log: list[dict[str, Any]] = field(default_factory=list)
+    recipient_changes: list[frozenset[str]] = field(default_factory=list)  # per accepted update, what it changed
+
+    @property
+    def buyer_pays(self) -> int:
+        """What GHN collects at the door: the COD, plus GHN's own fee when the buyer pays it (payment_type_id 2)."""
+        fee = self.total_fee if self.fields.get("payment_type_id") == 2 else 0
+        return int(self.fields.get("cod_amount", 0)) + fee
 
     def detail(self) -> dict[str, Any]:
         return {
@@ -72,8 +84,16 @@ class OrderBook:
         store_province: str,
         store_district_id: int,
         clock: Callable[[], datetime.datetime],
+        recipient_changes: int | None = 2,
+        recipient_fields: int | None = None,
+        update_takes_names: bool = False,
     ) -> None:
         self.require_district, self.cod_limit, self.insurance_limit = require_district, cod_limit, insurance_limit
+        # The FAQ's limits on the recipient group (None: no limit): how many updates may change it, and how many
+        # of its fields may change over the order's life. The FAQ reads "at most 2 of them, once"; the issue
+        # that reproduced it on a GHN server saw "at most twice". Both are settings.
+        self.recipient_changes, self.recipient_fields = recipient_changes, recipient_fields
+        self.update_takes_names = update_takes_names
         self.max_weight_g, self.store_province, self.store_district_id = max_weight_g, store_province, store_district_id
         self.clock = clock
         self.orders: dict[str, FakeOrder] = {}
@@ -123,7 +143,9 @@ class OrderBook:
         order = self.find(body.get("order_code"), shop_id)
         if order.status not in AMENDABLE:
             raise GhnError(f"{INVALID_STATUS}: đơn hàng đang ở trạng thái {order.status}, không thể cập nhật")
-        changes = {key: value for key, value in body.items() if key in UPDATABLE}
+        updatable = UPDATABLE | ADDRESS_NAMES if self.update_takes_names else UPDATABLE
+        changes = {key: value for key, value in body.items() if key in updatable}
+        self._check_recipient_rule(order, changes)
         if "items" in changes and order.status not in BEFORE_PICKUP:
             raise GhnError(f"{INVALID_STATUS}: không thể cập nhật hàng hóa sau khi đã lấy hàng ({order.status})")
         if "to_phone" in changes:
@@ -131,8 +153,26 @@ class OrderBook:
         if "items" in changes:
             _check_items(changes["items"])
         self._check_amounts(changes, weight_required=False)
+        touched = _recipient_group(order, changes)
+        if touched:
+            order.recipient_changes.append(touched)
         order.fields.update(changes)
         order.total_fee = self.fee_of(order.fields)  # GHN re-prices an amended order
+
+    def _check_recipient_rule(self, order: FakeOrder, changes: dict[str, Any]) -> None:
+        touched = _recipient_group(order, changes)
+        if not touched:
+            return
+        if self.recipient_changes is not None and len(order.recipient_changes) >= self.recipient_changes:
+            raise GhnError(
+                f"Đơn hàng đã thay đổi thông tin người nhận {len(order.recipient_changes)} lần, "
+                f"tối đa {self.recipient_changes} lần"
+            )
+        changed = frozenset().union(*order.recipient_changes, touched)
+        if self.recipient_fields is not None and len(changed) > self.recipient_fields:
+            raise GhnError(f"Chỉ được thay đổi tối đa {self.recipient_fields} thông tin người nhận")
+        if "address" in touched and order.fields.get("payment_type_id") == 2:
+            raise GhnError("Không thể thay đổi địa chỉ giao hàng khi người nhận trả phí vận chuyển")
 
     def update_cod(self, shop_id: int | None, body: dict[str, Any]) -> None:
         order = self.find(body.get("order_code"), shop_id)
@@ -259,6 +299,15 @@ class OrderBook:
             value = body.get(name, 0)
             if not _is_int(value) or not 0 <= value <= limit:
                 raise GhnError(f"{name} phải từ 0 đến {limit:,} VNĐ".replace(",", "."))
+
+
+def _recipient_group(order: FakeOrder, changes: dict[str, Any]) -> frozenset[str]:
+    """Which of the FAQ's limited fields (the address counts once) `changes` gives a new value."""
+    return frozenset(
+        RECIPIENT_GROUP[key]
+        for key, value in changes.items()
+        if key in RECIPIENT_GROUP and order.fields.get(key) != value
+    )
 
 
 def _check_phone(phone: object) -> None:

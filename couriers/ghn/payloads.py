@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from couriers.base import Address, Item, Parcel, PermanentCourierError, Shop
 
-PAYMENT_TYPES = {"shop": 1, "customer": 2}  # GHN payment_type_id: who pays the shipping fee
+# Who pays the shipping fee -> what GHN is sent besides `cod_amount` (always our COD, exactly). Our COD already
+# holds the fee when the customer pays it (CONTRACT.md money rules), so GHN must collect exactly `cod_amount` and
+# bill its own fee to the shop's account: payment_type_id 1 ("shop pays", couriers.md section 1.3) for both payers.
+# With 2 ("buyer pays GHN") GHN would add its fee to what the buyer hands over: the fee twice.
+FEE_FIELDS: Mapping[str, Mapping[str, int]] = {
+    "customer": {"payment_type_id": 1},
+    "shop": {"payment_type_id": 1},
+}
+# Address fields of shipping-order/update. GHN's update doc (GHN-75) lists only `to_ward_code` and `to_district_id`;
+# whether the update takes the newer create doc's names is unconfirmed, so it is a setting.
+UPDATE_ADDRESS_MODES = ("ids", "names")
 MAX_CONTENT = 2000  # characters, per integrators' copies of the create doc
 
 
@@ -23,6 +34,8 @@ class Settings(Protocol):
     def insurance_limit(self) -> int: ...
     @property
     def dims_cm(self) -> tuple[int, int, int]: ...
+    @property
+    def update_address(self) -> str: ...
 
 
 def local_phone(e164: str) -> str:
@@ -67,32 +80,47 @@ def sender_fields(settings: Settings) -> dict[str, Any]:
     }
 
 
-def recipient_fields(settings: Settings, parcel: Parcel) -> dict[str, Any]:
-    """Name, the first phone, address, and a note that carries the other phones (GHN takes one)."""
+def recipient_fields(parcel: Parcel) -> dict[str, Any]:
+    """Name, the first phone, and a note that carries the other phones (GHN takes one)."""
     if not parcel.phones:
         raise PermanentCourierError(f"parcel {parcel.client_code} has no phone", code="GHN_NO_PHONE")
     others = [local_phone(phone) for phone in parcel.phones[1:]]
     note = "; ".join(part for part in (f"SĐT khác: {', '.join(others)}" if others else None, parcel.note) if part)
-    return {
-        "to_name": parcel.recipient_name,
-        "to_phone": local_phone(parcel.phones[0]),
-        "to_address": parcel.address.line,
-        **address_fields(settings, parcel.address, "to"),
-        "note": note,
-        "payment_type_id": payment_type(parcel),
-    }
+    return {"to_name": parcel.recipient_name, "to_phone": local_phone(parcel.phones[0]), "note": note}
+
+
+def create_address_fields(settings: Settings, parcel: Parcel) -> dict[str, Any]:
+    return {"to_address": parcel.address.line, **address_fields(settings, parcel.address, "to")}
+
+
+def update_address_fields(settings: Settings, parcel: Parcel) -> dict[str, Any]:
+    """The delivery address for shipping-order/update: GHN's documented ids, or names where the setting says so."""
+    address = parcel.address
+    if settings.update_address == "names":
+        names = {"to_ward_name": address.ward_name, "to_province_name": address.province_name}
+        return {"to_address": address.line, **names}
+    ids = address.courier_ids or {}
+    district, ward = ids.get("district_id"), ids.get("ward_code")
+    if district is None or ward is None:
+        raise PermanentCourierError(
+            f"GHN updates an address by district and ward ids, and ward {address.ward_name} ({address.ward_code}), "
+            f"{address.province_name} has none: add it to the GHN address map",
+            code="GHN_WARD_UNMAPPED",
+        )
+    return {"to_address": address.line, "to_district_id": int(district), "to_ward_code": str(ward)}
+
+
+def fee_fields(parcel: Parcel) -> dict[str, Any]:
+    """`cod_amount` and the payer's fields from FEE_FIELDS: what GHN collects from the buyer is our COD, no more."""
+    fields = FEE_FIELDS.get(parcel.fee_payer)
+    if fields is None:
+        raise PermanentCourierError(f"unknown fee payer {parcel.fee_payer!r}", code="GHN_FEE_PAYER")
+    return {**fields, "cod_amount": parcel.cod_amount}
 
 
 def required_note(parcel: Parcel) -> str:
     # No try-on means no viewing either: CHOXEMHANGKHONGTHU would let the buyer open the parcel.
     return "CHOTHUHANG" if parcel.try_on else "KHONGCHOXEMHANG"
-
-
-def payment_type(parcel: Parcel) -> int:
-    payer = PAYMENT_TYPES.get(parcel.fee_payer)
-    if payer is None:
-        raise PermanentCourierError(f"unknown fee payer {parcel.fee_payer!r}", code="GHN_FEE_PAYER")
-    return payer
 
 
 def item_fields(settings: Settings, parcel: Parcel) -> dict[str, Any]:
@@ -116,8 +144,9 @@ def create_body(settings: Settings, parcel: Parcel) -> dict[str, Any]:
         "client_order_code": parcel.client_code,
         "service_type_id": settings.service_type_id,
         **sender_fields(settings),
-        **recipient_fields(settings, parcel),
-        "cod_amount": parcel.cod_amount,
+        **recipient_fields(parcel),
+        **create_address_fields(settings, parcel),
+        **fee_fields(parcel),
         **item_fields(settings, parcel),
     }
 

@@ -136,6 +136,9 @@ class GhtkCourier:
     async def update_recipient(self, tracking_code: str, parcel: Parcel) -> None:
         raise PermanentCourierError(f"{NO_AMEND}; cannot change the recipient of {tracking_code}")
 
+    async def update_address(self, tracking_code: str, parcel: Parcel) -> None:
+        raise PermanentCourierError(f"{NO_AMEND}; cannot change the address of {tracking_code}")
+
     async def update_cod(self, tracking_code: str, cod_amount: int) -> None:
         raise PermanentCourierError(f"{NO_AMEND}; cannot change the COD of {tracking_code}")
 

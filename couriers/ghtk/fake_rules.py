@@ -49,6 +49,11 @@ class FakeOrder:
     history: list[int] = field(default_factory=list)
 
     @property
+    def buyer_pays(self) -> int:
+        """What the shipper collects: pick_money, plus GHTK's fee unless is_freeship=1 (couriers.md §2.2)."""
+        return self.pick_money + (0 if str(self.order.get("is_freeship", 0)) == "1" else self.fee)
+
+    @property
     def partner_id(self) -> str:
         return str(self.order["id"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from couriers.base import Address, Parcel, PermanentCourierError, Shop, Status
@@ -13,6 +14,14 @@ NO_AMEND = "GHTK has no amend API: before pickup the order is cancelled and recr
 TRY_ON_TAG = 17
 # §2.2: GHTK requires a level-4 `hamlet` and documents "Khác" (other) for addresses that have none.
 NO_HAMLET = "Khác"
+# Who pays the shipping fee -> what GHTK is sent besides `pick_money` (always our COD, exactly). is_freeship=1:
+# the shipper collects exactly pick_money and GHTK bills its fee to the shop; 0 (GHTK's default) collects
+# pick_money + the fee (couriers.md section 2.2). Our COD already holds the fee when the customer pays it, so
+# both payers are 1; with 0 the customer would pay the fee twice.
+FEE_FIELDS: Mapping[str, Mapping[str, int]] = {
+    "customer": {"is_freeship": 1},
+    "shop": {"is_freeship": 1},
+}
 
 
 def national(phone: str) -> str:
@@ -71,6 +80,14 @@ def products(parcel: Parcel) -> list[dict[str, Any]]:
     return result
 
 
+def fee_fields(parcel: Parcel) -> dict[str, Any]:
+    """`pick_money` and the payer's fields from FEE_FIELDS: what the shipper collects is our COD, no more."""
+    fields = FEE_FIELDS.get(parcel.fee_payer)
+    if fields is None:
+        raise PermanentCourierError(f"unknown fee payer {parcel.fee_payer!r}")
+    return {"pick_money": parcel.cod_amount, **fields}
+
+
 def create_body(parcel: Parcel, shop: Shop, *, address_mode: str, transport: str) -> dict[str, Any]:
     """The JSON body of POST /services/shipment/order/?ver=1.5 for `parcel`, picked up at `shop`."""
     if not parcel.phones:
@@ -89,11 +106,8 @@ def create_body(parcel: Parcel, shop: Shop, *, address_mode: str, transport: str
         "ward": to.ward_name,
         "hamlet": NO_HAMLET,
         "tel": national(parcel.phones[0]),
-        "pick_money": parcel.cod_amount,
+        **fee_fields(parcel),
         "value": parcel.value,
-        # is_freeship=1: COD collects exactly pick_money. Our COD already includes the shipping fee when the
-        # customer pays it; with 0 GHTK would add its fee on top and the customer would pay it twice.
-        "is_freeship": 1,
         "transport": transport,
         "total_weight": parcel.weight_g / 1000,
     }

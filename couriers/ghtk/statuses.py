@@ -11,9 +11,11 @@ STATUSES: dict[int, tuple[Status, str]] = {
     1: (Status.CREATED, "Chưa tiếp nhận"),
     2: (Status.CREATED, "Đã tiếp nhận"),
     12: (Status.CREATED, "Đang lấy hàng"),
-    # Pickup postponed or impossible: the parcel is still with the shop, and GHTK may still pick it up.
-    8: (Status.CREATED, "Hoãn lấy hàng"),
-    7: (Status.CREATED, "Không lấy được hàng"),
+    # Pickup postponed or impossible: the parcel may still be at the shop, but GHTK cancels only in 1, 2 and 12
+    # (§2.4), so from here the order can no longer be cancelled and recreated. They count as picked up: nothing
+    # changes any more (GHTK has no amend API), and a recreate is never tried on an order GHTK will not cancel.
+    8: (Status.PICKED, "Hoãn lấy hàng"),
+    7: (Status.PICKED, "Không lấy được hàng"),
     3: (Status.PICKED, "Đã lấy hàng/Đã nhập kho"),
     # "Đã điều phối giao hàng/Đang giao hàng": the doc's own words are "delivering".
     4: (Status.OUT_FOR_DELIVERY, "Đã điều phối giao hàng/Đang giao hàng"),
@@ -44,7 +46,7 @@ STATUSES: dict[int, tuple[Status, str]] = {
 # change state on these, so the webhook is acknowledged and nothing is applied.
 SHIPPER_REPORTS = frozenset({123, 127, 128, 45, 49, 410})
 
-# §2.4: cancel is accepted only before pickup.
+# §2.4: cancel is accepted only in these; every other status counts as picked up (see 7 and 8 above).
 CANCELLABLE = frozenset({1, 2, 12})
 
 # Statuses after which the customer has the goods: where return_part_package=1 means a partial delivery.

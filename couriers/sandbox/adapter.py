@@ -32,6 +32,9 @@ from couriers.sandbox.schemas import AddressIn, CreatedOut, ItemIn, QuoteOut, Sh
 EVENT_TYPE = "shipment.status"
 T = TypeVar("T")
 _STATUSES = {status.value: status for status in Status}  # the sandbox speaks our ladder's words
+# Who pays the shipping fee -> what the sandbox is sent besides `cod_amount` (always our COD, exactly). The sandbox
+# collects exactly cod_amount and bills its fee to the shop whoever pays it; `fee_payer` only records who does.
+FEE_FIELDS: dict[str, dict[str, str]] = {"customer": {"fee_payer": "customer"}, "shop": {"fee_payer": "shop"}}
 
 
 def new_webhook_secret() -> str:
@@ -84,7 +87,10 @@ class SandboxCourier:
 
     async def update_recipient(self, tracking_code: str, parcel: Parcel) -> None:
         body = _parcel_body(parcel)
-        await self._patch(tracking_code, {k: body[k] for k in ("recipient_name", "phones", "address")})
+        await self._patch(tracking_code, {k: body[k] for k in ("recipient_name", "phones")})
+
+    async def update_address(self, tracking_code: str, parcel: Parcel) -> None:
+        await self._patch(tracking_code, {"address": _parcel_body(parcel)["address"]})
 
     async def update_cod(self, tracking_code: str, cod_amount: int) -> None:
         await self._patch(tracking_code, {"cod_amount": cod_amount})
@@ -188,11 +194,18 @@ def _parcel_body(parcel: Parcel) -> dict[str, Any]:
         "items": msgspec.to_builtins(items),
         "cod_amount": parcel.cod_amount,
         "value": parcel.value,
-        "fee_payer": parcel.fee_payer,
+        **_fee_fields(parcel),
         "try_on": parcel.try_on,
         "weight_g": parcel.weight_g,
         "note": parcel.note,
     }
+
+
+def _fee_fields(parcel: Parcel) -> dict[str, str]:
+    fields = FEE_FIELDS.get(parcel.fee_payer)
+    if fields is None:
+        raise PermanentCourierError(f"unknown fee payer {parcel.fee_payer!r}", code="fee-payer")
+    return fields
 
 
 def _status(raw: str) -> Status:

@@ -24,6 +24,8 @@ EVENT_LABELS = {
     "sync_failed": "Hãng từ chối thay đổi",
     "sync_retried": "Thử đồng bộ lại",
     "courier_acknowledged": "Hãng đã nhận đơn",
+    "recreate_failed": "Hãng đã huỷ vận đơn cũ, chưa nhận đơn mới",
+    "label_replaced": "Vận đơn mới: cần in lại nhãn",
     "cod_mismatch": "COD hãng thu không khớp",
 }
 ACTOR_LABELS = {"staff": "Nhân viên", "customer": "Khách hàng", "courier": "Hãng vận chuyển", "system": "Hệ thống"}

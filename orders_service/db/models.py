@@ -196,6 +196,9 @@ class Shipment(UUIDv7AuditBase):
     sync_state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | synced | sync_failed
     synced_version: Mapped[int | None] = mapped_column(Integer, default=None)
     synced: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)  # the parcel the courier has
+    # Per aspect the courier refused: {"recipient": {"message": "...", "value": [...]}}; not resent while the
+    # order still wants that same value (see shipping/plan.py).
+    refused: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
     cod_amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
     cod_collected: Mapped[int | None] = mapped_column(BigInteger, default=None)  # what the courier says it collected
     fee: Mapped[int | None] = mapped_column(BigInteger, default=None)

@@ -145,6 +145,20 @@ async def sync_failed(session: AsyncSession, row: OrderRow, courier: str, error:
     return made
 
 
+async def label_replaced(session: AsyncSession, row: OrderRow, courier: str, tracking_code: str) -> list[Notification]:
+    """A courier order was cancelled and created anew (GHTK has no amend API): staff must print the new label."""
+    made = []
+    for address in config_of(session).staff:
+        params = {"code": row.code, "courier": courier.upper(), "tracking_code": tracking_code}
+        key = f"label_replaced:{row.id}:{tracking_code}:{address}"
+        message = await queue_message(
+            session, Template.LABEL_REPLACED, params, key, contacts=staff_contacts(address), order_id=row.id
+        )
+        if message is not None:
+            made.append(message)
+    return made
+
+
 async def tier_upgraded(
     session: AsyncSession, customer_id: object, tier: str, percent: int, at: datetime.datetime
 ) -> Notification | None:

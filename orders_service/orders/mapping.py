@@ -180,4 +180,5 @@ def _shipment(shipment: Shipment | None) -> s.ShipmentOut | None:
         sync_state=shipment.sync_state,
         last_error=shipment.last_error,
         fee=shipment.fee,
+        refused={aspect: str(refusal["message"]) for aspect, refusal in (shipment.refused or {}).items()},
     )

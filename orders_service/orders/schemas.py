@@ -6,7 +6,7 @@ import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from msgspec import Meta, Struct
+from msgspec import Meta, Struct, field
 
 from couriers.capabilities import COURIERS
 from orders_service.customers.schemas import CustomerIn, Source
@@ -113,6 +113,9 @@ class ShipmentOut(Struct):
     sync_state: str  # pending | synced | sync_failed
     last_error: str | None  # the courier's message when sync_failed, or the last transient error
     fee: int | None
+    # What the courier refused, per aspect (recipient, address, cod, items), in its own words; the other
+    # aspects went through. Not sent again until the order changes that aspect or staff retry.
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 class OrderOut(Struct):

@@ -107,6 +107,7 @@ def build_courier(
             shop=shop,
             webhook_secret=values.get("webhook_secret", ""),
             address_mode=values.get("address_mode", "two_level"),
+            update_address=values.get("update_address", "ids"),
             **base_url,
         )
         return GhnCourier(config, client)

@@ -61,6 +61,7 @@ async def retry_sync(session: AsyncSession, order_id: UUID, actor: Actor) -> Ord
     if shipment is None or shipment.sync_state != "sync_failed":
         raise InvalidTransition("only an order whose courier sync failed can be retried")
     shipment.sync_state = "pending"
+    shipment.refused = None  # what the courier refused is asked again, as it is (see shipping/plan.py)
     record_note(session, row, actor, "sync_retried", f"tried again after: {shipment.last_error or 'a refusal'}")
     await session.execute(
         update(StaffAlert)

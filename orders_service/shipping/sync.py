@@ -1,4 +1,9 @@
-"""The courier sync handler: bring the courier to the order's current state, once, whatever happens."""
+"""The courier sync handler: bring the courier to the order's current state, once, whatever happens.
+
+Each aspect of the parcel (recipient, address, COD, items) is its own call: one the courier refuses is recorded
+for that aspect, with the courier's words, and the others still go through. A recreate (GHTK) whose new order is
+refused after the old label was cancelled is retried until a live parcel exists.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Status, TransientCourierError
+from couriers.capabilities import Aspect
 from orders_service.db.engine import begin_write
 from orders_service.db.leases import kept_alive
 from orders_service.db.models import CourierAddress, Shipment, StaffAlert
@@ -21,6 +27,7 @@ from orders_service.notifications_app import triggers
 from orders_service.ops import metrics
 from orders_service.orders import mapping
 from orders_service.orders.services import record_note
+from orders_service.shipping import alerts
 from orders_service.shipping import plan as p
 from orders_service.shipping.registry import CourierRegistry
 
@@ -32,6 +39,11 @@ MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in 
 
 class ShipmentBusy(TransientCourierError):
     """Another worker is syncing this shipment; the message comes back later and finds it done."""
+
+
+class RecreateFailed(TransientCourierError):
+    """The old courier order is cancelled and the new one was refused: retried (with backoff) until one exists,
+    as an order must never be left with no live parcel while it waits to be picked up."""
 
 
 def _now() -> datetime.datetime:
@@ -92,8 +104,9 @@ async def sync_order_shipment(
                 capabilities=courier.capabilities,
                 synced=synced,
                 desired=desired,
+                refused={aspect: refusal["value"] for aspect, refusal in (shipment.refused or {}).items()},
             )
-            state = _State(shipment, order.version, desired, actions)
+            state = _State(shipment, order.version, desired, synced, actions)
             if not actions and shipment.synced_version == order.version and shipment.sync_state == "synced":
                 shipment.lease_until = None
                 metrics.courier_sync(courier.name, "up_to_date")
@@ -112,10 +125,10 @@ async def sync_order_shipment(
             await _release(db, state, error)
             metrics.courier_sync(courier.name, "retry")
             raise
-        metrics.courier_sync(courier.name, "synced")
-        if await _record_success(db, state):
-            return "synced"
-        outcome = "synced"
+        latest, outcome = await _record_success(db, state)
+        metrics.courier_sync(courier.name, "synced" if outcome == "synced" else "failed")
+        if latest:
+            return outcome
     return outcome
 
 
@@ -132,16 +145,37 @@ async def _renew(db: async_sessionmaker[AsyncSession], shipment_id: UUID, lease:
 class _State:
     """What a round read, and what the courier answered: written back in a second short transaction."""
 
-    def __init__(self, shipment: Shipment, version: int, desired: Parcel, actions: list[p.Action]) -> None:
+    def __init__(
+        self, shipment: Shipment, version: int, desired: Parcel, synced: Parcel | None, actions: list[p.Action]
+    ) -> None:
         self.shipment_id, self.version, self.desired, self.actions = shipment.id, version, desired, actions
+        self.order_id, self.synced = shipment.order_id, synced  # what the courier held when the round began
         self.tracking_code, self.generation = shipment.tracking_code, shipment.generation
         self.fee, self.status = shipment.fee, shipment.status
         self.cancelled = False
+        self.accepted: set[Aspect] = set()  # aspects the courier took in this run
+        self.refused: dict[Aspect, str] = {}  # aspects it refused, with its message
+        self.replaced: str | None = None  # the cancelled courier order a recreate replaces: its label is void
+
+    @property
+    def updates(self) -> set[Aspect]:
+        """The aspects sent one by one in this run; none when the run created, recreated or cancelled."""
+        return {p.ASPECT_OF[action] for action in self.actions if action in p.ASPECT_OF}
+
+    @property
+    def held(self) -> Parcel:
+        """What the courier holds now: the aspects it took of `desired`, or all of it after a (re)create."""
+        if self.synced is None or (self.actions and not self.updates):
+            return self.desired
+        return p.held_after(self.synced, self.desired, self.accepted)
 
 
 async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> None:
     for action in actions:
-        if action is p.Action.LOOKUP:
+        aspect = p.ASPECT_OF.get(action)
+        if aspect is not None:
+            await _update(courier, aspect, state)
+        elif action is p.Action.LOOKUP:
             found = await courier.lookup(state.desired.client_code)
             if found is not None:
                 state.tracking_code, state.status = found.tracking_code, str(found.status)
@@ -149,24 +183,51 @@ async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> 
             if state.tracking_code is None:
                 await _create(courier, state)
         elif action is p.Action.RECREATE:
-            assert state.tracking_code is not None
-            if state.status != str(Status.CANCELLED):
-                await courier.cancel(state.tracking_code)
-            state.generation += 1
-            state.desired = _with_code(state.desired, p.client_code(_base_code(state.desired), state.generation))
-            await _create(courier, state)
-        elif action is p.Action.UPDATE_RECIPIENT:
-            await courier.update_recipient(_tracking(state), state.desired)
-        elif action is p.Action.UPDATE_ITEMS:
-            await courier.update_items(_tracking(state), state.desired)
-        elif action is p.Action.UPDATE_COD:
-            await courier.update_cod(_tracking(state), state.desired.cod_amount)
+            await _recreate(courier, state)
         elif action is p.Action.CANCEL:
             if state.tracking_code is not None:
                 await courier.cancel(state.tracking_code)
             state.cancelled = True
         elif action is p.Action.FORGET:
             state.cancelled = True
+
+
+async def _update(courier: Courier, aspect: Aspect, state: _State) -> None:
+    """One aspect's call. A refusal is this aspect's alone: it is recorded and the next aspect is sent."""
+    tracking, parcel = _tracking(state), state.desired
+    try:
+        if aspect is Aspect.RECIPIENT:
+            await courier.update_recipient(tracking, parcel)
+        elif aspect is Aspect.ADDRESS:
+            await courier.update_address(tracking, parcel)
+        elif aspect is Aspect.ITEMS:
+            await courier.update_items(tracking, parcel)
+        else:
+            await courier.update_cod(tracking, parcel.cod_amount)
+    except PermanentCourierError as error:
+        state.refused[aspect] = error.message
+        return
+    state.accepted.add(aspect)
+
+
+async def _recreate(courier: Courier, state: _State) -> None:
+    """Cancel, then create under the next client code. Once the cancel went through the old label is void, so a
+    refused create is not the end: RecreateFailed makes the relay try again until a new order exists."""
+    assert state.tracking_code is not None
+    if state.status != str(Status.CANCELLED):
+        await courier.cancel(state.tracking_code)
+        state.status = str(Status.CANCELLED)
+    state.replaced = state.tracking_code
+    state.generation += 1
+    state.desired = _with_code(state.desired, p.client_code(_base_code(state.desired), state.generation))
+    try:
+        await _create(courier, state)
+    except PermanentCourierError as error:
+        raise RecreateFailed(
+            f"{courier.name} order {state.replaced} is cancelled and the new one was refused: {error.message}",
+            code=error.code,
+            status_code=error.status_code,
+        ) from error
 
 
 async def _create(courier: Courier, state: _State) -> None:
@@ -196,8 +257,9 @@ def _with_code(parcel: Parcel, code: str) -> Parcel:
     return replace(parcel, client_code=code)
 
 
-async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -> bool:
-    """Write what the courier now holds; True when that is the order's latest version."""
+async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -> tuple[bool, str]:
+    """Write what the courier now holds, per aspect, and what it refused. Returns whether that was the order's
+    latest version, and "synced" or "refused" (an aspect the courier does not hold, shown per aspect)."""
     async with db() as session, session.begin():
         await begin_write(session)
         shipment = await session.get(Shipment, state.shipment_id)
@@ -209,6 +271,8 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
             record_note(session, order, SYSTEM, "courier_acknowledged", note)
             # A new courier order starts its own story: what the old one reported (cancelled) is not its status.
             shipment.status, shipment.raw_status, shipment.status_at = state.status, None, None
+            if state.replaced is not None:
+                await alerts.label_replaced(session, order, shipment.courier, state.replaced, state.tracking_code)
         shipment.tracking_code, shipment.generation = state.tracking_code, state.generation
         shipment.client_code = state.desired.client_code
         shipment.fee = state.fee
@@ -216,12 +280,23 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
             shipment.status = str(Status.CANCELLED)
         elif shipment.status == "pending":
             shipment.status = state.status
+        held = state.held
         if state.actions:  # else the courier already holds it, or has finished and reports instead
-            shipment.synced = p.parcel_to_json(state.desired)
-            shipment.cod_amount = state.desired.cod_amount
-        shipment.synced_version, shipment.sync_state, shipment.last_error = state.version, "synced", None
+            shipment.synced = p.parcel_to_json(held)
+            shipment.cod_amount = held.cod_amount
+        # A (re)create or a cancel settles every aspect; otherwise only those sent.
+        attempted = state.updates if state.updates else set(p.UPDATES) if state.actions else set()
+        refused = p.refusals_after(shipment.refused, held, state.desired, attempted, state.refused)
+        shipment.refused = refused or None
+        if state.refused:
+            await alerts.aspects_refused(session, order, shipment.courier, state.refused)
+        if refused:
+            shipment.sync_state = "sync_failed"
+            shipment.last_error = "; ".join(f"{aspect}: {r['message']}" for aspect, r in refused.items())
+        else:
+            shipment.synced_version, shipment.sync_state, shipment.last_error = state.version, "synced", None
         shipment.lease_until = None
-        return order.version == state.version
+        return order.version == state.version, "refused" if refused else "synced"
 
 
 async def _record_failure(
@@ -252,11 +327,26 @@ async def _locked_order(session: AsyncSession, order_id: UUID) -> OrderRow:
 
 
 async def _release(db: async_sessionmaker[AsyncSession], state: _State, error: BaseException) -> None:
+    """Give the lease back after a transient failure, keeping what the courier did take: the aspects it accepted
+    are not sent again, and a cancelled old order (a recreate half done) is known to be cancelled."""
     async with db() as session, session.begin():
         await begin_write(session)
+        recreating = isinstance(error, RecreateFailed)
+        order = await _locked_order(session, state.order_id) if recreating else None  # see _locked_order
         shipment = await session.get(Shipment, state.shipment_id)
-        if shipment is not None:
-            if state.tracking_code and not shipment.tracking_code:
-                shipment.tracking_code = state.tracking_code  # created, but a later call failed
-                shipment.status = state.status
-            shipment.last_error, shipment.lease_until = str(error)[:2000], None
+        if shipment is None:
+            return
+        if state.tracking_code and not shipment.tracking_code:
+            shipment.tracking_code = state.tracking_code  # created, but a later call failed
+            shipment.status = state.status
+        if state.accepted and state.synced is not None:
+            shipment.synced = p.parcel_to_json(state.held)
+            shipment.cod_amount = state.held.cod_amount
+        if isinstance(error, RecreateFailed) and order is not None:
+            if shipment.tracking_code == state.replaced:
+                shipment.status = str(Status.CANCELLED)  # its cancel webhook may not have come yet
+            if shipment.last_error != error.message:  # told once, not on every retry
+                await alerts.recreate_failed(session, order, shipment.courier, error.message)
+            shipment.sync_state, shipment.last_error, shipment.lease_until = "pending", error.message, None
+            return
+        shipment.last_error, shipment.lease_until = str(error)[:2000], None

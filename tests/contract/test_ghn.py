@@ -106,7 +106,7 @@ async def test_create_sends_the_exact_request(fake: FakeGhn) -> None:
     assert (headers["token"], headers["shopid"], headers["content-type"]) == (TOKEN, str(SHOP_ID), "application/json")
     assert body == {
         "client_order_code": "ORD-1-v1",
-        "payment_type_id": 2,
+        "payment_type_id": 1,  # the customer pays the fee through our COD, not GHN's payment type
         "required_note": "KHONGCHOXEMHANG",
         "service_type_id": 2,
         "from_name": "Cửa hàng Mai",
@@ -133,10 +133,10 @@ async def test_create_sends_the_exact_request(fake: FakeGhn) -> None:
     assert result == Created(tracking_code=order.order_code, fee=order.total_fee)
 
 
-async def test_try_on_asks_for_chothuhang_and_the_shop_paying_is_type_1(fake: FakeGhn) -> None:
-    await connect(fake).create(parcel(try_on=True, fee_payer="shop", value=9_000_000))
+async def test_try_on_asks_for_chothuhang_and_insurance_is_capped(fake: FakeGhn) -> None:
+    await connect(fake).create(parcel(try_on=True, value=9_000_000))
     body = fake.calls[-1][2]
-    assert (body["required_note"], body["payment_type_id"]) == ("CHOTHUHANG", 1)
+    assert body["required_note"] == "CHOTHUHANG"
     assert body["insurance_value"] == 5_000_000  # capped at GHN's ceiling rather than refused
 
 
@@ -229,24 +229,6 @@ async def test_update_cod_is_accepted_in_transit_and_refused_while_delivering(fa
     with pytest.raises(PermanentCourierError, match="Trạng thái đơn hàng không hợp lệ"):
         await courier.update_cod(code, 200_000)
     assert fake.orders[code].fields["cod_amount"] == 250_000
-
-
-async def test_update_recipient_sends_name_phone_and_address(fake: FakeGhn) -> None:
-    courier, code = await created(fake)
-    moved = parcel(recipient_name="Chị Lan", phones=("+84387654321",), address=HCM, note=None)
-    await courier.update_recipient(code, moved)
-    assert fake.calls[-1][2] == {
-        "order_code": code,
-        "to_name": "Chị Lan",
-        "to_phone": "0387654321",
-        "to_address": "1 Lê Lợi",
-        "to_ward_name": "Phường Sài Gòn",
-        "to_province_name": "Hồ Chí Minh",
-        "note": "",
-        "payment_type_id": 2,  # who pays the fee travels with the recipient
-    }
-    remote = await courier.detail(code)
-    assert (remote.recipient_name, remote.phones, remote.address_line) == ("Chị Lan", ("+84387654321",), "1 Lê Lợi")
 
 
 async def test_items_change_before_pickup_only(fake: FakeGhn) -> None:

@@ -204,6 +204,7 @@ async def test_bad_transport_and_bad_token_are_permanent(fake: FakeGhtk) -> None
 async def test_updates_are_always_refused(courier: GhtkCourier, fake: FakeGhtk) -> None:
     for update in (
         courier.update_recipient("S1000.A1.1", parcel()),
+        courier.update_address("S1000.A1.1", parcel()),
         courier.update_cod("S1000.A1.1", 500_000),
         courier.update_items("S1000.A1.1", parcel()),
     ):
@@ -377,8 +378,10 @@ async def test_webhooks_never_taken_are_given_up_after_the_attempts(fake: FakeGh
 
 
 # §2.5, row by row; shipper reports ("không phải trạng thái đơn hàng") change nothing, so they yield no event.
-DOCUMENTED = {-1: Status.CANCELLED, 3: Status.PICKED, 4: Status.OUT_FOR_DELIVERY, 20: Status.RETURNING}
-DOCUMENTED |= dict.fromkeys((1, 2, 12, 8, 7), Status.CREATED) | dict.fromkeys((10, 9), Status.DELIVERY_FAILED)
+# 7 and 8 (pickup impossible or postponed) count as picked up: GHTK no longer cancels them, so no recreate.
+DOCUMENTED = {-1: Status.CANCELLED, 4: Status.OUT_FOR_DELIVERY, 20: Status.RETURNING}
+DOCUMENTED |= dict.fromkeys((1, 2, 12), Status.CREATED) | dict.fromkeys((3, 8, 7), Status.PICKED)
+DOCUMENTED |= dict.fromkeys((10, 9), Status.DELIVERY_FAILED)
 DOCUMENTED |= dict.fromkeys((5, 6), Status.DELIVERED) | dict.fromkeys((21, 11, 13), Status.RETURNED)
 SHIPPER_REPORTS = (123, 127, 128, 45, 49, 410)
 

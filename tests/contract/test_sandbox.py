@@ -167,6 +167,24 @@ async def test_injected_failures_are_transient_then_calls_succeed(env: Env) -> N
     assert env.server.calls["detail"] == 2 and env.server.calls["quote"] == 1
 
 
+# The sandbox collects exactly cod_amount and bills its fee to the shop; fee_payer only records who pays.
+@pytest.mark.parametrize(("payer", "cod"), [("customer", 480_000), ("shop", 450_000)])
+async def test_the_sandbox_collects_exactly_our_cod_whoever_pays_the_fee(env: Env, payer: str, cod: int) -> None:
+    code = (await env.courier.create(make_parcel(fee_payer=payer, cod_amount=cod))).tracking_code
+    view = await env.view(code)
+    assert (view["fee_payer"], view["cod_amount"]) == (payer, cod) and view["fee"] > 0
+    await env.drive(code, "delivered")
+    assert (await env.view(code))["cod_collected"] == cod  # the fee is billed to the shop, not added
+
+
+async def test_the_address_changes_on_its_own(env: Env) -> None:
+    code = (await env.courier.create(make_parcel())).tracking_code
+    moved = Address("5 Hàng Bài", 70, 1, "Hoàn Kiếm", "Hà Nội")
+    await env.courier.update_address(code, make_parcel(recipient_name="Someone Else", address=moved))
+    view = await env.view(code)
+    assert (view["address"]["line"], view["recipient_name"]) == ("5 Hàng Bài", "Nguyễn Thị Lan")
+
+
 async def test_recipient_changes_until_the_parcel_is_out_for_delivery(env: Env) -> None:
     code = (await env.courier.create(make_parcel())).tracking_code
     await env.courier.update_recipient(code, make_parcel(recipient_name="Trần Văn Minh", phones=("+84912345678",)))

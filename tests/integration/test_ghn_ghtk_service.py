@@ -44,18 +44,26 @@ TRYON_SHIRT = {
 }
 COD = 450000 + 380000 + 30000  # the dress, the dearest shirt option, shipping
 HANOI_ADDRESS = {"line": "5 Hàng Bài", "ward_code": HOAN_KIEM, "province_code": HANOI}
+GHN_HOAN_KIEM = {"district_id": 1489, "ward_code": "1A0807"}  # GHN's own ids for the ward, in the address map
+
+
+REFUSAL = {"success": False, "message": "Địa chỉ giao hàng tạm ngưng phục vụ", "error_code": "30199"}
 
 
 class Gate(httpx.AsyncBaseTransport):
-    """The way to GHTK, where a test can make creates slow (held back) or failing (no connection)."""
+    """The way to GHTK, where a test can make creates slow (held back), failing (no connection) or refused
+    (GHTK answers 422, as for an address it stopped serving; `refused` counts those answers)."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner, self.creates = inner, "pass"  # pass | slow | failing
+        self.inner, self.creates, self.refused = inner, "pass", 0  # pass | slow | failing | refusing
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         while self.creates != "pass" and request.url.path.startswith("/services/shipment/order"):
             if self.creates == "failing":
                 raise httpx.ConnectError("connection refused", request=request)
+            if self.creates == "refusing":
+                self.refused += 1
+                return httpx.Response(422, json=REFUSAL, request=request)
             await anyio.sleep(0.01)
         return await self.inner.handle_async_request(request)
 
@@ -167,7 +175,12 @@ async def test_ghn_journey_from_ship_to_delivered(world: World) -> None:
     assert len(stored.fields["items"]) == 3  # the dress and both shirt options go to the door
     assert (shipped["shipment"]["status"], shipped["shipment"]["fee"]) == ("created", stored.total_fee)
 
-    # Before pickup: the recipient, phones and address move to GHN through shipping-order/update.
+    # Before pickup: the recipient, phones and address move to GHN through shipping-order/update, the address in
+    # the district and ward ids GHN documents for it (from the address map).
+    mapped = await api.request(
+        "PUT", f"/api/couriers/ghn/addresses/{HOAN_KIEM}", key="admin", json={"ids": GHN_HOAN_KIEM}
+    )
+    assert mapped.status_code == 200, mapped.text
     friend = random_mobile()
     moved = await api.amend(
         shipped,
@@ -176,12 +189,12 @@ async def test_ghn_journey_from_ship_to_delivered(world: World) -> None:
     )
     assert moved.status_code == 200, moved.text
     synced = await shipping.synced(order["id"])
-    assert [path for path, _, _ in ghn.calls].count("/v2/shipping-order/update") == 1
-    hanoi = resolve_units(HANOI, HOAN_KIEM)
+    assert [path for path, _, _ in ghn.calls].count("/v2/shipping-order/update") == 2  # recipient, then address
     assert stored.fields["to_name"] == "Phạm Hoa"
     assert stored.fields["to_phone"] == local(synced["recipient"]["phones"][0]) == friend
     assert local(first_phone) in stored.fields["note"]  # GHN takes one phone: the other goes in the note
-    assert (stored.fields["to_address"], stored.fields["to_ward_name"]) == ("5 Hàng Bài", hanoi.ward_name)
+    assert stored.fields["to_address"] == "5 Hàng Bài"
+    assert (stored.fields["to_district_id"], stored.fields["to_ward_code"]) == (1489, "1A0807")
     assert synced["shipment"]["tracking_code"] == tracking and len(ghn.orders) == 1
 
     paid = await api.amend(synced, {"op": "add_payment", "amount": 100000})
@@ -322,11 +335,12 @@ async def test_ghn_a_payer_change_before_pickup_reaches_ghn(world: World) -> Non
     api, shipping, ghn = world.api, world.shipping, world.ghn
     order = await shipping.ship(await api.create_order(courier="ghn"))
     stored = ghn.orders[order["shipment"]["tracking_code"]]
-    assert stored.fields["payment_type_id"] == 2
+    # The customer pays the fee through our COD: GHN bills its own fee to the shop and collects our COD only.
+    assert (stored.fields["payment_type_id"], stored.buyer_pays) == (1, order["cod_amount"]) == (1, 480000)
     changed = await api.amend(order, {"op": "set_shipping", "payer": "shop"})
     assert changed.status_code == 200, changed.text
     synced = await shipping.synced(order["id"])
-    assert stored.fields["cod_amount"] == synced["cod_amount"] == 450000  # the COD did reach GHN
+    assert stored.fields["cod_amount"] == synced["cod_amount"] == stored.buyer_pays == 450000  # reached GHN
     assert stored.fields["payment_type_id"] == 1
 
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from couriers.base import Status
-from couriers.capabilities import CAPABILITIES
+from couriers.capabilities import CAPABILITIES, Aspect
+from orders_service.db.models import Shipment
 from orders_service.domain.model import Address, Line, Order, OrderStatus, Payer, Recipient, Shipping, replace
-from orders_service.shipping.plan import Action, client_code, desired_parcel, plan
+from orders_service.shipping.plan import (
+    Action,
+    aspect_value,
+    client_code,
+    desired_parcel,
+    held_after,
+    plan,
+    refusals_after,
+)
+from orders_service.shipping.sync import _State
 
 ORDER = Order(
     status=OrderStatus.READY_TO_SHIP,
@@ -19,6 +31,8 @@ ORDER = Order(
     paid=0,
 )
 SYNCED = desired_parcel(ORDER, "DHTEST", 1)
+HANOI = Address(line="5 Hàng Bài", ward_code=70, province_code=1)
+BOTH = (Action.UPDATE_RECIPIENT, Action.UPDATE_ADDRESS)
 
 
 def _plan(order: Order, courier: str = "ghn", status: Status | None = Status.CREATED, **kw: object) -> list[Action]:
@@ -48,7 +62,10 @@ def test_a_first_create_and_a_lost_answer_looked_up_first() -> None:
     ("change", "actions"),
     [
         ({"recipient": replace(ORDER.recipient, name="Hoa")}, [Action.UPDATE_RECIPIENT]),
-        ({"shipping": Shipping(fee=30000, payer=Payer.SHOP)}, [Action.UPDATE_RECIPIENT, Action.UPDATE_COD]),
+        ({"recipient": replace(ORDER.recipient, address=HANOI)}, [Action.UPDATE_ADDRESS]),
+        ({"recipient": replace(ORDER.recipient, name="Hoa", address=HANOI)}, [*BOTH]),
+        # Who pays the fee is money: every courier's fee table sends the same fields for both payers.
+        ({"shipping": Shipping(fee=30000, payer=Payer.SHOP)}, [Action.UPDATE_COD]),
         ({"paid": 100000}, [Action.UPDATE_COD]),
         ({"lines": (replace(ORDER.lines[0], quantity=2),)}, [Action.UPDATE_ITEMS, Action.UPDATE_COD]),
     ],
@@ -75,3 +92,37 @@ def test_closed_orders_cancel_and_finished_parcels_are_left_alone() -> None:
 
 def test_generations_name_recreated_courier_orders() -> None:
     assert (client_code("DHX", 1), client_code("DHX", 3)) == ("DHX", "DHX-3")
+
+
+def test_a_refused_value_is_not_sent_again_and_the_other_aspects_are() -> None:
+    moved = replace(ORDER, recipient=replace(ORDER.recipient, name="Hoa"), paid=100000)
+    desired = desired_parcel(moved, "DHTEST", 1)
+    refused = {"recipient": aspect_value(desired, Aspect.RECIPIENT)}
+    assert _plan(moved, refused=refused) == [Action.UPDATE_COD]
+    again = replace(moved, recipient=replace(moved.recipient, name="Hoa Lê"))  # a new value is tried
+    assert _plan(again, refused=refused) == [Action.UPDATE_RECIPIENT, Action.UPDATE_COD]
+    assert _plan(moved, refused={}) == [Action.UPDATE_RECIPIENT, Action.UPDATE_COD]  # staff retry clears it
+
+
+def test_the_courier_holds_the_accepted_aspects_only() -> None:
+    moved = replace(ORDER, recipient=replace(ORDER.recipient, name="Hoa", address=HANOI), paid=100000)
+    desired = desired_parcel(moved, "DHTEST", 1)
+    held = held_after(SYNCED, desired, [Aspect.COD, Aspect.ADDRESS])
+    assert (held.recipient_name, held.address.ward_code, held.cod_amount) == ("Lan", 70, desired.cod_amount)
+    after = refusals_after(None, held, desired, [Aspect.RECIPIENT, Aspect.COD], {Aspect.RECIPIENT: "tối đa 2 lần"})
+    assert after == {"recipient": {"message": "tối đa 2 lần", "value": ["Hoa", ["+84901234567"]]}}
+    # Not sent again, still not held: still refused. Reverted to what the courier holds: refused no more.
+    assert refusals_after(after, held, desired, [], {}) == after
+    assert refusals_after(after, held, replace(desired, recipient_name="Lan"), [], {}) == {}
+    assert refusals_after(after, desired, desired, [Aspect.RECIPIENT], {}) == {}
+
+
+def test_a_sync_with_nothing_to_send_keeps_what_the_courier_holds_and_refused() -> None:
+    moved = desired_parcel(replace(ORDER, recipient=replace(ORDER.recipient, name="Hoa")), "DHTEST", 1)
+    shipment = Shipment(order_id=uuid.uuid4(), courier="ghn", client_code="DHTEST", tracking_code="T1", generation=1)
+    refused = refusals_after(None, SYNCED, moved, [Aspect.RECIPIENT], {Aspect.RECIPIENT: "tối đa 2 lần"})
+    idle = _State(shipment, 3, moved, SYNCED, [])  # the refused recipient is not sent again: nothing to do
+    assert idle.held.recipient_name == "Lan"
+    assert refusals_after(refused, idle.held, moved, set(), {}) == refused
+    recreated = _State(shipment, 3, moved, SYNCED, [Action.RECREATE])  # a new courier order takes it all
+    assert recreated.held == moved
