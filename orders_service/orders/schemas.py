@@ -6,7 +6,7 @@ import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from msgspec import Meta, Struct
+from msgspec import Meta, Struct, field
 
 from couriers.capabilities import COURIERS
 from orders_service.customers.schemas import CustomerIn, Source
@@ -113,6 +113,19 @@ class ShipmentOut(Struct):
     sync_state: str  # pending | synced | sync_failed
     last_error: str | None  # the courier's message when sync_failed, or the last transient error
     fee: int | None
+    # GHN: the order that brings back the part the customer refused, and where it is (tracked until back).
+    return_code: str | None = None
+    return_status: str | None = None
+
+
+class PendingCancelOut(Struct):
+    """A cancel or merge that waits for the courier to confirm the cancellation of the order's parcel."""
+
+    requested_at: datetime.datetime
+    by: ActorOut
+    reason: str | None
+    for_: str = field(name="for")  # cancel | merge
+    into: UUID | None = None  # merge: the order this one joins once the courier confirms
 
 
 class OrderOut(Struct):
@@ -141,6 +154,8 @@ class OrderOut(Struct):
     updated_at: datetime.datetime
     cod_collected: int | None = None  # what the courier says it collected on delivery
     cod_mismatch: bool = False  # delivered, and cod_collected is not the cod_amount of what she kept
+    # Set while a cancel or merge waits for the courier: meanwhile the order keeps its status and COD.
+    pending_cancel: PendingCancelOut | None = None
 
 
 class ActorOut(Struct):

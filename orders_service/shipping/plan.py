@@ -105,11 +105,15 @@ def plan(
     capabilities: Capabilities,
     synced: Parcel | None,
     desired: Parcel,
+    cancel_requested: bool = False,
 ) -> list[Action]:
-    """The courier calls, in order, that make the courier hold `desired` (or nothing, when it does)."""
+    """The courier calls, in order, that make the courier hold `desired` (or nothing, when it does).
+
+    `cancel_requested`: a cancel or merge waits for the courier to cancel the parcel (orders/pending.py).
+    """
     if courier_status in FINISHED:
         return []
-    if order_status in CLOSED:
+    if order_status in CLOSED or cancel_requested:
         if tracking_code is None:
             return [Action.LOOKUP, Action.CANCEL] if create_attempted else [Action.FORGET]
         return [] if courier_status is Status.CANCELLED else [Action.CANCEL]
