@@ -22,7 +22,7 @@ from orders_service.db.models import Order as OrderRow
 from orders_service.domain import merge as m
 from orders_service.domain import split as sp
 from orders_service.domain.amend import validate_address
-from orders_service.domain.errors import InvalidField, OrdersConflict
+from orders_service.domain.errors import InvalidField, OrderNotAmendable, OrdersConflict
 from orders_service.domain.model import Actor, Order, Payer, Recipient, Shipping, replace
 from orders_service.domain.phones import normalise_phones
 from orders_service.loyalty import points
@@ -252,6 +252,9 @@ async def split_order(
     row = await get_order(session, order_id)
     if not dry_run or if_match:
         check_precondition(if_match, row.version)
+    waiting = pending.waiting_reason(row)
+    if waiting is not None:
+        raise OrderNotAmendable(f"it cannot be split: {waiting}")
     # Fees are quoted before the write starts: a courier call must not hold the order (or SQLite's writer).
     draft, drafts = sp.split(mapping.to_domain(row), parts, [row_shipping(row)] * len(parts), mapping.new_line_id)
     shipping = await _fees(data, draft, drafts, couriers, settings)

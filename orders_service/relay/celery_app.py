@@ -58,8 +58,16 @@ app.conf.update(
         "notifications-birthdays": {"task": "notifications.birthdays", "schedule": crontab(minute=5)},
     },
 )
-if settings.reconcile_s > 0:  # ORDERS_RECONCILE_S=0 turns reconciliation off
-    app.conf.beat_schedule["couriers-reconcile"] = {"task": "couriers.reconcile", "schedule": settings.reconcile_s}
+
+
+def reconcile_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Beat's entry for reconciliation, every ORDERS_RECONCILE_S; none when it is 0 (off)."""
+    if settings.reconcile_s <= 0:
+        return {}
+    return {"couriers-reconcile": {"task": "couriers.reconcile", "schedule": settings.reconcile_s}}
+
+
+app.conf.beat_schedule.update(reconcile_schedule(settings))
 
 
 class _Process:

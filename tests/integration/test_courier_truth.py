@@ -23,6 +23,7 @@ from orders_service.settings import Settings
 from orders_service.shipping.reconcile import reconcile_shipments
 from tests.integration.api import Api, Shipping, eventually
 from tests.integration.conftest import DATABASES, engine_settings
+from tests.integration.dashboard import signed_in
 from tests.integration.test_ghn_ghtk_service import (
     GHN_HOOK,
     World,
@@ -154,6 +155,9 @@ async def test_a_cancel_waits_for_a_slow_courier_and_the_order_keeps_its_cod(wor
     # Meanwhile nothing else changes: the courier may yet deliver the parcel as it is.
     refused(await api.amend(still, {"op": "add_payment", "amount": 10000}), "waits for", courier.upper())
     assert (await cancel(api, still)).status_code == 409
+    split = {"parts": [{"lines": [{"line_id": still["lines"][0]["id"], "quantity": 1}]}]}
+    etag = {"If-Match": f'"{still["version"]}"'}
+    refused(await api.request("POST", f"/api/orders/{order['id']}/split", json=split, headers=etag), "waits for")
     other = await api.create_order(courier=courier, customer_id=order["customer_id"])
     assert (await merge(api, other, still)).status_code == 409
 
@@ -348,3 +352,20 @@ async def test_the_embedded_engine_reconciles_on_its_own(settings: Settings, key
         )
         assert replay.status_code == 200
         assert (await shipping.order(order["id"]))["version"] == final["version"]
+
+
+async def test_staff_see_the_order_wait_for_the_courier_in_the_dashboard(world: World, settings: Settings) -> None:
+    api, shipping = world.api, world.shipping
+    order = await shipping.ship(await api.create_order(courier="ghn"))
+    fail_courier(world, "ghn", 1000)
+    staff = await signed_in(settings, api.client, "lan", "staff")
+    base = f"/dashboard/orders/{order['id']}"
+    assert "chờ hãng xác nhận huỷ" in (await staff.get(f"{base}/cancel")).text
+    assert (await staff.post(f"{base}/cancel", {"version": str(order["version"])})).status_code == 303
+    shown = await staff.get(base)
+    assert "Đang chờ GHN xác nhận huỷ vận đơn" in shown.text and 'id="pending-cancel"' in shown.text
+    assert f"{base}/amend" not in shown.text and f"{base}/cancel" not in shown.text  # nothing else meanwhile
+    assert "Yêu cầu huỷ: chờ hãng xác nhận huỷ vận đơn" in shown.text
+    heal_courier(world, "ghn")
+    await settled(shipping, order["id"])
+    assert 'id="pending-cancel"' not in (await staff.get(base)).text

@@ -75,3 +75,13 @@ def test_closed_orders_cancel_and_finished_parcels_are_left_alone() -> None:
 
 def test_generations_name_recreated_courier_orders() -> None:
     assert (client_code("DHX", 1), client_code("DHX", 3)) == ("DHX", "DHX-3")
+
+
+def test_a_cancel_waiting_for_the_courier_cancels_the_parcel_and_nothing_else() -> None:
+    # The order is still ready to ship (it keeps its COD), but the courier is asked to cancel, not updated.
+    changed = replace(ORDER, status=OrderStatus.READY_TO_SHIP, paid=1000)
+    assert _plan(changed, cancel_requested=True) == [Action.CANCEL]
+    assert _plan(changed, cancel_requested=True, courier="ghtk") == [Action.CANCEL]
+    assert _plan(changed, cancel_requested=True, tracking_code=None) == [Action.LOOKUP, Action.CANCEL]
+    assert _plan(changed, cancel_requested=True, status=Status.CANCELLED) == []
+    assert _plan(changed, cancel_requested=True, status=Status.PICKED) == [Action.CANCEL]  # the courier decides
