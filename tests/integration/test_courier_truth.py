@@ -24,6 +24,7 @@ from orders_service.shipping.reconcile import reconcile_shipments
 from tests.integration.api import Api, Shipping, eventually
 from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.dashboard import signed_in
+from tests.integration.links import issue_link, public, token_of
 from tests.integration.test_ghn_ghtk_service import (
     GHN_HOOK,
     World,
@@ -369,3 +370,17 @@ async def test_staff_see_the_order_wait_for_the_courier_in_the_dashboard(world: 
     heal_courier(world, "ghn")
     await settled(shipping, order["id"])
     assert 'id="pending-cancel"' not in (await staff.get(base)).text
+
+
+async def test_a_customer_cancel_through_her_link_waits_for_the_courier_too(world: World) -> None:
+    api, shipping = world.api, world.shipping
+    order = await shipping.ship(await api.create_order(courier="ghtk"))
+    fail_courier(world, "ghtk", 1000)
+    token = token_of(await issue_link(api, order))
+    asked = await public(api, token, "/cancel", method="POST", headers={"If-Match": f'"{order["version"]}"'})
+    assert asked.status_code == 202, asked.text
+    waiting = await shipping.order(order["id"])
+    assert (waiting["status"], waiting["cod_amount"]) == ("ready_to_ship", order["cod_amount"])
+    assert waiting["pending_cancel"]["by"]["kind"] == "customer"
+    heal_courier(world, "ghtk")
+    assert (await settled(shipping, order["id"]))["status"] == "cancelled"
