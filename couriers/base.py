@@ -136,6 +136,8 @@ class Remote(Struct, frozen=True):
     recipient_name: str | None = None
     phones: tuple[str, ...] = ()
     address_line: str | None = None
+    # GHN: the order that brings back the part a customer refused (`partial_return_code`), once there is one.
+    return_code: str | None = None
 
 
 class Quote(Struct, frozen=True):
@@ -164,6 +166,9 @@ class Event(Struct, frozen=True):
     cod_collected: int | None = None
     partial: bool = False  # a partial delivery reported without the items (GHN, GHTK)
     message: str | None = None
+    return_code: str | None = None  # GHN: the order of the refused part coming back (PartialReturnCode)
+    # Read from the courier's detail by reconciliation, not reported: it never says what a try-on kept.
+    observed: bool = False
 
 
 class Request(Struct, frozen=True):

@@ -50,12 +50,13 @@ from orders_service.orders.family_controllers import FamilyController
 from orders_service.outbox import on_committed
 from orders_service.problems import EXCEPTION_HANDLERS
 from orders_service.redact import install_redaction
-from orders_service.relay.embedded import Daily, EmbeddedRelay
+from orders_service.relay.embedded import Daily, EmbeddedRelay, Interval
 from orders_service.relay.nudge import DispatchNudge
 from orders_service.runtime import build_runtime
 from orders_service.settings import Settings, secret_key
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
+from orders_service.shipping.reconcile import reconcile_shipments
 from orders_service.shop_settings.accounts import load_courier_accounts
 from orders_service.strict_body import strict_json_body
 
@@ -104,6 +105,11 @@ def create_app(
         if settings.relay == "embedded"
         else []
     )
+    if settings.relay == "embedded" and settings.reconcile_s > 0:
+        reconcile = Interval(
+            "couriers.reconcile", lambda: reconcile_shipments(runtime.db, runtime.couriers), settings.reconcile_s
+        )
+        daily.append(reconcile)
     nudge = DispatchNudge(settings.broker_url, settings.celery_queue) if settings.relay == "celery" else None
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,

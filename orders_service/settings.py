@@ -43,6 +43,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # holder renews it every third of that while it works, so this bounds the wait after a crash, not a call.
     relay_lease_s: float = 30.0
     sync_lease_s: float = 30.0
+    # Every this many seconds, read every parcel not yet final from its courier (a webhook may never come);
+    # 0 turns it off. Both engines: the embedded one in the API process, Celery beat otherwise.
+    reconcile_s: float = 600.0
     broker_url: str = "redis://127.0.0.1:6379/0"
     celery_queue: str = "orders-service"
     # The shipping fee of each part of a split order: quote (its courier's quote for its own parcel, falling
@@ -101,6 +104,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             relay_backoff_s=_number(env, "ORDERS_RELAY_BACKOFF_S", "1.0", float),
             relay_lease_s=_number(env, "ORDERS_RELAY_LEASE_S", "30", float),
             sync_lease_s=_number(env, "ORDERS_SYNC_LEASE_S", "30", float),
+            reconcile_s=_reconcile_s(env),
             broker_url=env.get("ORDERS_BROKER_URL", "redis://127.0.0.1:6379/0"),
             celery_queue=env.get("ORDERS_CELERY_QUEUE", "orders-service"),
             split_fee=_choice(env, "ORDERS_SPLIT_FEE", "quote", SPLIT_FEE_POLICIES),
@@ -182,6 +186,13 @@ def _non_negative(env: dict[str, str], name: str, default: str) -> int:
     value = _number(env, name, default, int)
     if value < 0:
         raise ValueError(f"{name} must be a whole number of at least 0, not {value}")
+    return value
+
+
+def _reconcile_s(env: dict[str, str]) -> float:
+    value = _number(env, "ORDERS_RECONCILE_S", "600", float)
+    if value < 0:
+        raise ValueError(f"ORDERS_RECONCILE_S must be 0 (off) or a number of seconds, not {value}")
     return value
 
 

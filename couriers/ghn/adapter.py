@@ -70,6 +70,7 @@ class _DetailData(msgspec.Struct):
     to_phone: str | None = None
     to_address: str | None = None
     is_partial_return: bool = False
+    partial_return_code: str | None = None
 
 
 class _FeeData(msgspec.Struct):
@@ -229,4 +230,5 @@ def _remote(data: Any) -> Remote:
         recipient_name=detail.to_name,
         phones=(payloads.e164_phone(detail.to_phone),) if detail.to_phone else (),
         address_line=detail.to_address,
+        return_code=detail.partial_return_code or None,
     )

@@ -78,6 +78,7 @@ def parse(request: Request, *, secret: str, shop_id: int) -> list[Event]:
             cod_collected=hook.cod_amount if status in (Status.DELIVERED, Status.PARTIALLY_DELIVERED) else None,
             partial=hook.is_partial_return,
             message=_message(raw, hook),
+            return_code=(hook.partial_return_code or "").strip() or None,
         )
     ]
 

@@ -30,7 +30,11 @@ from orders_service.shipping.services import ship_order
 MOVES = {
     "confirm": ("Xác nhận đơn", "Đơn chuyển sang Đã xác nhận; tiền không đổi."),
     "ship": ("Giao cho hãng vận chuyển", "Tạo đơn ở hãng; hãng sẽ thu hộ đúng số COD dưới đây."),
-    "cancel": ("Huỷ đơn", "Đơn bị huỷ; đơn ở hãng (nếu có) sẽ được huỷ theo. Điểm đã dùng được hoàn lại."),
+    "cancel": (
+        "Huỷ đơn",
+        "Đơn bị huỷ; điểm đã dùng được hoàn lại. Nếu hãng đã có vận đơn, đơn chờ hãng xác nhận huỷ vận đơn: "
+        "đến lúc đó đơn giữ nguyên COD; hãng đã lấy hàng thì đơn không huỷ được và nhân viên được báo.",
+    ),
 }
 
 

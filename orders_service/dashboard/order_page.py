@@ -26,6 +26,8 @@ def actions_for(order: OrderOut) -> list[tuple[str, str]]:
     """Links to the actions the order's status allows: (path below the order, label)."""
     status = OrderStatus(order.status)
     found: list[tuple[str, str]] = []
+    if order.pending_cancel is not None:  # nothing changes until the courier answers the cancel
+        return found
     if status in OPEN or status is OrderStatus.IN_TRANSIT:
         found.append(("amend", "Sửa đơn"))
     if status is OrderStatus.PENDING:

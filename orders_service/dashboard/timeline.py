@@ -27,6 +27,11 @@ EVENT_LABELS = {
     "recreate_failed": "Hãng đã huỷ vận đơn cũ, chưa nhận đơn mới",
     "label_replaced": "Vận đơn mới: cần in lại nhãn",
     "cod_mismatch": "COD hãng thu không khớp",
+    "cancel_requested": "Yêu cầu huỷ: chờ hãng xác nhận huỷ vận đơn",
+    "merge_requested": "Yêu cầu gộp: chờ hãng xác nhận huỷ vận đơn",
+    "cancel_refused": "Hãng không huỷ vận đơn (đã lấy hàng)",
+    "merge_failed": "Hãng đã huỷ vận đơn nhưng không gộp được",
+    "return_moved": "Đơn hoàn phần khách không nhận",
 }
 ACTOR_LABELS = {"staff": "Nhân viên", "customer": "Khách hàng", "courier": "Hãng vận chuyển", "system": "Hệ thống"}
 FIELD_LABELS = {

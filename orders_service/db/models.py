@@ -112,6 +112,9 @@ class Order(UUIDv7AuditBase):
     note: Mapped[str | None] = mapped_column(Text, default=None)
     merged_into_id: Mapped[UUID | None] = mapped_column(ForeignKey("orders.id"), default=None, index=True)
     split_from_id: Mapped[UUID | None] = mapped_column(ForeignKey("orders.id"), default=None, index=True)
+    # A cancel or merge asked for while the courier holds a live parcel: it waits for the courier's confirmation
+    # (orders/pending.py); read in Python only, never filtered on (JSON null and SQL NULL differ by database).
+    pending_cancel: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -207,6 +210,9 @@ class Shipment(UUIDv7AuditBase):
     # One sync at a time per shipment, across processes: a lease taken by compare-and-set.
     lease_until: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     status_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # GHN sends the part a customer refused back under an order of its own: tracked until it is back.
+    return_code: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    return_status: Mapped[str | None] = mapped_column(String(24), default=None)  # couriers.base.Status
 
     __table_args__ = (UniqueConstraint("courier", "client_code", name="uq_shipments_courier_client_code"),)
 

@@ -34,6 +34,16 @@ def partial_report(courier: str, cod_collected: int | None, message: str | None)
     return f"{courier} reported a partial delivery without the items kept ({collected}){said}"[:500]
 
 
+def observed_report(courier: str, cod_collected: int | None, message: str | None) -> str:
+    """The reason when reconciliation read a delivery (its webhook never came) of a parcel with try-on options."""
+    collected = "no amount collected" if cod_collected is None else f"{cod_collected} VND to collect"
+    said = f"; {message}" if message else ""
+    return (
+        f"{courier} says delivered (read by reconciliation, no webhook came) without which try-on options were "
+        f"kept ({collected}){said}"
+    )[:500]
+
+
 def ask_for_review(session: AsyncSession, row: OrderRow, reason: str) -> None:
     session.add(StaffAlert(kind=NEEDS_REVIEW, order_id=row.id, message=f"order {row.code}: {reason}"))
 

@@ -102,4 +102,7 @@ class PublicOrderController(Controller):
         data: JSONBody[ActionIn | None] = None,
     ) -> Response[PublicOrderOut]:
         row, link = await services.cancel_by_link(db_session, token, if_match, data.reason if data else None, _now())
-        return await _answer(db_session, warehouse, row, link)
+        answered = await _answer(db_session, warehouse, row, link)
+        if row.pending_cancel:  # 202: the courier holds a parcel; the cancel is done once it confirms
+            answered.status_code = 202
+        return answered

@@ -112,4 +112,5 @@ async def cancel(session: AsyncSession, token: str, form: Mapping[str, str], now
         row = await move_order(session, row.id, _if_match(form), OrderStatus.CANCELLED, services.customer(link), None)
     except VersionMismatch:
         return PageView(row, link, offers, notice="changed", status_code=412)
-    return PageView(row, link, offers, notice="cancelled")
+    # A parcel at the courier is cancelled only once the courier confirms: the page says the cancel is asked.
+    return PageView(row, link, offers, notice="cancel_requested" if row.pending_cancel else "cancelled")

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,6 +161,19 @@ class OrderController(Controller):
         status_code=200,
         response_headers=ETAG_HEADER,
         summary="Cancel an order that has not been picked up (If-Match required)",
+        description="Without a live courier parcel the order is cancelled at once: 200, `status` cancelled, COD 0. "
+        "When its courier holds a parcel (a tracking code, or a create that may have reached the courier) the "
+        "courier must confirm first: 202 with the order unchanged but for `pending_cancel` "
+        "(`{requested_at, by, reason, for: cancel}`); it keeps its status and COD, and refuses amendments (409). "
+        "The relay asks the courier to cancel; on its confirmation the order becomes `cancelled` (an event by "
+        "the same staff member). If the courier refuses because it picked the parcel up, `pending_cancel` goes, "
+        "the order follows the courier (`in_transit`) with its COD, a `cancel_refused` event is recorded and "
+        "staff are alerted.",
+        responses={
+            202: ResponseSpec(
+                data_container=OrderOut, description="Accepted: waits for the courier to confirm (pending_cancel)"
+            )
+        },
     )
     async def cancel_order(
         self,
@@ -172,7 +186,7 @@ class OrderController(Controller):
     ) -> Response[OrderOut]:
         reason = data.reason if data else None
         row = await services.move_order(db_session, order_id, if_match, OrderStatus.CANCELLED, request.user, reason)
-        return await answer(db_session, warehouse, row)
+        return await answer(db_session, warehouse, row, 202 if row.pending_cancel else 200)
 
     @get("/{order_id:uuid}/events", summary="The order's history, oldest first")
     async def list_events(

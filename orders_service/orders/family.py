@@ -23,12 +23,12 @@ from orders_service.db.models import Order as OrderRow
 from orders_service.domain import merge as m
 from orders_service.domain import split as sp
 from orders_service.domain.amend import validate_address
-from orders_service.domain.errors import InvalidField, OrdersConflict
+from orders_service.domain.errors import InvalidField, OrderNotAmendable, OrdersConflict
 from orders_service.domain.model import Actor, Order, Payer, Recipient, Shipping, replace
 from orders_service.domain.phones import normalise_phones
 from orders_service.loyalty import points
 from orders_service.notifications_app import triggers
-from orders_service.orders import mapping
+from orders_service.orders import mapping, pending
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_schemas import MergeIn, SplitIn, SplitPartIn
 from orders_service.orders.services import check_precondition, get_order, new_code, record_change
@@ -79,6 +79,8 @@ def _conflicts(data: MergeIn, rows: dict[UUID, OrderRow], into: OrderRow) -> lis
     for order_id in data.order_ids:
         row = rows[order_id]
         reason = m.why_not_mergeable(mapping.to_domain(row).status)
+        if reason is None and row.pending_cancel is not None:
+            reason = pending.waiting_reason(row)
         if reason is None and row.customer_id != into.customer_id:
             reason = f"it belongs to another customer than {into.code}"
         if reason is None and str(order_id) in seen and seen[str(order_id)] != row.version:
@@ -116,15 +118,26 @@ async def merge_orders(
     conflicts = _conflicts(data, rows, into)
     if conflicts:
         raise OrdersConflict(conflicts)
-    people = rows[_chosen(data, "recipient_from", data.recipient_from, into_id)]
-    place = rows[_chosen(data, "address_from", data.address_from, into_id)]
+    people_id = _chosen(data, "recipient_from", data.recipient_from, into_id)
+    place_id = _chosen(data, "address_from", data.address_from, into_id)
+    source_ids = [i for i in data.order_ids if i != into_id]
+    # A source whose courier holds a live parcel joins only once the courier confirmed its cancellation.
+    waiting = [] if dry_run else [i for i in source_ids if pending.has_live_parcel(rows[i])]
+    if waiting:
+        _wait_for_couriers(session, data, rows, into, waiting, actor, people_id, place_id)
+        source_ids = [i for i in source_ids if i not in waiting]
+        people_id = into_id if people_id in waiting else people_id
+        place_id = into_id if place_id in waiting else place_id
+        if not source_ids:
+            await session.flush()
+            return into, None
+    people, place = rows[people_id], rows[place_id]
     before = mapping.to_domain(into)
     recipient = Recipient(
         name=people.recipient_name,
         phones=tuple(people.recipient_phones),
         address=mapping.to_domain(place).recipient.address,
     )
-    source_ids = [i for i in data.order_ids if i != into_id]
     sources_before = [mapping.to_domain(rows[i]) for i in source_ids]
     percent, why = await _tier_now(session, discounts, into)
     survivor, merged = m.merge(
@@ -156,6 +169,47 @@ async def merge_orders(
     await session.flush()
     await session.refresh(into, ["shipment"])
     return into, None
+
+
+def _wait_for_couriers(
+    session: AsyncSession,
+    data: MergeIn,
+    rows: dict[UUID, OrderRow],
+    into: OrderRow,
+    waiting: list[UUID],
+    actor: Actor,
+    people_id: UUID,
+    place_id: UUID,
+) -> None:
+    """Mark each source with a live parcel: the relay cancels it, and it is merged when the courier confirms."""
+    now = datetime.datetime.now(datetime.UTC)
+    for order_id in waiting:
+        row = rows[order_id]
+        courier = row.shipment.courier.upper() if row.shipment is not None else row.courier.upper()
+        pending.mark(
+            row,
+            actor,
+            data.reason,
+            pending.Purpose.MERGE,
+            now,
+            into=into.id,
+            recipient=people_id == order_id,
+            address=place_id == order_id,
+        )
+        row.version += 1
+        order = mapping.to_domain(row)
+        note = _with_reason(f"to be merged into {into.code} once {courier} confirms the cancellation", data.reason)
+        record_change(session, row, actor, "merge_requested", order, order, reason=note)
+
+
+async def pending_sources(session: AsyncSession, ids: Sequence[UUID]) -> list[UUID]:
+    """Of a merge's orders, those that wait for their courier (the merge loaded them: no query)."""
+    found = []
+    for order_id in ids:
+        row = await session.get(OrderRow, order_id)
+        if row is not None and row.pending_cancel is not None:
+            found.append(order_id)
+    return found
 
 
 # --- split ------------------------------------------------------------------------------------------------
@@ -221,6 +275,9 @@ async def split_order(
     row = await get_order(session, order_id)
     if not dry_run or if_match:
         check_precondition(if_match, row.version)
+    waiting = pending.waiting_reason(row)
+    if waiting is not None:
+        raise OrderNotAmendable(f"it cannot be split: {waiting}")
     # Fees are quoted before the write starts: a courier call must not hold the order (or SQLite's writer).
     draft, drafts = sp.split(mapping.to_domain(row), parts, [row_shipping(row)] * len(parts), mapping.new_line_id)
     shipping = await _fees(data, draft, drafts, couriers, settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, Response, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from orders_service.deps import DbSession, Discounts, WarehouseDep
@@ -25,11 +26,22 @@ class FamilyController(Controller):
         status_code=201,
         response_headers=ETAG_HEADER,
         summary="Merge orders of one customer into one parcel; ?dry_run=true previews it (200) without saving",
-        description="Conflicts (another customer, picked up, cancelled, already merged, changed since `versions`) "
-        "are a 409 listing each order with its reason. The sources become `merged` and their courier orders are "
-        "cancelled; the survivor's courier order is created or updated through the outbox. The money does not depend "
-        "on which order survives: the discount is the customer's tier now, the shipping that of the `address_from` "
-        "order.",
+        description="Conflicts (another customer, picked up, cancelled, already merged, waiting for a courier "
+        "to confirm a cancel, changed since `versions`) are a 409 listing each order with its reason. Sources "
+        "without a live courier parcel become `merged` at once (201). A source whose courier holds a parcel "
+        "joins only once the courier confirmed its cancellation: it gets `pending_cancel` "
+        "(`{requested_at, by, reason, for: merge, into}`), keeps its status and COD meanwhile, and the answer is "
+        "202 with the survivor as it is so far. The relay asks the courier to cancel; on its confirmation the "
+        "source is merged as here (recipient and address as chosen); if the courier refuses (picked up), the "
+        "source stays as the courier has it with its COD, a `cancel_refused` event is recorded and staff are "
+        "alerted. The money does not depend on which order survives: the discount is the customer's tier now, the "
+        "shipping that of the `address_from` order. The survivor's courier order is created or updated through the "
+        "outbox. A dry run never waits.",
+        responses={
+            202: ResponseSpec(
+                data_container=OrderOut, description="Accepted: some sources wait for their courier (pending_cancel)"
+            )
+        },
     )
     async def merge(
         self,
@@ -41,7 +53,9 @@ class FamilyController(Controller):
         dry_run: FromQuery[bool] = False,
     ) -> Response[OrderOut]:
         row, preview = await family.merge_orders(db_session, data, request.user, discounts, dry_run=dry_run)
-        return await answer(db_session, warehouse, row, 200 if dry_run else 201, preview, dry_run)
+        waiting = not dry_run and bool(await family.pending_sources(db_session, data.order_ids))
+        status = 200 if dry_run else 202 if waiting else 201
+        return await answer(db_session, warehouse, row, status, preview, dry_run)
 
     @post(
         "/{order_id:uuid}/split",

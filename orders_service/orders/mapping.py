@@ -24,6 +24,7 @@ from orders_service.domain.model import (
 from orders_service.domain.money import Totals, compute_totals, line_amount
 from orders_service.geo import Warehouse, distance_km, resolve_units, zone
 from orders_service.orders import schemas as s
+from orders_service.orders.pending import pending_of
 
 
 def to_domain(row: OrderRow) -> Order:
@@ -165,6 +166,20 @@ def render(row: OrderRow, merged_from: list[UUID], warehouse: Warehouse, order: 
         updated_at=row.updated_at,
         cod_collected=cod_collected,
         cod_mismatch=cod_mismatch(order, cod_collected),
+        pending_cancel=_pending(row),
+    )
+
+
+def _pending(row: OrderRow) -> s.PendingCancelOut | None:
+    waiting = pending_of(row)
+    if waiting is None:
+        return None
+    return s.PendingCancelOut(
+        requested_at=waiting.requested_at,
+        by=s.ActorOut(kind=waiting.by.kind, id=waiting.by.id),
+        reason=waiting.reason,
+        for_=str(waiting.purpose),
+        into=waiting.into,
     )
 
 
@@ -181,4 +196,6 @@ def _shipment(shipment: Shipment | None) -> s.ShipmentOut | None:
         last_error=shipment.last_error,
         fee=shipment.fee,
         refused={aspect: str(refusal["message"]) for aspect, refusal in (shipment.refused or {}).items()},
+        return_code=shipment.return_code,
+        return_status=shipment.return_status,
     )

@@ -116,6 +116,19 @@ class ShipmentOut(Struct):
     # What the courier refused, per aspect (recipient, address, cod, items), in its own words; the other
     # aspects went through. Not sent again until the order changes that aspect or staff retry.
     refused: dict[str, str] = field(default_factory=dict)
+    # GHN: the order that brings back the part the customer refused, and where it is (tracked until back).
+    return_code: str | None = None
+    return_status: str | None = None
+
+
+class PendingCancelOut(Struct):
+    """A cancel or merge that waits for the courier to confirm the cancellation of the order's parcel."""
+
+    requested_at: datetime.datetime
+    by: ActorOut
+    reason: str | None
+    for_: str = field(name="for")  # cancel | merge
+    into: UUID | None = None  # merge: the order this one joins once the courier confirms
 
 
 class OrderOut(Struct):
@@ -144,6 +157,8 @@ class OrderOut(Struct):
     updated_at: datetime.datetime
     cod_collected: int | None = None  # what the courier says it collected on delivery
     cod_mismatch: bool = False  # delivered, and cod_collected is not the cod_amount of what she kept
+    # Set while a cancel or merge waits for the courier: meanwhile the order keeps its status and COD.
+    pending_cancel: PendingCancelOut | None = None
 
 
 class ActorOut(Struct):

@@ -17,7 +17,15 @@ from orders_service.db.models import Customer, CustomerPhone, OrderEvent, Shipme
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.amend import amend, new_order
 from orders_service.domain.diff import diff
-from orders_service.domain.errors import DomainError, InvalidField, NotFound, PreconditionRequired, VersionMismatch
+from orders_service.domain.errors import (
+    DomainError,
+    InvalidField,
+    InvalidTransition,
+    NotFound,
+    OrderNotAmendable,
+    PreconditionRequired,
+    VersionMismatch,
+)
 from orders_service.domain.model import Actor, Order, OrderStatus, Recipient, Shipping, replace
 from orders_service.domain.money import compute_totals
 from orders_service.domain.operations import Operation, RedeemPoints
@@ -27,7 +35,7 @@ from orders_service.loyalty import points
 from orders_service.loyalty.program import program_of
 from orders_service.notifications_app import triggers
 from orders_service.ops import metrics
-from orders_service.orders import mapping
+from orders_service.orders import mapping, pending
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.schemas import OrderIn
 from orders_service.outbox import enqueue
@@ -288,6 +296,9 @@ async def _amend_order(
     row = await get_order(session, order_id, lock=not dry_run)
     if not dry_run or if_match:
         check_precondition(if_match, row.version)
+    waiting = pending.waiting_reason(row)
+    if waiting is not None:  # the courier may yet deliver the parcel as it is: nothing else changes meanwhile
+        raise OrderNotAmendable(f"no change is possible: {waiting}")
     before = mapping.to_domain(row)
     # The capability table speaks each courier's own status names.
     courier_status = (row.shipment.raw_status or row.shipment.status) if row.shipment is not None else None
@@ -322,23 +333,53 @@ async def move_order(
     actor: Actor,
     reason: str | None,
 ) -> OrderRow:
-    """Confirm or cancel: a status move through the machine, with its event and outbox message."""
+    """Confirm or cancel: a status move through the machine, with its event and outbox message.
+
+    A cancel while the courier holds a live parcel only asks for it: the order gets `pending_cancel` and keeps
+    its COD until the courier confirms (orders/pending.py); the caller answers 202 for such an order.
+    """
     await begin_write(session)
     row = await get_order(session, order_id, lock=True)
     check_precondition(if_match, row.version)
+    waiting = pending.waiting_reason(row)
+    if waiting is not None:
+        raise InvalidTransition(waiting)
     before = mapping.to_domain(row)
     check_transition(before.status, target)
-    after = replace(before, status=target)
+    if target is OrderStatus.CANCELLED and pending.has_live_parcel(row):
+        pending.mark(row, actor, reason, pending.Purpose.CANCEL, datetime.datetime.now(datetime.UTC))
+        row.version += 1
+        note = f"waits for {row.shipment.courier.upper() if row.shipment else row.courier} to confirm the cancellation"
+        record_change(session, row, actor, "cancel_requested", before, before, reason=_with(note, reason))
+        await session.flush()
+        return row
     if target is OrderStatus.CANCELLED:
-        # The points spent on it go back to her ledger, so their value is no longer money the shop owes back.
-        returned = await points.refund_redeemed(session, row, datetime.datetime.now(datetime.UTC))
-        value = returned * program_of(session).vnd_per_redeemed_point
-        after = replace(after, paid=max(0, after.paid - value))
+        await cancel_now(session, row, actor, reason)
+        return row
+    after = replace(before, status=target)
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, str(target), before, after, reason=reason)
     await session.flush()
     return row
+
+
+def _with(note: str, reason: str | None) -> str:
+    return f"{note}: {reason}" if reason else note
+
+
+async def cancel_now(session: AsyncSession, row: OrderRow, actor: Actor, reason: str | None) -> None:
+    """The order becomes cancelled: its COD goes to 0, and the points spent on it go back to her ledger."""
+    before = mapping.to_domain(row)
+    check_transition(before.status, OrderStatus.CANCELLED)
+    # The points' value is no longer money the shop owes back.
+    returned = await points.refund_redeemed(session, row, datetime.datetime.now(datetime.UTC))
+    value = returned * program_of(session).vnd_per_redeemed_point
+    after = replace(before, status=OrderStatus.CANCELLED, paid=max(0, before.paid - value))
+    mapping.write(row, after)
+    row.version += 1
+    record_change(session, row, actor, str(OrderStatus.CANCELLED), before, after, reason=reason)
+    await session.flush()
 
 
 async def list_events(session: AsyncSession, order_id: UUID) -> list[OrderEvent]:

@@ -52,13 +52,22 @@ app.conf.update(
     beat_schedule={
         # A tick not taken within 2 s is dropped: the workers were busy draining, and the next tick comes anyway.
         "outbox-dispatch": {"task": "outbox.dispatch", "schedule": 1.0, "options": {"expires": DISPATCH_EXPIRES_S}},
-        "couriers-reconcile": {"task": "couriers.reconcile", "schedule": 300.0},
         "loyalty-expire": {"task": "loyalty.expire", "schedule": crontab(hour=2, minute=0)},  # UTC: 9:00 in Vietnam
         "loyalty-review": {"task": "loyalty.review_tiers", "schedule": crontab(hour=2, minute=10)},
         # Hourly, not daily: a birthday is found on her local date whatever hour beat started; each is sent once.
         "notifications-birthdays": {"task": "notifications.birthdays", "schedule": crontab(minute=5)},
     },
 )
+
+
+def reconcile_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Beat's entry for reconciliation, every ORDERS_RECONCILE_S; none when it is 0 (off)."""
+    if settings.reconcile_s <= 0:
+        return {}
+    return {"couriers-reconcile": {"task": "couriers.reconcile", "schedule": settings.reconcile_s}}
+
+
+app.conf.beat_schedule.update(reconcile_schedule(settings))
 
 
 class _Process:
@@ -121,9 +130,9 @@ def dispatch() -> int:
 
 @app.task(name="couriers.reconcile")
 def reconcile() -> int:
-    """Ask couriers for the status of parcels still on the way, in case a webhook never came."""
+    """Read every parcel not yet final from its courier and apply it like a webhook (one may never have come)."""
     runtime = _Process.get()
-    return _Process.run(reconcile_shipments(runtime.db, runtime.couriers))
+    return _Process.run(reconcile_shipments(runtime.db, runtime.couriers, budget_s=BUDGET_S * 2))
 
 
 @app.task(name="loyalty.expire")

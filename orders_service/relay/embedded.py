@@ -104,3 +104,23 @@ class Daily:
                 log.exception("%s failed", self.name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.every_s)
+
+
+class Interval(Daily):
+    """A job every `every_s`, the first one period after start (a restart does not call every courier at once).
+
+    It runs as its own task: however long a pass takes, the relay's loop goes on.
+    """
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.every_s)
+            if self._stop.is_set():
+                return
+            try:
+                await self.job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next pass catches up: each job is idempotent
+                log.exception("%s failed", self.name)

@@ -11,7 +11,7 @@ from couriers.base import MAX_QUANTITY, Event, Status
 from orders_service.db.engine import begin_write
 from orders_service.db.models import CourierInbox, Shipment
 from orders_service.db.models import Order as OrderRow
-from orders_service.deliveries.services import ask_for_review, partial_report, settle
+from orders_service.deliveries.services import ask_for_review, observed_report, partial_report, settle
 from orders_service.domain.delivery import finalise_delivery
 from orders_service.domain.errors import InvalidField
 from orders_service.domain.model import MAX_MONEY, Actor, ActorKind, OrderStatus, replace
@@ -20,6 +20,7 @@ from orders_service.loyalty.services import order_moved
 from orders_service.notifications_app import triggers
 from orders_service.orders import mapping
 from orders_service.orders.services import record_change
+from orders_service.shipping import cancels, returns
 
 # Higher is later. Equal ranks (a failed attempt, then out for delivery again) follow the event time.
 RANK: dict[Status, int] = {
@@ -77,8 +78,8 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
     parcel = (Shipment.courier == event.courier, Shipment.tracking_code == event.tracking_code)
     order_id = await session.scalar(select(Shipment.order_id).where(*parcel))
     if order_id is None:
-        inbox.outcome = "unmatched"
-        return "unmatched"
+        inbox.outcome = await returns.apply(session, event)
+        return inbox.outcome
     # The order first, then its shipment: the order every writer takes them in (the sync does too), so two
     # of them never wait on each other; and the shipment is read after the lock, so two events for one
     # parcel are compared one after the other, never both against the same old status.
@@ -87,6 +88,8 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
         select(Shipment).where(*parcel).with_for_update(key_share=True).execution_options(populate_existing=True)
     )
     assert order is not None and shipment is not None
+    if event.return_code and shipment.return_code is None:
+        shipment.return_code = event.return_code  # GHN: the refused part comes back under its own order code
     current = Status(shipment.status) if shipment.status != "pending" else Status.CREATED
     newer = RANK[event.status] > RANK[current] or (
         RANK[event.status] == RANK[current] and (shipment.status_at is None or event.occurred_at > shipment.status_at)
@@ -98,15 +101,21 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
     if event.cod_collected is not None:
         shipment.cod_amount = shipment.cod_collected = event.cod_collected
     await _move_order(session, order, event)
+    if event.status not in (Status.CREATED, Status.CANCELLED):
+        # Picked up before the courier confirmed a cancel that waits for it: the cancel (or merge) cannot be.
+        said = event.message or event.raw_status
+        await cancels.refused(session, order, event.courier, f"the courier reports the parcel {event.status} ({said})")
     return "applied"
 
 
 async def _move_order(session: AsyncSession, order: OrderRow, event: Event) -> None:
     target = ORDER_STATUS[event.status]
     delivered = target in (OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED)
-    if delivered and event.partial and event.kept is None:
-        target = OrderStatus.NEEDS_REVIEW  # GHN and GHTK do not say what was kept: staff find out
     before = mapping.to_domain(order)
+    # A courier's detail read by reconciliation never says which try-on options she kept: staff find out.
+    unsaid = event.observed and any(line.is_tryon for line in before.lines)
+    if delivered and (event.partial or unsaid) and event.kept is None:
+        target = OrderStatus.NEEDS_REVIEW  # GHN and GHTK do not say what was kept: staff find out
     # Forward only: a late or repeated report never undoes a later one, nor a review.
     if target is None or not courier_moves(before.status, target):
         return
@@ -114,7 +123,9 @@ async def _move_order(session: AsyncSession, order: OrderRow, event: Event) -> N
     if before.status in (OrderStatus.READY_TO_SHIP, OrderStatus.CONFIRMED) and target is not OrderStatus.IN_TRANSIT:
         after = replace(after, status=OrderStatus.IN_TRANSIT)  # a missed pickup event is implied by delivery
     if target is OrderStatus.NEEDS_REVIEW:
-        reason = partial_report(event.courier, event.cod_collected, event.message)
+        reason = (observed_report if unsaid and not event.partial else partial_report)(
+            event.courier, event.cod_collected, event.message
+        )
         ask_for_review(session, order, reason)
         after = replace(after, status=target)
     elif delivered:

@@ -153,15 +153,17 @@ def plan(
     synced: Parcel | None,
     desired: Parcel,
     refused: Mapping[str, Any] | None = None,
+    cancel_requested: bool = False,
 ) -> list[Action]:
     """The courier calls, in order, that make the courier hold `desired` (or nothing, when it does).
 
     `refused` maps an aspect to the value the courier refused for it: that value is not sent again (the courier
     said no to exactly it); a new value is, and so is the old one once staff ask for a retry (which clears it).
+    `cancel_requested`: a cancel or merge waits for the courier to cancel the parcel (orders/pending.py).
     """
     if courier_status in FINISHED:
         return []
-    if order_status in CLOSED:
+    if order_status in CLOSED or cancel_requested:
         if tracking_code is None:
             return [Action.LOOKUP, Action.CANCEL] if create_attempted else [Action.FORGET]
         return [] if courier_status is Status.CANCELLED else [Action.CANCEL]

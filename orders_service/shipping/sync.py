@@ -27,8 +27,10 @@ from orders_service.notifications_app import triggers
 from orders_service.ops import metrics
 from orders_service.orders import mapping
 from orders_service.orders.services import record_note
-from orders_service.shipping import alerts
+from orders_service.shipping import alerts, cancels
 from orders_service.shipping import plan as p
+from orders_service.shipping.events import apply_event
+from orders_service.shipping.reconcile import observed_event
 from orders_service.shipping.registry import CourierRegistry
 
 log = logging.getLogger(__name__)
@@ -105,8 +107,10 @@ async def sync_order_shipment(
                 synced=synced,
                 desired=desired,
                 refused={aspect: refusal["value"] for aspect, refusal in (shipment.refused or {}).items()},
+                cancel_requested=order.pending_cancel is not None,
             )
             state = _State(shipment, order.version, desired, synced, actions)
+            state.cancel_requested = order.pending_cancel is not None
             if not actions and shipment.synced_version == order.version and shipment.sync_state == "synced":
                 shipment.lease_until = None
                 metrics.courier_sync(courier.name, "up_to_date")
@@ -118,6 +122,10 @@ async def sync_order_shipment(
             async with kept_alive(keep, lease.total_seconds(), f"the shipment of order {order_id}"):
                 await _execute(courier, actions, state)
         except PermanentCourierError as error:
+            if state.cancel_requested and p.Action.CANCEL in actions:
+                await _cancel_refused(db, courier, order_id, state, error)
+                metrics.courier_sync(courier.name, "failed")
+                return "cancel_refused"
             await _record_failure(db, order_id, state, error)
             metrics.courier_sync(courier.name, "failed")
             return "sync_failed"
@@ -153,6 +161,7 @@ class _State:
         self.tracking_code, self.generation = shipment.tracking_code, shipment.generation
         self.fee, self.status = shipment.fee, shipment.status
         self.cancelled = False
+        self.cancel_requested = False
         self.accepted: set[Aspect] = set()  # aspects the courier took in this run
         self.refused: dict[Aspect, str] = {}  # aspects it refused, with its message
         self.replaced: str | None = None  # the cancelled courier order a recreate replaces: its label is void
@@ -278,6 +287,8 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
         shipment.fee = state.fee
         if state.cancelled:
             shipment.status = str(Status.CANCELLED)
+            # The courier confirmed: a cancel or merge that waited for it is done now, in this transaction.
+            await cancels.complete(session, order, shipment.courier)
         elif shipment.status == "pending":
             shipment.status = state.status
         held = state.held
@@ -316,6 +327,29 @@ async def _record_failure(
         session.add(StaffAlert(kind="sync_failed", order_id=order_id, message=message))
         await triggers.sync_failed(session, order, shipment.courier, error.message)
     log.warning("courier sync failed for order %s: %s", order_id, error.message)
+
+
+async def _cancel_refused(
+    db: async_sessionmaker[AsyncSession], courier: Courier, order_id: UUID, state: _State, error: CourierError
+) -> None:
+    """The courier would not cancel: learn where the parcel is (it was picked up, most likely), apply that like a
+    webhook, and end the wait with an event and a staff alert; the order keeps its status and COD."""
+    remote = None
+    if state.tracking_code is not None:
+        try:
+            remote = await courier.detail(state.tracking_code)
+        except CourierError as reading:
+            log.info("no detail after a refused cancel of order %s: %s", order_id, reading)
+    message = error.message if remote is None else f"{error.message} ({courier.name} status {remote.raw_status})"
+    async with db() as session, session.begin():
+        await begin_write(session)
+        order = await _locked_order(session, order_id)
+        await cancels.refused(session, order, courier.name, message)
+        if remote is not None:
+            await apply_event(session, observed_event(courier.name, remote, _now()))
+        shipment = await session.get(Shipment, state.shipment_id)
+        assert shipment is not None
+        shipment.last_error, shipment.lease_until = error.message, None
 
 
 async def _locked_order(session: AsyncSession, order_id: UUID) -> OrderRow:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.api import HANOI, HOAN_KIEM, Api, Shipping, random_mobile
+from tests.integration.api import HANOI, HOAN_KIEM, Api, Shipping, eventually, random_mobile
 
 pytestmark = pytest.mark.anyio
 
@@ -120,14 +120,24 @@ async def test_merging_shipped_orders_cancels_the_sources_courier_orders(api: Ap
     first, second = await two_orders(api)
     first = await shipping.ship(first)
     second = await shipping.ship(second)
-    merged = (await merge(api, {"order_ids": [first["id"], second["id"]]})).json()
+    response = await merge(api, {"order_ids": [first["id"], second["id"]]})
+    # The source's courier holds a parcel: it joins once the courier confirmed the cancellation.
+    assert response.status_code == 202, response.text
+    merged = response.json()
     assert merged["id"] == first["id"] or merged["id"] == second["id"]
+    source_id = second["id"] if merged["id"] == first["id"] else first["id"]
+
+    async def joined() -> dict[str, Any] | None:
+        source = await shipping.order(source_id)
+        return source if source["status"] == "merged" else None
+
+    source = await eventually(joined)
+    assert source["pending_cancel"] is None and source["merged_into"] == merged["id"]
     final = await shipping.synced(merged["id"])
+    assert final["merged_from"] == [source_id]
     parcel = await shipping.parcel(final["shipment"]["tracking_code"])
     assert parcel["cod_amount"] == final["cod_amount"]
     assert sum(item["quantity"] for item in parcel["items"]) == 3
-    source_id = second["id"] if merged["id"] == first["id"] else first["id"]
-    source = await shipping.synced(source_id)
     assert (await shipping.parcel(source["shipment"]["tracking_code"]))["status"] == "cancelled"
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.api import HANOI, HOAN_KIEM, Api, Shipping, order_payload, random_mobile
+from tests.integration.api import HANOI, HOAN_KIEM, Api, Shipping, eventually, order_payload, random_mobile
 
 pytestmark = pytest.mark.anyio
 
@@ -109,8 +109,18 @@ async def test_cancel_after_shipping_cancels_at_the_courier(api: Api, shipping: 
     cancelled = await api.request(
         "POST", f"/api/orders/{order['id']}/cancel", headers={"If-Match": f'"{order["version"]}"'}
     )
-    assert cancelled.status_code == 200
-    final = await shipping.synced(order["id"])
+    # The courier holds a parcel: the cancel waits for its confirmation, and the COD stays until then.
+    assert cancelled.status_code == 202, cancelled.text
+    waiting = cancelled.json()
+    assert (waiting["status"], waiting["cod_amount"]) == ("ready_to_ship", order["cod_amount"])
+    assert waiting["pending_cancel"]["for"] == "cancel" and waiting["pending_cancel"]["by"]["kind"] == "staff"
+
+    async def done() -> dict[str, Any] | None:
+        current = await shipping.synced(order["id"])
+        return current if current["status"] == "cancelled" else None
+
+    final = await eventually(done)
+    assert (final["cod_amount"], final["pending_cancel"]) == (0, None)
     assert final["shipment"]["status"] == "cancelled"
     assert (await shipping.parcel(final["shipment"]["tracking_code"]))["status"] == "cancelled"
 

@@ -126,3 +126,13 @@ def test_a_sync_with_nothing_to_send_keeps_what_the_courier_holds_and_refused() 
     assert refusals_after(refused, idle.held, moved, set(), {}) == refused
     recreated = _State(shipment, 3, moved, SYNCED, [Action.RECREATE])  # a new courier order takes it all
     assert recreated.held == moved
+
+
+def test_a_cancel_waiting_for_the_courier_cancels_the_parcel_and_nothing_else() -> None:
+    # The order is still ready to ship (it keeps its COD), but the courier is asked to cancel, not updated.
+    changed = replace(ORDER, status=OrderStatus.READY_TO_SHIP, paid=1000)
+    assert _plan(changed, cancel_requested=True) == [Action.CANCEL]
+    assert _plan(changed, cancel_requested=True, courier="ghtk") == [Action.CANCEL]
+    assert _plan(changed, cancel_requested=True, tracking_code=None) == [Action.LOOKUP, Action.CANCEL]
+    assert _plan(changed, cancel_requested=True, status=Status.CANCELLED) == []
+    assert _plan(changed, cancel_requested=True, status=Status.PICKED) == [Action.CANCEL]  # the courier decides
