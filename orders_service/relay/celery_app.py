@@ -22,7 +22,7 @@ from celery.signals import setup_logging, task_postrun, task_prerun, worker_proc
 from orders_service.loyalty.points import expire_points
 from orders_service.loyalty.tier_services import review_tiers
 from orders_service.notifications_app.birthdays import queue_birthdays
-from orders_service.ops import context
+from orders_service.ops import context, metrics
 from orders_service.ops.logs import configure_logging
 from orders_service.relay import core
 from orders_service.runtime import Runtime, build_runtime
@@ -30,10 +30,17 @@ from orders_service.settings import Settings
 from orders_service.shipping.reconcile import reconcile_shipments
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 settings = Settings.from_env()
 DISPATCH_EXPIRES_S = 2.0
-# Stop claiming new batches after this long, well inside the time limit below; the next tick goes on.
+# Stop claiming new messages after this long; the next tick goes on. A dispatch then ends within its handlers'
+# deadline (settings.relay_deadline_s), and it is cut off a little after that if it does not (a wedged pass,
+# as the embedded engine's watchdog would see it); Celery's own time limits come after, as a last resort.
 BUDGET_S = 30.0
+PASS_LIMIT_S = BUDGET_S + settings.relay_deadline_s + 10.0
+SOFT_LIMIT_S = PASS_LIMIT_S + 10.0
+HARD_LIMIT_S = SOFT_LIMIT_S + 10.0
+VISIBILITY_TIMEOUT_S = max(600.0, 2 * HARD_LIMIT_S)
 
 app = Celery("orders_service", broker=settings.broker_url)
 app.conf.update(
@@ -42,9 +49,9 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     # Below the broker's visibility timeout, so a slow task is never handed to a second worker while it runs.
-    task_time_limit=120,
-    task_soft_time_limit=110,
-    broker_transport_options={"visibility_timeout": 600},
+    task_time_limit=HARD_LIMIT_S,
+    task_soft_time_limit=SOFT_LIMIT_S,
+    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
     broker_connection_retry_on_startup=True,
     task_ignore_result=True,
     task_default_queue=settings.celery_queue,
@@ -72,6 +79,22 @@ class _Process:
         if cls.loop is None:
             cls.loop = asyncio.new_event_loop()
         return cls.loop.run_until_complete(work)
+
+    @classmethod
+    def run_bounded(cls, work: Coroutine[Any, Any, T], limit_s: float, what: str) -> T | None:
+        """Run `work`, cutting it off after `limit_s`: a pass that outlives its handlers' deadline is wedged.
+        It is cancelled (its messages' claims run out within a lease) and counted as a relay restart."""
+
+        async def bounded() -> T | None:
+            try:
+                async with asyncio.timeout(limit_s):
+                    return await work
+            except TimeoutError:
+                metrics.relay_restarted()
+                log.error("%s made no progress for %.0f s; cut off, its messages are retried", what, limit_s)
+                return None
+
+        return cls.run(bounded())
 
     @classmethod
     def get(cls) -> Runtime:
@@ -112,11 +135,21 @@ def _close(pid: int | None = None, **_: Any) -> None:
 @app.task(name="outbox.dispatch")
 def dispatch() -> int:
     """Run the messages due now in this worker process. Workers run it side by side: each claims its own
-    messages (SKIP LOCKED), and handles up to 8 orders at once while one waits for a courier."""
+    messages (SKIP LOCKED), and handles several orders at once (ORDERS_RELAY_CONCURRENCY) while one waits for a
+    courier: each has the handlers' deadline, and each courier call its timeout."""
     runtime = _Process.get()
-    lease = datetime.timedelta(seconds=settings.relay_lease_s)
-    work = core.drain(runtime.db, runtime.handlers, backoff_s=settings.relay_backoff_s, lease=lease, budget_s=BUDGET_S)
-    return _Process.run(work)
+    pump = core.Pump(
+        runtime.db,
+        runtime.handlers,
+        backoff_s=settings.relay_backoff_s,
+        concurrency=settings.relay_concurrency,
+        lease=datetime.timedelta(seconds=settings.relay_lease_s),
+        renew_s=settings.lease_renew_s,
+        deadline_s=settings.relay_deadline_s,
+        max_attempts=settings.relay_max_attempts,
+    )
+    handled = _Process.run_bounded(pump.run(BUDGET_S), PASS_LIMIT_S, "outbox dispatch")
+    return pump.handled if handled is None else handled
 
 
 @app.task(name="couriers.reconcile")

@@ -47,6 +47,8 @@ class CeleryEngine:
             ORDERS_BROKER_URL=redis_url,
             ORDERS_CELERY_QUEUE=f"orders-test-{uuid.uuid4().hex[:8]}",
             ORDERS_RELAY_LEASE_S="10",
+            ORDERS_LEASE_RENEW_S="4",  # at least twice per lease; courier calls end before it (settings.check_timing)
+            ORDERS_COURIER_TIMEOUT_S="3",
             ORDERS_SANDBOX_TOKEN=secrets.token_urlsafe(24),
             ORDERS_SANDBOX_WEBHOOK_SECRET=new_webhook_secret(),
             ORDERS_GHN_BASE_URL=f"http://127.0.0.1:{self.ghn_port}{GHN_PREFIX}",
