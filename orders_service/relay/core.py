@@ -96,6 +96,7 @@ class Pump:
         self._running: dict[asyncio.Task[Outcome], tuple[Family, list[OutboxMessage]]] = {}
         self._finished: list[Outcome] = []
         self._finished_at: float | None = None
+        self._settled_since_claim = False
 
     def in_hand(self) -> list[OutboxMessage]:
         """The messages whose handlers are running now."""
@@ -111,17 +112,21 @@ class Pump:
                     now = time.monotonic()
                     if not self._running:
                         self.progress_at = now  # a pump with nothing under way is not wedged, whatever is due
-                    if claiming and self._wants_more() and (full or now - last_claim >= self.poll_s):
+                    # Claim when the last claim filled up, when it is time to look again, and always before
+                    # ending: what was handled since may have queued more (a campaign's next batch).
+                    idle = not self._running and not self._waiting
+                    due = full or now - last_claim >= self.poll_s or (idle and self._settled_since_claim)
+                    if claiming and self._wants_more() and due:
                         room = self.batch - len(self._held)
                         got = await claim(self.db, room, self.lease)
-                        last_claim, full = time.monotonic(), len(got) == room
+                        last_claim, full, self._settled_since_claim = time.monotonic(), len(got) == room, False
                         self._take(got)
                         if budget_s is not None and last_claim - started >= budget_s:
                             claiming = False
                     self._start()
                     if not self._running:
                         await self._settle()
-                        if not self._waiting and (not claiming or not full):
+                        if not self._waiting and (not claiming or not (full or self._settled_since_claim)):
                             return self.handled
                         continue
                     done, _ = await asyncio.wait(self._running, timeout=self.poll_s, return_when="FIRST_COMPLETED")
@@ -172,6 +177,7 @@ class Pump:
             self._held.pop(outcome.message.id, None)
         self.handled += len(outcomes)
         self.progress_at = time.monotonic()
+        self._settled_since_claim = True
 
     async def _renew(self) -> None:
         await renew(self.db, list(self._held), self.lease)

@@ -64,10 +64,12 @@ async def serve(app: Trickle) -> AsyncIterator[str]:
         await task
 
 
-def adapter(courier: str, base: str, client: httpx.AsyncClient, limit: CallLimit | None = None) -> Any:
+def adapter(
+    courier: str, base: str, client: httpx.AsyncClient, limit: CallLimit | None = None, timeout_s: float = 1.0
+) -> Any:
     if courier == "ghn":
-        return GhnCourier(test_ghn.config(base_url=base, timeout_s=1.0), client, limit)
-    return GhtkCourier(test_ghtk.config(base_url=base, timeout_s=1.0), client, limit)
+        return GhnCourier(test_ghn.config(base_url=base, timeout_s=timeout_s), client, limit)
+    return GhtkCourier(test_ghtk.config(base_url=base, timeout_s=timeout_s), client, limit)
 
 
 async def one_call(courier: Any) -> object:
@@ -92,11 +94,19 @@ async def test_no_more_calls_in_flight_than_the_limit(courier: str) -> None:
     limit = CallLimit(courier.upper(), max_in_flight=2)
     async with serve(app) as base, httpx.AsyncClient() as client:
         # Two adapters for one courier (an account replaced while calls run) share the registry's limit.
-        first, second = adapter(courier, base, client, limit), adapter(courier, base, client, limit)
-        calls = [asyncio.create_task(one_call(c)) for c in (first, second, first)]
-        outcomes = await asyncio.gather(*calls, return_exceptions=True)
-    assert all(isinstance(o, TransientCourierError) for o in outcomes)
-    assert app.requests == 2  # the third never reached the courier
-    waited = [o for o in outcomes if isinstance(o, TransientCourierError) and o.code == "in_flight_limit"]
-    assert len(waited) == 1 and "2 calls already under way" in waited[0].message
+        first, second = adapter(courier, base, client, limit, 30.0), adapter(courier, base, client, limit, 30.0)
+        held = [asyncio.create_task(one_call(c)) for c in (first, second)]
+        await eventually(lambda: app.requests == 2)
+        with pytest.raises(TransientCourierError, match="2 calls already under way") as refused:
+            await one_call(adapter(courier, base, client, limit, 0.5))
+        assert refused.value.code == "in_flight_limit"
+        assert app.requests == 2 and limit.in_flight == 2  # the third never reached the courier
+        app.released.set()
+        outcomes = await asyncio.gather(*held, return_exceptions=True)
+    assert all(isinstance(o, TransientCourierError) for o in outcomes)  # the test app's answer is no envelope
     assert limit.in_flight == 0
+
+
+async def eventually(check: Callable[[], bool]) -> None:
+    while not check():  # noqa: ASYNC110 - a plain counter
+        await asyncio.sleep(0.01)

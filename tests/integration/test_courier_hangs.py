@@ -40,26 +40,25 @@ OTHER = {"ghn": "ghtk", "ghtk": "ghn"}
 class Hang(httpx.AsyncBaseTransport):
     """The way to a fake courier, where every call that names one of `words` (an order's code, in the URL or
     the body) gets no answer until `release()`: as a courier that accepted the connection and went quiet. The
-    fakes are in-process ASGI apps, which httpx's own timeouts do not reach: only the adapter's deadline can."""
+    fakes are in-process ASGI apps, which httpx's own timeouts do not reach: only the adapter's deadline can.
+    The relay runs on the test client's own event loop (a thread): the hold is a flag it polls, as Gate does."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner, self.words, self.held, self.calls = inner, set[str](), 0, 0
-        self._released = asyncio.Event()
 
     def hold(self, word: str) -> None:
-        self.words.add(word)
-        self._released = asyncio.Event()
+        self.words = {*self.words, word}
 
     def release(self) -> None:
-        self.words.clear()
-        self._released.set()
+        self.words = set()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         seen = str(request.url) + request.content.decode(errors="replace")
         if any(word in seen for word in self.words):
             self.held, self.calls = self.held + 1, self.calls + 1
             try:
-                await self._released.wait()
+                while any(word in seen for word in self.words):  # noqa: ASYNC110 - set from another thread
+                    await asyncio.sleep(0.01)
             finally:
                 self.held -= 1
         return await self.inner.handle_async_request(request)
