@@ -87,7 +87,7 @@ async def _one_slow_order(stand: Stand, courier: str, options: Options, *, hang:
     )
     result.check("one parcel at the courier for it", stand.parcels(courier, stuck["code"]) == 1)
     messages = await stand.messages(stuck["id"])
-    result.check("nothing dead-lettered", all(m.dead_at is None for m in messages))
+    result.check("nothing dead-lettered", all(getattr(m, "dead_at", None) is None for m in messages))
     restarts = getattr(stand.relay, "restarts", 0)
     result.check("no relay restart needed (deadlines ended every hung call)", restarts == 0, f"{restarts} restarts")
     result.figures.update(
