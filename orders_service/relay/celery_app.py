@@ -22,7 +22,7 @@ from celery.signals import setup_logging, task_postrun, task_prerun, worker_proc
 from orders_service.loyalty.points import expire_points
 from orders_service.loyalty.tier_services import review_tiers
 from orders_service.notifications_app.birthdays import queue_birthdays
-from orders_service.ops import context, metrics
+from orders_service.ops import context
 from orders_service.ops.logs import configure_logging
 from orders_service.relay import core
 from orders_service.runtime import Runtime, build_runtime
@@ -30,7 +30,6 @@ from orders_service.settings import Settings
 from orders_service.shipping.reconcile import reconcile_shipments
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
 settings = Settings.from_env()
 DISPATCH_EXPIRES_S = 2.0
 # Stop claiming new messages after this long; the next tick goes on. A dispatch then ends within its handlers'
@@ -79,22 +78,6 @@ class _Process:
         if cls.loop is None:
             cls.loop = asyncio.new_event_loop()
         return cls.loop.run_until_complete(work)
-
-    @classmethod
-    def run_bounded(cls, work: Coroutine[Any, Any, T], limit_s: float, what: str) -> T | None:
-        """Run `work`, cutting it off after `limit_s`: a pass that outlives its handlers' deadline is wedged.
-        It is cancelled (its messages' claims run out within a lease) and counted as a relay restart."""
-
-        async def bounded() -> T | None:
-            try:
-                async with asyncio.timeout(limit_s):
-                    return await work
-            except TimeoutError:
-                metrics.relay_restarted()
-                log.error("%s made no progress for %.0f s; cut off, its messages are retried", what, limit_s)
-                return None
-
-        return cls.run(bounded())
 
     @classmethod
     def get(cls) -> Runtime:
@@ -148,8 +131,7 @@ def dispatch() -> int:
         deadline_s=settings.relay_deadline_s,
         max_attempts=settings.relay_max_attempts,
     )
-    handled = _Process.run_bounded(pump.run(BUDGET_S), PASS_LIMIT_S, "outbox dispatch")
-    return pump.handled if handled is None else handled
+    return _Process.run(core.bounded_pass(pump, BUDGET_S, PASS_LIMIT_S))
 
 
 @app.task(name="couriers.reconcile")

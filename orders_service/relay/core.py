@@ -24,10 +24,20 @@ from couriers.base import CourierError
 from notifications.providers import ProviderError
 from orders_service.db.leases import kept_alive
 from orders_service.db.models import OutboxMessage
-from orders_service.ops import context
-from orders_service.relay.store import BACKOFF_BASE_S, LEASE, MAX_ATTEMPTS, Outcome, backoff, claim, renew, settle
+from orders_service.ops import context, metrics
+from orders_service.relay.store import (
+    BACKOFF_BASE_S,
+    LEASE,
+    MAX_ATTEMPTS,
+    Outcome,
+    backoff,
+    claim,
+    release,
+    renew,
+    settle,
+)
 
-__all__ = ["LEASE", "Handler", "Outcome", "Pump", "backoff", "claim", "drain", "handle", "settle"]
+__all__ = ["LEASE", "Handler", "Outcome", "Pump", "backoff", "bounded_pass", "claim", "drain", "handle", "settle"]
 
 log = logging.getLogger(__name__)
 Handler = Callable[[OutboxMessage], Awaitable[str]]
@@ -47,12 +57,16 @@ async def handle(message: OutboxMessage, handlers: dict[str, Handler], deadline_
     handler = _handler_for(message.topic, handlers)
     if handler is None:
         return Outcome(message, "failed", f"no handler for topic {message.topic}")
+    deadline = asyncio.timeout(deadline_s)
     try:
-        async with asyncio.timeout(deadline_s):
+        async with deadline:
             return Outcome(message, await handler(message))
     except (CourierError, ProviderError) as error:
         return Outcome(message, "retry" if error.transient else "failed", error.message)
-    except TimeoutError:
+    except TimeoutError as error:
+        if not deadline.expired():  # the handler's own timeout, not ours
+            log.exception("relay handler for %s failed", message.topic)
+            return Outcome(message, "retry", f"{type(error).__name__}: {error}")
         log.warning("relay handler for %s %s did not finish within %g s", message.topic, message.key, deadline_s)
         return Outcome(message, "retry", f"did not finish within {deadline_s:g} s")
     except Exception as error:  # a bug or an outage: retry rather than lose the message
@@ -97,10 +111,33 @@ class Pump:
         self._finished: list[Outcome] = []
         self._finished_at: float | None = None
         self._settled_since_claim = False
+        self._claiming = True
 
     def in_hand(self) -> list[OutboxMessage]:
         """The messages whose handlers are running now."""
         return [m for _, group in self._running.values() for m in group]
+
+    def finish(self) -> None:
+        """Claim nothing more: end once what is in hand is done (a shutdown)."""
+        self._claiming = False
+
+    async def give_back(self, why: str) -> None:
+        """The pass was found wedged and stopped: say so, and record an attempt for each message it had under
+        way (retried with backoff; dead-lettered if it keeps wedging the relay), so their claims end now."""
+        stuck = self.in_hand()
+        metrics.relay_restarted()
+        log.error(
+            "outbox relay: %s; %d messages were under way (%s)",
+            why,
+            len(stuck),
+            ", ".join(sorted({f"{m.topic} {m.key}" for m in stuck})) or "none",
+        )
+        try:
+            error = f"its handler did not end: {why}"
+            await settle(self.db, [Outcome(m, "retry", error) for m in stuck], self.backoff_s, self.max_attempts)
+            await release(self.db, [m.id for group in self._waiting.values() for m in group])
+        except Exception:  # their claims run out within a lease instead
+            log.exception("could not give the stuck messages back to the outbox")
 
     async def run(self, budget_s: float | None = None) -> int:
         """Handle what is due (claiming no more once `budget_s` has passed); returns how many were handled."""
@@ -116,7 +153,7 @@ class Pump:
                     # ending: what was handled since may have queued more (a campaign's next batch).
                     idle = not self._running and not self._waiting
                     due = full or now - last_claim >= self.poll_s or (idle and self._settled_since_claim)
-                    if claiming and self._wants_more() and due:
+                    if claiming and self._claiming and self._wants_more() and due:
                         room = self.batch - len(self._held)
                         got = await claim(self.db, room, self.lease)
                         last_claim, full, self._settled_since_claim = time.monotonic(), len(got) == room, False
@@ -126,7 +163,8 @@ class Pump:
                     self._start()
                     if not self._running:
                         await self._settle()
-                        if not self._waiting and (not claiming or not (full or self._settled_since_claim)):
+                        stopped = not claiming or not self._claiming
+                        if not self._waiting and (stopped or not (full or self._settled_since_claim)):
                             return self.handled
                         continue
                     done, _ = await asyncio.wait(self._running, timeout=self.poll_s, return_when="FIRST_COMPLETED")
@@ -208,3 +246,15 @@ async def drain(
     """
     pump = Pump(db, handlers, batch=batch, backoff_s=backoff_s, concurrency=concurrency, lease=lease, **options)  # type: ignore[arg-type]
     return await pump.run(budget_s)
+
+
+async def bounded_pass(pump: Pump, budget_s: float, limit_s: float) -> int:
+    """A pass that must end within `limit_s` (the Celery engine's watchdog): claiming stops after `budget_s`
+    and every handler has its deadline, so a pass still running at `limit_s` is wedged. It is cut off and its
+    messages given back; returns how many were handled."""
+    try:
+        async with asyncio.timeout(limit_s):
+            return await pump.run(budget_s)
+    except TimeoutError:
+        await pump.give_back(f"the pass was still running after {limit_s:g} s and was cut off")
+        return pump.handled

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from orders_service.ops import metrics
 from orders_service.relay.core import GIVE_UP_S, Handler, Pump
-from orders_service.relay.store import Outcome, settle
 from orders_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,6 +90,8 @@ class EmbeddedRelay:
         if self._task is None:
             return
         self._stopping = True
+        if self._pump is not None:
+            self._pump.finish()
         self._wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(self._task), timeout=self.STOP_WAIT_S)
@@ -143,25 +144,15 @@ class EmbeddedRelay:
 
     async def _restart(self, stalled_s: float) -> None:
         pump, task = self._pump, self._task
-        stuck = pump.in_hand() if pump is not None else []
         self.restarts += 1
-        metrics.relay_restarted()
-        log.error(
-            "outbox relay made no progress for %.0f s with %d messages under way (%s); restarting it",
-            stalled_s,
-            len(stuck),
-            ", ".join(sorted({f"{m.topic} {m.key}" for m in stuck})) or "none",
-        )
         if task is not None:
             task.cancel()
             await asyncio.wait([task], timeout=GIVE_UP_S)
-        error = (
-            f"its handler ran past the relay's deadline without ending; the relay was restarted after {stalled_s:.0f} s"
-        )
-        try:
-            await settle(self.db, [Outcome(m, "retry", error) for m in stuck], self.backoff_s, self.max_attempts)
-        except Exception:  # their claims run out within a lease instead
-            log.exception("could not give the stuck messages back to the outbox")
+        if pump is not None:
+            await pump.give_back(f"no progress for {stalled_s:.0f} s while work was due; the relay was restarted")
+        else:
+            metrics.relay_restarted()
+            log.error("outbox relay: no progress for %.0f s; restarted", stalled_s)
         self._pump, self._idle_at = None, time.monotonic()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 

@@ -129,3 +129,16 @@ async def renew(db: async_sessionmaker[AsyncSession], ids: Sequence[UUID], lease
             )
             .values(locked_until=_now() + lease)
         )
+
+
+async def release(db: async_sessionmaker[AsyncSession], ids: Sequence[UUID]) -> None:
+    """Give up the claim on messages not started: due again at once, no attempt counted."""
+    if not ids:
+        return
+    async with db() as session, session.begin():
+        await begin_write(session)
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.processed_at.is_(None))
+            .values(locked_until=None)
+        )

@@ -4,6 +4,7 @@ and in /metrics, and the messages behind the one that wedged it flow again (issu
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
+from orders_service.relay import core
 from orders_service.relay.embedded import EmbeddedRelay
 from orders_service.settings import Settings
 from tests.integration.api import eventually
@@ -118,6 +120,34 @@ async def test_a_wedged_relay_is_restarted_and_the_rest_flows(
     finally:
         stubborn.released.set()
         await relay.stop()
+
+
+async def test_a_celery_pass_still_running_at_its_limit_is_cut_off_and_gives_its_messages_back(
+    db: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    stubborn, quick = Stubborn(), Quick()
+    handlers = {"test.hang": stubborn, "test.quick": quick}
+    hung = await add(db, "test.hang", "poison")
+    behind = await add(db, "test.quick", "a")
+    before = restarts()
+    pump = core.Pump(db, handlers, backoff_s=0.05, concurrency=1, lease=datetime.timedelta(seconds=3), deadline_s=0.2)
+    await core.bounded_pass(pump, budget_s=0.1, limit_s=1.0)  # what a Celery dispatch runs
+    assert restarts() == before + 1
+    assert any(r.levelno >= logging.ERROR and "cut off" in r.getMessage() for r in caplog.records)
+    given_back = await row(db, hung)
+    assert given_back.attempts == 1 and given_back.locked_until is None and given_back.dead_at is None
+    assert "cut off" in (given_back.last_error or "")
+    waited = await row(db, behind)  # claimed, never started: free again at once, no attempt counted
+    assert (waited.locked_until, waited.attempts, waited.processed_at) == (None, 0, None)
+    stubborn.released.set()
+    await eventually(lambda: _drained(db, handlers))
+    assert quick.keys == ["a"] and (await row(db, hung)).processed_at is not None
+
+
+async def _drained(db: async_sessionmaker[AsyncSession], handlers: dict[str, core.Handler]) -> bool:
+    await core.drain(db, handlers, backoff_s=0.05)
+    async with db() as session:
+        return not list(await session.scalars(select(OutboxMessage.id).where(OutboxMessage.processed_at.is_(None))))
 
 
 async def _true(value: bool) -> bool:
