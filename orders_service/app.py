@@ -91,9 +91,7 @@ def create_app(
     settings = settings or Settings.from_env()
     runtime = build_runtime(settings, couriers, providers=providers)
     relay = (
-        EmbeddedRelay(runtime.db, runtime.handlers, backoff_s=settings.relay_backoff_s, lease_s=settings.relay_lease_s)
-        if settings.relay == "embedded"
-        else None
+        EmbeddedRelay.from_settings(runtime.db, runtime.handlers, settings) if settings.relay == "embedded" else None
     )
     # The embedded engine's daily jobs (celery beat runs them as tasks instead).
     daily = (

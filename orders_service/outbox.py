@@ -21,8 +21,13 @@ def enqueue(session: AsyncSession, topic: str, key: str, payload: dict[str, Any]
     """Add a message for the relay; it is committed, or rolled back, with the caller's transaction."""
     message = OutboxMessage(topic=topic, key=key, payload=payload)
     session.add(message)
-    session.info[_WRITTEN] = True
+    written(session)
     return message
+
+
+def written(session: AsyncSession) -> None:
+    """The transaction makes a message due (new, or put back): wake the relay once it commits."""
+    session.info[_WRITTEN] = True
 
 
 def on_committed(engine: AsyncEngine, callback: Callable[[], None]) -> None:

@@ -89,7 +89,9 @@ class Runtime:
         if accounts is not None:  # and the GHN/GHTK accounts, re-read the same way
             self.info[ACCOUNTS_KEY] = accounts
         self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False, info=self.info)
-        self.handlers: dict[str, Handler] = build_handlers(self.db, couriers, settings.sync_lease_s, self.providers)
+        self.handlers: dict[str, Handler] = build_handlers(
+            self.db, couriers, settings.sync_lease_s, self.providers, settings.lease_renew_s
+        )
         self.clients: list[httpx.AsyncClient] = []  # in-process transports we made, closed with the runtime
 
     def connect_sandbox_webhooks(self, app: Any) -> None:
@@ -146,7 +148,11 @@ def build_runtime(
     """Couriers given (tests) are used as they are; else GHN/GHTK from settings and what an admin saved over
     them, and the sandbox."""
     engine = create_engine(settings, **engine_options)
-    registry = CourierRegistry({c.name: c for c in couriers or ()})
+    registry = CourierRegistry(
+        {c.name: c for c in couriers or ()},
+        max_in_flight=settings.courier_max_in_flight,
+        timeouts={name: settings.courier_timeout(name) for name in ("sandbox", "ghn", "ghtk")},
+    )
     sandbox: SandboxServer | None = None
     client: httpx.AsyncClient | None = None
     accounts: CourierAccounts | None = None
@@ -173,9 +179,9 @@ def build_runtime(
                 token=keys["token"],
                 webhook_secret=keys["webhook_secret"],
                 origin_province=settings.warehouse_province,
-                timeout_s=float(settings.couriers.get("sandbox", {}).get("timeout_s", "10")),
+                timeout_s=settings.courier_timeout("sandbox"),
             )
-            registry.add(SandboxCourier(config, client))
+            registry.add(SandboxCourier(config, client, limit=registry.limit("sandbox")))
     runtime = Runtime(settings, engine, registry, sandbox, providers, accounts)
     if client is not None:
         runtime.clients.append(client)

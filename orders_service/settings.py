@@ -46,6 +46,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Every this many seconds, read every parcel not yet final from its courier (a webhook may never come);
     # 0 turns it off. Both engines: the embedded one in the API process, Celery beat otherwise.
     reconcile_s: float = 600.0
+    # The chain that keeps one slow courier from holding the relay (checked at start, see check_timing):
+    # a courier call (ORDERS_<COURIER>_TIMEOUT_S, default courier_timeout_s) ends before the next lease renewal,
+    # a renewal comes at least twice per lease, a handler ends within relay_deadline_s whatever it calls, and
+    # the watchdog restarts a relay that made no progress for relay_watchdog_s while work was due.
+    courier_timeout_s: float = 8.0
+    lease_renew_s: float = 10.0
+    relay_deadline_s: float = 60.0
+    relay_watchdog_s: float = 120.0
+    # Calls one process makes to one courier at once: a courier that hangs holds no more relay slots than this.
+    courier_max_in_flight: int = 4
+    relay_concurrency: int = 8
+    # Attempts before a message that keeps failing is dead-lettered (kept for staff, no longer retried).
+    relay_max_attempts: int = 15
     broker_url: str = "redis://127.0.0.1:6379/0"
     celery_queue: str = "orders-service"
     # The shipping fee of each part of a split order: quote (its courier's quote for its own parcel, falling
@@ -105,6 +118,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             relay_lease_s=_number(env, "ORDERS_RELAY_LEASE_S", "30", float),
             sync_lease_s=_number(env, "ORDERS_SYNC_LEASE_S", "30", float),
             reconcile_s=_reconcile_s(env),
+            courier_timeout_s=_number(env, "ORDERS_COURIER_TIMEOUT_S", "8", float),
+            lease_renew_s=_number(env, "ORDERS_LEASE_RENEW_S", "10", float),
+            relay_deadline_s=_number(env, "ORDERS_RELAY_DEADLINE_S", "60", float),
+            relay_watchdog_s=_number(env, "ORDERS_RELAY_WATCHDOG_S", "120", float),
+            courier_max_in_flight=_positive(env, "ORDERS_COURIER_MAX_IN_FLIGHT", "4"),
+            relay_concurrency=_positive(env, "ORDERS_RELAY_CONCURRENCY", "8"),
+            relay_max_attempts=_positive(env, "ORDERS_RELAY_MAX_ATTEMPTS", "15"),
             broker_url=env.get("ORDERS_BROKER_URL", "redis://127.0.0.1:6379/0"),
             celery_queue=env.get("ORDERS_CELERY_QUEUE", "orders-service"),
             split_fee=_choice(env, "ORDERS_SPLIT_FEE", "quote", SPLIT_FEE_POLICIES),
@@ -129,9 +149,50 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             trusted_proxies=_trusted_proxies(env),
         )
 
+    def __post_init__(self) -> None:
+        check_timing(self)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def courier_timeout(self, courier: str) -> float:
+        """One call's whole time limit for `courier`: ORDERS_<COURIER>_TIMEOUT_S, else ORDERS_COURIER_TIMEOUT_S."""
+        raw = self.couriers.get(courier, {}).get("timeout_s")
+        try:
+            return float(raw) if raw else self.courier_timeout_s
+        except ValueError:
+            raise ValueError(f"ORDERS_{courier.upper()}_TIMEOUT_S must be a number, not {raw!r}") from None
+
+
+def check_timing(settings: Settings) -> None:
+    """Refuse to start with timeouts that would let a hung courier call outlive the leases that guard it.
+
+    A lease is renewed by a beat beside the call, and a call must end before that beat comes round: a call that
+    outlasts it (the old 10 s timeout beside a 10 s renewal) races the renewal. Two renewals fit in a lease, so
+    one missed renewal (a database hiccup) loses nothing. The handler deadline leaves room for one call at
+    least, and the watchdog waits longer than a handler may take before it calls the relay wedged.
+    """
+    timeouts = {"ORDERS_COURIER_TIMEOUT_S": settings.courier_timeout_s}
+    for courier in settings.couriers:
+        timeouts[f"ORDERS_{courier.upper()}_TIMEOUT_S"] = settings.courier_timeout(courier)
+    renew, deadline = settings.lease_renew_s, settings.relay_deadline_s
+    problems = [f"{n} ({t:g} s) must be above 0 and below ORDERS_LEASE_RENEW_S ({renew:g} s)"
+                for n, t in timeouts.items() if not 0 < t < renew]  # fmt: skip
+    for name, lease in (
+        ("ORDERS_RELAY_LEASE_S", settings.relay_lease_s),
+        ("ORDERS_SYNC_LEASE_S", settings.sync_lease_s),
+    ):
+        if not 0 < 2 * renew <= lease:
+            problems.append(f"{name} ({lease:g} s) must be at least twice ORDERS_LEASE_RENEW_S ({renew:g} s)")
+    if deadline <= max(timeouts.values()):
+        problems.append(f"ORDERS_RELAY_DEADLINE_S ({deadline:g} s) must be above every courier timeout")
+    if settings.relay_watchdog_s <= deadline:
+        problems.append(
+            f"ORDERS_RELAY_WATCHDOG_S ({settings.relay_watchdog_s:g} s) must be above ORDERS_RELAY_DEADLINE_S"
+        )
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 N = TypeVar("N", int, float)

@@ -22,6 +22,7 @@ from couriers.base import (
 from couriers.capabilities import CAPABILITIES, Capabilities
 from couriers.ghn import payloads, webhook
 from couriers.ghn.statuses import status_of
+from couriers.limits import CallLimit
 
 DEV_BASE_URL = "https://dev-online-gateway.ghn.vn/shiip/public-api"
 PROD_BASE_URL = "https://online-gateway.ghn.vn/shiip/public-api"
@@ -89,8 +90,11 @@ class GhnCourier:
     name = "ghn"
     capabilities: Capabilities = CAPABILITIES["ghn"]
 
-    def __init__(self, config: GhnConfig, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, config: GhnConfig, client: httpx.AsyncClient | None = None, limit: CallLimit | None = None
+    ) -> None:
         self.config = config
+        self._limit = limit or CallLimit("GHN")
         self._headers = {"Token": config.token, "ShopId": str(config.shop_id)}
         self._timeout = httpx.Timeout(config.timeout_s)
         self._owns_client = client is None
@@ -171,7 +175,8 @@ class GhnCourier:
         # An absolute URL, so that a shared client without our base_url works too.
         url = self.config.base_url.rstrip("/") + path
         try:
-            response = await self._client.post(url, json=body, headers=self._headers, timeout=self._timeout)
+            async with self._limit.call(path, self.config.timeout_s):
+                response = await self._client.post(url, json=body, headers=self._headers, timeout=self._timeout)
         except httpx.TimeoutException as exc:
             raise TransientCourierError(f"GHN {path} timed out after {self.config.timeout_s}s") from exc
         except httpx.TransportError as exc:

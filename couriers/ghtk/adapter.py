@@ -31,6 +31,7 @@ from couriers.ghtk.payloads import (
     first_error_text,
     remote_status,
 )
+from couriers.limits import CallLimit
 
 STAGING = "https://services-staging.ghtklab.com"
 ADDRESS_MODES = ("two_level", "district")
@@ -63,8 +64,11 @@ class GhtkCourier:
     name = "ghtk"
     capabilities: Capabilities = CAPABILITIES["ghtk"]
 
-    def __init__(self, config: GhtkConfig, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, config: GhtkConfig, client: httpx.AsyncClient | None = None, limit: CallLimit | None = None
+    ) -> None:
         self.config = config
+        self._limit = limit or CallLimit("GHTK")
         self._owns_client = client is None
         self._client = client if client is not None else httpx.AsyncClient()
         self._timeout = httpx.Timeout(config.timeout_s)
@@ -76,9 +80,10 @@ class GhtkCourier:
         """The status code and JSON envelope of a call. Raises where a retry may help; a 4xx is returned to be read."""
         url = self.config.base_url.rstrip("/") + path
         try:
-            response = await self._client.request(
-                method, url, params=params, json=body, headers=self._headers, timeout=self._timeout
-            )
+            async with self._limit.call(f"{method} {path}", self.config.timeout_s):
+                response = await self._client.request(
+                    method, url, params=params, json=body, headers=self._headers, timeout=self._timeout
+                )
         except httpx.TimeoutException as exc:
             raise TransientCourierError(f"GHTK did not answer {method} {path} in time: {exc!r}") from exc
         except httpx.TransportError as exc:

@@ -27,6 +27,7 @@ from couriers.base import (
     out_of_range,
 )
 from couriers.capabilities import CAPABILITIES
+from couriers.limits import CallLimit
 from couriers.sandbox.schemas import AddressIn, CreatedOut, ItemIn, QuoteOut, Shipment, WebhookPayload
 
 EVENT_TYPE = "shipment.status"
@@ -55,7 +56,10 @@ class SandboxCourier:
     name = "sandbox"
     capabilities = CAPABILITIES["sandbox"]
 
-    def __init__(self, config: SandboxConfig, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, config: SandboxConfig, client: httpx.AsyncClient | None = None, limit: CallLimit | None = None
+    ) -> None:
+        self._limit = limit or CallLimit("sandbox")
         self.config = config
         self._base = config.base_url.rstrip("/")
         self._headers = {"authorization": f"Bearer {config.token}", "accept": "application/json"}
@@ -152,9 +156,10 @@ class SandboxCourier:
     async def _call(self, method: str, path: str, answer: type[T], **kwargs: Any) -> T:
         """One API call; transport failures, 5xx and 429 are transient, other refusals permanent."""
         try:
-            response = await self._client.request(
-                method, self._base + path, headers=self._headers, timeout=self._timeout, **kwargs
-            )
+            async with self._limit.call(f"{method} {path}", self.config.timeout_s):
+                response = await self._client.request(
+                    method, self._base + path, headers=self._headers, timeout=self._timeout, **kwargs
+                )
         except httpx.TimeoutException as exc:
             raise TransientCourierError(f"sandbox {method} {path} timed out", code="timeout") from exc
         except httpx.TransportError as exc:

@@ -1,5 +1,5 @@
-"""Work queues: orders whose courier refused a change (with its message and a retry), and try-on deliveries
-waiting for staff to say what the customer kept."""
+"""Work queues: orders whose courier refused a change (with its message and a retry), try-on deliveries
+waiting for staff to say what the customer kept, and outbox messages the relay gave up on (with a retry)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from orders_service.domain.model import OrderStatus
 from orders_service.geo import Warehouse
 from orders_service.orders.schemas import OrderOut
 from orders_service.orders.services import OrderFilters, list_orders
+from orders_service.relay.dead_letters import list_dead_letters, retry_dead_letter
 from orders_service.shipping.services import retry_sync
 
 QUEUE_SIZE = 100
@@ -33,7 +34,10 @@ async def queues_context(session: AsyncSession) -> dict[str, Any]:
     failed, failed_total = await list_orders(session, OrderFilters(sync_state="sync_failed"), QUEUE_SIZE, 0)
     review, review_total = await list_orders(session, OrderFilters(status=[OrderStatus.NEEDS_REVIEW]), QUEUE_SIZE, 0)
     names = await customer_names(session, [*failed, *review])
+    dead, dead_total = await list_dead_letters(session, QUEUE_SIZE)
     return {
+        "dead": dead,
+        "dead_total": dead_total,
         "failed": [(row, names.get(row.customer_id, "")) for row in failed],
         "failed_total": failed_total,
         "review": [(row, names.get(row.customer_id, "")) for row in review],
@@ -96,6 +100,13 @@ class QueuePages(Controller):
     async def retry(self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]) -> Redirect:
         await retry_sync(db_session, order_id, request.user.actor)
         return Redirect(f"/dashboard/orders/{order_id}", status_code=303)
+
+    @post("/queues/dead-letters/{message_id:uuid}/retry", status_code=303)
+    async def retry_dead(
+        self, request: DashboardRequest, db_session: DbSession, message_id: FromPath[UUID]
+    ) -> Redirect:
+        await retry_dead_letter(db_session, message_id, request.user.actor)
+        return Redirect("/dashboard/queues#dead-letters", status_code=303)
 
     @get("/orders/{order_id:uuid}/review")
     async def review_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:

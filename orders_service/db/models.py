@@ -160,7 +160,7 @@ class OutboxMessage(UUIDv7Base):
     """A side effect decided in a transaction, carried out later by the relay (courier sync, messages)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "processed_at", "available_at"),)
+    __table_args__ = (Index("ix_outbox_pending", "processed_at", "available_at"), Index("ix_outbox_dead_at", "dead_at"))
 
     topic: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(64), index=True)
@@ -171,6 +171,9 @@ class OutboxMessage(UUIDv7Base):
     locked_until: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     processed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Given up on (a permanent error, or ORDERS_RELAY_MAX_ATTEMPTS failures): processed_at is set too, so the
+    # relay leaves it alone until staff retry it from the dashboard.
+    dead_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
 
 class ApiKey(UUIDv7AuditBase):

@@ -39,6 +39,15 @@ COURIER_SYNC = Counter("orders_courier_sync_total", "Courier sync runs, by couri
 WEBHOOKS = Counter(
     "orders_webhook_events_total", "Courier webhook events, by courier and outcome", ["courier", "outcome"]
 )
+DEAD_LETTERED = Counter(
+    "orders_outbox_dead_lettered_total",
+    "Outbox messages given up on (a permanent error, or too many attempts), by topic family",
+    ["family"],
+)
+RELAY_RESTARTS = Counter(
+    "orders_relay_restarts_total",
+    "Relay passes the watchdog (or a Celery task's time limit) found wedged and restarted",
+)
 
 
 def error_outcome(error: Exception) -> str:
@@ -58,6 +67,14 @@ def webhook(courier: str, outcome: str, count: int = 1) -> None:
     WEBHOOKS.labels(courier=courier, outcome=outcome).inc(count)
 
 
+def dead_lettered(topic: str) -> None:
+    DEAD_LETTERED.labels(family=topic.split(".", 1)[0]).inc()
+
+
+def relay_restarted() -> None:
+    RELAY_RESTARTS.inc()
+
+
 class _Snapshot(Collector):
     """Metrics computed for one scrape, handed over already made."""
 
@@ -72,14 +89,16 @@ _READABLE = "1 when the outbox could be read for this scrape"
 
 
 async def outbox_metrics(db: async_sessionmaker[AsyncSession], now: datetime.datetime) -> list[Metric]:
-    """Pending messages and the age of the oldest: one aggregate over the pending index.
+    """Pending messages and the age of the oldest (one aggregate over the pending index), and the dead letters.
 
     A database that does not answer within a second leaves them out (and says so): the scrape still works.
     """
     query = select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.processed_at.is_(None))
+    dead_query = select(func.count()).where(OutboxMessage.dead_at.is_not(None))
     try:
         async with asyncio.timeout(1.0), db() as session:
             depth, oldest = (await session.execute(query)).one()
+            dead = await session.scalar(dead_query)
     except Exception:  # the database is down: /ready says why; metrics must not fail with it
         return [GaugeMetricFamily("orders_outbox_readable", _READABLE, value=0)]
     if oldest is not None and oldest.tzinfo is None:
@@ -89,6 +108,7 @@ async def outbox_metrics(db: async_sessionmaker[AsyncSession], now: datetime.dat
         GaugeMetricFamily("orders_outbox_readable", _READABLE, value=1),
         GaugeMetricFamily("orders_outbox_depth", "Outbox messages not yet processed", value=depth),
         GaugeMetricFamily("orders_outbox_oldest_age_seconds", "Age of the oldest unprocessed message", value=age),
+        GaugeMetricFamily("orders_outbox_dead_letters", "Dead-lettered messages waiting for staff", value=dead or 0),
     ]
 
 

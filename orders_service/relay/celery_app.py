@@ -32,8 +32,14 @@ from orders_service.shipping.reconcile import reconcile_shipments
 T = TypeVar("T")
 settings = Settings.from_env()
 DISPATCH_EXPIRES_S = 2.0
-# Stop claiming new batches after this long, well inside the time limit below; the next tick goes on.
+# Stop claiming new messages after this long; the next tick goes on. A dispatch then ends within its handlers'
+# deadline (settings.relay_deadline_s), and it is cut off a little after that if it does not (a wedged pass,
+# as the embedded engine's watchdog would see it); Celery's own time limits come after, as a last resort.
 BUDGET_S = 30.0
+PASS_LIMIT_S = BUDGET_S + settings.relay_deadline_s + 10.0
+SOFT_LIMIT_S = PASS_LIMIT_S + 10.0
+HARD_LIMIT_S = SOFT_LIMIT_S + 10.0
+VISIBILITY_TIMEOUT_S = max(600.0, 2 * HARD_LIMIT_S)
 
 app = Celery("orders_service", broker=settings.broker_url)
 app.conf.update(
@@ -42,9 +48,9 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     # Below the broker's visibility timeout, so a slow task is never handed to a second worker while it runs.
-    task_time_limit=120,
-    task_soft_time_limit=110,
-    broker_transport_options={"visibility_timeout": 600},
+    task_time_limit=HARD_LIMIT_S,
+    task_soft_time_limit=SOFT_LIMIT_S,
+    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
     broker_connection_retry_on_startup=True,
     task_ignore_result=True,
     task_default_queue=settings.celery_queue,
@@ -121,11 +127,20 @@ def _close(pid: int | None = None, **_: Any) -> None:
 @app.task(name="outbox.dispatch")
 def dispatch() -> int:
     """Run the messages due now in this worker process. Workers run it side by side: each claims its own
-    messages (SKIP LOCKED), and handles up to 8 orders at once while one waits for a courier."""
+    messages (SKIP LOCKED), and handles several orders at once (ORDERS_RELAY_CONCURRENCY) while one waits for a
+    courier: each has the handlers' deadline, and each courier call its timeout."""
     runtime = _Process.get()
-    lease = datetime.timedelta(seconds=settings.relay_lease_s)
-    work = core.drain(runtime.db, runtime.handlers, backoff_s=settings.relay_backoff_s, lease=lease, budget_s=BUDGET_S)
-    return _Process.run(work)
+    pump = core.Pump(
+        runtime.db,
+        runtime.handlers,
+        backoff_s=settings.relay_backoff_s,
+        concurrency=settings.relay_concurrency,
+        lease=datetime.timedelta(seconds=settings.relay_lease_s),
+        renew_s=settings.lease_renew_s,
+        deadline_s=settings.relay_deadline_s,
+        max_attempts=settings.relay_max_attempts,
+    )
+    return _Process.run(core.bounded_pass(pump, BUDGET_S, PASS_LIMIT_S))
 
 
 @app.task(name="couriers.reconcile")

@@ -23,12 +23,13 @@ def build_handlers(
     couriers: CourierRegistry,
     sync_lease_s: float = 30.0,
     providers: Mapping[Channel, Provider] | None = None,
+    renew_s: float | None = None,
 ) -> dict[str, Handler]:
     lease = datetime.timedelta(seconds=sync_lease_s)
 
     async def order_changed(message: OutboxMessage) -> str:
         # Every change of an order may concern its courier; the sync itself decides what to call, if anything.
-        return await sync_order_shipment(db, couriers, UUID(message.key), lease)
+        return await sync_order_shipment(db, couriers, UUID(message.key), lease, renew_s)
 
     async def notify(message: OutboxMessage) -> str:
         return await send_notification(db, providers or {}, UUID(message.key))

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from couriers.base import Address, Courier, Shop
+from couriers.limits import MAX_IN_FLIGHT, CallLimit
 from orders_service.domain.errors import OrderNotAmendable
 from orders_service.domain.phones import normalise_phone
 from orders_service.geo import resolve_units
@@ -24,9 +25,19 @@ class CourierRegistry:
     """The adapter in force for each courier, by name. Adapters come and go when an admin saves other account
     details (shop_settings.accounts); a caller keeps the adapter it got for as long as its work lasts."""
 
-    def __init__(self, couriers: Mapping[str, Courier], transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        couriers: Mapping[str, Courier],
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        timeouts: Mapping[str, float] | None = None,
+    ) -> None:
         self._couriers = dict(couriers)
         self._clients: dict[str, httpx.AsyncClient] = {}
+        self._limits: dict[str, CallLimit] = {}
+        self.max_in_flight = max_in_flight
+        self.timeouts = dict(timeouts or {})  # a call's whole time limit, per courier (settings.courier_timeout)
         self._transport = transport  # how the pools reach the couriers: the network, or a fake in tests
         self._refresh: Callable[[], Awaitable[None]] | None = None
 
@@ -56,6 +67,12 @@ class CourierRegistry:
         if name not in self._clients:
             self._clients[name] = httpx.AsyncClient(transport=self._transport)
         return self._clients[name]
+
+    def limit(self, name: str) -> CallLimit:
+        """The one bound of this process on calls to `name`, shared like the pool by every adapter built for it."""
+        if name not in self._limits:
+            self._limits[name] = CallLimit(name.upper() if name in EXTERNAL else name, self.max_in_flight)
+        return self._limits[name]
 
     def on_refresh(self, refresh: Callable[[], Awaitable[None]]) -> None:
         self._refresh = refresh
@@ -97,7 +114,12 @@ def build_courier(
     if not values.get("token"):
         return None
     client = clients.client(name) if clients is not None else None
-    base_url: dict[str, Any] = {"base_url": values["base_url"]} if "base_url" in values else {}
+    limit = clients.limit(name) if clients is not None else None
+    options: dict[str, Any] = {"base_url": values["base_url"]} if "base_url" in values else {}
+    if values.get("timeout_s"):  # ORDERS_GHN_TIMEOUT_S, checked at start (settings.check_timing)
+        options["timeout_s"] = float(values["timeout_s"])
+    elif clients is not None and name in clients.timeouts:
+        options["timeout_s"] = clients.timeouts[name]
     if name == "ghn":
         from couriers.ghn.adapter import GhnConfig, GhnCourier
 
@@ -108,9 +130,9 @@ def build_courier(
             webhook_secret=values.get("webhook_secret", ""),
             address_mode=values.get("address_mode", "two_level"),
             update_address=values.get("update_address", "ids"),
-            **base_url,
+            **options,
         )
-        return GhnCourier(config, client)
+        return GhnCourier(config, client, limit)
     if name == "ghtk":
         from couriers.ghtk.adapter import GhtkConfig, GhtkCourier
 
@@ -120,7 +142,7 @@ def build_courier(
             shop=shop,
             webhook_secret=values.get("webhook_secret", ""),
             address_mode=values.get("address_mode", "two_level"),
-            **base_url,
+            **options,
         )
-        return GhtkCourier(ghtk, client)
+        return GhtkCourier(ghtk, client, limit)
     raise ValueError(f"no adapter for courier {name!r}")

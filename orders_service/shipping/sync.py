@@ -79,7 +79,11 @@ async def _courier_ids(session: AsyncSession, courier: str, ward_code: int) -> d
 
 
 async def sync_order_shipment(
-    db: async_sessionmaker[AsyncSession], couriers: CourierRegistry, order_id: UUID, lease: datetime.timedelta = LEASE
+    db: async_sessionmaker[AsyncSession],
+    couriers: CourierRegistry,
+    order_id: UUID,
+    lease: datetime.timedelta = LEASE,
+    renew_s: float | None = None,
 ) -> str:
     """Sync the order's shipment, if it has one. Raises TransientCourierError for the relay to retry."""
     async with db() as session:  # most orders are not shipped yet: find that out without a writer's turn
@@ -119,7 +123,8 @@ async def sync_order_shipment(
                 shipment.create_attempted = True  # committed before the call: a lost answer is looked up
         try:
             keep = functools.partial(_renew, db, state.shipment_id, lease)
-            async with kept_alive(keep, lease.total_seconds(), f"the shipment of order {order_id}"):
+            every_s = renew_s or lease.total_seconds() / 3
+            async with kept_alive(keep, every_s, f"the shipment of order {order_id}"):
                 await _execute(courier, actions, state)
         except PermanentCourierError as error:
             if state.cancel_requested and p.Action.CANCEL in actions:

@@ -50,6 +50,8 @@ class CeleryEngine:
             ORDERS_RELAY_LEASE_S="10",
             # The tests are the proxy: each names its own client in X-Forwarded-For (rate limits live in Redis).
             ORDERS_TRUSTED_PROXIES="127.0.0.1",
+            ORDERS_LEASE_RENEW_S="4",  # at least twice per lease; courier calls end before it (settings.check_timing)
+            ORDERS_COURIER_TIMEOUT_S="3",
             ORDERS_SANDBOX_TOKEN=secrets.token_urlsafe(24),
             ORDERS_SANDBOX_WEBHOOK_SECRET=new_webhook_secret(),
             ORDERS_GHN_BASE_URL=f"http://127.0.0.1:{self.ghn_port}{GHN_PREFIX}",

@@ -1,7 +1,7 @@
 """what a courier refused, per aspect of the parcel (recipient, address, COD, items), on the shipment
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ from advanced_alchemy.types import JsonB
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

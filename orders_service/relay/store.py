@@ -1,0 +1,145 @@
+"""The relay's side of the outbox table: claim due messages, keep the claim, record each outcome.
+
+An outcome is done, due again after a backoff, or dead: a message that failed for good (a permanent error), or
+`max_attempts` times, is dead-lettered. It stays in the table with its error, out of the relay's reach, until
+staff put it back from the dashboard (relay/dead_letters.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from orders_service import clock
+from orders_service.db.engine import begin_write
+from orders_service.db.models import OutboxMessage
+from orders_service.ops import metrics
+
+LEASE = datetime.timedelta(seconds=30)
+BACKOFF_BASE_S = 1.0
+BACKOFF_MAX_S = 600.0
+MAX_ATTEMPTS = 15  # with the backoff above, about an hour of failures before a message is dead-lettered
+
+
+def _now() -> datetime.datetime:
+    return clock.now()  # the one clock: a deferred send falls due by the time of day (tests pin it)
+
+
+def backoff(attempts: int, base_s: float = BACKOFF_BASE_S, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter: between half and all of base * 2^(attempts-1), capped at 10 minutes."""
+    ceiling = min(BACKOFF_MAX_S, base_s * 2 ** max(0, attempts - 1))
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+@dataclass
+class Outcome:
+    message: OutboxMessage
+    result: str  # what the handler said, or retry / failed
+    error: str | None = None
+
+    @property
+    def retry(self) -> bool:
+        return self.result == "retry"
+
+
+async def claim(
+    db: async_sessionmaker[AsyncSession], limit: int, lease: datetime.timedelta = LEASE
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due messages; on PostgreSQL rows locked by another relay are skipped."""
+    now = _now()
+    async with db() as session, session.begin():
+        await begin_write(session)
+        due = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.processed_at.is_(None),
+                OutboxMessage.available_at <= now,
+                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+            )
+            .order_by(OutboxMessage.available_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        messages = list(await session.scalars(due))
+        if messages:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([m.id for m in messages]))
+                .values(locked_until=now + lease)
+            )
+        session.expunge_all()
+    return messages
+
+
+async def settle(
+    db: async_sessionmaker[AsyncSession],
+    outcomes: Sequence[Outcome],
+    backoff_s: float,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> None:
+    """Record outcomes in one transaction: done, due again after a backoff, or dead-lettered."""
+    if not outcomes:
+        return
+    now = _now()
+    dead: list[str] = []
+    async with db() as session, session.begin():
+        await begin_write(session)
+        done = [o.message.id for o in outcomes if not o.retry and o.error is None]
+        if done:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(done))
+                .values(processed_at=now, locked_until=None, attempts=OutboxMessage.attempts + 1)
+            )
+        for outcome in (o for o in outcomes if o.retry or o.error is not None):
+            attempts = outcome.message.attempts + 1
+            values: dict[str, Any] = {
+                "locked_until": None,
+                "attempts": attempts,
+                "last_error": (outcome.error or "")[:2000],
+            }
+            if outcome.retry and attempts < max_attempts:
+                values["available_at"] = now + datetime.timedelta(seconds=backoff(attempts, backoff_s))
+            else:  # failed for good, or too often: kept for staff, out of the relay's reach
+                values["processed_at"] = values["dead_at"] = now
+                dead.append(outcome.message.topic)
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == outcome.message.id).values(**values))
+    for topic in dead:  # counted once committed
+        metrics.dead_lettered(topic)
+
+
+async def renew(db: async_sessionmaker[AsyncSession], ids: Sequence[UUID], lease: datetime.timedelta) -> None:
+    """Extend the claim on messages still being handled (not those settled meanwhile)."""
+    if not ids:
+        return
+    async with db() as session, session.begin():
+        await begin_write(session)
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.processed_at.is_(None),
+                OutboxMessage.locked_until.is_not(None),
+            )
+            .values(locked_until=_now() + lease)
+        )
+
+
+async def release(db: async_sessionmaker[AsyncSession], ids: Sequence[UUID]) -> None:
+    """Give up the claim on messages not started: due again at once, no attempt counted."""
+    if not ids:
+        return
+    async with db() as session, session.begin():
+        await begin_write(session)
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.processed_at.is_(None))
+            .values(locked_until=None)
+        )
