@@ -256,6 +256,8 @@ DATABASE_DOWN = (
     sa.InterfaceError,
     sa.TimeoutError,
     asyncpg.PostgresConnectionError,
+    # The server ended the session: a shutdown, a crash, an administrator's pg_terminate_backend, a timeout.
+    asyncpg.exceptions.OperatorInterventionError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.InterfaceError,
