@@ -22,6 +22,7 @@ from notifications.policy import Channel
 from notifications.providers import Provider
 from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
+from orders_service.commit import CommitBeforeSending
 from orders_service.customers.controllers import CustomerController
 from orders_service.dashboard import STATIC, dashboard_router, template_config
 from orders_service.deliveries.controllers import DeliveryController
@@ -112,7 +113,8 @@ def create_app(
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
         session_config=AsyncSessionConfig(expire_on_commit=False, info=runtime.info),
-        before_send_handler="autocommit_include_redirects",  # a dashboard form answers 303 on success
+        # Only closes the session: CommitBeforeSending commits before the answer leaves (orders_service.commit).
+        before_send_handler=None,
         create_all=False,
     )
     policy = discounts or TierDiscount()
@@ -174,7 +176,12 @@ def create_app(
         route_handlers=handlers,
         plugins=[SQLAlchemyPlugin(config=db_config)],
         # The request's id first, so that everything after it, authentication included, logs with it.
-        middleware=[RequestContext(), LinkHeaders, DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS)],
+        middleware=[
+            RequestContext(),
+            LinkHeaders,
+            DefineMiddleware(ApiKeyAuthentication, exclude=PUBLIC_PATHS),
+            CommitBeforeSending(db_config.session_scope_key),
+        ],
         before_send=[echo_request_id],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=strict_json_body,

@@ -237,6 +237,19 @@ def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
     return Response(content=problem, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "2"})
 
 
+def commit_failed_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The handler's work did not commit (orders_service.commit): a 503 to retry in place of its answer."""
+    log.error("commit failed on %s %s: %s", request.method, request.url.path, exc, exc_info=exc)
+    problem = Problem(
+        type=TYPE_BASE + "not-saved",
+        title="The change was not saved",
+        status=503,
+        detail="the database did not confirm the change; try again in a moment "
+        "(a change that went through after all shows in the version)",
+    )
+    return Response(content=problem, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "2"})
+
+
 # What a driver raises when the database cannot be reached or dropped the connection. asyncpg's own errors reach
 # us unwrapped when they happen while connecting; SQLAlchemy wraps those raised on an open connection.
 DATABASE_DOWN = (
@@ -245,6 +258,8 @@ DATABASE_DOWN = (
     sa.InterfaceError,
     sa.TimeoutError,
     asyncpg.PostgresConnectionError,
+    # The server ended the session: a shutdown, a crash, an administrator's pg_terminate_backend, a timeout.
+    asyncpg.exceptions.OperatorInterventionError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.InterfaceError,
