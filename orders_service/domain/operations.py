@@ -16,15 +16,15 @@ from orders_service.domain.model import (
     PersonName,
     ProductName,
     Quantity,
-    RawPhone,
     ShippingFee,
     Sku,
     TryonOption,
     UnitPrice,
     Variant,
+    VnPhone,
 )
 
-Phones = Annotated[list[RawPhone], Meta(min_length=1, max_length=3, description="1 to 3 phones, any VN form")]
+Phones = Annotated[list[VnPhone], Meta(min_length=1, max_length=3, description="1 to 3 phones, any VN form")]
 TryonOptions = Annotated[
     list[TryonOption],
     Meta(min_length=1, max_length=MAX_TRYON_OPTIONS, description="sizes/colours sent for the customer to try"),
