@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 IF_MATCH = "If-Match"
 IF_MATCH_DESCRIPTION = 'The order\'s ETag as last read, e.g. "3": missing is a 428, another version a 412'
-IF_MATCH_DRY_RUN = "; required for every call that saves (without it, `dry_run=true` previews the order as it is now)"
+IF_MATCH_DRY_RUN = "; a dry run (`dry_run=true`) may leave it out and previews the order as it is now"
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 DESCRIPTIONS = {
@@ -107,8 +107,9 @@ def _documented(make: Callable[..., Operation], handler: HTTPRouteHandler, publi
 
     If-Match stays optional to Litestar so that its absence reaches the service, which answers 428 (a problem
     that names it) rather than Litestar's validation error; the schema says what a client must do: send it. A
-    dry run (`?dry_run=true`) previews the order as it is now without one, so where there is a dry run the header
-    is documented as required for every call that saves.
+    dry run (`?dry_run=true`) may leave it out and previews the order as it is now: the description says so, as
+    a parameter cannot be required for some values of another (and clients following the schema's links from
+    an answer to the amendment carry the ETag only into a header the schema requires).
     """
     parameters = handler.parsed_fn_signature.parameters
     body = parameters.get("data")
@@ -123,7 +124,7 @@ def _documented(make: Callable[..., Operation], handler: HTTPRouteHandler, publi
             operation.request_body.required = False
         for parameter in operation.parameters or []:
             if isinstance(parameter, Parameter) and parameter.name == IF_MATCH:
-                parameter.required = not dry_run
+                parameter.required = True
                 parameter.schema = Schema(type=OpenAPIType.STRING, max_length=200)
                 parameter.description = IF_MATCH_DESCRIPTION + (IF_MATCH_DRY_RUN if dry_run else "")
         return operation

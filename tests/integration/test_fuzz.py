@@ -115,41 +115,6 @@ def no_server_error(case: schemathesis.Case, response: Any) -> None:
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text}"
 
 
-# Checks every answer must pass, with no exception.
-CONFORMANCE = [
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_headers_conformance",
-    "response_schema_conformance",
-    "missing_required_header",
-    "unsupported_method",
-    "object_level_authorization",
-]
-
-
-def test_every_answer_is_what_the_schema_says(sqlite_template: Path, tmp_path: Path) -> None:
-    dbs.sqlite_clone(sqlite_template, tmp_path / "conformance")  # the migrated database, with the rate limits off:
-    settings = Settings.from_env({"ORDERS_DATA_DIR": str(tmp_path / "conformance"), **dbs.TEST_ENV, **FUZZ_ENV})
-    examples = int(os.environ.get("ORDERS_FUZZ_EXAMPLES", "10"))
-    report = fuzzing.run(settings, max_examples=examples, phases=("examples", "fuzzing", "stateful"))
-    print(report.table())
-
-    assert len(report.operations) >= 45, sorted(report.operations)  # every operation, not a filtered few
-    assert report.requests >= 500, report.table()
-    assert not report.errors, report.errors
-    failed = {name: report.failed[name] for name in CONFORMANCE if report.failed[name]}
-    assert not failed, {name: report.samples[name][:5] for name in failed}
-    # Valid by the schema yet refused by the decoder: the schema hides a constraint that msgspec enforces.
-    assert not report.refused_by_decoder, report.refused_by_decoder[:10]
-    # Invalid by the schema, refused by the service; the only exception known: created_from/created_to also
-    # take a Unix timestamp (Litestar's lenient datetime parsing of query values), which the schema does not say.
-    accepted = [
-        s for s in report.samples["negative_data_rejection"] if "created_from" not in s and "created_to" not in s
-    ]
-    assert not accepted, accepted[:5]
-
-
 def test_create_amend_get_statefully(schema: Any, admin_key: str) -> None:
     seen: list[str] = []
 
@@ -192,3 +157,38 @@ def test_create_amend_get_statefully(schema: Any, admin_key: str) -> None:
     assert any(step.startswith("POST /api/orders 201") for step in seen), sorted(set(seen))
     assert any(step.startswith("POST /api/orders/{order_id}/amendments 200") for step in seen), sorted(set(seen))
     assert any(step.startswith("GET /api/orders/{order_id} 200") for step in seen), sorted(set(seen))
+
+
+# Checks every answer must pass, with no exception.
+CONFORMANCE = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "missing_required_header",
+    "unsupported_method",
+    "object_level_authorization",
+]
+
+
+def test_every_answer_is_what_the_schema_says(sqlite_template: Path, tmp_path: Path) -> None:
+    dbs.sqlite_clone(sqlite_template, tmp_path / "conformance")  # the migrated database, with the rate limits off:
+    settings = Settings.from_env({"ORDERS_DATA_DIR": str(tmp_path / "conformance"), **dbs.TEST_ENV, **FUZZ_ENV})
+    examples = int(os.environ.get("ORDERS_FUZZ_EXAMPLES", "10"))
+    report = fuzzing.run(settings, max_examples=examples, phases=("examples", "fuzzing", "stateful"))
+    print(report.table())
+
+    assert len(report.operations) >= 45, sorted(report.operations)  # every operation, not a filtered few
+    assert report.requests >= 500, report.table()
+    assert not report.errors, report.errors
+    failed = {name: report.failed[name] for name in CONFORMANCE if report.failed[name]}
+    assert not failed, {name: report.samples[name][:5] for name in failed}
+    # Valid by the schema yet refused by the decoder: the schema hides a constraint that msgspec enforces.
+    assert not report.refused_by_decoder, report.refused_by_decoder[:10]
+    # Invalid by the schema, refused by the service; the only exception known: created_from/created_to also
+    # take a Unix timestamp (Litestar's lenient datetime parsing of query values), which the schema does not say.
+    accepted = [
+        s for s in report.samples["negative_data_rejection"] if "created_from" not in s and "created_to" not in s
+    ]
+    assert not accepted, accepted[:5]
