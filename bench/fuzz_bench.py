@@ -55,6 +55,9 @@ def main() -> int:
     print(f"{len(report.operations)} operations")
     print(report.table())
     print(f"  schema-valid requests the decoder refused: {len(report.refused_by_decoder)}")
+    print("  valid data refused, by operation, status and the field the problem names:")
+    for what, count in report.refusals.most_common(25):
+        print(f"    {count:5} {what}")
     for name in CHECKS:
         for sample in report.samples.get(name, [])[: args.samples]:
             print(f"  [{name}] {sample}")
@@ -74,6 +77,7 @@ def main() -> int:
                 "statuses": dict(report.statuses),
                 "checks": {name: {"ran": report.ran[name], "failed": report.failed[name]} for name in CHECKS},
                 "refused_by_decoder": len(report.refused_by_decoder),
+                "refusals": dict(report.refusals.most_common()),
                 "samples": {name: report.samples.get(name, [])[:20] for name in CHECKS},
                 "errors": report.errors,
             },

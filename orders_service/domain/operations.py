@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -33,6 +33,8 @@ TryonOptions = Annotated[
 
 class LineIn(Struct, forbid_unknown_fields=True):
     """A new line: either `unit_price` (a plain line) or `tryon_options` (a try-on line), not both."""
+
+    __exactly_one_of__: ClassVar[tuple[str, ...]] = ("unit_price", "tryon_options")  # for the schema (openapi.py)
 
     sku: Sku
     name: ProductName

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import re
 import time
 from typing import Any
 
@@ -106,6 +107,8 @@ class Report:
     # Schema-valid requests that the body decoder or parameter parsing refused: where the schema says less than
     # msgspec and Litestar check. A 422 from a rule between fields or about stored data is not one of them.
     refused_by_decoder: list[str] = dataclasses.field(default_factory=list)
+    # Valid data refused, by operation and the field the problem names: what the schema cannot say.
+    refusals: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
 
     def table(self) -> str:
         lines = [f"{self.requests} requests in {self.seconds:.0f} s; statuses {dict(sorted(self.statuses.items()))}"]
@@ -202,6 +205,14 @@ def _refused_by_decoder(status: int | None, body: str) -> bool:
     return any(m.startswith(DECODER_MESSAGES) and not _integral_float(m) for m in messages)
 
 
+def _named_field(body: str) -> str:
+    try:
+        errors = msgspec.json.decode(body).get("errors") or []
+    except (msgspec.DecodeError, AttributeError):
+        return "?"
+    return re.sub(r"\[\d+\]", "[]", str(errors[0].get("field"))) if errors else "-"
+
+
 def _integral_float(message: str) -> bool:
     """JSON Schema counts 1.0 as an integer; the service refuses a float where money or a count is meant
     (orders_service.strict_body), by design, and no schema keyword can say so."""
@@ -221,7 +232,9 @@ def _count(report: Report, recorder: Any) -> None:
             status, body = (response.status_code, response.text) if response is not None else (None, "")
             message = node.failure_info.failure.message if node.failure_info else ""
             sample = f"{recorder.label} -> {status}: {' '.join(message.split())[:300]} | {body[:300]}"
-            if node.name == "positive_data_acceptance" and _refused_by_decoder(status, body):
-                report.refused_by_decoder.append(sample)
+            if node.name == "positive_data_acceptance":
+                report.refusals[f"{recorder.label} {status} {_named_field(body)}"] += 1
+                if _refused_by_decoder(status, body):
+                    report.refused_by_decoder.append(sample)
             if len(report.samples[node.name]) < 400:
                 report.samples[node.name].append(sample)
