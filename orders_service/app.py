@@ -43,6 +43,7 @@ from orders_service.notifications_app.controllers import (
     NotificationController,
     UnsubscribeController,
 )
+from orders_service.openapi import SCHEMA_PLUGINS, document_routes
 from orders_service.ops.controllers import health, prometheus_metrics, ready
 from orders_service.ops.middleware import RequestContext, echo_request_id
 from orders_service.orders.controllers import OrderController
@@ -172,9 +173,9 @@ def create_app(
         await limiter.window.aclose()
         await runtime.aclose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
-        plugins=[SQLAlchemyPlugin(config=db_config)],
+        plugins=[SQLAlchemyPlugin(config=db_config), *SCHEMA_PLUGINS],
         # The request's id first, so that everything after it, authentication included, logs with it.
         middleware=[
             RequestContext(),
@@ -227,6 +228,8 @@ def create_app(
         on_shutdown=[stop],
         debug=False,
     )
+    document_routes(app, PUBLIC_PATHS)
+    return app
 
 
 def _mount(sandbox: Any) -> Any:

@@ -13,7 +13,7 @@ from orders_service.customers.merge import merge_customers
 from orders_service.customers.schemas import CustomerIn, CustomerMergeIn, CustomerOut, MergePreviewOut
 from orders_service.deps import DbSession
 from orders_service.domain.model import Actor
-from orders_service.pagination import Limit, Offset, Page, text_query
+from orders_service.pagination import Limit, Offset, Page, phone_query, text_query
 
 
 class CustomerController(Controller):
@@ -52,7 +52,7 @@ class CustomerController(Controller):
     async def search_customers(
         self,
         db_session: DbSession,
-        phone: Annotated[str | None, text_query(32, "any phone form")] = None,
+        phone: Annotated[str | None, phone_query("any phone form")] = None,
         q: Annotated[str | None, text_query(120, "words of the name")] = None,
         limit: Limit = 50,
         offset: Offset = 0,

@@ -31,7 +31,23 @@ AddressLine = Annotated[str, Meta(min_length=1, max_length=200, pattern=ONE_LINE
 ProvinceCode = Annotated[int, Meta(ge=1, le=99)]
 WardCode = Annotated[int, Meta(ge=1, le=99_999)]
 Note = Annotated[str, Meta(max_length=1000, pattern=MULTI_LINE)]
-RawPhone = Annotated[str, Meta(min_length=1, max_length=32, pattern=ONE_LINE)]
+# A phone as typed: digits (ASCII or full-width), spaces, dots, dashes, brackets, one leading +. The schema says so
+# (and `format`: a number that exists, which only the numbering plan decides: 422 otherwise); the service's own
+# check is orders_service.domain.phones, which reads the same forms.
+_SEPARATOR = r"\s.\-()\uff08\uff09\uff0d\uff0e"
+_DIGIT = r"0-9\uff10-\uff19"
+PHONE_SHAPE = rf"^[{_SEPARATOR}]*[+\uff0b]?[{_SEPARATOR}{_DIGIT}]*[{_DIGIT}][{_SEPARATOR}{_DIGIT}]*$"
+
+
+def _phone(number_format: str, description: str) -> Meta:
+    extra = {"pattern": PHONE_SHAPE, "format": number_format}
+    return Meta(
+        min_length=1, max_length=32, pattern=ONE_LINE, description=description, extra_json_schema={"extra": extra}
+    )
+
+
+RawPhone = Annotated[str, _phone("phone", "a phone number in any common form, e.g. 0901 234 567 or +84901234567")]
+VnPhone = Annotated[str, _phone("vn-phone", "a Vietnamese phone number in any common form, e.g. 0901 234 567")]
 
 
 class OrderStatus(enum.StrEnum):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -16,15 +16,15 @@ from orders_service.domain.model import (
     PersonName,
     ProductName,
     Quantity,
-    RawPhone,
     ShippingFee,
     Sku,
     TryonOption,
     UnitPrice,
     Variant,
+    VnPhone,
 )
 
-Phones = Annotated[list[RawPhone], Meta(min_length=1, max_length=3, description="1 to 3 phones, any VN form")]
+Phones = Annotated[list[VnPhone], Meta(min_length=1, max_length=3, description="1 to 3 phones, any VN form")]
 TryonOptions = Annotated[
     list[TryonOption],
     Meta(min_length=1, max_length=MAX_TRYON_OPTIONS, description="sizes/colours sent for the customer to try"),
@@ -33,6 +33,8 @@ TryonOptions = Annotated[
 
 class LineIn(Struct, forbid_unknown_fields=True):
     """A new line: either `unit_price` (a plain line) or `tryon_options` (a try-on line), not both."""
+
+    __exactly_one_of__: ClassVar[tuple[str, ...]] = ("unit_price", "tryon_options")  # for the schema (openapi.py)
 
     sku: Sku
     name: ProductName

@@ -11,6 +11,7 @@ from msgspec import Meta, Struct
 
 from notifications.policy import Channel, Consent, Purpose
 from orders_service.domain.model import ONE_LINE
+from orders_service.loyalty.segments import NAMES
 
 
 class Status(enum.StrEnum):
@@ -80,7 +81,10 @@ Key = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-
 
 
 class CampaignIn(Struct, forbid_unknown_fields=True):
-    segment: Annotated[str, Meta(min_length=1, max_length=64, pattern=ONE_LINE)]
+    # One of the segments (the schema lists them; the service answers an unknown one with a 422 naming the list).
+    segment: Annotated[
+        str, Meta(min_length=1, max_length=64, pattern=ONE_LINE, extra_json_schema={"extra": {"enum": list(NAMES)}})
+    ]
     template: CampaignTemplate
     message: Annotated[str, Meta(min_length=1, max_length=300, pattern=ONE_LINE)] | None = None
     # The campaign's name and idempotency key: sending it again reaches nobody twice. Made up when absent.

@@ -18,7 +18,7 @@ from orders_service.geo import Warehouse
 from orders_service.orders import mapping, services
 from orders_service.orders.links import AnswersNewOrder, AnswersOrder, NewOrderBody
 from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderOut
-from orders_service.pagination import Limit, Offset, Page, text_query
+from orders_service.pagination import Limit, Offset, Page, phone_query, text_query
 
 IfMatch = Annotated[
     str | None,
@@ -83,7 +83,7 @@ class OrderController(Controller):
         warehouse: WarehouseDep,
         status: Annotated[list[OrderStatus] | None, QueryParameter(description="one or more statuses")] = None,
         customer_id: FromQuery[UUID | None] = None,
-        phone: Annotated[str | None, text_query(32, "customer's or recipient's")] = None,
+        phone: Annotated[str | None, phone_query("customer's or recipient's")] = None,
         channel: Annotated[str | None, text_query(16)] = None,
         courier: Annotated[str | None, text_query(16)] = None,
         code: Annotated[str | None, text_query(16, "the order code, e.g. DH7K2M9QXP")] = None,

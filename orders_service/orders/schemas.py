@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from msgspec import Meta, Struct, field
@@ -42,6 +42,7 @@ class ShippingIn(Struct, frozen=True, forbid_unknown_fields=True):
 class OrderIn(Struct, forbid_unknown_fields=True):
     """Give `customer_id`, or `customer` (found by phone, else created)."""
 
+    __exactly_one_of__: ClassVar[tuple[str, ...]] = ("customer_id", "customer")  # the schema says so (openapi.py)
     recipient: RecipientIn
     lines: Annotated[list[LineIn], Meta(min_length=1, max_length=MAX_LINES)]
     customer_id: UUID | None = None
