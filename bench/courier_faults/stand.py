@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import random
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
 from orders_service.db.migrate import upgrade
-from orders_service.db.models import OutboxMessage
+from orders_service.db.models import OutboxMessage, StaffAlert
 from orders_service.settings import Settings
 from orders_service.shipping.registry import shop_from
 
@@ -90,9 +91,10 @@ class Stand:
     def headers(self, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}", **extra}
 
-    async def create_order(self, courier: str) -> dict[str, Any]:
+    async def create_order(self, courier: str, **extra: Any) -> dict[str, Any]:
+        """A pending order; `extra` adds fields (`customer_id` in place of a new customer, `prepaid`)."""
         phone = random.choice(MOBILES) + "".join(random.choice("0123456789") for _ in range(7))
-        body = {
+        body: dict[str, Any] = {
             "customer": {"full_name": "Nguyễn Thị Lan", "phones": [phone]},
             "channel": "website",
             "courier": courier,
@@ -104,6 +106,9 @@ class Stand:
             "lines": [{"sku": "DRESS-01", "name": "Đầm hoa", "unit_price": 450000, "quantity": 1}],
             "shipping": {"fee": 30000, "payer": "customer"},
         }
+        if "customer_id" in extra:
+            del body["customer"]
+        body.update(extra)
         response = await self.client.post("/api/orders", json=body, headers=self.headers())
         response.raise_for_status()
         order: dict[str, Any] = response.json()
@@ -119,6 +124,15 @@ class Stand:
         version = confirmed.json()["version"]
         shipped = await self.client.post(f"{path}/ship", headers=self.headers(**{"If-Match": f'"{version}"'}))
         shipped.raise_for_status()
+
+    async def post(self, path: str, body: dict[str, Any], version: int | None = None) -> httpx.Response:
+        extra = {} if version is None else {"If-Match": f'"{version}"'}
+        return await self.client.post(path, json=body, headers=self.headers(**extra))
+
+    async def events(self, order_id: str) -> list[dict[str, Any]]:
+        response = await self.client.get(f"/api/orders/{order_id}/events", headers=self.headers())
+        response.raise_for_status()
+        return list(response.json())
 
     async def order(self, order_id: str) -> dict[str, Any]:
         response = await self.client.get(f"/api/orders/{order_id}", headers=self.headers())
@@ -146,6 +160,16 @@ class Stand:
         try:
             async with AsyncSession(engine) as session:
                 return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)))
+        finally:
+            await engine.dispose()
+
+    async def alerts(self, order_id: str) -> list[str]:
+        """The kinds of the order's staff alerts, oldest first."""
+        engine = create_engine(self.settings, poolclass=NullPool)
+        try:
+            async with AsyncSession(engine) as session:
+                query = select(StaffAlert.kind).where(StaffAlert.order_id == uuid.UUID(order_id))
+                return list(await session.scalars(query.order_by(StaffAlert.id)))
         finally:
             await engine.dispose()
 
