@@ -23,7 +23,7 @@ from courier_faults.stand import Stand
 # The courier's cancel endpoint: the fault holds back every call to it (the URL names it).
 CANCEL_PATH = {"ghn": "/v2/switch-status/cancel", "ghtk": "/services/shipment/cancel/"}
 # The courier's own status for each rung a lost webhook would have told, and our status for it.
-RAW = {
+RAW: dict[str, dict[str, str | int]] = {
     "ghn": {"picked": "picked", "out_for_delivery": "delivering", "delivered": "delivered"},
     "ghtk": {"picked": 3, "out_for_delivery": 4, "delivered": 5},
 }
@@ -83,9 +83,9 @@ async def _ask(stand: Stand, wait: _Wait) -> int:
     source, into = wait.source, wait.into
     wait.asked_at = time.monotonic()
     if into is None:
-        path, body = f"/api/orders/{source['id']}/cancel", {"reason": "khách huỷ"}
-        return (await stand.post(path, body, version=source["version"])).status_code
-    body = {"order_ids": [into["id"], source["id"]], "into": into["id"], "reason": "cùng khách"}
+        path = f"/api/orders/{source['id']}/cancel"
+        return (await stand.post(path, {"reason": "khách huỷ"}, version=source["version"])).status_code
+    body: dict[str, Any] = {"order_ids": [into["id"], source["id"]], "into": into["id"], "reason": "cùng khách"}
     return (await stand.post("/api/orders/merge", body)).status_code
 
 
