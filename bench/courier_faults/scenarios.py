@@ -89,6 +89,9 @@ SCENARIOS: dict[str, Scenario] = {
     "cancel-slow-courier": Scenario(
         "2", "cancels and merges of shipped orders while the courier's cancel never answers", truth.cancel_slow
     ),
+    "cancel-answer-lost": Scenario(
+        "2", "cancels and merges the courier carries out but answers after the timeout", truth.cancel_answer_lost
+    ),
     "cancel-after-pickup": Scenario(
         "2", "cancels and merges of orders the courier picked up without a webhook", truth.cancel_after_pickup
     ),

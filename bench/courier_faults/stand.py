@@ -42,12 +42,15 @@ MOBILES = ("090", "091", "093", "097", "098", "086")
 
 class Faults(httpx.AsyncBaseTransport):
     """The way to one fake courier. Calls that name a word (an order's code, in the URL or body) are faulty
-    while the word is listed: answered `delay_s` late, or (delay None) not at all until the word is cleared.
+    while the word is listed: answered `delay_s` late, or (delay None) not at all until the word is cleared; or
+    (`late`) carried out by the courier at once and answered `delay_s` late, so a caller that gives up first never
+    learns that it happened.
     The service runs on the test client's own event loop (a thread): a hang is a flag that loop polls."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.words: dict[str, float | None] = {}
+        self.after: dict[str, float] = {}  # word -> delay of the answer, after the courier acted
         self.calls = 0  # every call through this way
         self.faulty = 0  # calls that met a fault
 
@@ -57,8 +60,11 @@ class Faults(httpx.AsyncBaseTransport):
     def slow(self, word: str, delay_s: float) -> None:
         self.words = {**self.words, word: delay_s}
 
+    def late(self, word: str, delay_s: float) -> None:
+        self.after = {**self.after, word: delay_s}
+
     def clear(self) -> None:
-        self.words = {}
+        self.words, self.after = {}, {}
 
     def _fault(self, seen: str) -> float | bool | None:
         return next((delay for word, delay in self.words.items() if word in seen), False)
@@ -74,7 +80,12 @@ class Faults(httpx.AsyncBaseTransport):
                     await asyncio.sleep(0.01)
             else:
                 await asyncio.sleep(float(fault))
-        return await self.inner.handle_async_request(request)
+        response = await self.inner.handle_async_request(request)
+        late = next((delay for word, delay in self.after.items() if word in seen), None)
+        if late is not None:
+            self.faulty += 1
+            await asyncio.sleep(late)
+        return response
 
 
 @dataclass

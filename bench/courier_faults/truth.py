@@ -89,7 +89,10 @@ async def _ask(stand: Stand, wait: _Wait) -> int:
     return (await stand.post("/api/orders/merge", body)).status_code
 
 
-async def _cancels(stand: Stand, courier: str, options: Options, *, refusing: bool) -> Result:
+async def _cancels(stand: Stand, courier: str, options: Options, *, fault: str) -> Result:
+    """`fault`: "hang" (the cancel endpoint never answers), "late" (it cancels, and its answer comes after the
+    timeout), or "picked" (the courier picked every parcel up unseen, and refuses)."""
+    refusing = fault == "picked"
     result, way = Result(), stand.faults[courier]
     count = max(2, options.orders)
     sources = await shipped(stand, courier, count, options.recover_within_s)
@@ -104,6 +107,8 @@ async def _cancels(stand: Stand, courier: str, options: Options, *, refusing: bo
     if refusing:
         for code in tracking.values():
             set_raw(stand, courier, code, "picked", webhook=False)
+    elif fault == "late":
+        way.late(CANCEL_PATH[courier], options.timeout_s * 1.5)
     else:
         way.hang(CANCEL_PATH[courier])
     fault_started = time.monotonic()
@@ -140,6 +145,13 @@ async def _cancels(stand: Stand, courier: str, options: Options, *, refusing: bo
                     for o, w in zip(waiting, waits, strict=True)
                 ),
             )
+            if fault == "late":
+                void = [w.source["code"] for w in waits if not live(stand, courier, tracking[w.source["id"]])]
+                result.check(
+                    f"{courier} cancelled every parcel during the fault (its answers came too late to be taken)",
+                    len(void) == len(waits),
+                    f"{len(void)} of {len(waits)}",
+                )
             way.clear()
         cleared = time.monotonic()
         deadline = cleared + options.recover_within_s
@@ -236,11 +248,15 @@ async def _check_refused(
 
 
 async def cancel_slow(stand: Stand, courier: str, options: Options) -> Result:
-    return await _cancels(stand, courier, options, refusing=False)
+    return await _cancels(stand, courier, options, fault="hang")
+
+
+async def cancel_answer_lost(stand: Stand, courier: str, options: Options) -> Result:
+    return await _cancels(stand, courier, options, fault="late")
 
 
 async def cancel_after_pickup(stand: Stand, courier: str, options: Options) -> Result:
-    return await _cancels(stand, courier, options, refusing=True)
+    return await _cancels(stand, courier, options, fault="picked")
 
 
 async def lost_webhooks(stand: Stand, courier: str, options: Options) -> Result:
