@@ -10,42 +10,12 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
-from courier_faults.stand import COURIERS, Stand
+from courier_faults import aspects, truth
+from courier_faults.base import Options, Result, Scenario, other
+from courier_faults.stand import Stand
 
-
-@dataclass(frozen=True)
-class Options:
-    timeout_s: float  # the adapters' whole-call timeout
-    fault_s: float  # how long the fault lasts
-    others: int  # orders shipped, half at the broken courier and half at the other, while it lasts
-    recover_within_s: float
-
-
-@dataclass
-class Result:
-    checks: list[tuple[str, bool, str]] = field(default_factory=list)  # (what, held, detail)
-    figures: dict[str, float | int | None] = field(default_factory=dict)
-
-    def check(self, what: str, held: bool, detail: str = "") -> None:
-        self.checks.append((what, held, detail))
-
-    @property
-    def ok(self) -> bool:
-        return all(held for _, held, _ in self.checks)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    item: str  # the issue's item it repeats
-    what: str
-    run: Callable[[Stand, str, Options], Awaitable[Result]]
-
-
-def _other(courier: str) -> str:
-    return next(c for c in COURIERS if c != courier)
+__all__ = ["SCENARIOS", "Options", "Result", "Scenario"]
 
 
 async def _one_slow_order(stand: Stand, courier: str, options: Options, *, hang: bool) -> Result:
@@ -61,7 +31,7 @@ async def _one_slow_order(stand: Stand, courier: str, options: Options, *, hang:
     await stand.ship(stuck)
 
     # While the fault lasts: other orders at this courier and the other one are shipped, and must sync.
-    others = [await stand.create_order(courier if i % 2 == 0 else _other(courier)) for i in range(options.others)]
+    others = [await stand.create_order(courier if i % 2 == 0 else other(courier)) for i in range(options.others)]
     latencies: list[float] = []
     late: list[str] = []
     for order in others:
@@ -74,7 +44,7 @@ async def _one_slow_order(stand: Stand, courier: str, options: Options, *, hang:
     during = not await stand.synced(stuck["id"])
     result.check("the broken order waits while the fault lasts", during)
     result.check(
-        f"{options.others} other orders ({courier} and {_other(courier)}) sync during the fault",
+        f"{options.others} other orders ({courier} and {other(courier)}) sync during the fault",
         not late,
         f"not synced in time: {', '.join(late)}" if late else "",
     )
@@ -116,4 +86,22 @@ async def hung_call(stand: Stand, courier: str, options: Options) -> Result:
 SCENARIOS: dict[str, Scenario] = {
     "slow-answer": Scenario("1", "one order's calls answer 1.5 x the timeout late; the rest must flow", slow_answer),
     "hung-call": Scenario("1", "one order's calls never answer; the rest must flow", hung_call),
+    "cancel-slow-courier": Scenario(
+        "2", "cancels and merges of shipped orders while the courier's cancel never answers", truth.cancel_slow
+    ),
+    "cancel-answer-lost": Scenario(
+        "2", "cancels and merges the courier carries out but answers after the timeout", truth.cancel_answer_lost
+    ),
+    "cancel-after-pickup": Scenario(
+        "2", "cancels and merges of orders the courier picked up without a webhook", truth.cancel_after_pickup
+    ),
+    "lost-webhooks": Scenario(
+        "4", "pickup and delivery webhooks never sent; reconciliation catches up", truth.lost_webhooks, reconcile=True
+    ),
+    "recipient-limit": Scenario(
+        "5",
+        "GHN refuses recipient changes past its limit while COD changes go on",
+        aspects.recipient_limit,
+        couriers=("ghn",),
+    ),
 }

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import random
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
 from orders_service.db.migrate import upgrade
-from orders_service.db.models import OutboxMessage
+from orders_service.db.models import OutboxMessage, StaffAlert
 from orders_service.settings import Settings
 from orders_service.shipping.registry import shop_from
 
@@ -41,12 +42,15 @@ MOBILES = ("090", "091", "093", "097", "098", "086")
 
 class Faults(httpx.AsyncBaseTransport):
     """The way to one fake courier. Calls that name a word (an order's code, in the URL or body) are faulty
-    while the word is listed: answered `delay_s` late, or (delay None) not at all until the word is cleared.
+    while the word is listed: answered `delay_s` late, or (delay None) not at all until the word is cleared; or
+    (`late`) carried out by the courier at once and answered `delay_s` late, so a caller that gives up first never
+    learns that it happened.
     The service runs on the test client's own event loop (a thread): a hang is a flag that loop polls."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.words: dict[str, float | None] = {}
+        self.after: dict[str, float] = {}  # word -> delay of the answer, after the courier acted
         self.calls = 0  # every call through this way
         self.faulty = 0  # calls that met a fault
 
@@ -56,8 +60,11 @@ class Faults(httpx.AsyncBaseTransport):
     def slow(self, word: str, delay_s: float) -> None:
         self.words = {**self.words, word: delay_s}
 
+    def late(self, word: str, delay_s: float) -> None:
+        self.after = {**self.after, word: delay_s}
+
     def clear(self) -> None:
-        self.words = {}
+        self.words, self.after = {}, {}
 
     def _fault(self, seen: str) -> float | bool | None:
         return next((delay for word, delay in self.words.items() if word in seen), False)
@@ -73,7 +80,12 @@ class Faults(httpx.AsyncBaseTransport):
                     await asyncio.sleep(0.01)
             else:
                 await asyncio.sleep(float(fault))
-        return await self.inner.handle_async_request(request)
+        response = await self.inner.handle_async_request(request)
+        late = next((delay for word, delay in self.after.items() if word in seen), None)
+        if late is not None:
+            self.faulty += 1
+            await asyncio.sleep(late)
+        return response
 
 
 @dataclass
@@ -90,9 +102,10 @@ class Stand:
     def headers(self, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}", **extra}
 
-    async def create_order(self, courier: str) -> dict[str, Any]:
+    async def create_order(self, courier: str, **extra: Any) -> dict[str, Any]:
+        """A pending order; `extra` adds fields (`customer_id` in place of a new customer, `prepaid`)."""
         phone = random.choice(MOBILES) + "".join(random.choice("0123456789") for _ in range(7))
-        body = {
+        body: dict[str, Any] = {
             "customer": {"full_name": "Nguyễn Thị Lan", "phones": [phone]},
             "channel": "website",
             "courier": courier,
@@ -104,6 +117,9 @@ class Stand:
             "lines": [{"sku": "DRESS-01", "name": "Đầm hoa", "unit_price": 450000, "quantity": 1}],
             "shipping": {"fee": 30000, "payer": "customer"},
         }
+        if "customer_id" in extra:
+            del body["customer"]
+        body.update(extra)
         response = await self.client.post("/api/orders", json=body, headers=self.headers())
         response.raise_for_status()
         order: dict[str, Any] = response.json()
@@ -119,6 +135,15 @@ class Stand:
         version = confirmed.json()["version"]
         shipped = await self.client.post(f"{path}/ship", headers=self.headers(**{"If-Match": f'"{version}"'}))
         shipped.raise_for_status()
+
+    async def post(self, path: str, body: dict[str, Any], version: int | None = None) -> httpx.Response:
+        extra = {} if version is None else {"If-Match": f'"{version}"'}
+        return await self.client.post(path, json=body, headers=self.headers(**extra))
+
+    async def events(self, order_id: str) -> list[dict[str, Any]]:
+        response = await self.client.get(f"/api/orders/{order_id}/events", headers=self.headers())
+        response.raise_for_status()
+        return list(response.json())
 
     async def order(self, order_id: str) -> dict[str, Any]:
         response = await self.client.get(f"/api/orders/{order_id}", headers=self.headers())
@@ -146,6 +171,16 @@ class Stand:
         try:
             async with AsyncSession(engine) as session:
                 return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)))
+        finally:
+            await engine.dispose()
+
+    async def alerts(self, order_id: str) -> list[str]:
+        """The kinds of the order's staff alerts, oldest first."""
+        engine = create_engine(self.settings, poolclass=NullPool)
+        try:
+            async with AsyncSession(engine) as session:
+                query = select(StaffAlert.kind).where(StaffAlert.order_id == uuid.UUID(order_id))
+                return list(await session.scalars(query.order_by(StaffAlert.id)))
         finally:
             await engine.dispose()
 
