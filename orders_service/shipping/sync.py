@@ -13,10 +13,11 @@ import logging
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Status, TransientCourierError
+from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Remote, Status, TransientCourierError
 from couriers.capabilities import Aspect
 from orders_service.db.engine import begin_write
 from orders_service.db.leases import kept_alive
@@ -113,14 +114,19 @@ async def sync_order_shipment(
                 refused={aspect: refusal["value"] for aspect, refusal in (shipment.refused or {}).items()},
                 cancel_requested=order.pending_cancel is not None,
             )
-            state = _State(shipment, order.version, desired, synced, actions)
-            state.cancel_requested = order.pending_cancel is not None
             if not actions and shipment.synced_version == order.version and shipment.sync_state == "synced":
                 shipment.lease_until = None
                 metrics.courier_sync(courier.name, "up_to_date")
                 return "up to date"
+            if p.Action.CREATE in actions:
+                # Until the courier order is known, `synced` is what the creates sent: a parcel a later lookup
+                # finds holds that, not the order as it is then.
+                shipment.synced = _attempted(shipment, desired)
             if p.Action.CREATE in actions or p.Action.RECREATE in actions:
                 shipment.create_attempted = True  # committed before the call: a lost answer is looked up
+            state = _State(shipment, order.version, desired, synced, actions)
+            state.attempted = p.parcel_from_json(shipment.synced) if shipment.tracking_code is None else None
+            state.cancel_requested = order.pending_cancel is not None
         try:
             keep = functools.partial(_renew, db, state.shipment_id, lease)
             every_s = renew_s or lease.total_seconds() / 3
@@ -143,6 +149,15 @@ async def sync_order_shipment(
         if latest:
             return outcome
     return outcome
+
+
+def _attempted(shipment: Shipment, desired: Parcel) -> dict[str, Any] | None:
+    """What the parcel holds if a create of this generation reached the courier: what the first create sent, while
+    every retry sends the same; None (unknown) once one sends something else, as either may be the one that landed."""
+    if not shipment.create_attempted:
+        return p.parcel_to_json(desired)
+    sent = p.parcel_from_json(shipment.synced)
+    return shipment.synced if sent is not None and not p.changed_aspects(sent, desired) else None
 
 
 async def _renew(db: async_sessionmaker[AsyncSession], shipment_id: UUID, lease: datetime.timedelta) -> None:
@@ -170,6 +185,11 @@ class _State:
         self.accepted: set[Aspect] = set()  # aspects the courier took in this run
         self.refused: dict[Aspect, str] = {}  # aspects it refused, with its message
         self.replaced: str | None = None  # the cancelled courier order a recreate replaces: its label is void
+        self.attempted: Parcel | None = None  # what earlier creates of this generation sent, when known
+        self.found: Remote | None = None  # a parcel an earlier create made, found by its client code
+
+    def find(self, found: Remote) -> None:
+        self.tracking_code, self.status, self.found = found.tracking_code, str(found.status), found
 
     @property
     def updates(self) -> set[Aspect]:
@@ -177,11 +197,23 @@ class _State:
         return {p.ASPECT_OF[action] for action in self.actions if action in p.ASPECT_OF}
 
     @property
-    def held(self) -> Parcel:
-        """What the courier holds now: the aspects it took of `desired`, or all of it after a (re)create."""
+    def held(self) -> Parcel | None:
+        """What the courier holds now: the aspects it took of `desired`, or all of it after a (re)create; for a
+        parcel found instead of created, what the earlier creates sent (None: not known, every aspect is sent)."""
+        if self.found is not None:
+            sent = self.attempted
+            if sent is None or sent.cod_amount != self.found.cod_amount or self.replaced is not None:
+                return None
+            return msgspec.structs.replace(sent, client_code=self.desired.client_code)
         if self.synced is None or (self.actions and not self.updates):
             return self.desired
         return p.held_after(self.synced, self.desired, self.accepted)
+
+    @property
+    def behind(self) -> bool:
+        """The courier holds an older order than `desired` (a found parcel): another round sends the difference."""
+        held = self.held
+        return held is None or bool(p.changed_aspects(held, self.desired))
 
 
 async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> None:
@@ -192,7 +224,7 @@ async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> 
         elif action is p.Action.LOOKUP:
             found = await courier.lookup(state.desired.client_code)
             if found is not None:
-                state.tracking_code, state.status = found.tracking_code, str(found.status)
+                state.find(found)
         elif action is p.Action.CREATE:
             if state.tracking_code is None:
                 await _create(courier, state)
@@ -252,7 +284,7 @@ async def _create(courier: Courier, state: _State) -> None:
         found = await courier.lookup(state.desired.client_code)
         if found is None:
             raise
-        state.tracking_code, state.status = found.tracking_code, str(found.status)
+        state.find(found)
         return
     state.tracking_code, state.fee, state.status = created.tracking_code, created.fee, str(created.status)
 
@@ -298,21 +330,27 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
             shipment.status = state.status
         held = state.held
         if state.actions:  # else the courier already holds it, or has finished and reports instead
-            shipment.synced = p.parcel_to_json(held)
-            shipment.cod_amount = held.cod_amount
+            shipment.synced = None if held is None else p.parcel_to_json(held)
+            if held is not None:
+                shipment.cod_amount = held.cod_amount
+            elif state.found is not None:  # what the courier says it will collect, until the next round
+                shipment.cod_amount = state.found.cod_amount
         # A (re)create or a cancel settles every aspect; otherwise only those sent.
         attempted = state.updates if state.updates else set(p.UPDATES) if state.actions else set()
-        refused = p.refusals_after(shipment.refused, held, state.desired, attempted, state.refused)
+        refused = p.refusals_after(shipment.refused, held or state.desired, state.desired, attempted, state.refused)
         shipment.refused = refused or None
         if state.refused:
             await alerts.aspects_refused(session, order, shipment.courier, state.refused)
+        behind = state.found is not None and state.behind and not state.cancelled
         if refused:
             shipment.sync_state = "sync_failed"
             shipment.last_error = "; ".join(f"{aspect}: {r['message']}" for aspect, r in refused.items())
+        elif behind:  # the parcel found holds an older order: the next round sends what changed since
+            shipment.sync_state = "pending"
         else:
             shipment.synced_version, shipment.sync_state, shipment.last_error = state.version, "synced", None
         shipment.lease_until = None
-        return order.version == state.version, "refused" if refused else "synced"
+        return order.version == state.version and not behind, "refused" if refused else "synced"
 
 
 async def _record_failure(
@@ -378,9 +416,10 @@ async def _release(db: async_sessionmaker[AsyncSession], state: _State, error: B
         if state.tracking_code and not shipment.tracking_code:
             shipment.tracking_code = state.tracking_code  # created, but a later call failed
             shipment.status = state.status
-        if state.accepted and state.synced is not None:
-            shipment.synced = p.parcel_to_json(state.held)
-            shipment.cod_amount = state.held.cod_amount
+        held = state.held
+        if state.accepted and state.synced is not None and held is not None:
+            shipment.synced = p.parcel_to_json(held)
+            shipment.cod_amount = held.cod_amount
         if isinstance(error, RecreateFailed) and order is not None:
             if shipment.tracking_code == state.replaced:
                 shipment.status = str(Status.CANCELLED)  # its cancel webhook may not have come yet
