@@ -13,11 +13,10 @@ import logging
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Remote, Status, TransientCourierError
+from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Status, TransientCourierError
 from couriers.capabilities import Aspect
 from orders_service.db.engine import begin_write
 from orders_service.db.leases import kept_alive
@@ -28,11 +27,12 @@ from orders_service.notifications_app import triggers
 from orders_service.ops import metrics
 from orders_service.orders import mapping
 from orders_service.orders.services import record_note
-from orders_service.shipping import alerts, cancels
+from orders_service.shipping import alerts, cancels, rounds
 from orders_service.shipping import plan as p
 from orders_service.shipping.events import apply_event
 from orders_service.shipping.reconcile import observed_event
 from orders_service.shipping.registry import CourierRegistry
+from orders_service.shipping.rounds import Round
 
 log = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: see db/leases.py
@@ -121,10 +121,10 @@ async def sync_order_shipment(
             if p.Action.CREATE in actions:
                 # Until the courier order is known, `synced` is what the creates sent: a parcel a later lookup
                 # finds holds that, not the order as it is then.
-                shipment.synced = _attempted(shipment, desired)
+                shipment.synced = rounds.sent_by_creates(shipment, desired)
             if p.Action.CREATE in actions or p.Action.RECREATE in actions:
                 shipment.create_attempted = True  # committed before the call: a lost answer is looked up
-            state = _State(shipment, order.version, desired, synced, actions)
+            state = Round(shipment, order.version, desired, synced, actions)
             state.attempted = p.parcel_from_json(shipment.synced) if shipment.tracking_code is None else None
             state.cancel_requested = order.pending_cancel is not None
         try:
@@ -151,15 +151,6 @@ async def sync_order_shipment(
     return outcome
 
 
-def _attempted(shipment: Shipment, desired: Parcel) -> dict[str, Any] | None:
-    """What the parcel holds if a create of this generation reached the courier: what the first create sent, while
-    every retry sends the same; None (unknown) once one sends something else, as either may be the one that landed."""
-    if not shipment.create_attempted:
-        return p.parcel_to_json(desired)
-    sent = p.parcel_from_json(shipment.synced)
-    return shipment.synced if sent is not None and not p.changed_aspects(sent, desired) else None
-
-
 async def _renew(db: async_sessionmaker[AsyncSession], shipment_id: UUID, lease: datetime.timedelta) -> None:
     async with db() as session, session.begin():
         await begin_write(session)
@@ -170,53 +161,7 @@ async def _renew(db: async_sessionmaker[AsyncSession], shipment_id: UUID, lease:
         )
 
 
-class _State:
-    """What a round read, and what the courier answered: written back in a second short transaction."""
-
-    def __init__(
-        self, shipment: Shipment, version: int, desired: Parcel, synced: Parcel | None, actions: list[p.Action]
-    ) -> None:
-        self.shipment_id, self.version, self.desired, self.actions = shipment.id, version, desired, actions
-        self.order_id, self.synced = shipment.order_id, synced  # what the courier held when the round began
-        self.tracking_code, self.generation = shipment.tracking_code, shipment.generation
-        self.fee, self.status = shipment.fee, shipment.status
-        self.cancelled = False
-        self.cancel_requested = False
-        self.accepted: set[Aspect] = set()  # aspects the courier took in this run
-        self.refused: dict[Aspect, str] = {}  # aspects it refused, with its message
-        self.replaced: str | None = None  # the cancelled courier order a recreate replaces: its label is void
-        self.attempted: Parcel | None = None  # what earlier creates of this generation sent, when known
-        self.found: Remote | None = None  # a parcel an earlier create made, found by its client code
-
-    def find(self, found: Remote) -> None:
-        self.tracking_code, self.status, self.found = found.tracking_code, str(found.status), found
-
-    @property
-    def updates(self) -> set[Aspect]:
-        """The aspects sent one by one in this run; none when the run created, recreated or cancelled."""
-        return {p.ASPECT_OF[action] for action in self.actions if action in p.ASPECT_OF}
-
-    @property
-    def held(self) -> Parcel | None:
-        """What the courier holds now: the aspects it took of `desired`, or all of it after a (re)create; for a
-        parcel found instead of created, what the earlier creates sent (None: not known, every aspect is sent)."""
-        if self.found is not None:
-            sent = self.attempted
-            if sent is None or sent.cod_amount != self.found.cod_amount or self.replaced is not None:
-                return None
-            return msgspec.structs.replace(sent, client_code=self.desired.client_code)
-        if self.synced is None or (self.actions and not self.updates):
-            return self.desired
-        return p.held_after(self.synced, self.desired, self.accepted)
-
-    @property
-    def behind(self) -> bool:
-        """The courier holds an older order than `desired` (a found parcel): another round sends the difference."""
-        held = self.held
-        return held is None or bool(p.changed_aspects(held, self.desired))
-
-
-async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> None:
+async def _execute(courier: Courier, actions: list[p.Action], state: Round) -> None:
     for action in actions:
         aspect = p.ASPECT_OF.get(action)
         if aspect is not None:
@@ -238,7 +183,7 @@ async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> 
             state.cancelled = True
 
 
-async def _update(courier: Courier, aspect: Aspect, state: _State) -> None:
+async def _update(courier: Courier, aspect: Aspect, state: Round) -> None:
     """One aspect's call. A refusal is this aspect's alone: it is recorded and the next aspect is sent."""
     tracking, parcel = _tracking(state), state.desired
     try:
@@ -256,7 +201,7 @@ async def _update(courier: Courier, aspect: Aspect, state: _State) -> None:
     state.accepted.add(aspect)
 
 
-async def _recreate(courier: Courier, state: _State) -> None:
+async def _recreate(courier: Courier, state: Round) -> None:
     """Cancel, then create under the next client code. Once the cancel went through the old label is void, so a
     refused create is not the end: RecreateFailed makes the relay try again until a new order exists."""
     assert state.tracking_code is not None
@@ -276,7 +221,7 @@ async def _recreate(courier: Courier, state: _State) -> None:
         ) from error
 
 
-async def _create(courier: Courier, state: _State) -> None:
+async def _create(courier: Courier, state: Round) -> None:
     try:
         created = await courier.create(state.desired)
     except PermanentCourierError:
@@ -289,7 +234,7 @@ async def _create(courier: Courier, state: _State) -> None:
     state.tracking_code, state.fee, state.status = created.tracking_code, created.fee, str(created.status)
 
 
-def _tracking(state: _State) -> str:
+def _tracking(state: Round) -> str:
     if state.tracking_code is None:
         raise PermanentCourierError("the courier order does not exist yet")
     return state.tracking_code
@@ -303,7 +248,7 @@ def _with_code(parcel: Parcel, code: str) -> Parcel:
     return replace(parcel, client_code=code)
 
 
-async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -> tuple[bool, str]:
+async def _record_success(db: async_sessionmaker[AsyncSession], state: Round) -> tuple[bool, str]:
     """Write what the courier now holds, per aspect, and what it refused. Returns whether that was the order's
     latest version, and "synced" or "refused" (an aspect the courier does not hold, shown per aspect)."""
     async with db() as session, session.begin():
@@ -354,7 +299,7 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
 
 
 async def _record_failure(
-    db: async_sessionmaker[AsyncSession], order_id: UUID, state: _State, error: CourierError
+    db: async_sessionmaker[AsyncSession], order_id: UUID, state: Round, error: CourierError
 ) -> None:
     async with db() as session, session.begin():
         await begin_write(session)
@@ -373,7 +318,7 @@ async def _record_failure(
 
 
 async def _cancel_refused(
-    db: async_sessionmaker[AsyncSession], courier: Courier, order_id: UUID, state: _State, error: CourierError
+    db: async_sessionmaker[AsyncSession], courier: Courier, order_id: UUID, state: Round, error: CourierError
 ) -> None:
     """The courier would not cancel: learn where the parcel is (it was picked up, most likely), apply that like a
     webhook, and end the wait with an event and a staff alert; the order keeps its status and COD."""
@@ -403,7 +348,7 @@ async def _locked_order(session: AsyncSession, order_id: UUID) -> OrderRow:
     return order
 
 
-async def _release(db: async_sessionmaker[AsyncSession], state: _State, error: BaseException) -> None:
+async def _release(db: async_sessionmaker[AsyncSession], state: Round, error: BaseException) -> None:
     """Give the lease back after a transient failure, keeping what the courier did take: the aspects it accepted
     are not sent again, and a cancelled old order (a recreate half done) is known to be cancelled."""
     async with db() as session, session.begin():
