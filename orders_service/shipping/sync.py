@@ -27,11 +27,12 @@ from orders_service.notifications_app import triggers
 from orders_service.ops import metrics
 from orders_service.orders import mapping
 from orders_service.orders.services import record_note
-from orders_service.shipping import alerts, cancels
+from orders_service.shipping import alerts, cancels, rounds
 from orders_service.shipping import plan as p
 from orders_service.shipping.events import apply_event
 from orders_service.shipping.reconcile import observed_event
 from orders_service.shipping.registry import CourierRegistry
+from orders_service.shipping.rounds import Round
 
 log = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: see db/leases.py
@@ -113,14 +114,19 @@ async def sync_order_shipment(
                 refused={aspect: refusal["value"] for aspect, refusal in (shipment.refused or {}).items()},
                 cancel_requested=order.pending_cancel is not None,
             )
-            state = _State(shipment, order.version, desired, synced, actions)
-            state.cancel_requested = order.pending_cancel is not None
             if not actions and shipment.synced_version == order.version and shipment.sync_state == "synced":
                 shipment.lease_until = None
                 metrics.courier_sync(courier.name, "up_to_date")
                 return "up to date"
+            if p.Action.CREATE in actions:
+                # Until the courier order is known, `synced` is what the creates sent: a parcel a later lookup
+                # finds holds that, not the order as it is then.
+                shipment.synced = rounds.sent_by_creates(shipment, desired)
             if p.Action.CREATE in actions or p.Action.RECREATE in actions:
                 shipment.create_attempted = True  # committed before the call: a lost answer is looked up
+            state = Round(shipment, order.version, desired, synced, actions)
+            state.attempted = p.parcel_from_json(shipment.synced) if shipment.tracking_code is None else None
+            state.cancel_requested = order.pending_cancel is not None
         try:
             keep = functools.partial(_renew, db, state.shipment_id, lease)
             every_s = renew_s or lease.total_seconds() / 3
@@ -155,36 +161,7 @@ async def _renew(db: async_sessionmaker[AsyncSession], shipment_id: UUID, lease:
         )
 
 
-class _State:
-    """What a round read, and what the courier answered: written back in a second short transaction."""
-
-    def __init__(
-        self, shipment: Shipment, version: int, desired: Parcel, synced: Parcel | None, actions: list[p.Action]
-    ) -> None:
-        self.shipment_id, self.version, self.desired, self.actions = shipment.id, version, desired, actions
-        self.order_id, self.synced = shipment.order_id, synced  # what the courier held when the round began
-        self.tracking_code, self.generation = shipment.tracking_code, shipment.generation
-        self.fee, self.status = shipment.fee, shipment.status
-        self.cancelled = False
-        self.cancel_requested = False
-        self.accepted: set[Aspect] = set()  # aspects the courier took in this run
-        self.refused: dict[Aspect, str] = {}  # aspects it refused, with its message
-        self.replaced: str | None = None  # the cancelled courier order a recreate replaces: its label is void
-
-    @property
-    def updates(self) -> set[Aspect]:
-        """The aspects sent one by one in this run; none when the run created, recreated or cancelled."""
-        return {p.ASPECT_OF[action] for action in self.actions if action in p.ASPECT_OF}
-
-    @property
-    def held(self) -> Parcel:
-        """What the courier holds now: the aspects it took of `desired`, or all of it after a (re)create."""
-        if self.synced is None or (self.actions and not self.updates):
-            return self.desired
-        return p.held_after(self.synced, self.desired, self.accepted)
-
-
-async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> None:
+async def _execute(courier: Courier, actions: list[p.Action], state: Round) -> None:
     for action in actions:
         aspect = p.ASPECT_OF.get(action)
         if aspect is not None:
@@ -192,7 +169,7 @@ async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> 
         elif action is p.Action.LOOKUP:
             found = await courier.lookup(state.desired.client_code)
             if found is not None:
-                state.tracking_code, state.status = found.tracking_code, str(found.status)
+                state.find(found)
         elif action is p.Action.CREATE:
             if state.tracking_code is None:
                 await _create(courier, state)
@@ -206,7 +183,7 @@ async def _execute(courier: Courier, actions: list[p.Action], state: _State) -> 
             state.cancelled = True
 
 
-async def _update(courier: Courier, aspect: Aspect, state: _State) -> None:
+async def _update(courier: Courier, aspect: Aspect, state: Round) -> None:
     """One aspect's call. A refusal is this aspect's alone: it is recorded and the next aspect is sent."""
     tracking, parcel = _tracking(state), state.desired
     try:
@@ -224,7 +201,7 @@ async def _update(courier: Courier, aspect: Aspect, state: _State) -> None:
     state.accepted.add(aspect)
 
 
-async def _recreate(courier: Courier, state: _State) -> None:
+async def _recreate(courier: Courier, state: Round) -> None:
     """Cancel, then create under the next client code. Once the cancel went through the old label is void, so a
     refused create is not the end: RecreateFailed makes the relay try again until a new order exists."""
     assert state.tracking_code is not None
@@ -244,7 +221,7 @@ async def _recreate(courier: Courier, state: _State) -> None:
         ) from error
 
 
-async def _create(courier: Courier, state: _State) -> None:
+async def _create(courier: Courier, state: Round) -> None:
     try:
         created = await courier.create(state.desired)
     except PermanentCourierError:
@@ -252,12 +229,12 @@ async def _create(courier: Courier, state: _State) -> None:
         found = await courier.lookup(state.desired.client_code)
         if found is None:
             raise
-        state.tracking_code, state.status = found.tracking_code, str(found.status)
+        state.find(found)
         return
     state.tracking_code, state.fee, state.status = created.tracking_code, created.fee, str(created.status)
 
 
-def _tracking(state: _State) -> str:
+def _tracking(state: Round) -> str:
     if state.tracking_code is None:
         raise PermanentCourierError("the courier order does not exist yet")
     return state.tracking_code
@@ -271,7 +248,7 @@ def _with_code(parcel: Parcel, code: str) -> Parcel:
     return replace(parcel, client_code=code)
 
 
-async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -> tuple[bool, str]:
+async def _record_success(db: async_sessionmaker[AsyncSession], state: Round) -> tuple[bool, str]:
     """Write what the courier now holds, per aspect, and what it refused. Returns whether that was the order's
     latest version, and "synced" or "refused" (an aspect the courier does not hold, shown per aspect)."""
     async with db() as session, session.begin():
@@ -298,25 +275,31 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: _State) -
             shipment.status = state.status
         held = state.held
         if state.actions:  # else the courier already holds it, or has finished and reports instead
-            shipment.synced = p.parcel_to_json(held)
-            shipment.cod_amount = held.cod_amount
+            shipment.synced = None if held is None else p.parcel_to_json(held)
+            if held is not None:
+                shipment.cod_amount = held.cod_amount
+            elif state.found is not None:  # what the courier says it will collect, until the next round
+                shipment.cod_amount = state.found.cod_amount
         # A (re)create or a cancel settles every aspect; otherwise only those sent.
         attempted = state.updates if state.updates else set(p.UPDATES) if state.actions else set()
-        refused = p.refusals_after(shipment.refused, held, state.desired, attempted, state.refused)
+        refused = p.refusals_after(shipment.refused, held or state.desired, state.desired, attempted, state.refused)
         shipment.refused = refused or None
         if state.refused:
             await alerts.aspects_refused(session, order, shipment.courier, state.refused)
+        behind = state.found is not None and state.behind and not state.cancelled
         if refused:
             shipment.sync_state = "sync_failed"
             shipment.last_error = "; ".join(f"{aspect}: {r['message']}" for aspect, r in refused.items())
+        elif behind:  # the parcel found holds an older order: the next round sends what changed since
+            shipment.sync_state = "pending"
         else:
             shipment.synced_version, shipment.sync_state, shipment.last_error = state.version, "synced", None
         shipment.lease_until = None
-        return order.version == state.version, "refused" if refused else "synced"
+        return order.version == state.version and not behind, "refused" if refused else "synced"
 
 
 async def _record_failure(
-    db: async_sessionmaker[AsyncSession], order_id: UUID, state: _State, error: CourierError
+    db: async_sessionmaker[AsyncSession], order_id: UUID, state: Round, error: CourierError
 ) -> None:
     async with db() as session, session.begin():
         await begin_write(session)
@@ -335,7 +318,7 @@ async def _record_failure(
 
 
 async def _cancel_refused(
-    db: async_sessionmaker[AsyncSession], courier: Courier, order_id: UUID, state: _State, error: CourierError
+    db: async_sessionmaker[AsyncSession], courier: Courier, order_id: UUID, state: Round, error: CourierError
 ) -> None:
     """The courier would not cancel: learn where the parcel is (it was picked up, most likely), apply that like a
     webhook, and end the wait with an event and a staff alert; the order keeps its status and COD."""
@@ -365,7 +348,7 @@ async def _locked_order(session: AsyncSession, order_id: UUID) -> OrderRow:
     return order
 
 
-async def _release(db: async_sessionmaker[AsyncSession], state: _State, error: BaseException) -> None:
+async def _release(db: async_sessionmaker[AsyncSession], state: Round, error: BaseException) -> None:
     """Give the lease back after a transient failure, keeping what the courier did take: the aspects it accepted
     are not sent again, and a cancelled old order (a recreate half done) is known to be cancelled."""
     async with db() as session, session.begin():
@@ -378,9 +361,10 @@ async def _release(db: async_sessionmaker[AsyncSession], state: _State, error: B
         if state.tracking_code and not shipment.tracking_code:
             shipment.tracking_code = state.tracking_code  # created, but a later call failed
             shipment.status = state.status
-        if state.accepted and state.synced is not None:
-            shipment.synced = p.parcel_to_json(state.held)
-            shipment.cod_amount = state.held.cod_amount
+        held = state.held
+        if state.accepted and state.synced is not None and held is not None:
+            shipment.synced = p.parcel_to_json(held)
+            shipment.cod_amount = held.cod_amount
         if isinstance(error, RecreateFailed) and order is not None:
             if shipment.tracking_code == state.replaced:
                 shipment.status = str(Status.CANCELLED)  # its cancel webhook may not have come yet

@@ -64,6 +64,46 @@ async def test_a_create_whose_answer_is_lost_is_looked_up_not_repeated(api: Api,
     assert [p.tracking_code for p in parcels_of(api, order["code"])] == [final["shipment"]["tracking_code"]]
 
 
+async def test_a_parcel_found_after_a_lost_create_gets_the_changes_made_since(
+    api: Api, shipping: Shipping, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The create reaches the courier but its answer never comes back (in the scale run, a worker killed mid-call),
+    # and the order changes before a retry finds the parcel: the parcel holds the order as it was.
+    order = await api.create_order()
+    courier = sandbox(api)
+    lose_answer = courier.lose_create_answer
+
+    def lose_answer_then_go_down() -> None:
+        if courier.faults.lose_next_create_response:  # unreachable from now on, until the test clears it
+            courier.fail_next(1_000_000, status_code=503)
+        lose_answer()
+
+    monkeypatch.setattr(courier, "lose_create_answer", lose_answer_then_go_down)
+    courier.lose_next_create_response()
+    path = f"/api/orders/{order['id']}"
+    confirmed = (await api.request("POST", f"{path}/confirm", headers={"If-Match": '"1"'})).json()
+    shipped = await api.request("POST", f"{path}/ship", headers={"If-Match": f'"{confirmed["version"]}"'})
+    assert shipped.status_code == 200, shipped.text
+
+    async def landed() -> bool:
+        return len(parcels_of(api, order["code"])) == 1
+
+    await eventually(landed)
+    (created,) = parcels_of(api, order["code"])
+    renamed = await api.amend(shipped.json(), {"op": "set_recipient", "name": "Chị Hoa"})
+    assert renamed.status_code == 200, renamed.text
+    paid = await api.amend(renamed.json(), {"op": "add_payment", "amount": 45000})
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["cod_amount"] == created.cod_amount - 45000
+    courier.clear_faults()
+
+    final = await shipping.synced(order["id"])
+    assert [p.tracking_code for p in parcels_of(api, order["code"])] == [final["shipment"]["tracking_code"]]
+    parcel = await shipping.parcel(final["shipment"]["tracking_code"])
+    assert (parcel["cod_amount"], parcel["recipient_name"]) == (paid.json()["cod_amount"], "Chị Hoa")
+    assert final["shipment"]["cod_amount"] == paid.json()["cod_amount"]
+
+
 async def test_a_refusal_ends_in_sync_failed_with_the_couriers_message(api: Api, shipping: Shipping) -> None:
     order = await shipping.ship(await api.create_order())
     sandbox(api).fail_next(1, status_code=422)

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from couriers.base import Status
+from couriers.base import Parcel, Remote, Status
 from couriers.capabilities import CAPABILITIES, Aspect
 from orders_service.db.models import Shipment
 from orders_service.domain.model import Address, Line, Order, OrderStatus, Payer, Recipient, Shipping, replace
@@ -19,7 +19,7 @@ from orders_service.shipping.plan import (
     plan,
     refusals_after,
 )
-from orders_service.shipping.sync import _State
+from orders_service.shipping.rounds import Round, sent_by_creates
 
 ORDER = Order(
     status=OrderStatus.READY_TO_SHIP,
@@ -121,11 +121,35 @@ def test_a_sync_with_nothing_to_send_keeps_what_the_courier_holds_and_refused() 
     moved = desired_parcel(replace(ORDER, recipient=replace(ORDER.recipient, name="Hoa")), "DHTEST", 1)
     shipment = Shipment(order_id=uuid.uuid4(), courier="ghn", client_code="DHTEST", tracking_code="T1", generation=1)
     refused = refusals_after(None, SYNCED, moved, [Aspect.RECIPIENT], {Aspect.RECIPIENT: "tối đa 2 lần"})
-    idle = _State(shipment, 3, moved, SYNCED, [])  # the refused recipient is not sent again: nothing to do
+    idle = Round(shipment, 3, moved, SYNCED, [])  # the refused recipient is not sent again: nothing to do
     assert idle.held.recipient_name == "Lan"
     assert refusals_after(refused, idle.held, moved, set(), {}) == refused
-    recreated = _State(shipment, 3, moved, SYNCED, [Action.RECREATE])  # a new courier order takes it all
+    recreated = Round(shipment, 3, moved, SYNCED, [Action.RECREATE])  # a new courier order takes it all
     assert recreated.held == moved
+
+
+def test_a_parcel_found_after_a_lost_create_holds_what_the_creates_sent() -> None:
+    shipment = Shipment(order_id=uuid.uuid4(), courier="sandbox", client_code="DHTEST", generation=1)
+    shipment.create_attempted, shipment.synced = False, None
+    shipment.synced = sent_by_creates(shipment, SYNCED)  # the first create: remembered until its answer comes
+    shipment.create_attempted = True
+    paid = desired_parcel(replace(ORDER, paid=45000), "DHTEST", 1)
+    assert sent_by_creates(shipment, SYNCED) == shipment.synced  # a retry sends the same parcel
+    assert sent_by_creates(shipment, paid) is None  # one sends a newer order: either may be the one that landed
+    found = Remote("T1", "DHTEST", Status.CREATED, "created", cod_amount=SYNCED.cod_amount)
+
+    def round_finding(desired: Parcel, attempted: Parcel | None, remote: Remote = found) -> Round:
+        made = Round(shipment, 5, desired, None, [Action.LOOKUP, Action.CREATE])
+        made.attempted = attempted
+        made.find(remote)
+        return made
+
+    assert (round_finding(SYNCED, SYNCED).held, round_finding(SYNCED, SYNCED).behind) == (SYNCED, False)
+    behind = round_finding(paid, SYNCED)  # the order changed before the lookup: the parcel holds the older one
+    assert (behind.held, behind.behind, behind.tracking_code) == (SYNCED, True, "T1")
+    assert round_finding(paid, None).held is None  # not known what it holds: every aspect is sent
+    other = Remote("T1", "DHTEST", Status.CREATED, "created", cod_amount=paid.cod_amount)
+    assert round_finding(paid, SYNCED, other).held is None  # the courier's COD says another create landed
 
 
 def test_a_cancel_waiting_for_the_courier_cancels_the_parcel_and_nothing_else() -> None:
