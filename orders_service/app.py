@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -95,8 +96,9 @@ def create_app(
     relay = (
         EmbeddedRelay.from_settings(runtime.db, runtime.handlers, settings) if settings.relay == "embedded" else None
     )
-    # The embedded engine's daily jobs (celery beat runs them as tasks instead).
-    daily = (
+    # The embedded engine's periodic jobs: daily ones, and reconciliation every ORDERS_RECONCILE_S (celery beat
+    # runs them as tasks instead).
+    jobs = (
         [
             Daily("loyalty.expire", lambda: expire_points(runtime.db)),
             Daily("loyalty.review", lambda: review_tiers(runtime.db)),
@@ -106,10 +108,8 @@ def create_app(
         else []
     )
     if settings.relay == "embedded" and settings.reconcile_s > 0:
-        reconcile = Interval(
-            "couriers.reconcile", lambda: reconcile_shipments(runtime.db, runtime.couriers), settings.reconcile_s
-        )
-        daily.append(reconcile)
+        read_couriers = functools.partial(reconcile_shipments, runtime.db, runtime.couriers)
+        jobs.append(Interval("couriers.reconcile", read_couriers, settings.reconcile_s))
     nudge = DispatchNudge(settings.broker_url, settings.celery_queue) if settings.relay == "celery" else None
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
@@ -158,13 +158,13 @@ def create_app(
         if relay is not None:
             await relay.start()
             on_committed(runtime.engine, relay.wake)
-        for job in daily:
+        for job in jobs:
             await job.start()
         if nudge is not None:
             on_committed(runtime.engine, nudge.wake)
 
     async def stop() -> None:
-        for job in daily:
+        for job in jobs:
             await job.stop()
         if relay is not None:
             await relay.stop()
