@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,15 @@ def stack_processes(stack_dir: Path) -> list[int]:
     return found
 
 
+def still_running(stack_dir: Path, grace_s: float = 5.0) -> list[int]:
+    """The stack's processes that outlive `stack.sh down`. Down ends with SIGKILL to each process group, and a
+    killed process stays in /proc until the kernel has torn it down: those get a moment, the others are found."""
+    deadline = time.monotonic() + grace_s
+    while (left := stack_processes(stack_dir)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
 @pytest.mark.timeout(TIMEOUT_S)
 def test_short_scale_run(tmp_path: Path) -> None:
     pg, redis = _servers()
@@ -67,7 +77,7 @@ def test_short_scale_run(tmp_path: Path) -> None:
     try:
         exit_code = main(argv)
     finally:
-        left = stack_processes(stack_dir)
+        left = still_running(stack_dir)
         for pid in left:  # whatever stack.sh down missed must not outlive the test
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
