@@ -48,7 +48,7 @@ try:
     from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
     from orders_service.db.models import Customer, CustomerPhone, OutboxMessage
-    from orders_service.notifications_app.models import Notification, NotificationConsent
+    from orders_service.messaging.models import Notification, NotificationConsent
 except ImportError:  # started with a Python that lacks the project's packages: use the project's virtualenv
     _VENV_PYTHON = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
     if _VENV_PYTHON.exists() and not os.environ.get("CAMPAIGN_BENCH_REEXEC"):

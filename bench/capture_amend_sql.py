@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from orders_service.app import create_app
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 
 
 def _payload(phone: str) -> dict[str, Any]:

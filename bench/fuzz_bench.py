@@ -31,7 +31,7 @@ if not os.environ.get("FUZZ_BENCH_REEXEC"):
 sys.path.insert(0, str(REPO))
 
 from orders_service.db.migrate import upgrade  # noqa: E402
-from orders_service.settings import Settings  # noqa: E402
+from orders_service.infra.settings import Settings  # noqa: E402
 from tests.integration.databases import TEST_ENV  # noqa: E402
 from tests.integration.fuzzing import CHECKS, FUZZ_ENV, PHASES, run  # noqa: E402
 

@@ -23,12 +23,19 @@ from notifications.policy import Channel
 from notifications.providers import Provider
 from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
-from orders_service.commit import CommitBeforeSending
 from orders_service.customers.controllers import CustomerController
 from orders_service.dashboard import STATIC, dashboard_router, template_config
 from orders_service.deliveries.controllers import DeliveryController
 from orders_service.geo import Warehouse
-from orders_service.geo_controllers import GeoController
+from orders_service.geo.controllers import GeoController
+from orders_service.infra.commit import CommitBeforeSending
+from orders_service.infra.openapi import SCHEMA_PLUGINS, document_routes
+from orders_service.infra.outbox import on_committed
+from orders_service.infra.problems import EXCEPTION_HANDLERS
+from orders_service.infra.redact import install_redaction
+from orders_service.infra.runtime import build_runtime
+from orders_service.infra.settings import Settings, secret_key
+from orders_service.infra.strict_body import strict_json_body
 from orders_service.links.controllers import EditLinkController, PublicOrderController
 from orders_service.links.headers import LinkHeaders
 from orders_service.links.pages import EditPageController
@@ -37,31 +44,24 @@ from orders_service.loyalty.controllers import ProfileController, SegmentControl
 from orders_service.loyalty.points import expire_points
 from orders_service.loyalty.services import TierDiscount
 from orders_service.loyalty.tier_services import review_tiers
-from orders_service.notifications_app.birthdays import queue_birthdays
-from orders_service.notifications_app.controllers import (
+from orders_service.messaging.birthdays import queue_birthdays
+from orders_service.messaging.controllers import (
     CampaignController,
     ConsentController,
     NotificationController,
     UnsubscribeController,
 )
-from orders_service.openapi import SCHEMA_PLUGINS, document_routes
 from orders_service.ops.controllers import health, prometheus_metrics, ready
 from orders_service.ops.middleware import RequestContext, echo_request_id
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_controllers import FamilyController
-from orders_service.outbox import on_committed
-from orders_service.problems import EXCEPTION_HANDLERS
-from orders_service.redact import install_redaction
 from orders_service.relay.embedded import Daily, EmbeddedRelay, Interval
 from orders_service.relay.nudge import DispatchNudge
-from orders_service.runtime import build_runtime
-from orders_service.settings import Settings, secret_key
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
 from orders_service.shipping.reconcile import reconcile_shipments
 from orders_service.shop_settings.accounts import load_courier_accounts
-from orders_service.strict_body import strict_json_body
 
 # The API needs a key, except what a customer, an address picker, a probe or a scraper reads without one
 # (/metrics is for the internal network only: firewall it, see the README).
@@ -114,7 +114,7 @@ def create_app(
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,
         session_config=AsyncSessionConfig(expire_on_commit=False, info=runtime.info),
-        # Only closes the session: CommitBeforeSending commits before the answer leaves (orders_service.commit).
+        # Only closes the session: CommitBeforeSending commits before the answer leaves (orders_service.infra.commit).
         before_send_handler=None,
         create_all=False,
     )

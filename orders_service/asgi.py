@@ -1,8 +1,8 @@
 """ASGI entry point for servers: `uvicorn orders_service.asgi:app`. Each server process logs as configured."""
 
 from orders_service.app import create_app
+from orders_service.infra.settings import Settings
 from orders_service.ops.logs import configure_logging
-from orders_service.settings import Settings
 
 settings = Settings.from_env()
 app = create_app(settings)

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 
 
 def _logging(settings: Settings) -> None:
@@ -124,8 +124,8 @@ def sandbox_courier(host: str, port: int) -> None:
     import uvicorn
 
     from couriers.sandbox import standalone_app
+    from orders_service.infra.runtime import standalone_sandbox
     from orders_service.ops.clients import TrustedProxies
-    from orders_service.runtime import standalone_sandbox
 
     settings = _settings()
     if not settings.sandbox:

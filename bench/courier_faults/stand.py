@@ -32,7 +32,7 @@ from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
 from orders_service.db.migrate import upgrade
 from orders_service.db.models import OutboxMessage, StaffAlert
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from orders_service.shipping.registry import shop_from
 
 GHN_BASE, GHTK_BASE, GHN_SHOP = "http://ghn.fake/shiip/public-api", "http://ghtk.fake", 885_001

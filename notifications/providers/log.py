@@ -17,7 +17,7 @@ class LogProvider:
         self.channel = channel
 
     async def send(self, message: OutboundMessage) -> Receipt:
-        # The service's log handlers mask phones and link tokens (orders_service.redact) before writing this.
+        # The service's log handlers mask phones and link tokens (orders_service.infra.redact) before writing this.
         log.info("%s message %s to %s: %s", self.channel, message.id, message.to, message.body)
         return Receipt(provider_id=f"log-{message.id}")
 

@@ -13,8 +13,8 @@ from litestar.params import FromPath, JSONBody
 from orders_service.auth import services
 from orders_service.auth.middleware import admin_only
 from orders_service.db.models import ApiKey
-from orders_service.deps import DbSession
 from orders_service.domain.model import ONE_LINE
+from orders_service.infra.deps import DbSession
 
 
 class KeyIn(msgspec.Struct, forbid_unknown_fields=True):

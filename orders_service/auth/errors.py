@@ -1,4 +1,4 @@
-"""API key errors, mapped to HTTP with the domain's in orders_service.problems."""
+"""API key errors, mapped to HTTP with the domain's in orders_service.infra.problems."""
 
 from __future__ import annotations
 

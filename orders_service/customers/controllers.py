@@ -11,9 +11,9 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from orders_service.customers import services
 from orders_service.customers.merge import merge_customers
 from orders_service.customers.schemas import CustomerIn, CustomerMergeIn, CustomerOut, MergePreviewOut
-from orders_service.deps import DbSession
 from orders_service.domain.model import Actor
-from orders_service.pagination import Limit, Offset, Page, phone_query, text_query
+from orders_service.infra.deps import DbSession
+from orders_service.infra.pagination import Limit, Offset, Page, phone_query, text_query
 
 
 class CustomerController(Controller):

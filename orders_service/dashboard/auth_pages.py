@@ -13,8 +13,8 @@ from litestar.response import Redirect, Template
 from orders_service.dashboard.pages import form_of, local_time, one, page
 from orders_service.dashboard.sessions import COOKIE, LIFETIME, sign_in, sign_out
 from orders_service.dashboard.users import LoginRefused
-from orders_service.deps import DbSession
-from orders_service.settings import Settings
+from orders_service.infra.deps import DbSession
+from orders_service.infra.settings import Settings
 
 HOME = "/dashboard/orders"
 

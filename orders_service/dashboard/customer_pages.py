@@ -12,14 +12,14 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service import clock
 from orders_service.customers.merge import merge_customers
 from orders_service.customers.schemas import CustomerMergeIn
 from orders_service.customers.services import get_customer, search_customers
 from orders_service.dashboard.chart import HEIGHT, WIDTH, bars, monthly, tier_progress
 from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
-from orders_service.deps import DbSession
 from orders_service.domain.errors import DomainError, InvalidField
+from orders_service.infra import clock
+from orders_service.infra.deps import DbSession
 from orders_service.loyalty import services as loyalty
 from orders_service.loyalty.program import program_of
 

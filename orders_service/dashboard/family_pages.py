@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
-from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.domain.errors import DomainError, InvalidField
 from orders_service.domain.model import OrderStatus
 from orders_service.geo import Warehouse
+from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.orders import family, mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_schemas import MergeIn, SplitIn

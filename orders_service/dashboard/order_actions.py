@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orders_service.dashboard.amend_form import operations, read
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, end_read, form_of, one, page, problem_of
-from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import OrderStatus
 from orders_service.geo import AddressError, Warehouse, provinces, wards
+from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.links.services import create_link
 from orders_service.orders import mapping, services
 from orders_service.orders.discounts import DiscountPolicy

@@ -17,9 +17,9 @@ from couriers.capabilities import COURIERS
 from orders_service.dashboard.pages import VIETNAM, DashboardRequest, attempt, convert, page, problem_of
 from orders_service.db.models import Customer
 from orders_service.db.models import Order as OrderRow
-from orders_service.deps import DbSession
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import ONE_LINE, OrderStatus
+from orders_service.infra.deps import DbSession
 from orders_service.orders.services import OrderFilters, list_orders
 
 PAGE_SIZE = 50

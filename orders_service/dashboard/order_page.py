@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orders_service.customers.services import get_customer
 from orders_service.dashboard import timeline
 from orders_service.dashboard.pages import page
-from orders_service.deps import DbSession, WarehouseDep
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.geo import Warehouse
+from orders_service.infra.deps import DbSession, WarehouseDep
 from orders_service.orders import mapping, services
 from orders_service.orders.schemas import OrderOut
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications.money import format_vnd
 from orders_service.dashboard.sessions import Staff
 from orders_service.domain import errors as e
-from orders_service.problems import DOMAIN_PROBLEMS
+from orders_service.infra.problems import DOMAIN_PROBLEMS
 
 T = TypeVar("T")
 PACKAGE = Path(__file__).resolve().parent.parent

@@ -18,10 +18,10 @@ from orders_service.dashboard.pages import DashboardRequest, attempt, convert, e
 from orders_service.db.models import OrderEvent
 from orders_service.deliveries.schemas import ReviewIn
 from orders_service.deliveries.services import review_delivery
-from orders_service.deps import DbSession, WarehouseDep
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import OrderStatus
 from orders_service.geo import Warehouse
+from orders_service.infra.deps import DbSession, WarehouseDep
 from orders_service.orders.schemas import OrderOut
 from orders_service.orders.services import OrderFilters, list_orders
 from orders_service.relay.dead_letters import list_dead_letters, retry_dead_letter

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.pages import DashboardRequest, FormProblem, convert, form_of, one, page, problem_of
 from orders_service.dashboard.sessions import admins_only
-from orders_service.deps import DbSession
 from orders_service.domain.errors import DomainError
+from orders_service.infra.deps import DbSession
+from orders_service.infra.settings import Settings
 from orders_service.loyalty.program import PROGRAM_KEY
-from orders_service.notifications_app.config import NOTIFY_KEY
-from orders_service.settings import Settings
+from orders_service.messaging.config import NOTIFY_KEY
 from orders_service.shop_settings import services
 from orders_service.shop_settings.accounts import ACCOUNTS_KEY
 from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 
 log = logging.getLogger(__name__)
 

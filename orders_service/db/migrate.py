@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from orders_service.deliveries import services
 from orders_service.deliveries.schemas import ReturnsOut, ReviewIn
-from orders_service.deps import DbSession, WarehouseDep
+from orders_service.infra.deps import DbSession, WarehouseDep
 from orders_service.orders.controllers import ETAG_HEADER, IfMatch, StaffRequest, answer
 from orders_service.orders.schemas import ActionIn, OrderOut
 

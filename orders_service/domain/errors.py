@@ -1,4 +1,4 @@
-"""Domain errors; the HTTP layer maps each to a problem type in one table (orders_service.problems)."""
+"""Domain errors; the HTTP layer maps each to a problem type in one table (orders_service.infra.problems)."""
 
 from __future__ import annotations
 

@@ -9,14 +9,14 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.domain.model import Actor
+from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.settings import Settings
 from orders_service.links import services
 from orders_service.links.ratelimit import link_rate_guard
 from orders_service.links.schemas import EditLinkIn, EditLinkOut, PublicOrderOut, public_order
 from orders_service.orders.controllers import ETAG_HEADER, IfMatch
 from orders_service.orders.schemas import ActionIn, AmendmentIn
-from orders_service.settings import Settings
 
 StaffRequest = Request[Actor, Any, Any]
 

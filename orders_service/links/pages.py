@@ -12,13 +12,13 @@ from litestar.exceptions import PermissionDeniedException, TooManyRequestsExcept
 from litestar.params import FromPath
 from litestar.response import Template
 
-from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.domain.money import compute_totals
+from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.settings import Settings
 from orders_service.links import flow, i18n
 from orders_service.links.ratelimit import link_rate_guard
 from orders_service.links.rules import LinkExpired, LinkNotFound
 from orders_service.links.views import message_context, page_context
-from orders_service.settings import Settings
 
 _MAX_FIELDS = 400  # lines x 2 + a dozen: far more than any order's form
 

@@ -23,9 +23,9 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
 
+from orders_service.infra.settings import Settings
 from orders_service.links.rules import token_hash
 from orders_service.ops.clients import TrustedProxies
-from orders_service.settings import Settings
 
 log = logging.getLogger(__name__)
 _MAX_MEMORY_KEYS = 100_000  # beyond this, the least recently used key is forgotten

@@ -33,7 +33,7 @@ from orders_service.links.rules import (
     offered_variants,
     token_hash,
 )
-from orders_service.notifications_app.triggers import queue_edit_link_message
+from orders_service.messaging.triggers import queue_edit_link_message
 from orders_service.orders import mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.services import amend_order, get_order, move_order, record_note

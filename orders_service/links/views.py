@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from orders_service.geo import Warehouse, provinces, wards
+from orders_service.infra.settings import Settings
 from orders_service.links import i18n
 from orders_service.links.flow import PageView
 from orders_service.links.forms import PHONE_FIELDS, variant_value
 from orders_service.links.schemas import public_order
-from orders_service.settings import Settings
 
 ERROR_WORDS = {"recipient": "err.recipient", "address": "err.address", "form": "err.order", "cancel": "cancel.check"}
 

@@ -11,8 +11,9 @@ from litestar.params import FromPath, JSONBody
 from orders_service.auth.middleware import admin_only
 from orders_service.customers.schemas import CustomerOut
 from orders_service.customers.services import to_out
-from orders_service.deps import DbSession, WarehouseDep
 from orders_service.domain.model import Actor
+from orders_service.infra.deps import DbSession, WarehouseDep
+from orders_service.infra.pagination import Limit, Offset, Page
 from orders_service.loyalty import segment_services, services, tier_services
 from orders_service.loyalty.schemas import (
     PointsEntryOut,
@@ -25,7 +26,6 @@ from orders_service.loyalty.schemas import (
 from orders_service.orders import mapping
 from orders_service.orders import services as orders
 from orders_service.orders.schemas import OrderOut
-from orders_service.pagination import Limit, Offset, Page
 
 
 class ProfileController(Controller):

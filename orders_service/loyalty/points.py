@@ -10,11 +10,11 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer, PointsEntry
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.errors import InvalidField
+from orders_service.infra import clock
 from orders_service.loyalty import ledger
 from orders_service.loyalty.ledger import Entry, Kind
 

@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service import clock
 from orders_service.db.models import Customer, PointsEntry
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.errors import NotFound
+from orders_service.infra import clock
 from orders_service.loyalty.program import program_of
 from orders_service.loyalty.schemas import SegmentOut
 from orders_service.loyalty.segments import RULES, Stats, rule, segments_of
 from orders_service.loyalty.services import COMPLETED
-from orders_service.notifications_app.config import config_of
+from orders_service.messaging.config import config_of
 
 
 async def _all_segments(session: AsyncSession, now: datetime.datetime) -> list[tuple[UUID, list[str]]]:

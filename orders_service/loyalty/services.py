@@ -10,19 +10,19 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service import clock
 from orders_service.customers.services import get_customer, to_out
 from orders_service.db.models import Customer, CustomerTier, OrderLine, PointsEntry, TierChange
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.domain.money import compute_totals
+from orders_service.infra import clock
 from orders_service.loyalty import ledger
 from orders_service.loyalty.ledger import Entry, Kind
 from orders_service.loyalty.program import program_of
 from orders_service.loyalty.schemas import FavoritesOut, LoyaltyOut, PointsEntryOut, ProfileOut, StatsOut, Status
 from orders_service.loyalty.segments import Stats, segments_of
 from orders_service.loyalty.tiers import Tier, discount_reason, evaluate, next_tier
-from orders_service.notifications_app import triggers
+from orders_service.messaging import triggers
 from orders_service.orders.services import OrderFilters, list_orders
 
 COMPLETED = frozenset({OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED})

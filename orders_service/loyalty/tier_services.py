@@ -8,11 +8,11 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from orders_service import clock
 from orders_service.customers.services import get_customer
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer, CustomerTier, TierChange
 from orders_service.domain.errors import InvalidField
+from orders_service.infra import clock
 from orders_service.loyalty.program import program_of
 from orders_service.loyalty.services import reevaluate
 

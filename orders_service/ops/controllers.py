@@ -8,10 +8,10 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get
 
-from orders_service.deps import Sessionmaker
+from orders_service.infra.deps import Sessionmaker
+from orders_service.infra.problems import TYPE_BASE, FieldError, Problem, problem_response
+from orders_service.infra.settings import Settings
 from orders_service.ops import metrics, probes
-from orders_service.problems import TYPE_BASE, FieldError, Problem, problem_response
-from orders_service.settings import Settings
 
 
 class Health(msgspec.Struct):

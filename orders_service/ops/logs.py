@@ -12,8 +12,8 @@ import json
 import logging
 from typing import Any
 
+from orders_service.infra.redact import RedactFilter, redact
 from orders_service.ops import context
-from orders_service.redact import RedactFilter, redact
 
 # Servers' and libraries' loggers that keep their own handlers unless told otherwise. Not uvicorn.access:
 # the app writes its own access line, with the request id, and `serve` turns uvicorn's off.

@@ -12,13 +12,13 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service.deps import DbSession, Discounts, WarehouseDep
 from orders_service.domain.model import Actor, Order, OrderStatus
 from orders_service.geo import Warehouse
+from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.pagination import Limit, Offset, Page, phone_query, text_query
 from orders_service.orders import mapping, services
 from orders_service.orders.links import AnswersNewOrder, AnswersOrder, NewOrderBody
 from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderOut
-from orders_service.pagination import Limit, Offset, Page, phone_query, text_query
 
 IfMatch = Annotated[
     str | None,

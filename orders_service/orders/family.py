@@ -26,13 +26,13 @@ from orders_service.domain.amend import validate_address
 from orders_service.domain.errors import InvalidField, OrderNotAmendable, OrdersConflict
 from orders_service.domain.model import Actor, Order, Payer, Recipient, Shipping, replace
 from orders_service.domain.phones import normalise_phones
+from orders_service.infra.settings import Settings
 from orders_service.loyalty import points
-from orders_service.notifications_app import triggers
+from orders_service.messaging import triggers
 from orders_service.orders import mapping, pending
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_schemas import MergeIn, SplitIn, SplitPartIn
 from orders_service.orders.services import check_precondition, get_order, new_code, record_change
-from orders_service.settings import Settings
 from orders_service.shipping.plan import desired_parcel
 from orders_service.shipping.registry import CourierNotConfigured, CourierRegistry
 

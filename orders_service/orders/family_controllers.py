@@ -8,12 +8,12 @@ from litestar import Controller, Response, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from orders_service.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.settings import Settings
 from orders_service.orders import family, mapping, services
 from orders_service.orders.controllers import ETAG_HEADER, IfMatch, StaffRequest, answer
 from orders_service.orders.family_schemas import MergeIn, SplitIn, SplitOut
 from orders_service.orders.schemas import OrderOut
-from orders_service.settings import Settings
 from orders_service.shipping.registry import CourierRegistry
 
 

@@ -31,14 +31,14 @@ from orders_service.domain.money import compute_totals
 from orders_service.domain.operations import Operation, RedeemPoints
 from orders_service.domain.phones import normalise_phone, normalise_phones
 from orders_service.domain.status import check_transition
+from orders_service.infra.outbox import enqueue
 from orders_service.loyalty import points
 from orders_service.loyalty.program import program_of
-from orders_service.notifications_app import triggers
+from orders_service.messaging import triggers
 from orders_service.ops import metrics
 from orders_service.orders import mapping, pending
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.schemas import OrderIn
-from orders_service.outbox import enqueue
 
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read out on the phone
 

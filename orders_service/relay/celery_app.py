@@ -19,14 +19,14 @@ from celery import Celery
 from celery.schedules import crontab
 from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_shutdown
 
+from orders_service.infra.runtime import Runtime, build_runtime
+from orders_service.infra.settings import Settings
 from orders_service.loyalty.points import expire_points
 from orders_service.loyalty.tier_services import review_tiers
-from orders_service.notifications_app.birthdays import queue_birthdays
+from orders_service.messaging.birthdays import queue_birthdays
 from orders_service.ops import context
 from orders_service.ops.logs import configure_logging
 from orders_service.relay import core
-from orders_service.runtime import Runtime, build_runtime
-from orders_service.settings import Settings
 from orders_service.shipping.reconcile import reconcile_shipments
 
 T = TypeVar("T")

@@ -8,12 +8,12 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import OutboxMessage
 from orders_service.domain.errors import InvalidTransition, NotFound
 from orders_service.domain.model import Actor
-from orders_service.outbox import written
+from orders_service.infra import clock
+from orders_service.infra.outbox import written
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from orders_service.infra.settings import Settings
 from orders_service.ops import metrics
 from orders_service.relay.core import GIVE_UP_S, Handler, Pump
-from orders_service.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from notifications.policy import Channel
 from notifications.providers import Provider
 from orders_service.db.models import OutboxMessage
-from orders_service.notifications_app.expansion import expand_campaign
-from orders_service.notifications_app.sender import send_notification
+from orders_service.messaging.expansion import expand_campaign
+from orders_service.messaging.sender import send_notification
 from orders_service.relay.core import Handler
 from orders_service.shipping.registry import CourierRegistry
 from orders_service.shipping.sync import sync_order_shipment

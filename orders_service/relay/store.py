@@ -17,9 +17,9 @@ from uuid import UUID
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import OutboxMessage
+from orders_service.infra import clock
 from orders_service.ops import metrics
 
 LEASE = datetime.timedelta(seconds=30)

@@ -13,10 +13,10 @@ from couriers.capabilities import COURIERS
 from orders_service.auth.middleware import admin_only
 from orders_service.db.engine import begin_write
 from orders_service.db.models import CourierAddress
-from orders_service.deps import DbSession
 from orders_service.domain.errors import InvalidField, NotFound
 from orders_service.geo import Units, find_ward
-from orders_service.pagination import Limit, Offset, Page
+from orders_service.infra.deps import DbSession
+from orders_service.infra.pagination import Limit, Offset, Page
 
 IdValue = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")] | int
 

@@ -11,7 +11,7 @@ from couriers.capabilities import Aspect
 from orders_service.db.models import Order as OrderRow
 from orders_service.db.models import StaffAlert
 from orders_service.domain.model import Actor, ActorKind
-from orders_service.notifications_app import triggers
+from orders_service.messaging import triggers
 from orders_service.orders.services import record_note
 
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")

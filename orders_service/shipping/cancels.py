@@ -17,7 +17,7 @@ from orders_service.db.models import StaffAlert
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import Actor, ActorKind
 from orders_service.loyalty.services import TierDiscount
-from orders_service.notifications_app import triggers
+from orders_service.messaging import triggers
 from orders_service.orders import family, mapping
 from orders_service.orders.family_schemas import MergeIn
 from orders_service.orders.pending import PendingCancel, Purpose, pending_of

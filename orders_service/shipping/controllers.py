@@ -11,8 +11,8 @@ from litestar.params import FromPath, HeaderParameter
 
 from couriers.base import Request as WebhookRequest
 from couriers.base import WebhookRejected
-from orders_service.deps import DbSession, WarehouseDep
 from orders_service.domain.model import Actor
+from orders_service.infra.deps import DbSession, WarehouseDep
 from orders_service.orders.controllers import ETAG_HEADER, answer
 from orders_service.orders.schemas import OrderOut
 from orders_service.shipping import services

@@ -17,7 +17,7 @@ from orders_service.domain.errors import InvalidField
 from orders_service.domain.model import MAX_MONEY, Actor, ActorKind, OrderStatus, replace
 from orders_service.domain.status import courier_moves
 from orders_service.loyalty.services import order_moved
-from orders_service.notifications_app import triggers
+from orders_service.messaging import triggers
 from orders_service.orders import mapping
 from orders_service.orders.services import record_change
 from orders_service.shipping import cancels, returns

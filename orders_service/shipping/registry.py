@@ -12,7 +12,7 @@ from couriers.limits import MAX_IN_FLIGHT, CallLimit
 from orders_service.domain.errors import OrderNotAmendable
 from orders_service.domain.phones import normalise_phone
 from orders_service.geo import resolve_units
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 
 EXTERNAL = ("ghn", "ghtk")  # the couriers a shop holds its own account with (the sandbox is ours)
 

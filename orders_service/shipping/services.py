@@ -16,10 +16,10 @@ from orders_service.db.models import Shipment, StaffAlert
 from orders_service.domain.errors import InvalidField, InvalidTransition
 from orders_service.domain.model import Actor, OrderStatus, replace
 from orders_service.domain.status import check_transition
+from orders_service.infra.outbox import enqueue
 from orders_service.ops import metrics
 from orders_service.orders import mapping
 from orders_service.orders.services import check_precondition, get_order, record_change, record_note
-from orders_service.outbox import enqueue
 from orders_service.shipping.events import apply_event
 from orders_service.shipping.plan import client_code
 from orders_service.shipping.registry import CourierRegistry

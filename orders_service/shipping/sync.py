@@ -23,7 +23,7 @@ from orders_service.db.leases import kept_alive
 from orders_service.db.models import CourierAddress, Shipment, StaffAlert
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Actor, ActorKind, replace
-from orders_service.notifications_app import triggers
+from orders_service.messaging import triggers
 from orders_service.ops import metrics
 from orders_service.orders import mapping
 from orders_service.orders.services import record_note

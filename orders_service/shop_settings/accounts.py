@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from couriers.base import Courier
 from orders_service.db.models import ShopSetting
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from orders_service.shipping.registry import EXTERNAL, CourierRegistry, build_courier, shop_from
 from orders_service.shop_settings.schemas import CourierAccount
 

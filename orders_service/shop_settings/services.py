@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orders_service.db.engine import begin_write
 from orders_service.db.models import ShopSetting
 from orders_service.domain.errors import InvalidField
+from orders_service.infra.settings import Settings
 from orders_service.loyalty.tiers import parse_tiers
-from orders_service.settings import Settings
 from orders_service.shipping.registry import EXTERNAL
 from orders_service.shop_settings.accounts import COURIERS, account_in_force
 from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules

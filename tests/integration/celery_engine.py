@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from couriers.ghn.fake import PREFIX as GHN_PREFIX
 from couriers.sandbox.adapter import new_webhook_secret
 from orders_service.db.models import OrderEvent
+from orders_service.infra.settings import Settings
 from orders_service.ops.clients import TrustedProxies
-from orders_service.settings import Settings
 from tests.integration import databases as dbs
 from tests.integration.processes import Processes, clean_env, free_port
 

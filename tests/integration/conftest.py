@@ -24,11 +24,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
-from orders_service import clock
 from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
-from orders_service.settings import Settings
+from orders_service.infra import clock
+from orders_service.infra.settings import Settings
 from tests.integration import databases as dbs
 from tests.integration.api import Api
 from tests.integration.celery_engine import REDIS_URL_ENV, CeleryEngine, served

@@ -16,10 +16,10 @@ from orders_service.dashboard.users import Role, create_user
 from orders_service.db.engine import create_engine
 from orders_service.db.models import Order, OutboxMessage, Shipment
 from orders_service.domain.model import Actor, ActorKind
+from orders_service.infra.settings import Settings
 from orders_service.loyalty.services import TierDiscount
 from orders_service.orders.schemas import OrderIn
 from orders_service.orders.services import create_order
-from orders_service.settings import Settings
 from tests.integration.api import eventually, order_payload
 
 PASSWORD = "correct horse battery"

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from orders_service.db.migrate import upgrade
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 
 PG_URL_ENV = "ORDERS_TEST_PG_URL"
 

@@ -46,7 +46,7 @@ from sqlalchemy.pool import NullPool
 from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 
 SCHEMA_PATH = "/schema/openapi.json"
 # The link rate limits would answer most public requests with 429 after the first few hundred: not what is fuzzed.
@@ -215,7 +215,7 @@ def _named_field(body: str) -> str:
 
 def _integral_float(message: str) -> bool:
     """JSON Schema counts 1.0 as an integer; the service refuses a float where money or a count is meant
-    (orders_service.strict_body), by design, and no schema keyword can say so."""
+    (orders_service.infra.strict_body), by design, and no schema keyword can say so."""
     return message.startswith("Expected `int") and message.endswith("got `float`")
 
 

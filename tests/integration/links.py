@@ -14,7 +14,7 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
 from orders_service.db.models import EditLink
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api
 
 DRESS_L = {"sku": "DRESS-01", "name": "Đầm hoa", "size": "L", "color": "red", "unit_price": 480000, "quantity": 1}

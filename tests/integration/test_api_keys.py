@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api
 from tests.integration.conftest import DATABASES, engine_settings
 

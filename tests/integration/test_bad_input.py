@@ -24,7 +24,7 @@ from sqlalchemy.pool import NullPool
 from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import BEN_THANH, HANOI, HCMC, HOAN_KIEM, Api, order_payload
 from tests.integration.conftest import ENGINES, app_client, engine_settings
 

@@ -20,11 +20,11 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
-from orders_service.notifications_app.expansion import TOPIC, expand_campaign
-from orders_service.notifications_app.models import Campaign, Notification
+from orders_service.infra.runtime import session_info
+from orders_service.infra.settings import Settings
+from orders_service.messaging.expansion import TOPIC, expand_campaign
+from orders_service.messaging.models import Campaign, Notification
 from orders_service.relay import core
-from orders_service.runtime import session_info
-from orders_service.settings import Settings
 from tests.integration.api import Api
 from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.test_campaigns import BATCH, campaign, customers, send

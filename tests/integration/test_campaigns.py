@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
-from orders_service import clock
 from orders_service.db.engine import create_engine
-from orders_service.settings import Settings
+from orders_service.infra import clock
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api, eventually, random_mobile
 from tests.integration.conftest import VIETNAM
 

@@ -22,8 +22,8 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
+from orders_service.infra.settings import Settings
 from orders_service.relay import core
-from orders_service.settings import Settings
 from tests.integration.api import Api, Shipping, eventually, order_payload
 from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.dashboard import signed_in

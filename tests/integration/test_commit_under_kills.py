@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from orders_service.app import create_app
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.conftest import engine_settings
 
 # The workload is the bench's (bench/dbfault), imported the way bench/db_fault_bench.py imports it.

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from couriers.ghn.fake import PREFIX, FakeGhn
 from orders_service.app import create_app
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from orders_service.shop_settings.accounts import CourierAccounts
 from tests.integration.api import Api, Shipping, eventually
 from tests.integration.celery_engine import served

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
-from orders_service.notifications_app.models import Notification
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
+from orders_service.messaging.models import Notification
 from tests.integration.api import eventually
 from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.dashboard import signed_in

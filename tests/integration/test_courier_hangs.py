@@ -26,8 +26,8 @@ from couriers.ghtk.fake import FakeGhtk
 from orders_service.app import create_app
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
-from orders_service.notifications_app.models import Notification
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
+from orders_service.messaging.models import Notification
 from orders_service.shipping.registry import shop_from
 from tests.integration.api import Api, Shipping, eventually
 from tests.integration.conftest import DATABASES, engine_settings

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api, Shipping
 from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.test_ghn_ghtk_service import GHN_HOOK, GHN_SHOP_ID, GHTK_HOOK, World, fake_couriers

@@ -18,8 +18,8 @@ from sqlalchemy.pool import NullPool
 from couriers.ghn.fake import FakeGhn
 from couriers.ghtk.fake import FakeGhtk
 from orders_service.db.engine import create_engine
-from orders_service.runtime import session_info
-from orders_service.settings import Settings
+from orders_service.infra.runtime import session_info
+from orders_service.infra.settings import Settings
 from orders_service.shipping.reconcile import reconcile_shipments
 from tests.integration.api import Api, Shipping, eventually
 from tests.integration.conftest import DATABASES, engine_settings

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import HANOI, HOAN_KIEM, Api, eventually
 from tests.integration.dashboard import Dashboard, signed_in
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api
 from tests.integration.dashboard import Dashboard, make_user, signed_in
 

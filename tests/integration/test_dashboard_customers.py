@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api, Shipping, random_mobile
 from tests.integration.dashboard import Dashboard, signed_in
 

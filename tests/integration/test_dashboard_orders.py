@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import event
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api
 from tests.integration.dashboard import Dashboard, seed_orders, signed_in
 

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from orders_service.app import create_app
 from orders_service.db.engine import create_engine
-from orders_service.notifications_app.config import NOTIFY_KEY, NotifySource, config_of
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
+from orders_service.messaging.config import NOTIFY_KEY, NotifySource, config_of
 from tests.integration.api import Api
 from tests.integration.conftest import app_client
 from tests.integration.dashboard import Dashboard, make_user, signed_in

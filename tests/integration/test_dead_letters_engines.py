@@ -11,7 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api, eventually
 from tests.integration.dashboard import signed_in
 

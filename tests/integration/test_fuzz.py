@@ -30,8 +30,8 @@ from sqlalchemy.pool import NullPool
 from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
+from orders_service.infra.settings import Settings
 from orders_service.orders.links import AMEND_ORDER, GET_ORDER
-from orders_service.settings import Settings
 from tests.integration import databases as dbs
 from tests.integration import fuzzing
 from tests.integration.api import BEN_THANH, HCMC

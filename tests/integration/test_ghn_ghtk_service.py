@@ -20,7 +20,7 @@ from couriers.ghtk import GhtkConfig, GhtkCourier
 from couriers.ghtk.fake import FakeGhtk
 from orders_service.app import create_app
 from orders_service.geo import resolve_units
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from orders_service.shipping.registry import shop_from
 from tests.integration.api import HANOI, HOAN_KIEM, Api, Shipping, eventually, order_payload, random_mobile
 from tests.integration.conftest import DATABASES, engine_settings

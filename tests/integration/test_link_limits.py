@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api
 from tests.integration.conftest import ENGINES, engine_settings
 from tests.integration.links import issue_link, page, public, token_of

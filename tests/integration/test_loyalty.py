@@ -12,7 +12,7 @@ from litestar import Litestar
 from standardwebhooks import Webhook
 
 from orders_service.app import create_app
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api, Shipping, random_mobile
 
 pytestmark = pytest.mark.anyio

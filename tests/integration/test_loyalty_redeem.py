@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from orders_service.db.engine import create_engine
+from orders_service.infra.settings import Settings
 from orders_service.loyalty.points import expire_points
-from orders_service.settings import Settings
 from tests.integration.api import Api, Shipping
 from tests.integration.links import issue_link, public, token_of
 from tests.integration.test_loyalty import deliver, get

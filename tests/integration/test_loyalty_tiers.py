@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from orders_service.app import create_app
 from orders_service.db.engine import create_engine
+from orders_service.infra.settings import Settings
 from orders_service.loyalty.program import PROGRAM_KEY, program_from
 from orders_service.loyalty.tier_services import review_tiers
-from orders_service.settings import Settings
 from tests.integration.api import Api, Shipping
 from tests.integration.test_loyalty import BAG, deliver, get
 

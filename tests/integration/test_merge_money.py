@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import HANOI, HOAN_KIEM, Api, random_mobile
 from tests.integration.dashboard import signed_in
 from tests.integration.test_notifications import messages, settled

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine
 
 import orders_service.db.models  # noqa: F401  (registers the tables)
 from orders_service.db.migrate import alembic_config, upgrade
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 
 
 def _diff(database: Path) -> list[object]:

@@ -14,9 +14,9 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import begin_write, create_engine
 from orders_service.db.models import Order as OrderRow
-from orders_service.notifications_app.triggers import queue_edit_link_message
-from orders_service.runtime import session_info
-from orders_service.settings import Settings
+from orders_service.infra.runtime import session_info
+from orders_service.infra.settings import Settings
+from orders_service.messaging.triggers import queue_edit_link_message
 from tests.integration.api import Api, Shipping, eventually, random_mobile
 from tests.integration.test_campaigns import this_month
 from tests.integration.test_loyalty import signed

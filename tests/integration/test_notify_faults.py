@@ -20,7 +20,7 @@ from notifications.fakes import FakeSmsGateway, FakeZns
 from notifications.policy import Channel
 from notifications.providers import LogProvider, SmsGateway, SmsGatewayConfig, ZnsConfig, ZnsProvider
 from orders_service.app import create_app
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api, eventually
 from tests.integration.conftest import DATABASES, engine_settings
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from orders_service import clock
-from orders_service.settings import Settings
+from orders_service.infra import clock
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api, Shipping
 from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.dashboard import Dashboard, signed_in

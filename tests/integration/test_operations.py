@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from orders_service.app import create_app
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api, Shipping
 from tests.integration.metrics_text import samples, value
 from tests.integration.processes import free_port

@@ -14,7 +14,7 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
 from orders_service.db.migrate import upgrade
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,8 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
+from orders_service.infra.settings import Settings
 from orders_service.relay import core
-from orders_service.settings import Settings
 from tests.integration.conftest import DATABASES, engine_settings
 
 pytestmark = pytest.mark.anyio

@@ -17,9 +17,9 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
+from orders_service.infra.settings import Settings
 from orders_service.relay import core
 from orders_service.relay.embedded import EmbeddedRelay
-from orders_service.settings import Settings
 from tests.integration.api import eventually
 from tests.integration.conftest import DATABASES, engine_settings
 

@@ -14,8 +14,8 @@ from litestar.testing import AsyncTestClient
 from couriers.sandbox import standalone_app
 from orders_service.app import create_app
 from orders_service.auth.services import KEY_PREFIX
-from orders_service.runtime import standalone_sandbox
-from orders_service.settings import Settings
+from orders_service.infra.runtime import standalone_sandbox
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api, Shipping, order_payload
 from tests.integration.conftest import DATABASES, engine_settings
 

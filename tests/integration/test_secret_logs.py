@@ -22,7 +22,7 @@ from litestar import Litestar
 from litestar.routes import ASGIRoute, HTTPRoute
 
 from orders_service.app import create_app
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.processes import BIN, Processes, clean_env, free_port, wait_for
 
 MARK = "S3CR3T"

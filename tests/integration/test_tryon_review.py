@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.db.engine import create_engine
 from orders_service.db.models import StaffAlert
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.integration.api import Api, Shipping
 from tests.integration.conftest import DATABASES
 from tests.integration.test_ghn_ghtk_service import (

@@ -13,7 +13,7 @@ import pytest
 
 from couriers.ghn.adapter import GhnCourier
 from couriers.ghtk.adapter import GhtkCourier
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from orders_service.shipping.registry import CourierNotConfigured, CourierRegistry
 from orders_service.shop_settings.accounts import CourierAccounts
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from orders_service.shipping.registry import CourierRegistry
 from orders_service.shop_settings.accounts import CourierAccounts, load_courier_accounts
 

@@ -8,7 +8,7 @@ from litestar import Litestar, get
 from litestar.testing import TestClient
 from sqlalchemy import exc as sa
 
-from orders_service.problems import EXCEPTION_HANDLERS
+from orders_service.infra.problems import EXCEPTION_HANDLERS
 
 LOST = [
     # Raised unwrapped while connecting (SQLAlchemy wraps only what a DBAPI connection raises).

@@ -11,6 +11,7 @@ import pytest
 from orders_service.domain import operations as ops
 from orders_service.domain.errors import InvalidField, OrderNotAmendable
 from orders_service.domain.model import Address, Line, Order, OrderStatus, Payer, Recipient, Shipping
+from orders_service.infra.settings import Settings, secret_key
 from orders_service.links.forms import FormError, form_digest, form_operations, variant_value
 from orders_service.links.rules import (
     LinkState,
@@ -21,7 +22,6 @@ from orders_service.links.rules import (
     offered_variants,
     token_hash,
 )
-from orders_service.settings import Settings, secret_key
 
 NOW = datetime.datetime(2026, 11, 23, 9, 0, tzinfo=datetime.UTC)
 LATER = NOW + datetime.timedelta(hours=48)

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orders_service.infra.settings import Settings
 from orders_service.loyalty import ledger
 from orders_service.loyalty.ledger import Entry, Kind
 from orders_service.loyalty.tiers import Program, evaluate, next_tier, parse_tiers, qualifying
-from orders_service.settings import Settings
 
 NOW = datetime.datetime(2026, 11, 23, 9, 0, tzinfo=datetime.UTC)
 DEFAULT = Program()

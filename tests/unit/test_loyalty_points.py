@@ -13,10 +13,10 @@ from orders_service.domain.amend import amend
 from orders_service.domain.errors import InvalidField, OrderNotAmendable
 from orders_service.domain.model import Actor, ActorKind, OrderStatus
 from orders_service.domain.money import compute_totals
+from orders_service.infra.settings import Settings
 from orders_service.loyalty import ledger
 from orders_service.loyalty.ledger import Entry, Kind
 from orders_service.loyalty.tiers import Program
-from orders_service.settings import Settings
 from tests.unit.test_amend_examples import base, ids
 
 NOW = datetime.datetime(2026, 11, 23, 9, 0, tzinfo=datetime.UTC)

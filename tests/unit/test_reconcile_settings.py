@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from orders_service.infra.settings import Settings
 from orders_service.relay.celery_app import reconcile_schedule
-from orders_service.settings import Settings
 
 
 def _settings(tmp_path: Path, **env: str) -> Settings:

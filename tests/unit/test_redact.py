@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from orders_service.redact import RedactFilter, redact
+from orders_service.infra.redact import RedactFilter, redact
 
 
 @pytest.mark.parametrize(

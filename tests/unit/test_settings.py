@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from orders_service.cli import main
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 
 
 def test_defaults_are_the_embedded_ones(tmp_path: object) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
-from orders_service.settings import Settings
+from orders_service.infra.settings import Settings
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.integration import databases as dbs
 from tests.integration.api import order_payload

@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.policy import Channel, Consent, Purpose
-from orders_service import clock
 from orders_service.customers.services import get_customer
 from orders_service.db.engine import begin_write
 from orders_service.domain.errors import NotFound
-from orders_service.notifications_app.config import config_of
-from orders_service.notifications_app.models import Notification, NotificationConsent, UnsubscribeToken
-from orders_service.notifications_app.schemas import (
+from orders_service.infra import clock
+from orders_service.messaging.config import config_of
+from orders_service.messaging.models import Notification, NotificationConsent, UnsubscribeToken
+from orders_service.messaging.schemas import (
     ConsentOut,
     ConsentsIn,
     ConsentsOut,

@@ -16,9 +16,9 @@ from orders_service.db.models import Order as OrderRow
 from orders_service.domain.diff import diff
 from orders_service.domain.model import Order
 from orders_service.domain.money import compute_totals
-from orders_service.notifications_app.config import config_of
-from orders_service.notifications_app.models import Notification
-from orders_service.notifications_app.queue import queue_message, staff_contacts
+from orders_service.messaging.config import config_of
+from orders_service.messaging.models import Notification
+from orders_service.messaging.queue import queue_message, staff_contacts
 
 # What the customer reads about a change, from the audit diff's fields.
 KINDS = {

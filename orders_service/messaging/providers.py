@@ -15,7 +15,7 @@ from notifications.providers import (
 )
 from notifications.providers.sms_gateway import ESMS_URL
 from notifications.providers.zns import ZNS_URL
-from orders_service.notifications_app.config import NotifyConfig
+from orders_service.messaging.config import NotifyConfig
 
 
 def build_providers(config: NotifyConfig) -> dict[Channel, Provider]:

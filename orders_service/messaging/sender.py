@@ -24,12 +24,12 @@ from notifications.providers import (
     TransientProviderError,
     Undeliverable,
 )
-from orders_service import clock
 from orders_service.db.engine import begin_write
-from orders_service.notifications_app.config import NotifyConfig, config_of
-from orders_service.notifications_app.models import Notification, NotificationConsent, UnsubscribeToken
-from orders_service.notifications_app.queue import TOPIC
-from orders_service.outbox import enqueue
+from orders_service.infra import clock
+from orders_service.infra.outbox import enqueue
+from orders_service.messaging.config import NotifyConfig, config_of
+from orders_service.messaging.models import Notification, NotificationConsent, UnsubscribeToken
+from orders_service.messaging.queue import TOPIC
 
 log = logging.getLogger(__name__)
 

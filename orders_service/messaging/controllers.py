@@ -11,10 +11,12 @@ from litestar.datastructures import ResponseHeader
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
-from orders_service.deps import DbSession
 from orders_service.domain.model import Actor
-from orders_service.notifications_app import campaigns, services
-from orders_service.notifications_app.schemas import (
+from orders_service.infra.deps import DbSession
+from orders_service.infra.pagination import Limit, Offset, Page
+from orders_service.infra.problems import PROBLEM_JSON, Problem
+from orders_service.messaging import campaigns, services
+from orders_service.messaging.schemas import (
     CampaignIn,
     CampaignOut,
     CampaignPreviewOut,
@@ -23,9 +25,7 @@ from orders_service.notifications_app.schemas import (
     ConsentsOut,
     NotificationOut,
 )
-from orders_service.notifications_app.schemas import Status as MessageStatus
-from orders_service.pagination import Limit, Offset, Page
-from orders_service.problems import PROBLEM_JSON, Problem
+from orders_service.messaging.schemas import Status as MessageStatus
 
 StaffRequest = Request[Actor, Any, Any]
 Token = Annotated[str, QueryParameter(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -238,7 +238,7 @@ def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
 
 
 def commit_failed_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """The handler's work did not commit (orders_service.commit): a 503 to retry in place of its answer."""
+    """The handler's work did not commit (orders_service.infra.commit): a 503 to retry in place of its answer."""
     log.error("commit failed on %s %s: %s", request.method, request.url.path, exc, exc_info=exc)
     problem = Problem(
         type=TYPE_BASE + "not-saved",

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.templates import Template
-from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer
-from orders_service.notifications_app.config import config_of
-from orders_service.notifications_app.models import Notification
-from orders_service.notifications_app.queue import queue_message
+from orders_service.infra import clock
+from orders_service.messaging.config import config_of
+from orders_service.messaging.models import Notification
+from orders_service.messaging.queue import queue_message
 
 
 def is_birthday(birthday: datetime.date, today: datetime.date) -> bool:

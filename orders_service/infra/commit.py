@@ -8,7 +8,7 @@ answered 503 with Retry-After in place of the handler's answer, whose body is dr
 default `before_send` hook then only closes the session.
 
 Work done in sessions of its own (`runtime.db()` with `session.begin()`) commits inside the handler: a failed
-commit there raises, and the exception table answers it (orders_service.problems).
+commit there raises, and the exception table answers it (orders_service.infra.problems).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service.problems import commit_failed_response
+from orders_service.infra.problems import commit_failed_response
 
 log = logging.getLogger(__name__)
 COMMITTED = range(200, 400)

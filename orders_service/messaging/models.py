@@ -12,7 +12,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orders_service import clock
+from orders_service.infra import clock
 
 
 def _now() -> datetime.datetime:

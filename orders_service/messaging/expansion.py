@@ -40,18 +40,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.policy import Action
 from notifications.templates import MARKETING, Template
-from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import OutboxMessage
 from orders_service.domain.errors import DomainError
+from orders_service.infra import clock
+from orders_service.infra.outbox import enqueue
 from orders_service.loyalty.segment_services import member_ids
-from orders_service.notifications_app.config import NotifyConfig, config_of
-from orders_service.notifications_app.members import chunks, gate, load_members
-from orders_service.notifications_app.models import Campaign, CampaignMember, Notification
-from orders_service.notifications_app.queue import TOPIC as SEND_TOPIC
-from orders_service.notifications_app.queue import build_message, unsubscribe_urls
-from orders_service.notifications_app.schemas import CampaignState
-from orders_service.outbox import enqueue
+from orders_service.messaging.config import NotifyConfig, config_of
+from orders_service.messaging.members import chunks, gate, load_members
+from orders_service.messaging.models import Campaign, CampaignMember, Notification
+from orders_service.messaging.queue import TOPIC as SEND_TOPIC
+from orders_service.messaging.queue import build_message, unsubscribe_urls
+from orders_service.messaging.schemas import CampaignState
 
 log = logging.getLogger(__name__)
 TOPIC = "campaigns.expand"

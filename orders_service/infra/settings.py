@@ -17,7 +17,7 @@ from notifications.templates import DEFAULT_LOCALE, LOCALES, Template
 from orders_service.domain.errors import DomainError
 from orders_service.domain.phones import normalise_phone
 from orders_service.loyalty.tiers import DEFAULT_TIERS, DOWNGRADE_RULES, parse_tiers
-from orders_service.notifications_app.config import NotifyConfig
+from orders_service.messaging.config import NotifyConfig
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications.policy import Channel
 from notifications.templates import MARKETING, PURPOSE, Template, render, text_params
 from orders_service.db.models import Customer
-from orders_service.notifications_app.config import NotifyConfig, config_of
-from orders_service.notifications_app.models import Notification, UnsubscribeToken
-from orders_service.outbox import enqueue
+from orders_service.infra.outbox import enqueue
+from orders_service.messaging.config import NotifyConfig, config_of
+from orders_service.messaging.models import Notification, UnsubscribeToken
 
 TOPIC = "notifications.send"
 

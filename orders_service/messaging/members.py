@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.policy import Decision, Purpose, decide
 from orders_service.db.models import Customer, CustomerPhone
-from orders_service.notifications_app.config import NotifyConfig
-from orders_service.notifications_app.queue import contacts
-from orders_service.notifications_app.sender import candidates_for
+from orders_service.messaging.config import NotifyConfig
+from orders_service.messaging.queue import contacts
+from orders_service.messaging.sender import candidates_for
 
 T = TypeVar("T")
 

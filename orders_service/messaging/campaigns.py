@@ -17,17 +17,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.policy import Action
-from orders_service import clock
 from orders_service.db.engine import begin_write
 from orders_service.domain.errors import InvalidField, NotFound
+from orders_service.infra import clock
+from orders_service.infra.outbox import enqueue
 from orders_service.loyalty.segment_services import member_ids
 from orders_service.loyalty.segments import rule
-from orders_service.notifications_app.config import config_of
-from orders_service.notifications_app.errors import CampaignKeyReused
-from orders_service.notifications_app.expansion import TOPIC
-from orders_service.notifications_app.members import chunks, gate, load_members
-from orders_service.notifications_app.models import Campaign
-from orders_service.notifications_app.schemas import (
+from orders_service.messaging.config import config_of
+from orders_service.messaging.errors import CampaignKeyReused
+from orders_service.messaging.expansion import TOPIC
+from orders_service.messaging.members import chunks, gate, load_members
+from orders_service.messaging.models import Campaign
+from orders_service.messaging.schemas import (
     CampaignIn,
     CampaignOut,
     CampaignPreviewOut,
@@ -35,7 +36,6 @@ from orders_service.notifications_app.schemas import (
     CampaignTemplate,
     SuppressedOut,
 )
-from orders_service.outbox import enqueue
 
 LISTED = 100  # suppressed members a dry run names; the rest are counted
 PREVIEW_CHUNK = 1_000  # members read and gated at a time by a dry run

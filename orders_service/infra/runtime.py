@@ -22,12 +22,12 @@ from notifications.providers import Provider
 from orders_service.auth.services import key_check
 from orders_service.db.engine import create_engine
 from orders_service.geo import province_centroid
+from orders_service.infra.settings import Settings
 from orders_service.loyalty.program import PROGRAM_KEY, ProgramSource
-from orders_service.notifications_app.config import NOTIFY_KEY, NotifySource
-from orders_service.notifications_app.providers import build_providers
+from orders_service.messaging.config import NOTIFY_KEY, NotifySource
+from orders_service.messaging.providers import build_providers
 from orders_service.relay.core import Handler
 from orders_service.relay.handlers import build_handlers
-from orders_service.settings import Settings
 from orders_service.shipping.registry import CourierRegistry
 from orders_service.shop_settings.accounts import ACCOUNTS_KEY, CourierAccounts
 

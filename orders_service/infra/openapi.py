@@ -2,7 +2,7 @@
 and If-Match, all decided here in one place from the route itself rather than repeated on every handler.
 
 Litestar documents a handler's success response and a 400 in `application/json`; the service answers its errors
-as RFC 9457 problems (`application/problem+json`, orders_service.problems) with statuses that follow from what
+as RFC 9457 problems (`application/problem+json`, orders_service.infra.problems) with statuses that follow from what
 the route is: a path parameter can name nothing (404), a change can conflict (409), a versioned change needs
 If-Match (428) and the current version (412), a staff route needs a key (401) and an admin route an admin key
 (403), a customer's link can expire (410) and is rate limited (429), and any route that reads the database can
@@ -28,8 +28,8 @@ from litestar.routes import HTTPRoute
 from litestar.typing import FieldDefinition
 
 from orders_service.auth.middleware import admin_only
+from orders_service.infra.problems import PROBLEM_JSON, Problem
 from orders_service.links.ratelimit import link_rate_guard
-from orders_service.problems import PROBLEM_JSON, Problem
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
