@@ -13,7 +13,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
@@ -29,7 +28,7 @@ from orders_service.deliveries.controllers import DeliveryController
 from orders_service.geo import Warehouse
 from orders_service.geo.controllers import GeoController
 from orders_service.infra.commit import CommitBeforeSending
-from orders_service.infra.openapi import SCHEMA_PLUGINS, document_routes
+from orders_service.infra.openapi import SCHEMA_PLUGINS, document_routes, swagger_ui
 from orders_service.infra.outbox import on_committed
 from orders_service.infra.problems import EXCEPTION_HANDLERS
 from orders_service.infra.redact import install_redaction
@@ -216,7 +215,7 @@ def create_app(
             description="Amend, merge, split and ship cash-on-delivery orders. Money is integer VND. "
             "Every change needs If-Match with the order's ETag. Errors are RFC 9457 problem details.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+            render_plugins=[swagger_ui()],  # served from the package, no CDN
             components=Components(
                 security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="API key")}
             ),

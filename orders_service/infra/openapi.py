@@ -8,6 +8,8 @@ If-Match (428) and the current version (412), a staff route needs a key (401) an
 (403), a customer's link can expire (410) and is rate limited (429), and any route that reads the database can
 find it away (503). `document_routes` writes those into each handler once the app is built; a handler's own
 `responses` win over these defaults.
+
+`swagger_ui` is the page that shows the schema to people, from the package's own copy of Swagger UI: no CDN.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from litestar import Litestar
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Operation, Parameter, Reference, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.plugins import OpenAPISchemaPlugin
@@ -231,3 +234,22 @@ class ConstrainedItems(OpenAPISchemaPlugin):
 
 
 SCHEMA_PLUGINS = [StrictStructs(), ConstrainedItems()]
+
+# Swagger UI's files, vendored in orders_service/static/swagger-ui (its README says which version and from where)
+# and served by the app's /static router, so that the docs work with no network and name no other host.
+SWAGGER_UI_ASSETS = "/static/swagger-ui"
+
+
+def swagger_ui(assets: str = SWAGGER_UI_ASSETS) -> SwaggerRenderPlugin:
+    """Swagger UI at /schema and /schema/swagger, loading its scripts, style and icon from `assets` only.
+
+    The one UI: Litestar's others (Scalar, Redoc, Elements, RapiDoc) load their code from a CDN too, and a second
+    offline one would double what the package carries (Scalar's bundle alone is twice Swagger UI's files).
+    """
+    return SwaggerRenderPlugin(
+        path=["/", "/swagger"],
+        js_url=f"{assets}/swagger-ui-bundle.js",
+        css_url=f"{assets}/swagger-ui.css",
+        standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+        favicon=f'<link rel="icon" type="image/png" href="{assets}/favicon-32x32.png">',
+    )
