@@ -8,6 +8,7 @@ from litestar import Litestar, Router, asgi
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Receive, Scope, Send
 
@@ -38,6 +39,8 @@ class SandboxServer(SandboxService):
                 path="/schema",
                 components=Components(security_schemes={"token": SecurityScheme(type="http", scheme="bearer")}),
                 security=[{"token": []}],
+                # JSON only: Litestar's HTML renderers load their scripts from a CDN, blank with no network.
+                render_plugins=[JsonRenderPlugin()],
             ),
             # Only runs when this app is served by itself: a mounting app must call `aclose` on its own shutdown.
             on_shutdown=[self.aclose],

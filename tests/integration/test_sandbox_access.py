@@ -105,3 +105,12 @@ async def test_the_standalone_sandbox_checks_keys_in_the_service_database(
             headers={"Authorization": f"Bearer {keys['staff']}"},
         )
         assert quoted.status_code == 401
+
+
+async def test_the_sandbox_docs_load_nothing_from_another_host(api: Api) -> None:
+    # Litestar's HTML renderers (Redoc, Swagger, Elements, RapiDoc) fetch their scripts from a CDN: blank offline.
+    spec = await api.client.get("/sandbox-courier/schema/openapi.json")
+    assert spec.status_code == 200 and spec.json()["info"]["title"] == "sandbox courier"
+    for page in ("/schema", "/schema/redoc", "/schema/swagger", "/schema/elements", "/schema/rapidoc"):
+        answer = await api.client.get(f"/sandbox-courier{page}")
+        assert "https://" not in answer.text or answer.headers["content-type"].startswith("application/json"), page
