@@ -1,4 +1,4 @@
-"""GHN (Giao Hàng Nhanh): the adapter, its status table and webhook parsing; the fake lives in couriers.ghn.fake."""
+"""GHN (Giao Hàng Nhanh): the adapter, its status table and webhook parsing; its test fake is fakes.ghn."""
 
 from couriers.ghn.adapter import DEV_BASE_URL, PROD_BASE_URL, GhnConfig, GhnCourier
 

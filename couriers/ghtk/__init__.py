@@ -1,4 +1,4 @@
-"""GHTK (Giao Hàng Tiết Kiệm): the adapter; its fake server lives in couriers.ghtk.fake, for tests."""
+"""GHTK (Giao Hàng Tiết Kiệm): the adapter; its fake server, for tests, is fakes.ghtk."""
 
 from couriers.ghtk.adapter import STAGING, GhtkConfig, GhtkCourier
 from couriers.ghtk.statuses import STATUSES, status_for

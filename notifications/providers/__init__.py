@@ -1,4 +1,4 @@
-"""Providers: one class per way of sending, behind the `Provider` protocol, each with a fake in notifications.fakes."""
+"""Providers: one class per way of sending, behind the `Provider` protocol, each with a fake in fakes.notifications."""
 
 from notifications.providers.base import (
     OutboundMessage,

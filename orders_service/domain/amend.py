@@ -7,7 +7,6 @@ from uuid import UUID
 
 from msgspec import UNSET
 
-from couriers.capabilities import Aspect
 from orders_service.domain import operations as ops
 from orders_service.domain.errors import InvalidField
 from orders_service.domain.model import (
@@ -24,19 +23,19 @@ from orders_service.domain.model import (
     replace,
 )
 from orders_service.domain.money import compute_totals
+from orders_service.domain.outside import Aspect, Outside, UnitsProblem
 from orders_service.domain.phones import normalise_phones
 from orders_service.domain.status import check_courier_accepts, check_operations
-from orders_service.geo import AddressError, resolve_units
 
 NewId = Callable[[], str]
 DEFAULT_VND_PER_REDEEMED_POINT = 1_000
 
 
-def validate_address(address: Address, field: str) -> Address:
-    try:
-        resolve_units(address.province_code, address.ward_code)
-    except AddressError as error:
-        raise InvalidField(f"{field}.{error.field}", error.message) from None
+def validate_address(address: Address, field: str, units_problem: UnitsProblem) -> Address:
+    problem = units_problem(address.province_code, address.ward_code)
+    if problem is not None:
+        faulty, why = problem
+        raise InvalidField(f"{field}.{faulty}", why)
     if not address.line.strip():
         raise InvalidField(f"{field}.line", "give the house number and street")
     return address
@@ -118,7 +117,9 @@ def _redeem(order: Order, op: ops.RedeemPoints, vnd_per_point: int, field: str) 
     return replace(order, paid=order.paid + op.points * vnd_per_point)
 
 
-def _apply_one(order: Order, op: ops.Operation, new_id: NewId, field: str, vnd_per_point: int) -> Order:
+def _apply_one(
+    order: Order, op: ops.Operation, new_id: NewId, field: str, vnd_per_point: int, units_problem: UnitsProblem
+) -> Order:
     match op:
         case ops.SetRecipient():
             recipient = order.recipient
@@ -132,7 +133,7 @@ def _apply_one(order: Order, op: ops.Operation, new_id: NewId, field: str, vnd_p
                 )
             return replace(order, recipient=recipient)
         case ops.SetAddress():
-            address = validate_address(op.address, f"{field}.address")
+            address = validate_address(op.address, f"{field}.address", units_problem)
             return replace(order, recipient=replace(order.recipient, address=address))
         case ops.AddLine():
             return _add_line(order, op, new_id, field)
@@ -194,6 +195,7 @@ def amend(
     new_id: NewId,
     courier_status: str | None = None,
     *,
+    outside: Outside,
     vnd_per_redeemed_point: int = DEFAULT_VND_PER_REDEEMED_POINT,
 ) -> Order:
     """Return the amended copy of `order`, or raise; `order` itself is never touched.
@@ -205,8 +207,9 @@ def amend(
     check_operations(order.status, (ops.op_name(op) for op in operations), actor.kind)
     amended = order
     for index, op in enumerate(operations):
-        amended = _apply_one(amended, op, new_id, f"operations[{index}]", vnd_per_redeemed_point)
-    check_courier_accepts(order.status, order.courier, courier_status, changed_aspects(order, amended))
+        amended = _apply_one(amended, op, new_id, f"operations[{index}]", vnd_per_redeemed_point, outside.units_problem)
+    rules = outside.couriers[order.courier]
+    check_courier_accepts(order.status, rules, courier_status, changed_aspects(order, amended))
     return amended
 
 
@@ -221,9 +224,10 @@ def new_order(
     note: str | None,
     discount_percent: int,
     discount_reason: str | None,
+    outside: Outside,
 ) -> Order:
     """Validate and build a pending order from its parts (phones already normalised by the caller)."""
-    validate_address(recipient.address, "recipient.address")
+    validate_address(recipient.address, "recipient.address", outside.units_problem)
     built = tuple(build_line(line, new_id(), f"lines[{i}]") for i, line in enumerate(lines))
     return Order(
         status=OrderStatus.PENDING,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from couriers.capabilities import CAPABILITIES, Aspect
 from orders_service.domain.errors import InvalidTransition, OrderNotAmendable
 from orders_service.domain.model import ActorKind, OrderStatus
 from orders_service.domain.operations import OPERATION_NAMES
+from orders_service.domain.outside import Aspect, CourierRules
 
 S = OrderStatus
 
@@ -112,13 +112,13 @@ def check_operations(status: OrderStatus, names: Iterable[str], actor: ActorKind
 
 
 def check_courier_accepts(
-    status: OrderStatus, courier: str, courier_status: str | None, changed: frozenset[Aspect]
+    status: OrderStatus, rules: CourierRules, courier_status: str | None, changed: frozenset[Aspect]
 ) -> None:
     """After pickup, only the aspects the courier still accepts in its current status may change."""
     if status is not S.IN_TRANSIT or not changed:
         return
-    capabilities = CAPABILITIES[courier]
-    accepted = capabilities.after_pickup.get(courier_status or "", frozenset())
-    refused = sorted(aspect.value for aspect in changed - accepted)
+    # The table may hold the couriers' own Aspect members: compare by value, which both enums share.
+    accepted = {str(aspect) for aspect in rules.after_pickup.get(courier_status or "", frozenset())}
+    refused = sorted(aspect.value for aspect in changed if aspect.value not in accepted)
     if refused:
-        raise OrderNotAmendable(f"cannot change {', '.join(refused)}: {capabilities.after_pickup_refusal}")
+        raise OrderNotAmendable(f"cannot change {', '.join(refused)}: {rules.after_pickup_refusal}")

@@ -32,6 +32,7 @@ from orders_service.messaging import triggers
 from orders_service.orders import mapping, pending
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_schemas import MergeIn, SplitIn, SplitPartIn
+from orders_service.orders.outside import OUTSIDE
 from orders_service.orders.services import check_precondition, get_order, new_code, record_change
 from orders_service.shipping.plan import desired_parcel
 from orders_service.shipping.registry import CourierNotConfigured, CourierRegistry
@@ -223,7 +224,7 @@ def _recipient(part: SplitPartIn, index: int) -> Recipient | None:
     if not name:
         raise InvalidField(f"{field}.name", "the recipient needs a name")
     phones = normalise_phones(part.recipient.phones, f"{field}.phones", vietnam_only=True)
-    address = validate_address(part.recipient.address, f"{field}.address")
+    address = validate_address(part.recipient.address, f"{field}.address", OUTSIDE.units_problem)
     return Recipient(name=name, phones=tuple(phones), address=address)
 
 

@@ -38,6 +38,7 @@ from orders_service.messaging import triggers
 from orders_service.ops import metrics
 from orders_service.orders import mapping, pending
 from orders_service.orders.discounts import DiscountPolicy
+from orders_service.orders.outside import OUTSIDE
 from orders_service.orders.schemas import OrderIn
 
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read out on the phone
@@ -159,6 +160,7 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
         note=data.note,
         discount_percent=percent,
         discount_reason=reason,
+        outside=OUTSIDE,
     )
     row = OrderRow(
         code=new_code(),
@@ -309,7 +311,9 @@ async def _amend_order(
         percent, why = await discounts.for_customer(session, customer)
         current = replace(before, discount_percent=percent, discount_reason=why)
     value = program_of(session).vnd_per_redeemed_point
-    after = amend(current, operations, actor, mapping.new_line_id, courier_status, vnd_per_redeemed_point=value)
+    after = amend(
+        current, operations, actor, mapping.new_line_id, courier_status, outside=OUTSIDE, vnd_per_redeemed_point=value
+    )
     # Redeemed points are paid in with `paid`; the ledger gives them out in the same transaction, or refuses.
     wanted = [(i, op.points) for i, op in enumerate(operations) if isinstance(op, RedeemPoints)]
     if wanted:

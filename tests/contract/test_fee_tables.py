@@ -10,12 +10,12 @@ import httpx
 import pytest
 
 from couriers.capabilities import CAPABILITIES
-from couriers.ghn.fake import FakeGhn
 from couriers.ghn.payloads import FEE_FIELDS as GHN_FEE_FIELDS
 from couriers.ghtk import GhtkCourier
-from couriers.ghtk.fake import FakeGhtk
 from couriers.ghtk.payloads import FEE_FIELDS as GHTK_FEE_FIELDS
 from couriers.sandbox.adapter import FEE_FIELDS as SANDBOX_FEE_FIELDS
+from fakes.ghn.server import FakeGhn
+from fakes.ghtk.server import FakeGhtk
 from tests.contract.test_ghn import PARCEL as GHN_PARCEL
 from tests.contract.test_ghn import SHOP_ID, TOKEN
 from tests.contract.test_ghn import connect as ghn_connect

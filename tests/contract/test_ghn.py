@@ -24,8 +24,8 @@ from couriers.base import (
 )
 from couriers.capabilities import CAPABILITIES
 from couriers.ghn import GhnConfig, GhnCourier
-from couriers.ghn.fake import FakeGhn
 from couriers.ghn.statuses import STATUSES
+from fakes.ghn.server import FakeGhn
 
 pytestmark = pytest.mark.anyio
 

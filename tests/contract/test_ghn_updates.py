@@ -7,7 +7,7 @@ import msgspec
 import pytest
 
 from couriers.base import PermanentCourierError
-from couriers.ghn.fake import FakeGhn
+from fakes.ghn.server import FakeGhn
 from tests.contract.test_ghn import HANOI, HCM, SHOP_ID, TOKEN, config, connect, created, parcel
 
 pytestmark = pytest.mark.anyio

@@ -26,7 +26,7 @@ from couriers.base import (
     WebhookRejected,
 )
 from couriers.ghtk import STATUSES, GhtkConfig, GhtkCourier
-from couriers.ghtk.fake import FakeGhtk
+from fakes.ghtk.server import FakeGhtk
 
 pytestmark = pytest.mark.anyio
 

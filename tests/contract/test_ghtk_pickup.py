@@ -8,8 +8,8 @@ import pytest
 
 from couriers.base import PermanentCourierError, Status
 from couriers.ghtk import STATUSES, GhtkCourier
-from couriers.ghtk.fake import FakeGhtk
 from couriers.ghtk.statuses import SHIPPER_REPORTS as REPORTS
+from fakes.ghtk.server import FakeGhtk
 from tests.contract.test_ghtk import BASE, config, parcel
 
 pytestmark = pytest.mark.anyio

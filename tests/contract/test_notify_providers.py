@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from notifications import fakes
-from notifications.fakes import FakeSmsGateway, FakeSmtp, FakeZns
+from fakes import notifications as notification_fakes
+from fakes.notifications import FakeSmsGateway, FakeSmtp, FakeZns
 from notifications.policy import Channel, Purpose
 from notifications.providers import (
     OutboundMessage,
@@ -37,7 +37,7 @@ MESSAGE = OutboundMessage(
 
 @pytest.fixture(autouse=True)
 def short_hang(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fakes, "HANG_S", 1.0)
+    monkeypatch.setattr(notification_fakes, "HANG_S", 1.0)
 
 
 @pytest.fixture

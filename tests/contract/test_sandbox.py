@@ -33,7 +33,7 @@ from couriers.sandbox import (
     new_webhook_secret,
     standalone_app,
 )
-from couriers.sandbox.testing import WebhookRecorder, asgi_transport
+from fakes.sandbox import WebhookRecorder, asgi_transport
 
 pytestmark = pytest.mark.anyio
 

@@ -21,8 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from couriers.ghn.fake import PREFIX as GHN_PREFIX
 from couriers.sandbox.adapter import new_webhook_secret
+from fakes.ghn.server import PREFIX as GHN_PREFIX
 from orders_service.db.models import OrderEvent
 from orders_service.infra.settings import Settings
 from orders_service.ops.clients import TrustedProxies

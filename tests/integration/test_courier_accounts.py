@@ -16,7 +16,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from couriers.ghn.fake import PREFIX, FakeGhn
+from fakes.ghn.server import PREFIX, FakeGhn
 from orders_service.app import create_app
 from orders_service.infra.settings import Settings
 from orders_service.shop_settings.accounts import CourierAccounts

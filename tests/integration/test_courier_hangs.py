@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
 from couriers.ghn import GhnConfig, GhnCourier
-from couriers.ghn.fake import FakeGhn
 from couriers.ghtk import GhtkConfig, GhtkCourier
-from couriers.ghtk.fake import FakeGhtk
+from fakes.ghn.server import FakeGhn
+from fakes.ghtk.server import FakeGhtk
 from orders_service.app import create_app
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage

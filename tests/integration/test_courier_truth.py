@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.pool import NullPool
 
-from couriers.ghn.fake import FakeGhn
-from couriers.ghtk.fake import FakeGhtk
+from fakes.ghn.server import FakeGhn
+from fakes.ghtk.server import FakeGhtk
 from orders_service.db.engine import create_engine
 from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings

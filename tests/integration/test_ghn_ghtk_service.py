@@ -15,9 +15,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from couriers.ghn import GhnConfig, GhnCourier
-from couriers.ghn.fake import FakeGhn
 from couriers.ghtk import GhtkConfig, GhtkCourier
-from couriers.ghtk.fake import FakeGhtk
+from fakes.ghn.server import FakeGhn
+from fakes.ghtk.server import FakeGhtk
 from orders_service.app import create_app
 from orders_service.geo import resolve_units
 from orders_service.infra.settings import Settings

@@ -15,8 +15,8 @@ import msgspec
 import pytest
 from litestar import Litestar
 
-from notifications import fakes
-from notifications.fakes import FakeSmsGateway, FakeZns
+from fakes import notifications as notification_fakes
+from fakes.notifications import FakeSmsGateway, FakeZns
 from notifications.policy import Channel
 from notifications.providers import LogProvider, SmsGateway, SmsGatewayConfig, ZnsConfig, ZnsProvider
 from orders_service.app import create_app
@@ -36,7 +36,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
 
 @pytest.fixture
 def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Litestar:
-    monkeypatch.setattr(fakes, "HANG_S", 1.0)
+    monkeypatch.setattr(notification_fakes, "HANG_S", 1.0)
     for fake in (ZNS, SMS):
         fake.received.clear()
         fake.faults.clear()

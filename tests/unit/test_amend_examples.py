@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 from uuid import UUID
 
 import pytest
@@ -25,6 +26,8 @@ from orders_service.domain.model import (
     replace,
 )
 from orders_service.domain.money import compute_totals
+from orders_service.domain.outside import Outside
+from orders_service.orders.outside import OUTSIDE
 
 S = OrderStatus
 STAFF, CUSTOMER = Actor(kind=ActorKind.STAFF, id="s1"), Actor(kind=ActorKind.CUSTOMER)
@@ -54,6 +57,7 @@ def base(status: OrderStatus = S.PENDING, courier: str = "sandbox") -> Order:
         note=None,
         discount_percent=0,
         discount_reason=None,
+        outside=OUTSIDE,
     )
     return replace(built, status=status)
 
@@ -61,7 +65,7 @@ def base(status: OrderStatus = S.PENDING, courier: str = "sandbox") -> Order:
 def one(
     op: ops.Operation, order: Order | None = None, actor: Actor = STAFF, courier_status: str | None = None
 ) -> Order:
-    return amend(order or base(), [op], actor, ids(500), courier_status)
+    return amend(order or base(), [op], actor, ids(500), courier_status, outside=OUTSIDE)
 
 
 DRESS, TRYON = UUID(int=1), UUID(int=2)
@@ -156,9 +160,10 @@ def test_removing_the_last_line_is_refused_and_a_batch_is_all_or_nothing() -> No
             [ops.AddPayment(amount=1), ops.RemoveLine(line_id=DRESS), ops.RemoveLine(line_id=TRYON)],
             STAFF,
             ids(500),
+            outside=OUTSIDE,
         )
     with pytest.raises(InvalidField, match="operations"):
-        amend(single, [], STAFF, ids(500))
+        amend(single, [], STAFF, ids(500), outside=OUTSIDE)
 
 
 def test_gate_after_pickup_follows_the_courier() -> None:
@@ -170,3 +175,20 @@ def test_gate_after_pickup_follows_the_courier() -> None:
         one(ops.SetRecipient(name="Hoa"), base(S.IN_TRANSIT, courier="ghtk"), courier_status="picked")
     with pytest.raises(OrderNotAmendable, match="staff only"):
         one(ops.SetShipping(fee=0), actor=CUSTOMER)
+
+
+def test_the_address_book_and_the_couriers_rules_are_inputs() -> None:
+    # The domain consults the world it is given, not one it imports: a book that knows no ward refuses every
+    # address, naming the field, and a courier table of plain strings governs the gate after pickup.
+    strict = Outside(
+        units_problem=lambda province, ward: ("ward_code", f"no ward {ward} in {province}"),
+        couriers={"sandbox": SimpleNamespace(after_pickup={"picked": frozenset({"cod"})}, after_pickup_refusal="no")},
+    )
+    with pytest.raises(InvalidField) as refused:
+        amend(base(), [ops.SetAddress(address=Address("1 Tràng Tiền", 70, 1))], STAFF, ids(500), outside=strict)
+    assert (refused.value.field, refused.value.message) == ("operations[0].address.ward_code", "no ward 70 in 1")
+    in_transit = base(S.IN_TRANSIT)
+    paid = amend(in_transit, [ops.AddPayment(amount=1_000)], STAFF, ids(500), "picked", outside=strict)
+    assert paid.paid == 1_000
+    with pytest.raises(OrderNotAmendable, match=r"^cannot change recipient: no$"):
+        amend(in_transit, [ops.SetRecipient(name="Hoa")], STAFF, ids(500), "picked", outside=strict)

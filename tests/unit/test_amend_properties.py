@@ -31,6 +31,7 @@ from orders_service.domain.model import (
     replace,
 )
 from orders_service.domain.money import compute_totals
+from orders_service.orders.outside import OUTSIDE
 
 S = OrderStatus
 OPEN = (S.PENDING, S.CONFIRMED, S.READY_TO_SHIP)
@@ -102,6 +103,7 @@ def orders(draw: st.DrawFn) -> Order:
         note=None,
         discount_percent=draw(st.integers(0, 50)),
         discount_reason=None,
+        outside=OUTSIDE,
     )
     return replace(built, status=draw(st.sampled_from([*OPEN * 4, *OrderStatus])))
 
@@ -216,7 +218,7 @@ def run(order: Order, steps: list[tuple[Any, ...]], actor: Actor, courier_status
         op, invalid = resolve(spec, order, actor)
         snapshot = msgspec.json.encode(order)
         try:
-            amended = amend(order, [op], actor, new_id, courier_status)
+            amended = amend(order, [op], actor, new_id, courier_status, outside=OUTSIDE)
         except DomainError as error:
             assert msgspec.json.encode(order) == snapshot
             assert invalid or order.status is S.IN_TRANSIT, f"valid {op!r} refused: {error.detail}"
@@ -257,8 +259,8 @@ def test_one_atomic_amendment_equals_the_same_operations_one_by_one(order: Order
         op, invalid = resolve(spec, current, STAFF)
         if invalid:
             with pytest.raises(DomainError):
-                amend(order, [*operations, op], STAFF, ids(1000))
+                amend(order, [*operations, op], STAFF, ids(1000), outside=OUTSIDE)
             return
         operations.append(op)
-        current = amend(current, [op], STAFF, new_id)
-    assert amend(order, operations, STAFF, ids(1000)) == current
+        current = amend(current, [op], STAFF, new_id, outside=OUTSIDE)
+    assert amend(order, operations, STAFF, ids(1000), outside=OUTSIDE) == current

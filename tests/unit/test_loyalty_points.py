@@ -17,6 +17,7 @@ from orders_service.infra.settings import Settings
 from orders_service.loyalty import ledger
 from orders_service.loyalty.ledger import Entry, Kind
 from orders_service.loyalty.tiers import Program
+from orders_service.orders.outside import OUTSIDE
 from tests.unit.test_amend_examples import base, ids
 
 NOW = datetime.datetime(2026, 11, 23, 9, 0, tzinfo=datetime.UTC)
@@ -26,23 +27,34 @@ CUSTOMER = Actor(kind=ActorKind.CUSTOMER)
 
 def test_redeemed_points_pay_like_money_at_the_configured_value() -> None:
     order = base()  # 1,310,000 VND due
-    after = amend(order, [ops.RedeemPoints(points=300)], CUSTOMER, ids(500))
+    after = amend(order, [ops.RedeemPoints(points=300)], CUSTOMER, ids(500), outside=OUTSIDE)
     assert (after.paid, compute_totals(after).cod_amount) == (300_000, 1_010_000)
-    dearer = amend(order, [ops.RedeemPoints(points=300)], CUSTOMER, ids(500), vnd_per_redeemed_point=2_000)
+    dearer = amend(
+        order, [ops.RedeemPoints(points=300)], CUSTOMER, ids(500), vnd_per_redeemed_point=2_000, outside=OUTSIDE
+    )
     assert compute_totals(dearer).cod_amount == 710_000
 
 
 def test_points_never_pay_more_than_is_due() -> None:
-    assert compute_totals(amend(base(), [ops.RedeemPoints(points=1_310)], CUSTOMER, ids(500))).cod_amount == 0
+    assert (
+        compute_totals(amend(base(), [ops.RedeemPoints(points=1_310)], CUSTOMER, ids(500), outside=OUTSIDE)).cod_amount
+        == 0
+    )
     with pytest.raises(InvalidField) as refused:
-        amend(base(), [ops.AddPayment(amount=10_000), ops.RedeemPoints(points=1_310)], Actor(ActorKind.STAFF), ids(9))
+        amend(
+            base(),
+            [ops.AddPayment(amount=10_000), ops.RedeemPoints(points=1_310)],
+            Actor(ActorKind.STAFF),
+            ids(9),
+            outside=OUTSIDE,
+        )
     assert refused.value.field == "operations[1].points"
     assert "at most 1300 points" in refused.value.message
 
 
 def test_points_are_not_redeemed_after_pickup() -> None:
     with pytest.raises(OrderNotAmendable, match="points are spent before pickup"):
-        amend(base(OrderStatus.IN_TRANSIT), [ops.RedeemPoints(points=1)], CUSTOMER, ids(500), "picked")
+        amend(base(OrderStatus.IN_TRANSIT), [ops.RedeemPoints(points=1)], CUSTOMER, ids(500), "picked", outside=OUTSIDE)
 
 
 def test_earned_points_expire_after_the_configured_days() -> None:

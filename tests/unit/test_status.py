@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import pytest
 
-from couriers.capabilities import CAPABILITIES, Aspect
+from couriers import capabilities
+from couriers.capabilities import CAPABILITIES
 from orders_service.domain.errors import InvalidTransition, OrderNotAmendable
 from orders_service.domain.model import ActorKind, OrderStatus
 from orders_service.domain.operations import OPERATION_NAMES
+from orders_service.domain.outside import Aspect
 from orders_service.domain.status import (
     AMENDABLE,
     RESTRICTED,
@@ -161,19 +166,19 @@ def test_customers_may_use_every_other_operation() -> None:
 @pytest.mark.parametrize("courier", sorted(CAPABILITIES))
 @pytest.mark.parametrize("status", [*OPEN, *CLOSED])
 def test_courier_gate_is_open_outside_transit(courier: str, status: OrderStatus) -> None:
-    check_courier_accepts(status, courier, None, frozenset(Aspect))
+    check_courier_accepts(status, CAPABILITIES[courier], None, frozenset(Aspect))
 
 
 @pytest.mark.parametrize("courier", sorted(CAPABILITIES))
 def test_courier_gate_lets_an_empty_change_through(courier: str) -> None:
-    check_courier_accepts(S.IN_TRANSIT, courier, "delivering", frozenset())
+    check_courier_accepts(S.IN_TRANSIT, CAPABILITIES[courier], "delivering", frozenset())
 
 
 @pytest.mark.parametrize("courier_status", ["picked", "storing", "transporting", "delivering", None, ""])
 @pytest.mark.parametrize("aspect", list(Aspect))
 def test_ghtk_refuses_every_change_after_pickup(courier_status: str | None, aspect: Aspect) -> None:
     with pytest.raises(OrderNotAmendable, match=f"cannot change {aspect.value}: GHTK has no amend API"):
-        check_courier_accepts(S.IN_TRANSIT, "ghtk", courier_status, frozenset({aspect}))
+        check_courier_accepts(S.IN_TRANSIT, CAPABILITIES["ghtk"], courier_status, frozenset({aspect}))
 
 
 @pytest.mark.parametrize(
@@ -191,24 +196,47 @@ def test_ghtk_refuses_every_change_after_pickup(courier_status: str | None, aspe
 def test_ghn_and_sandbox_accept_recipient_address_and_cod_but_not_items_after_pickup(
     courier: str, courier_status: str
 ) -> None:
-    check_courier_accepts(S.IN_TRANSIT, courier, courier_status, CONTACT_AND_COD)
+    check_courier_accepts(S.IN_TRANSIT, CAPABILITIES[courier], courier_status, CONTACT_AND_COD)
     with pytest.raises(OrderNotAmendable, match=r"cannot change items: .*never a change of items") as caught:
-        check_courier_accepts(S.IN_TRANSIT, courier, courier_status, frozenset({Aspect.ITEMS, Aspect.COD}))
+        check_courier_accepts(
+            S.IN_TRANSIT, CAPABILITIES[courier], courier_status, frozenset({Aspect.ITEMS, Aspect.COD})
+        )
     assert "cod" not in caught.value.detail.split(":")[0]
 
 
 @pytest.mark.parametrize(("courier", "courier_status"), [("ghn", "delivering"), ("sandbox", "delivering")])
 def test_nothing_changes_while_out_for_delivery(courier: str, courier_status: str) -> None:
     with pytest.raises(OrderNotAmendable, match=r"cannot change address, cod, recipient: .*out for delivery"):
-        check_courier_accepts(S.IN_TRANSIT, courier, courier_status, CONTACT_AND_COD)
+        check_courier_accepts(S.IN_TRANSIT, CAPABILITIES[courier], courier_status, CONTACT_AND_COD)
 
 
 @pytest.mark.parametrize("courier", sorted(CAPABILITIES))
 def test_unknown_courier_status_in_transit_accepts_nothing(courier: str) -> None:
     with pytest.raises(OrderNotAmendable):
-        check_courier_accepts(S.IN_TRANSIT, courier, None, frozenset({Aspect.RECIPIENT}))
+        check_courier_accepts(S.IN_TRANSIT, CAPABILITIES[courier], None, frozenset({Aspect.RECIPIENT}))
 
 
 @pytest.mark.parametrize("courier", sorted(CAPABILITIES))
 def test_no_courier_accepts_an_item_change_after_pickup(courier: str) -> None:
-    assert all(Aspect.ITEMS not in accepted for accepted in CAPABILITIES[courier].after_pickup.values())
+    assert all(capabilities.Aspect.ITEMS not in accepted for accepted in CAPABILITIES[courier].after_pickup.values())
+
+
+def test_the_domain_and_the_couriers_name_the_same_aspects() -> None:
+    # The domain owns its Aspect (it imports nothing outside itself); the couriers' tables speak theirs.
+    assert {aspect.value for aspect in Aspect} == {aspect.value for aspect in capabilities.Aspect}
+
+
+@dataclass(frozen=True)
+class Rules:
+    after_pickup: Mapping[str, frozenset[str]]
+    after_pickup_refusal: str = "not now"
+
+
+def test_the_courier_gate_reads_any_table_it_is_given() -> None:
+    # The gate takes the courier's rules as a value: a plain table of strings works as well as couriers' own.
+    rules = Rules({"on_the_way": frozenset({"cod"})})
+    check_courier_accepts(S.IN_TRANSIT, rules, "on_the_way", frozenset({Aspect.COD}))
+    with pytest.raises(OrderNotAmendable, match=r"^cannot change address, recipient: not now$"):
+        check_courier_accepts(S.IN_TRANSIT, rules, "on_the_way", frozenset(Aspect) - {Aspect.ITEMS})
+    with pytest.raises(OrderNotAmendable, match=r"^cannot change cod: not now$"):
+        check_courier_accepts(S.IN_TRANSIT, rules, "at_the_door", frozenset({Aspect.COD}))

@@ -14,7 +14,7 @@ from litestar import Litestar, Request, Response, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
-from couriers.ghn.fake_orders import FakeOrder, GhnError, OrderBook
+from fakes.ghn.orders import FakeOrder, GhnError, OrderBook
 
 PREFIX = "/shiip/public-api"
 Operation = Callable[[int | None, dict[str, Any]], Any]

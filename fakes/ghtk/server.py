@@ -14,7 +14,8 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 
-from couriers.ghtk.fake_rules import (
+from couriers.ghtk.statuses import CANCELLABLE, SHIPPER_REPORTS, STATUSES
+from fakes.ghtk.rules import (
     FIELD_REQUIRED,
     ORDER_ID_EXIST,
     ORDER_NOT_FOUND,
@@ -23,7 +24,6 @@ from couriers.ghtk.fake_rules import (
     fee_for,
     validate_create,
 )
-from couriers.ghtk.statuses import CANCELLABLE, SHIPPER_REPORTS, STATUSES
 
 _START = datetime.datetime(2025, 8, 1, 9, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=7)))
 _AUTH = FakeError(401, "Cần cung cấp token hợp lệ", "20101")  # §2.1

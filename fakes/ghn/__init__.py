@@ -1,0 +1,1 @@
+"""A fake GHN gateway: `server` is the Litestar app and its controls, `orders` its order book and rules."""

@@ -1,0 +1,1 @@
+"""A fake GHTK OPEN_API: `server` is the Litestar app and its controls, `rules` its validation and fee table."""
