@@ -97,12 +97,10 @@ def beat(loglevel: str) -> None:
 
 
 def _serve_worker_metrics(port: int) -> None:
-    import os
-
     from prometheus_client import CollectorRegistry, start_http_server
     from prometheus_client.multiprocess import MultiProcessCollector
 
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if not _settings().multiproc_dir:
         raise click.BadParameter("set PROMETHEUS_MULTIPROC_DIR to an empty folder first", param_hint="--metrics-port")
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
@@ -252,6 +250,30 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+@main.group(help="The configuration: every environment variable the service reads, declared in one place.")
+def config() -> None:
+    """Configuration commands."""
+
+
+@config.command("docs", help="Write docs/configuration.md from the declared settings (--check: only compare).")
+@click.option("--output", default="docs/configuration.md", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--check", is_flag=True, help="write nothing; exit 1 if the file differs from the declarations")
+def config_docs(output: str, check: bool) -> None:
+    from pathlib import Path
+
+    from orders_service.infra.settings.docs import COMMAND, render
+
+    path, text = Path(output), render()
+    if check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{output} is out of date with the declared settings: run `{COMMAND}`")
+        click.echo(f"{output} is up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from couriers.ghn import payloads, webhook
 from couriers.ghn.statuses import status_of
 from couriers.limits import CallLimit
 
+# couriers.md §1.1: the live host is the default; the dev host is for tests, set on purpose.
 DEV_BASE_URL = "https://dev-online-gateway.ghn.vn/shiip/public-api"
 PROD_BASE_URL = "https://online-gateway.ghn.vn/shiip/public-api"
 ADDRESS_MODES = ("two_level", "district")
@@ -35,7 +36,7 @@ class GhnConfig(msgspec.Struct, frozen=True, kw_only=True):
     shop_id: int
     shop: Shop
     webhook_secret: str  # the `?token=` of the webhook URL registered with GHN
-    base_url: str = DEV_BASE_URL
+    base_url: str = PROD_BASE_URL
     # "two_level": 2025 ward and province names (the newer create doc); "district": GHN's district and ward ids
     # from Address.courier_ids, for accounts where GHN still addresses by district.
     address_mode: str = "two_level"

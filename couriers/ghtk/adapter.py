@@ -33,6 +33,8 @@ from couriers.ghtk.payloads import (
 )
 from couriers.limits import CallLimit
 
+# couriers.md §2.1: the live OPEN_API host is the default; staging is for tests, set on purpose.
+PRODUCTION = "https://services.giaohangtietkiem.vn"
 STAGING = "https://services-staging.ghtklab.com"
 ADDRESS_MODES = ("two_level", "district")
 # §2.4: the only documented answer to cancelling a cancelled order; a cancel retried after a lost answer gets it.
@@ -44,7 +46,7 @@ class GhtkConfig(Struct, frozen=True, kw_only=True):
     partner_code: str  # sent as X-Client-Source
     shop: Shop
     webhook_secret: str  # the `?hash=` value in the callback URL registered with GHTK
-    base_url: str = STAGING
+    base_url: str = PRODUCTION
     # GHTK takes names. "two_level": province + ward after the 2025 reform, no district; "district": also the
     # pre-reform district name from the address's courier_ids["district_name"], for when GHTK still needs it.
     address_mode: str = "two_level"  # two_level | district

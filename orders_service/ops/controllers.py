@@ -56,6 +56,7 @@ async def ready(request: Request[Any, Any, Any], sessionmaker: Sessionmaker) -> 
     security=[],
     media_type=metrics.CONTENT_TYPE,
 )
-async def prometheus_metrics(sessionmaker: Sessionmaker) -> Response[bytes]:
+async def prometheus_metrics(request: Request[Any, Any, Any], sessionmaker: Sessionmaker) -> Response[bytes]:
+    settings: Settings = request.app.state.settings
     outbox = await metrics.outbox_metrics(sessionmaker, datetime.datetime.now(datetime.UTC))
-    return Response(metrics.exposition(outbox), media_type=metrics.CONTENT_TYPE)
+    return Response(metrics.exposition(outbox, settings.multiproc_dir is not None), media_type=metrics.CONTENT_TYPE)

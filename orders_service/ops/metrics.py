@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import os
 import re
 from collections.abc import Iterable
 
@@ -24,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from orders_service.db.models import OutboxMessage
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 REQUEST_SECONDS = Histogram(
     "orders_http_request_duration_seconds",
@@ -112,9 +110,10 @@ async def outbox_metrics(db: async_sessionmaker[AsyncSession], now: datetime.dat
     ]
 
 
-def exposition(extra: list[Metric]) -> bytes:
-    """This process's metrics (or every process's, in multiprocess mode) and `extra`, in the text format."""
-    if os.environ.get(MULTIPROC_ENV):
+def exposition(extra: list[Metric], multiprocess: bool) -> bytes:
+    """This process's metrics (or every process's, in multiprocess mode: settings.multiproc_dir) and `extra`, in
+    the text format."""
+    if multiprocess:
         registry = CollectorRegistry()
         mp.MultiProcessCollector(registry)
     else:

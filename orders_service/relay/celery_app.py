@@ -118,7 +118,7 @@ def _task_ended(**_: Any) -> None:
 def _close(pid: int | None = None, **_: Any) -> None:
     if _Process.runtime is not None:
         _Process.run(_Process.runtime.aclose())
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if settings.multiproc_dir:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(pid or os.getpid())  # its live gauges stop counting; counters stay

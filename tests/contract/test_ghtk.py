@@ -59,7 +59,14 @@ def fake() -> FakeGhtk:
 
 
 def config(**changes: Any) -> GhtkConfig:
-    values: dict[str, Any] = {"token": "tok-123", "partner_code": "S1000", "shop": SHOP, "webhook_secret": SECRET}
+    # The fake answers at the staging host: set on purpose, since the adapter defaults to the live one.
+    values: dict[str, Any] = {
+        "token": "tok-123",
+        "partner_code": "S1000",
+        "shop": SHOP,
+        "webhook_secret": SECRET,
+        "base_url": BASE,
+    }
     return GhtkConfig(**(values | changes))
 
 
