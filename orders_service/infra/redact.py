@@ -25,7 +25,9 @@ _HEADER = re.compile(rf"""(?i)(\b(?:{_SECRET_NAME})['"]?\s*:\s*)(?:'[^']*'|"[^"]
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]+")
 _PREFIXED = re.compile(r"\b(osk_|whsec_)[\w+/=-]+")
 # A Vietnamese phone in any common form: 0 or (+)84, then 8 to 10 more digits, spaces, dots or dashes between.
-_PHONE = re.compile(r"(?<![\w+])(?:\+?84|0)(?:[ .-]?\d){8,10}(?!\d)")
+_PHONE = r"(?<![\w+])(?:\+?84|0)(?:[ .-]?\d){8,10}(?!\d)"
+# A UUID (an order's id in a path) is matched first and kept whole: its last group may be `0` and nine digits.
+_PHONE_OR_UUID = re.compile(rf"(?P<uuid>\b[0-9a-fA-F]{{8}}(?:-[0-9a-fA-F]{{4}}){{3}}-[0-9a-fA-F]{{12}}\b)|{_PHONE}")
 
 
 def _mask_header(match: re.Match[str]) -> str:
@@ -33,6 +35,8 @@ def _mask_header(match: re.Match[str]) -> str:
 
 
 def _mask_phone(match: re.Match[str]) -> str:
+    if match.group("uuid"):
+        return match.group(0)
     digits = re.sub(r"\D", "", match.group(0))
     return f"***{digits[-3:]}"
 
@@ -44,7 +48,7 @@ def redact(text: str) -> str:
     text = _BEARER.sub(r"\1 ***", text)
     text = _HEADER.sub(_mask_header, text)
     text = _PREFIXED.sub(r"\1***", text)
-    return _PHONE.sub(_mask_phone, text)
+    return _PHONE_OR_UUID.sub(_mask_phone, text)
 
 
 class RedactFilter(logging.Filter):
