@@ -1,0 +1,1 @@
+"""The README, checked by running it."""
