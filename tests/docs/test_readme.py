@@ -150,6 +150,10 @@ def test_readme_commands_run_verbatim(server: tuple[int, dict[str, str], Process
     assert {"type": "amended", "by": "customer", "cod_after": 415000} in link_json
     assert re.search(r"^204\n404$", page, re.M)  # revoked: the link opens nothing
 
+    loyalty = _json_lines(printed["Loyalty"])
+    assert {"status": "new", "tier": "standard", "points": 25, "segments": ["new", "rfm_promising"]} in loyalty
+    assert [e["points"] for e in loyalty if "kind" in e] == [45, -20]
+
     notifications = printed["Notifications"] + printed["Campaigns"]
     told = _json_lines(notifications)
     dry_run = next(o for o in told if "would_send" in o)
