@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -84,15 +85,19 @@ def _run(port: int, env: dict[str, str], processes: Processes) -> dict[str, str]
     if shutil.which("jq") is None:
         pytest.fail("the README's commands use jq: `apt-get install -y jq` (./dev test installs it)")
     run = script(RUNNABLE, port, BIN)
-    done = subprocess.run(
-        ["bash", "-c", run.text],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=150,
-    )
+    try:
+        done = subprocess.run(
+            ["bash", "-c", run.text],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,  # a wait loop whose condition never comes (a tracking code, a campaign done)
+        )
+    except subprocess.TimeoutExpired as stuck:
+        printed = stuck.stdout.decode(errors="replace") if isinstance(stuck.stdout, bytes) else stuck.stdout or ""
+        raise AssertionError(f"the README's commands hang; printed so far:\n{printed[-3000:]}") from None
     if done.returncode != 0:
         # The ERR trap names the line of a failed command; bash itself names it for an unset variable.
         failed = re.search(r"@@failed at script line (\d+)@@|^bash: line (\d+):", done.stderr, re.M)
@@ -116,7 +121,7 @@ def _refused(log: Path) -> list[str]:
     return found
 
 
-def _json_lines(printed: str) -> list[dict[str, object]]:
+def _json_lines(printed: str) -> list[dict[str, Any]]:
     """The one-line JSON objects a section printed (`jq -c`)."""
     return [json.loads(line) for line in printed.splitlines() if line.startswith("{") and line.endswith("}")]
 
