@@ -169,3 +169,8 @@ def test_readme_commands_run_verbatim(server: tuple[int, dict[str, str], Process
     ).items()
     assert {"opted_out": True, "marketing": ["withdrawn"]} in told
     assert {"opted out of marketing messages": 1} in told
+
+    operations = printed["Operations"]
+    assert '{"status":"ready","checks":["database"]}' in operations
+    assert 'orders_amendments_total{actor_kind="customer",outcome="applied"} 1.0' in operations
+    assert re.search(r"^x-request-id: readme-1", operations, re.I | re.M)
