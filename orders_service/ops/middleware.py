@@ -12,7 +12,6 @@ import time
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,19 +38,31 @@ class RequestContext(ASGIMiddleware):
 
         try:
             await next_app(scope, receive, sending)
-        except HTTPException as error:  # raised by a middleware after us (a 401 from authentication)
-            status = error.status_code
+        except Exception:
+            # An exception handler outside this middleware answers, maybe with another status than the
+            # exception's (the dashboard turns a 401 into a redirect to its login page): the line is written
+            # when that answer starts (`echo_request_id`), with the status the client gets.
+            scope.setdefault("state", {})[_PENDING] = (route, started)
             raise
+        else:
+            _record(scope, route, status, started)
         finally:
-            elapsed = time.perf_counter() - started
-            method = str(scope.get("method", ""))
-            metrics.REQUEST_SECONDS.labels(method=method, route=route, status=str(status)).observe(elapsed)
-            # The path as sent (redacted by the log filter), not the template: operators look for a request.
-            query = scope.get("query_string", b"").decode("latin-1")
-            path = scope.get("path", "") + (f"?{query}" if query else "")
-            access.info("%s %s %s %.1f ms", method, path, status, elapsed * 1000)
             context.order_id.reset(order_token)
             context.request_id.reset(request_token)
+
+
+_PENDING = "orders_service.access"  # scope state: (route, started) of a request whose answer is not sent yet
+
+
+def _record(scope: Scope, route: str, status: int, started: float) -> None:
+    """The request's latency by route template and status, and its access line."""
+    elapsed = time.perf_counter() - started
+    method = str(scope.get("method", ""))
+    metrics.REQUEST_SECONDS.labels(method=method, route=route, status=str(status)).observe(elapsed)
+    # The path as sent (redacted by the log filter), not the template: operators look for a request.
+    query = scope.get("query_string", b"").decode("latin-1")
+    path = scope.get("path", "") + (f"?{query}" if query else "")
+    access.info("%s %s %s %.1f ms", method, path, status, elapsed * 1000)
 
 
 async def echo_request_id(message: Message, scope: Scope) -> None:
@@ -59,3 +70,14 @@ async def echo_request_id(message: Message, scope: Scope) -> None:
     if message["type"] == "http.response.start" and scope["type"] == "http":
         headers = MutableScopeHeaders.from_message(message)
         headers["X-Request-ID"] = context.request_id_of(scope)
+        pending = scope.get("state", {}).pop(_PENDING, None)
+        if pending is not None:  # an exception's answer: its access line, with the request's and order's ids
+            route, started = pending
+            order = scope.get("path_params", {}).get("order_id")
+            request_token = context.request_id.set(context.request_id_of(scope))
+            order_token = context.order_id.set(str(order) if order is not None else None)
+            try:
+                _record(scope, route, message["status"], started)
+            finally:
+                context.order_id.reset(order_token)
+                context.request_id.reset(request_token)

@@ -48,6 +48,11 @@ def test_a_served_process_logs_json_lines_with_ids_and_no_phone(tmp_path: Path) 
             assert amended.headers["x-request-id"] == "log-test-2"
             found = http.get("/api/orders", params={"phone": PHONE}, headers={"X-Request-ID": "log-test-3"})
             assert found.status_code == 200
+            # Answered by an exception handler: the line has the status the client got, not the exception's.
+            login = http.get("/dashboard/orders", headers={"X-Request-ID": "log-test-4"}, follow_redirects=False)
+            assert login.status_code == 303 and login.headers["x-request-id"] == "log-test-4"
+            refused = http.get("/api/orders", headers={"Authorization": "", "X-Request-ID": "log-test-5"})
+            assert refused.status_code == 401
     finally:
         processes.stop()
     text = (tmp_path / "serve.log").read_text()
@@ -58,5 +63,7 @@ def test_a_served_process_logs_json_lines_with_ids_and_no_phone(tmp_path: Path) 
     assert by_request["log-test-1"]["message"].startswith("POST /api/orders 201")
     assert by_request["log-test-2"]["order_id"] == order["id"]
     assert "phone=***567" in by_request["log-test-3"]["message"]
+    assert by_request["log-test-4"]["message"].startswith("GET /dashboard/orders 303")
+    assert by_request["log-test-5"]["message"].startswith("GET /api/orders 401")
     for secret in (PHONE, PHONE[1:], "912345678"):
         assert secret not in text
