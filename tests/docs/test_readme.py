@@ -174,3 +174,5 @@ def test_readme_commands_run_verbatim(server: tuple[int, dict[str, str], Process
     assert '{"status":"ready","checks":["database"]}' in operations
     assert 'orders_amendments_total{actor_kind="customer",outcome="applied"} 1.0' in operations
     assert re.search(r"^x-request-id: readme-1", operations, re.I | re.M)
+
+    assert re.search(r"^303 http://localhost:\d+/dashboard/login", printed["Staff dashboard"], re.M)
