@@ -30,9 +30,23 @@ def main() -> None:
     """Entry point."""
 
 
+class _Port(click.ParamType):
+    """A TCP port, with a plainer complaint than click's IntRange ("'abc' is not a valid integer range")."""
+
+    name = "port"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if text.isdigit() and 1 <= int(text) <= 65535:
+            return int(text)
+        self.fail(f"{value!r} is not a port: give a number from 1 to 65535", param, ctx)
+
+
 @main.command(help="Apply migrations, then serve the API (embedded default: SQLite under ./data).")
 @click.option("--host", default=None, help="interface to listen on [default: 127.0.0.1]")
-@click.option("--port", default=None, type=click.IntRange(1, 65535), help="port [default: 8000]")
+@click.option("--port", default=None, type=_Port(), help="port [default: 8000]")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="server processes")
 @click.option("--access-log/--no-access-log", default=False, show_default=True, help="uvicorn's access log too")
 @click.option(
@@ -47,14 +61,16 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool, mi
     from orders_service.ops.clients import TrustedProxies
 
     settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    _check_can_listen(host, port)  # before any work: no migration, no data folder, for a port that is taken
     _logging(settings)
     if migrate:
         _migrate(settings)
     logging.getLogger("orders_service.cli").info("database: %s", _safe_url(settings.database_url))
     uvicorn.run(
         "orders_service.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers,
         # Our middleware writes one access line per request, with its id; uvicorn's loggers (its own access log
         # too, with --access-log) go to our handlers, each behind RedactFilter.
@@ -64,6 +80,31 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool, mi
         # X-Forwarded-For only from ORDERS_TRUSTED_PROXIES (uvicorn's default believes anyone on 127.0.0.1).
         **TrustedProxies(settings.trusted_proxies).uvicorn_options(),
     )
+
+
+class _CannotListen(click.ClickException):
+    """One line on stderr and exit status 2, as click gives a wrong option: the command cannot start as asked."""
+
+    exit_code = 2
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Bind and release (host, port) as uvicorn will, so that a port in use is one clear line, not a traceback
+    after the migrations. `./dev serve` makes the same check before installing anything."""
+    import errno
+    import socket
+
+    # uvicorn's own choice of family, and its SO_REUSEADDR: a TIME_WAIT leftover is no obstacle, a listener is.
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise _CannotListen(
+                    f"port {port} on {host} is already in use: stop what listens there, or pick another with --port N"
+                ) from None
+            raise _CannotListen(f"cannot listen on {host} port {port}: {error.strerror}") from None
 
 
 @main.command(help="Run a Celery worker: the outbox relay's handlers at scale (needs ORDERS_BROKER_URL).")

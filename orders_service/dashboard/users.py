@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import re
 
 from argon2 import PasswordHasher
@@ -20,8 +21,13 @@ LOCKOUT = datetime.timedelta(minutes=15)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
-# Compared against when the username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not a password anyone has")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the username is unknown, so a wrong name costs as long as a wrong password.
+    Made on first use, not on import: one argon2 hash is a noticeable part of the server's start."""
+    return _HASHER.hash("not a password anyone has")
 
 
 class Role(enum.StrEnum):
@@ -72,7 +78,7 @@ async def find_user(session: AsyncSession, username: str) -> StaffUser | None:
 def password_matches(password_hash: str | None, password: str) -> bool:
     """The slow part of a sign-in (argon2), done outside any transaction: it must not hold the writer's lock."""
     if password_hash is None:
-        _verify(_DUMMY_HASH, password)  # a wrong name costs as long as a wrong password
+        _verify(_dummy_hash(), password)  # a wrong name costs as long as a wrong password
         return False
     return _verify(password_hash, password)
 
