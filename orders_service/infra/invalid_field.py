@@ -1,0 +1,173 @@
+"""Which field of a decoded JSON document does not fit its msgspec type, found by walking the type, not its error text.
+
+msgspec's `ValidationError` carries only a sentence ("Expected `int`, got `str` - at `$.lines[0].quantity`"): no
+structured path (msgspec issues #264 and #468 ask for one), a path that is ambiguous once a key holds a backtick, a
+dot or " - at ", and no key at all for a dict entry (`$.versions[...]`). So the path is not read from that sentence:
+`first_invalid` walks the value along the type, in document order, converting each part with `msgspec.convert` on
+its own, and descends into the first part that fails until it meets a part whose own parts all pass. That part is the
+field; the message is what msgspec says about converting that part alone (a value at the root of a conversion gets
+no " - at ..." suffix), or, for an unknown or missing field, msgspec's words without the name (the walk found the
+key; the field names it).
+
+The walk knows Structs (fields by their encoded names, `forbid_unknown_fields`, tags), lists, tuples, sets, dicts,
+`Annotated` constraints, optional values and tagged unions of Structs, which is every request body type of the
+service. Any other type is a leaf: a failure inside it is reported at its own path, with msgspec's sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
+
+import msgspec
+
+Segment = str | int  # an object's member name, or an array's index
+# msgspec's words, without the name: the field names it, and a key a client made up stays out of the prose.
+_UNKNOWN = "Object contains unknown field"
+_MISSING = "Object missing required field"
+
+
+class Invalid(NamedTuple):
+    """The first field of a document that does not fit, as path segments, and why."""
+
+    path: tuple[Segment, ...]
+    message: str
+
+    @property
+    def field(self) -> str:
+        return field_name(self.path)
+
+
+class _Part(NamedTuple):
+    """A part of a value to check on its own: at `segment` (None: the same value, seen as a narrower type)."""
+
+    segment: Segment | None
+    value: Any
+    type: Any
+
+
+def field_name(path: tuple[Segment, ...]) -> str:
+    """`("lines", 0, "quantity")` -> `lines[0].quantity`; a name that is not an identifier is quoted: `ids["a.b"]`.
+
+    The quoted form is a JSON string, so any key (a dot, a bracket, a backtick, a quote) reads back unambiguously;
+    names made of letters, digits and underscores, in any script, keep the plain style clients already parse.
+    """
+    text = ""
+    for segment in path:
+        if isinstance(segment, int):
+            text += f"[{segment}]"
+        elif segment.isidentifier():
+            text += f".{segment}" if text else segment
+        else:
+            text += f"[{json.dumps(segment, ensure_ascii=False)}]"
+    return text
+
+
+def first_invalid(value: Any, type_: Any, *, strict: bool = True) -> Invalid | None:
+    """None if `value` converts to `type_`; else its first field (in document order) that does not, and why."""
+    message = _error(value, type_, strict)
+    return None if message is None else _locate(value, type_, message, strict)
+
+
+def _error(value: Any, type_: Any, strict: bool) -> str | None:
+    try:
+        msgspec.convert(value, type_, strict=strict)
+    except msgspec.ValidationError as error:
+        return str(error)
+    return None
+
+
+def _locate(value: Any, type_: Any, message: str, strict: bool) -> Invalid:
+    """Where inside `value` (known not to convert to `type_`, saying `message`) the failure is."""
+    for part in _parts(value, type_):
+        if isinstance(part, Invalid):
+            return part
+        part_message = _error(part.value, part.type, strict)
+        if part_message is None:
+            continue
+        found = _locate(part.value, part.type, part_message, strict)
+        if part.segment is not None:
+            return Invalid((part.segment, *found.path), found.message)
+        # A narrower view of this same value (a union's member, a type without its constraints) failing as a whole
+        # says less than this type does ("Expected `object | null`, got `array`"): keep this type's message.
+        return found if found.path else Invalid((), message)
+    return Invalid((), message)
+
+
+def _parts(value: Any, type_: Any) -> Iterator[_Part | Invalid]:
+    """The parts of `value` that `type_` checks one by one, in document order, or a failure of `value` itself."""
+    origin = get_origin(type_)
+    if origin is Annotated:
+        yield _Part(None, value, get_args(type_)[0])
+    elif isinstance(type_, type) and issubclass(type_, msgspec.Struct):
+        yield from _struct_parts(value, type_)
+    elif origin in (Union, types.UnionType):
+        yield from _union_parts(value, get_args(type_))
+    elif origin in (list, tuple, set, frozenset) and isinstance(value, list):
+        yield from _array_parts(value, origin, get_args(type_))
+    elif origin is dict and isinstance(value, dict):
+        key_type, value_type = get_args(type_) or (Any, Any)
+        for key, item in value.items():
+            yield _Part(key, key, key_type)
+            yield _Part(key, item, value_type)
+
+
+def _array_parts(value: list[Any], origin: Any, args: tuple[Any, ...]) -> Iterator[_Part]:
+    if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+        if len(args) == len(value):  # a fixed tuple of another length fails as a whole
+            yield from (_Part(index, item, arg) for index, (item, arg) in enumerate(zip(value, args, strict=True)))
+        return
+    item_type = args[0] if args else Any
+    yield from (_Part(index, item, item_type) for index, item in enumerate(value))
+
+
+def _struct_parts(value: Any, struct: type[msgspec.Struct]) -> Iterator[_Part | Invalid]:
+    config = struct.__struct_config__
+    if not isinstance(value, dict) or config.array_like:
+        return
+    fields = {field.encode_name: field for field in msgspec.structs.fields(struct)}
+    for key, item in value.items():
+        field = fields.get(key)
+        if config.tag_field is not None and key == config.tag_field:
+            yield _Part(key, item, Literal[config.tag])
+        elif field is not None:
+            yield _Part(key, item, field.type)
+        elif config.forbid_unknown_fields:
+            yield Invalid((key,), _UNKNOWN)
+    for name, field in fields.items():
+        if field.required and name not in value:
+            yield Invalid((name,), _MISSING)
+
+
+def _union_parts(value: Any, members: tuple[Any, ...]) -> Iterator[_Part | Invalid]:
+    """The member `value` is meant for: the one its tag names, else the only one of its JSON kind."""
+    members = tuple(m for m in members if m not in (type(None), msgspec.UnsetType))
+    structs = [m for m in members if isinstance(m, type) and issubclass(m, msgspec.Struct)]
+    tags = {s.__struct_config__.tag: s for s in structs if s.__struct_config__.tag_field is not None}
+    if tags and isinstance(value, dict):
+        tag_field = structs[0].__struct_config__.tag_field
+        assert tag_field is not None  # msgspec accepts a union of Structs only when they share one tag field
+        if tag_field not in value:
+            yield Invalid((tag_field,), _MISSING)
+            return
+        # Through Literal, not a dict lookup: `true` must not pick the Struct tagged 1.
+        tag_type = Literal.__getitem__(tuple(tags))
+        yield _Part(tag_field, value[tag_field], tag_type)
+        yield _Part(None, value, tags[value[tag_field]])  # reached only if the tag passed: it is one of them
+        return
+    kind = dict if isinstance(value, dict) else list if isinstance(value, list) else None
+    same_kind = [m for m in members if kind is not None and _json_kind(m) is kind]
+    if len(same_kind) == 1:
+        yield _Part(None, value, same_kind[0])
+
+
+def _json_kind(type_: Any) -> type | None:
+    """The JSON container a type is read from (dict: an object, list: an array), None for the other types."""
+    if get_origin(type_) is Annotated:
+        return _json_kind(get_args(type_)[0])
+    if isinstance(type_, type) and issubclass(type_, msgspec.Struct):
+        return list if type_.__struct_config__.array_like else dict
+    origin = get_origin(type_)
+    return {dict: dict, list: list, tuple: list, set: list, frozenset: list}.get(origin)
