@@ -67,11 +67,11 @@ def field_name(path: tuple[Segment, ...]) -> str:
 
 def first_invalid(value: Any, type_: Any, *, strict: bool = True) -> Invalid | None:
     """None if `value` converts to `type_`; else its first field (in document order) that does not, and why."""
-    message = _error(value, type_, strict)
+    message = _error(value, type_, strict=strict)
     return None if message is None else _locate(value, type_, message, strict)
 
 
-def _error(value: Any, type_: Any, strict: bool) -> str | None:
+def _error(value: Any, type_: Any, *, strict: bool) -> str | None:
     try:
         msgspec.convert(value, type_, strict=strict)
     except msgspec.ValidationError as error:
@@ -84,7 +84,7 @@ def _locate(value: Any, type_: Any, message: str, strict: bool) -> Invalid:
     for part in _parts(value, type_):
         if isinstance(part, Invalid):
             return part
-        part_message = _error(part.value, part.type, strict)
+        part_message = _error(part.value, part.type, strict=strict)
         if part_message is None:
             continue
         found = _locate(part.value, part.type, part_message, strict)
@@ -100,7 +100,11 @@ def _parts(value: Any, type_: Any) -> Iterator[_Part | Invalid]:
     """The parts of `value` that `type_` checks one by one, in document order, or a failure of `value` itself."""
     origin = get_origin(type_)
     if origin is Annotated:
-        yield _Part(None, value, get_args(type_)[0])
+        inner = get_args(type_)[0]
+        # msgspec checks a container's own constraints (its length) before its items: so does the walk.
+        bounds = _bounds(type_)
+        if bounds is None or _error(value, bounds, strict=True) is None:
+            yield _Part(None, value, inner)
     elif isinstance(type_, type) and issubclass(type_, msgspec.Struct):
         yield from _struct_parts(value, type_)
     elif origin in (Union, types.UnionType):
@@ -161,6 +165,17 @@ def _union_parts(value: Any, members: tuple[Any, ...]) -> Iterator[_Part | Inval
     same_kind = [m for m in members if kind is not None and _json_kind(m) is kind]
     if len(same_kind) == 1:
         yield _Part(None, value, same_kind[0])
+
+
+def _bounds(annotated: Any) -> Any:
+    """`Annotated[list[X], Meta(max_length=3)]` -> `Annotated[list[Any], Meta(max_length=3)]`: the constraints that
+    are the container's own, without its items'; None for an annotated type that is not a container."""
+    inner, *metadata = get_args(annotated)
+    origin = get_origin(inner)
+    shell = {list: list[Any], set: set[Any], frozenset: frozenset[Any], dict: dict[Any, Any]}.get(origin)
+    if origin is tuple and get_args(inner)[-1:] == (Ellipsis,):
+        shell = tuple[Any, ...]
+    return None if shell is None or shell == inner else Annotated.__class_getitem__((shell, *metadata))  # type: ignore[attr-defined]
 
 
 def _json_kind(type_: Any) -> type | None:
