@@ -259,3 +259,27 @@ def test_the_walk_names_where_msgspec_fails(case: tuple[Any, Any]) -> None:
             assert msgspec_field(error) in (None, invalid.field), (str(error), invalid)
     else:
         assert invalid is None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The dashboard's forms go through the same walk (orders_service.dashboard.pages.convert).
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        # msgspec names the missing field in its text and the object in its path: the old reading took the object
+        ({"parts": [{"lines": [{"line_id": ID}]}]}, "parts[0].lines[0].quantity"),
+        ({"parts": [{"lines": [{"line_id": ID, "quantity": "1", "x.y": 1}]}]}, 'parts[0].lines[0]["x.y"]'),
+        ({"parts": [{"lines": [{"line_id": ID, "quantity": "two"}]}]}, "parts[0].lines[0].quantity"),
+        ({"parts": "none"}, "parts"),
+    ],
+)
+def test_a_dashboard_form_names_the_field(form: dict[str, Any], field: str) -> None:
+    from orders_service.dashboard.pages import convert
+    from orders_service.domain.errors import InvalidField
+
+    with pytest.raises(InvalidField) as refused:
+        convert(form, SplitIn)
+    assert refused.value.field == field
+    assert refused.value.message and not msgspec_path(refused.value.message)
