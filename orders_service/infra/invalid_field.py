@@ -150,7 +150,8 @@ def _union_parts(value: Any, members: tuple[Any, ...]) -> Iterator[_Part | Inval
     members = tuple(m for m in members if m not in (type(None), msgspec.UnsetType))
     structs = [m for m in members if isinstance(m, type) and issubclass(m, msgspec.Struct)]
     tags = {s.__struct_config__.tag: s for s in structs if s.__struct_config__.tag_field is not None}
-    if tags and isinstance(value, dict):
+    # A tag is required only to tell Structs apart: a lone tagged Struct is read like any other.
+    if len(tags) > 1 and isinstance(value, dict):
         tag_field = structs[0].__struct_config__.tag_field
         assert tag_field is not None  # msgspec accepts a union of Structs only when they share one tag field
         if tag_field not in value:

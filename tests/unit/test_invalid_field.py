@@ -157,6 +157,24 @@ def test_the_field_is_named_as_sent(type_: Any, body: Any, expected: tuple[str, 
     assert not msgspec_path(invalid.message)
 
 
+class _Lone(msgspec.Struct, tag_field="op", tag="lone", forbid_unknown_fields=True):
+    count: int = 0
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"count": "1"}, Invalid(("count",), "Expected `int`, got `str`")),  # no tag needed: msgspec reads it
+        ({"op": "other"}, Invalid(("op",), "Invalid enum value 'other'")),
+        ({"x": 1}, Invalid(("x",), "Object contains unknown field")),
+        ([], Invalid((), "Expected `object | null`, got `array`")),
+    ],
+)
+def test_a_lone_tagged_struct_needs_no_tag(body: Any, expected: Invalid) -> None:
+    assert first_invalid(body, _Lone | None) == expected
+    assert first_invalid({"op": "lone"}, _Lone | None) is None
+
+
 def test_lenient_conversion_is_walked_leniently() -> None:
     # strict=False (form fields arrive as strings): "2" is a quantity there, "two" is not.
     body = order_with(("lines", 0), "quantity", "2")
