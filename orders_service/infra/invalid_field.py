@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
 
 import msgspec
@@ -81,7 +81,7 @@ def _error(value: Any, type_: Any, *, strict: bool) -> str | None:
 
 def _locate(value: Any, type_: Any, message: str, strict: bool) -> Invalid:
     """Where inside `value` (known not to convert to `type_`, saying `message`) the failure is."""
-    for part in _parts(value, type_):
+    for part in _parts(value, type_, strict):
         if isinstance(part, Invalid):
             return part
         part_message = _error(part.value, part.type, strict=strict)
@@ -96,35 +96,63 @@ def _locate(value: Any, type_: Any, message: str, strict: bool) -> Invalid:
     return Invalid((), message)
 
 
-def _parts(value: Any, type_: Any) -> Iterator[_Part | Invalid]:
+def _parts(value: Any, type_: Any, strict: bool) -> Iterator[_Part | Invalid]:
     """The parts of `value` that `type_` checks one by one, in document order, or a failure of `value` itself."""
     origin = get_origin(type_)
     if origin is Annotated:
         inner = get_args(type_)[0]
         # msgspec checks a container's own constraints (its length) before its items: so does the walk.
         bounds = _bounds(type_)
-        if bounds is None or _error(value, bounds, strict=True) is None:
+        if bounds is None or _error(value, bounds, strict=strict) is None:
             yield _Part(None, value, inner)
     elif isinstance(type_, type) and issubclass(type_, msgspec.Struct):
         yield from _struct_parts(value, type_)
     elif origin in (Union, types.UnionType):
         yield from _union_parts(value, get_args(type_))
     elif origin in (list, tuple, set, frozenset) and isinstance(value, list):
-        yield from _array_parts(value, origin, get_args(type_))
+        yield from _array_parts(value, origin, get_args(type_), strict)
     elif origin is dict and isinstance(value, dict):
         key_type, value_type = get_args(type_) or (Any, Any)
-        for key, item in value.items():
+        entries, entries_type = list(value.items()), dict.__class_getitem__((key_type, value_type))
+        first = _first_failing(len(entries), lambda low, high: _fails(dict(entries[low:high]), entries_type, strict))
+        if first is not None:
+            key, item = entries[first]
             yield _Part(key, key, key_type)
             yield _Part(key, item, value_type)
 
 
-def _array_parts(value: list[Any], origin: Any, args: tuple[Any, ...]) -> Iterator[_Part]:
+def _array_parts(value: list[Any], origin: Any, args: tuple[Any, ...], strict: bool) -> Iterator[_Part]:
     if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
         if len(args) == len(value):  # a fixed tuple of another length fails as a whole
             yield from (_Part(index, item, arg) for index, (item, arg) in enumerate(zip(value, args, strict=True)))
         return
     item_type = args[0] if args else Any
-    yield from (_Part(index, item, item_type) for index, item in enumerate(value))
+    items_type = list.__class_getitem__(item_type)
+    first = _first_failing(len(value), lambda low, high: _fails(value[low:high], items_type, strict))
+    if first is not None:
+        yield _Part(first, value[first], item_type)
+
+
+def _first_failing(count: int, fails: Callable[[int, int], bool]) -> int | None:
+    """The index of the first of `count` items that fails, given whether a run `[low, high)` of them does.
+
+    Found by halving: about as many items converted as there are, in msgspec's C code, and a few dozen calls from
+    Python, where one call per item made a 10 MB body with its last entry wrong cost five times its decoding.
+    """
+    low, high = 0, count
+    if not fails(low, high):
+        return None
+    while high - low > 1:  # one of [low, high) fails, none before low does
+        middle = (low + high) // 2
+        if fails(low, middle):
+            high = middle
+        else:
+            low = middle
+    return low
+
+
+def _fails(value: Any, type_: Any, strict: bool) -> bool:
+    return _error(value, type_, strict=strict) is not None
 
 
 def _struct_parts(value: Any, struct: type[msgspec.Struct]) -> Iterator[_Part | Invalid]:

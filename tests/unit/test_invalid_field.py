@@ -175,6 +175,27 @@ def test_a_lone_tagged_struct_needs_no_tag(body: Any, expected: Invalid) -> None
     assert first_invalid({"op": "lone"}, _Lone | None) is None
 
 
+@pytest.mark.parametrize(
+    ("body", "type_", "path"),
+    [
+        ([*range(99_999), "x"], list[int], (99_999,)),
+        ({**{f"k{i}": i for i in range(99_999)}, "last": "x"}, dict[str, int], ("last",)),
+        ({"order_ids": [ID, ID], "versions": {**{f"o{i}": i for i in range(50_000)}, "o7": "x"}}, MergeIn, None),
+    ],
+)
+def test_a_long_array_or_object_is_searched_by_halving(
+    monkeypatch: pytest.MonkeyPatch, body: Any, type_: Any, path: tuple[str | int, ...] | None
+) -> None:
+    # One conversion per item would be 100,000 calls from Python; halving needs about two per power of two.
+    calls = []
+    convert = msgspec.convert
+    monkeypatch.setattr(msgspec, "convert", lambda *a, **k: calls.append(1) or convert(*a, **k))
+    invalid = first_invalid(body, type_)
+    assert invalid is not None
+    assert invalid.path == (path or ("versions", "o7"))
+    assert len(calls) < 60, len(calls)
+
+
 def test_lenient_conversion_is_walked_leniently() -> None:
     # strict=False (form fields arrive as strings): "2" is a quantity there, "two" is not.
     body = order_with(("lines", 0), "quantity", "2")
