@@ -4,7 +4,8 @@ msgspec's `ValidationError` carries only a sentence ("Expected `int`, got `str` 
 structured path (msgspec issues #264 and #468 ask for one), a path that is ambiguous once a key holds a backtick, a
 dot or " - at ", and no key at all for a dict entry (`$.versions[...]`). So the path is not read from that sentence:
 `first_invalid` walks the value along the type, in document order, converting each part with `msgspec.convert` on
-its own, and descends into the first part that fails until it meets a part whose own parts all pass. That part is the
+its own (the items of an array or an object by halving runs of them), and descends into the first part that fails
+until it meets a part whose own parts all pass. That part is the
 field; the message is what msgspec says about converting that part alone (a value at the root of a conversion gets
 no " - at ..." suffix), or, for an unknown or missing field, msgspec's words without the name (the walk found the
 key; the field names it).
