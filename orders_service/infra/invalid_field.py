@@ -5,10 +5,11 @@ structured path (msgspec issues #264 and #468 ask for one), a path that is ambig
 dot or " - at ", and no key at all for a dict entry (`$.versions[...]`). So the path is not read from that sentence:
 `first_invalid` walks the value along the type, in document order, converting each part with `msgspec.convert` on
 its own (the items of an array or an object by halving runs of them), and descends into the first part that fails
-until it meets a part whose own parts all pass. That part is the
-field; the message is what msgspec says about converting that part alone (a value at the root of a conversion gets
-no " - at ..." suffix), or, for an unknown or missing field, msgspec's words without the name (the walk found the
-key; the field names it).
+until it meets a part whose own parts all pass. That part is the field; the message is what msgspec says about
+converting that part alone (a value at the root of a conversion gets no " - at ..." suffix), or, for an unknown or
+missing field, msgspec's words without the name (the walk found the key; the field names it). The walk only runs
+once a body has failed, so a valid body costs one conversion, as before. Raising errors that carry the field from
+`__post_init__` would not do: msgspec never calls it for a type or an unknown-field error.
 
 The walk knows Structs (fields by their encoded names, `forbid_unknown_fields`, tags), lists, tuples, sets, dicts,
 `Annotated` constraints, optional values and tagged unions of Structs, which is every request body type of the
