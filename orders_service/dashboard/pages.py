@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications.money import format_vnd
 from orders_service.dashboard.sessions import Staff
 from orders_service.domain import errors as e
+from orders_service.infra.invalid_field import first_invalid
 from orders_service.infra.problems import DOMAIN_PROBLEMS
 
 T = TypeVar("T")
@@ -100,18 +100,15 @@ async def end_read(session: AsyncSession) -> None:
     await session.commit()
 
 
-_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
-
-
 def convert(data: dict[str, Any], kind: type[T]) -> T:
-    """A form's values as a Struct, its Meta constraints checked; a failure names the field."""
+    """A form's values as a Struct, its Meta constraints checked; a failure names the field (found by walking the
+    values along the type, orders_service.infra.invalid_field, not by reading msgspec's error text)."""
     try:
         return msgspec.convert(data, kind, strict=False)
     except msgspec.ValidationError as error:
-        message = str(error)
-        match = _PATH.search(message)
-        field = match.group("path") if match else "form"
-        raise e.InvalidField(field or "form", _PATH.sub("", message)) from None
+        invalid = first_invalid(data, kind, strict=False)
+        field, message = (invalid.field, invalid.message) if invalid else ("", str(error))
+        raise e.InvalidField(field or "form", message) from None
 
 
 async def form_of(request: Request[Any, Any, Any]) -> dict[str, list[str]]:

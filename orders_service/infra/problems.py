@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import asyncpg
@@ -61,14 +60,22 @@ DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
     e.CustomerMerged: (409, "customer-merged", "That customer was merged into another one"),
 }
 
-# msgspec appends where a value failed: "Expected `int`, got `str` - at `$.lines[0].quantity`".
-_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
-# ... and names the field itself, not its path, when a field is unknown or missing.
-_NAMED_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<name>[^`]+)`$")
-_MALFORMED_PREFIXES = ("JSON is malformed", "Input data was truncated", "Number out of range", "invalid utf-8")
 BODY = "body"  # the field name of the request body as a whole
-_NO_BODY = "send a JSON object in the request body"
 _UNREADABLE_BODY = "the request body is not valid UTF-8 JSON"
+
+
+class InvalidBody(ValidationException):
+    """A request body that does not fit its handler's type, naming the field (orders_service.infra.strict_body).
+
+    The field comes from walking the body along its type (orders_service.infra.invalid_field), never from
+    msgspec's error text; `malformed` (no body at all) makes it a 400 rather than a 422.
+    """
+
+    def __init__(self, field: str, message: str, *, malformed: bool = False) -> None:
+        # `extra` as Litestar shapes it, for handlers that read it (the dashboard's error page).
+        super().__init__(detail=f"{field}: {message}", extra=[{"key": field, "message": message, "source": "body"}])
+        self.error = FieldError(field=field, message=message)
+        self.malformed = malformed
 
 
 def problem_response(problem: Problem) -> Response[Any]:
@@ -94,62 +101,29 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: e.DomainError) -> Respo
     return problem_response(problem)
 
 
-def _field_name(path: str | None, source: object = None) -> str:
-    """`$.lines[0].quantity` or `lines[0].quantity` -> `lines[0].quantity`; the whole body -> `body`.
+def _parameter_error(item: dict[str, Any]) -> FieldError:
+    """One of Litestar's own validation errors, for a query, path or header parameter: `{key, message, source}`.
 
     Litestar calls the request body `data`; a header is named as it is sent (`if_match` -> `If-Match`).
     """
-    path = (path or "").strip().removeprefix("$").lstrip(".")
-    if getattr(source, "value", source) == "header" and path:
-        return "-".join(part.capitalize() for part in path.split("_"))
-    return BODY if path in ("", "data") else path
-
-
-def _join(path: str, name: str) -> str:
-    return name if path == BODY else f"{path}.{name}"
-
-
-def _field_error(raw_message: str, key: str | None, source: object = None) -> FieldError:
-    match = _AT_PATH.match(raw_message)
-    message = match.group("message") if match else raw_message
-    path = match.group("path") if match and match.group("path") is not None else key
-    field = _field_name(path, source)
-    named = _NAMED_FIELD.match(message)
-    if named:
-        # "Object contains unknown field `foo` - at `$.recipient`" names `recipient.foo`.
-        field = _join(field, named.group("name"))
-    return FieldError(field=field, message=message.strip() or "invalid value")
+    key = "" if item.get("key") is None else str(item["key"])
+    source = item.get("source")
+    if getattr(source, "value", source) == "header" and key:
+        key = "-".join(part.capitalize() for part in key.split("_"))
+    field = BODY if key in ("", "data") else key
+    return FieldError(field=field, message=str(item.get("message", "")).strip() or "invalid value")
 
 
 def _field_errors(exc: ValidationException) -> tuple[list[FieldError], bool]:
-    """The field errors of a validation failure, and whether the body was missing or unreadable."""
+    """The field errors of a validation failure, and whether the body was missing (a 400, not a 422)."""
+    if isinstance(exc, InvalidBody):
+        return [exc.error], exc.malformed
     extra = exc.extra if isinstance(exc.extra, list) else []
-    found: list[FieldError] = []
-    malformed = False
-    for item in extra:
-        if not isinstance(item, dict):
-            continue
-        key = None if item.get("key") is None else str(item.get("key"))
-        message = str(item.get("message", ""))
-        if key == "data" and message == "'data'":
-            # No body at all: Litestar reports the missing `data` argument as a KeyError.
-            found.append(FieldError(field=BODY, message=_NO_BODY))
-            malformed = True
-            continue
-        error = _field_error(message, key, item.get("source"))
-        malformed = malformed or error.message.startswith(_MALFORMED_PREFIXES)
-        found.append(error)
-    if not found and exc.detail:
-        match = _AT_PATH.match(exc.detail)
-        if match and match.group("path") is not None:
-            found.append(_field_error(exc.detail, None))
-    # Not exc.detail: it quotes the request's URL, which the client chooses.
-    return found, malformed
+    return [_parameter_error(item) for item in extra if isinstance(item, dict)], False
 
 
 def _malformed(message: str) -> Response[Any]:
-    match = _AT_PATH.match(message)
-    message = (match.group("message") if match else message).strip() or _UNREADABLE_BODY
+    message = message.strip() or _UNREADABLE_BODY
     problem = Problem(
         type=TYPE_BASE + "malformed",
         title="Malformed request",
@@ -166,6 +140,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         errors, malformed = _field_errors(exc)
         # Malformed or missing JSON is a 400; well-formed JSON with wrong or out-of-range values is a 422.
         status = 400 if malformed else 422
+        # Not exc.detail when there are errors: Litestar's quotes the request's URL, which the client chooses.
         detail = "; ".join(f"{err.field}: {err.message}" for err in errors) or exc.detail
         problem = Problem(
             type=TYPE_BASE + ("malformed" if malformed else "validation"),

@@ -6,7 +6,10 @@ from typing import Any, NoReturn
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import ClientException, SerializationException, ValidationException
+from litestar.exceptions import ClientException, SerializationException
+
+from orders_service.infra.invalid_field import first_invalid
+from orders_service.infra.problems import BODY, InvalidBody
 
 _NO_BODY = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 
@@ -21,7 +24,8 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
 
     Runs before the handler's own decoding, on the handler's declared body type, and refuses what a lenient
     conversion would have accepted. A body that is not JSON at all (truncated, not UTF-8, nested too deeply)
-    is a 400 from here, before Litestar's decoder would raise it as an unexpected error.
+    is a 400 from here, before Litestar's decoder would raise it as an unexpected error; one that is JSON but
+    does not fit is a 422 naming the first field that does not (orders_service.infra.invalid_field).
     """
     if request.method in _NO_BODY:
         return
@@ -30,7 +34,9 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
         return
     body = await request.body()
     if not body.strip():
-        return
+        if field.has_default:
+            return  # confirm and cancel: no body is a valid one
+        raise InvalidBody(BODY, "send a JSON object in the request body", malformed=True)
     try:
         decoded = msgspec.json.decode(body)
     except msgspec.DecodeError as error:
@@ -39,9 +45,6 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
         _malformed("the request body is not valid UTF-8 JSON")
     except RecursionError:
         _malformed("nested too deeply")
-    if not isinstance(decoded, dict):
-        return
-    try:
-        msgspec.convert(decoded, type=field.annotation, strict=True)
-    except msgspec.ValidationError as error:
-        raise ValidationException(detail=str(error), extra=[{"message": str(error), "source": "body"}]) from None
+    invalid = first_invalid(decoded, field.annotation)
+    if invalid is not None:
+        raise InvalidBody(invalid.field or BODY, invalid.message)
