@@ -2,6 +2,9 @@
 
 Services list with a `Repository` and advanced-alchemy's filters (`LimitOffset`, `OrderBy`, `CollectionFilter`,
 `SearchFilter`, ...): the count, the page and the optional filters are the library's, not written per list.
+Its service layer is not used: its `OffsetPagination` and filter providers (`currentPage`, `pageSize`) would
+change the pages and query parameters the contract fixes, and our use cases are functions of the request's
+session already.
 """
 
 from __future__ import annotations
