@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
+from advanced_alchemy.filters import LimitOffset, OrderBy, SearchFilter, StatementFilter
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.customers.schemas import CustomerIn, CustomerOut, IdentityOut
@@ -15,6 +16,7 @@ from orders_service.domain.errors import IdentityTaken, InvalidField, NotFound, 
 from orders_service.domain.identities import normalise_identities
 from orders_service.domain.phones import normalise_phone, normalise_phones
 from orders_service.geo import fold
+from orders_service.infra.pagination import Repository
 
 
 def to_out(customer: Customer) -> CustomerOut:
@@ -158,19 +160,20 @@ async def survivor_of(session: AsyncSession, customer: Customer) -> Customer:
     return customer
 
 
+class CustomerRepository(Repository[Customer]):
+    model_type = Customer
+
+
 async def search_customers(
     session: AsyncSession, *, phone: str | None, q: str | None, limit: int, offset: int
 ) -> tuple[list[Customer], int]:
-    query = select(Customer).where(Customer.merged_into_id.is_(None))
+    found: list[ColumnElement[bool] | StatementFilter] = [Customer.merged_into_id.is_(None)]
     if phone is not None:
         e164 = normalise_phone(phone, "phone")
-        query = query.where(Customer.phones.any(CustomerPhone.e164 == e164))
-    if q is not None and q.strip():
-        # Accent- and case-insensitive: staff type "lan" for "Lân".
-        words = fold(q).lower().split()
-        for word in words[:5]:
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(Customer.search_name.like(f"%{escaped}%", escape="\\"))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(query.order_by(Customer.created_at.desc()).limit(limit).offset(offset))
+        found.append(Customer.phones.any(CustomerPhone.e164 == e164))
+    # Accent- and case-insensitive: staff type "lan" for "Lân"; each of the first five words must match.
+    found += [SearchFilter("search_name", word, escape_wildcards=True) for word in fold(q or "").lower().split()[:5]]
+    rows, total = await CustomerRepository(session=session).get_many_and_count(
+        *found, OrderBy("created_at", "desc"), LimitOffset(limit, offset)
+    )
     return list(rows), total

@@ -10,7 +10,6 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.customers.merge import merge_customers
 from orders_service.customers.schemas import CustomerMergeIn
@@ -26,7 +25,7 @@ from orders_service.loyalty.program import program_of
 PHONE_LIKE = re.compile(r"^[\d\s+().-]{9,}$")
 
 
-async def search(session: AsyncSession, q: str) -> dict[str, Any]:
+async def search(session: DbSession, q: str) -> dict[str, Any]:
     """Digits are a phone in any form; anything else is words of the name, accents optional."""
     q = q.strip()[:120]
     if not q:
@@ -40,7 +39,7 @@ async def search(session: AsyncSession, q: str) -> dict[str, Any]:
     return {"q": q, "customers": rows, "total": total, "problem": problem}
 
 
-async def profile_context(session: AsyncSession, customer_id: UUID) -> dict[str, Any]:
+async def profile_context(session: DbSession, customer_id: UUID) -> dict[str, Any]:
     now = clock.now()
     profile = await loyalty.profile(session, customer_id, now)
     history, _ = await loyalty.orders_of(session, customer_id, 20, 0)
@@ -58,7 +57,7 @@ async def profile_context(session: AsyncSession, customer_id: UUID) -> dict[str,
     }
 
 
-async def merge_step(session: AsyncSession, request: DashboardRequest, customer_id: UUID) -> Template | Redirect:
+async def merge_step(session: DbSession, request: DashboardRequest, customer_id: UUID) -> Template | Redirect:
     form = await form_of(request)
     into = await get_customer(session, customer_id)
     context: dict[str, Any] = {"customer": into, **await search(session, one(form, "q"))}

@@ -8,7 +8,6 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
@@ -19,13 +18,13 @@ from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.orders import family, mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_schemas import MergeIn, SplitIn
+from orders_service.orders.listing import OrderFilters, list_orders
 from orders_service.orders.schemas import OrderOut
-from orders_service.orders.services import OrderFilters, list_orders
 
 MERGEABLE = [OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.READY_TO_SHIP]
 
 
-async def merge_context(session: AsyncSession, warehouse: Warehouse, order_id: UUID) -> dict[str, Any]:
+async def merge_context(session: DbSession, warehouse: Warehouse, order_id: UUID) -> dict[str, Any]:
     """The order and the same customer's other orders that could still join its parcel."""
     order = await render_order(session, warehouse, order_id)
     rows, _ = await list_orders(session, OrderFilters(customer_id=order.customer_id, status=MERGEABLE), 50, 0)
@@ -54,7 +53,7 @@ def merge_input(order: OrderOut, form: dict[str, list[str]]) -> MergeIn:
 
 
 async def merge_step(
-    session: AsyncSession,
+    session: DbSession,
     warehouse: Warehouse,
     discounts: DiscountPolicy,
     request: DashboardRequest,
@@ -94,7 +93,7 @@ def split_input(order: OrderOut, form: dict[str, list[str]]) -> SplitIn:
 
 
 async def split_step(
-    session: AsyncSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID
+    session: DbSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID
 ) -> Template | Redirect:
     form = await form_of(request)
     order = await render_order(session, warehouse, order_id)

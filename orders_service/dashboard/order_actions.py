@@ -13,7 +13,6 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.amend_form import operations, read
 from orders_service.dashboard.order_page import render_order
@@ -68,7 +67,7 @@ def amend_context(order: Any, form: dict[str, list[str]] | None) -> dict[str, An
 
 
 async def amend_step(
-    session: AsyncSession,
+    session: DbSession,
     warehouse: Warehouse,
     discounts: DiscountPolicy,
     request: DashboardRequest,
@@ -100,7 +99,7 @@ async def amend_step(
 
 
 async def move_step(
-    session: AsyncSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID, action: str
+    session: DbSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID, action: str
 ) -> Template | Redirect:
     form = await form_of(request)
     if_match, reason = f'"{one(form, "version")}"', one(form, "reason") or None
@@ -118,7 +117,7 @@ async def move_step(
 
 
 async def edit_link_step(
-    session: AsyncSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID
+    session: DbSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID
 ) -> Template:
     """A new private link for the customer, sent to her through the notification gate; the page shows it once."""
     settings = request.app.state.settings

@@ -5,22 +5,19 @@ from __future__ import annotations
 import datetime
 import re
 from typing import Annotated, Any
-from uuid import UUID
 
 from litestar import Controller, get
 from litestar.response import Template
 from msgspec import Meta, Struct
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from couriers.capabilities import COURIERS
 from orders_service.dashboard.pages import VIETNAM, DashboardRequest, attempt, convert, page, problem_of
-from orders_service.db.models import Customer
+from orders_service.dashboard.services import customer_names
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import ONE_LINE, OrderStatus
 from orders_service.infra.deps import DbSession
-from orders_service.orders.services import OrderFilters, list_orders
+from orders_service.orders.listing import OrderFilters, list_orders
 
 PAGE_SIZE = 50
 CODE = re.compile(r"^DH[A-Z0-9]{8}$")
@@ -56,16 +53,7 @@ def filters_of(query: ListQuery) -> OrderFilters:
     )
 
 
-async def customer_names(session: AsyncSession, rows: list[OrderRow]) -> dict[UUID, str]:
-    """The customers' names for a page of orders, in one query (not one per order)."""
-    ids = {row.customer_id for row in rows}
-    if not ids:
-        return {}
-    found = await session.execute(select(Customer.id, Customer.full_name).where(Customer.id.in_(ids)))
-    return dict(found.tuples().all())
-
-
-async def orders_page(session: AsyncSession, raw: dict[str, str]) -> dict[str, Any]:
+async def orders_page(session: DbSession, raw: dict[str, str]) -> dict[str, Any]:
     given = {k: v for k, v in raw.items() if v.strip()}
     query, problem = ListQuery(), None
     try:

@@ -8,7 +8,6 @@ from uuid import UUID
 from litestar import Controller, get
 from litestar.params import FromPath
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.customers.services import get_customer
 from orders_service.dashboard import timeline
@@ -42,7 +41,7 @@ def actions_for(order: OrderOut) -> list[tuple[str, str]]:
 
 
 async def render_order(
-    session: AsyncSession, warehouse: Warehouse, order_id: UUID, preview: Order | None = None
+    session: DbSession, warehouse: Warehouse, order_id: UUID, preview: Order | None = None
 ) -> OrderOut:
     """The order as the API answers it (money computed by the domain), or as a dry run would leave it."""
     row = await services.get_order(session, order_id)
@@ -50,7 +49,7 @@ async def render_order(
     return mapping.render(row, merged[row.id], warehouse, preview)
 
 
-async def order_context(session: AsyncSession, warehouse: Warehouse, order_id: UUID) -> dict[str, Any]:
+async def order_context(session: DbSession, warehouse: Warehouse, order_id: UUID) -> dict[str, Any]:
     order = await render_order(session, warehouse, order_id)
     customer = await get_customer(session, order.customer_id)
     events = await services.list_events(session, order_id)

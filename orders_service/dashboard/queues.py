@@ -9,28 +9,25 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service.dashboard.order_list import customer_names
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
-from orders_service.db.models import OrderEvent
+from orders_service.dashboard.services import courier_report, customer_names
 from orders_service.deliveries.schemas import ReviewIn
 from orders_service.deliveries.services import review_delivery
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import OrderStatus
 from orders_service.geo import Warehouse
 from orders_service.infra.deps import DbSession, WarehouseDep
+from orders_service.orders.listing import OrderFilters, list_orders
 from orders_service.orders.schemas import OrderOut
-from orders_service.orders.services import OrderFilters, list_orders
 from orders_service.relay.dead_letters import list_dead_letters, retry_dead_letter
 from orders_service.shipping.services import retry_sync
 
 QUEUE_SIZE = 100
 
 
-async def queues_context(session: AsyncSession) -> dict[str, Any]:
+async def queues_context(session: DbSession) -> dict[str, Any]:
     failed, failed_total = await list_orders(session, OrderFilters(sync_state="sync_failed"), QUEUE_SIZE, 0)
     review, review_total = await list_orders(session, OrderFilters(status=[OrderStatus.NEEDS_REVIEW]), QUEUE_SIZE, 0)
     names = await customer_names(session, [*failed, *review])
@@ -77,15 +74,10 @@ def review_input(order: OrderOut, form: dict[str, list[str]]) -> ReviewIn:
     return convert({"kept": kept, "note": one(form, "note") or None}, ReviewIn)
 
 
-async def review_context(session: AsyncSession, warehouse: Warehouse, order_id: UUID) -> dict[str, Any]:
+async def review_context(session: DbSession, warehouse: Warehouse, order_id: UUID) -> dict[str, Any]:
     order = await render_order(session, warehouse, order_id)
-    why = await session.scalar(
-        select(OrderEvent.reason)
-        .where(OrderEvent.order_id == order_id, OrderEvent.type.like("courier_%"))
-        .order_by(OrderEvent.seq.desc())
-        .limit(1)
-    )
-    return {"order": order, "choices": choices(order), "why": why}  # why: the courier's report
+    why = await courier_report(session, order_id)
+    return {"order": order, "choices": choices(order), "why": why}
 
 
 class QueuePages(Controller):

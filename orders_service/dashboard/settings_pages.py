@@ -8,10 +8,9 @@ from typing import Any
 import msgspec
 from litestar import Controller, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.dashboard.pages import DashboardRequest, FormProblem, convert, form_of, one, page, problem_of
+from orders_service.dashboard.services import reread_after_commit
 from orders_service.dashboard.sessions import admins_only
 from orders_service.domain.errors import DomainError
 from orders_service.infra.deps import DbSession
@@ -23,7 +22,7 @@ from orders_service.shop_settings.accounts import ACCOUNTS_KEY
 from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules
 
 
-async def settings_context(session: AsyncSession, settings: Settings) -> dict[str, Any]:
+async def settings_context(session: DbSession, settings: Settings) -> dict[str, Any]:
     current = await services.effective(session, settings)
     couriers = {
         name: {**msgspec.to_builtins(account), **{s: services.mask(getattr(account, s)) for s in services.SECRETS}}
@@ -32,16 +31,7 @@ async def settings_context(session: AsyncSession, settings: Settings) -> dict[st
     return {**current, "couriers_shown": couriers}
 
 
-def reread_after_commit(session: AsyncSession, key: str) -> None:
-    """This process reads the saved group again at its next transaction, so at once, where other processes take
-    up to their sources' TTL. Only after the commit: a transaction starting before it would read the old row,
-    and keep it for that long."""
-    source = session.info.get(key)
-    if source is not None:
-        event.listen(session.sync_session, "after_commit", lambda _: source.expire(), once=True)
-
-
-async def save_step(session: AsyncSession, request: DashboardRequest, group: str) -> Template | Redirect:
+async def save_step(session: DbSession, request: DashboardRequest, group: str) -> Template | Redirect:
     form = await form_of(request)
     settings: Settings = request.app.state.settings
     values = {k: one(form, k) for k in form if k != "_csrf_token"}

@@ -23,7 +23,7 @@ from orders_service.loyalty.schemas import FavoritesOut, LoyaltyOut, PointsEntry
 from orders_service.loyalty.segments import Stats, segments_of
 from orders_service.loyalty.tiers import Tier, discount_reason, evaluate, next_tier
 from orders_service.messaging import triggers
-from orders_service.orders.services import OrderFilters, list_orders
+from orders_service.orders.listing import OrderFilters, list_orders
 
 COMPLETED = frozenset({OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED})
 RECENT = datetime.timedelta(days=90)
@@ -146,7 +146,12 @@ async def reevaluate(session: AsyncSession, customer_id: UUID, now: datetime.dat
 
 
 async def points(session: AsyncSession, customer_id: UUID, limit: int, offset: int) -> tuple[list[PointsEntryOut], int]:
-    """A page of the ledger, oldest first, with the running balance summed by the database."""
+    """A page of the ledger, oldest first, with the running balance summed by the database.
+
+    Written by hand, not through a repository: the balance is a window over the whole ledger, so the page is cut
+    from a subquery of rows with their balance, and advanced-alchemy's repositories page a model's rows, not such
+    a subquery (its query repository neither drops LIMIT from its COUNT nor returns rows of several columns).
+    """
     await get_customer(session, customer_id)
     balance = func.sum(PointsEntry.points).over(order_by=PointsEntry.id).label("balance")
     ledger_rows = (

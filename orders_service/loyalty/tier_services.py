@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
+from advanced_alchemy.filters import LimitOffset, OrderBy
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from orders_service.customers.services import get_customer
@@ -13,6 +14,7 @@ from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer, CustomerTier, TierChange
 from orders_service.domain.errors import InvalidField
 from orders_service.infra import clock
+from orders_service.infra.pagination import Repository
 from orders_service.loyalty.program import program_of
 from orders_service.loyalty.services import reevaluate
 
@@ -49,15 +51,17 @@ async def set_floor(
     return state
 
 
+class TierChangeRepository(Repository[TierChange]):
+    model_type = TierChange
+
+
 async def history(session: AsyncSession, customer_id: UUID, limit: int, offset: int) -> tuple[list[TierChange], int]:
     """Her tier moves and floor changes, newest first."""
     await get_customer(session, customer_id)
-    mine = TierChange.customer_id == customer_id
-    total = await session.scalar(select(func.count()).select_from(TierChange).where(mine))
-    rows = await session.scalars(
-        select(TierChange).where(mine).order_by(TierChange.at.desc(), TierChange.id.desc()).limit(limit).offset(offset)
+    rows, total = await TierChangeRepository(session=session).get_many_and_count(
+        OrderBy("at", "desc"), OrderBy("id", "desc"), LimitOffset(limit, offset), customer_id=customer_id
     )
-    return list(rows), int(total or 0)
+    return list(rows), total
 
 
 async def review_tiers(db: async_sessionmaker[AsyncSession], now: datetime.datetime | None = None) -> int:

@@ -12,7 +12,8 @@ import datetime
 import uuid
 from collections import Counter
 
-from sqlalchemy import func, select
+from advanced_alchemy.filters import LimitOffset, OrderBy
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from orders_service.db.engine import begin_write
 from orders_service.domain.errors import InvalidField, NotFound
 from orders_service.infra import clock
 from orders_service.infra.outbox import enqueue
+from orders_service.infra.pagination import Repository, given
 from orders_service.loyalty.segment_services import member_ids
 from orders_service.loyalty.segments import rule
 from orders_service.messaging.config import config_of
@@ -156,14 +158,17 @@ async def get_campaign(session: AsyncSession, key: str) -> Campaign:
     return row
 
 
+class CampaignRepository(Repository[Campaign]):
+    model_type = Campaign
+
+
 async def list_campaigns(
     session: AsyncSession, state: CampaignState | None, limit: int, offset: int
 ) -> tuple[list[Campaign], int]:
-    query = select(Campaign)
-    if state is not None:
-        query = query.where(Campaign.state == str(state))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        query.order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit).offset(offset)
+    rows, total = await CampaignRepository(session=session).get_many_and_count(
+        OrderBy("created_at", "desc"),
+        OrderBy("id", "desc"),
+        LimitOffset(limit, offset),
+        **given(state=str(state) if state is not None else None),
     )
     return list(rows), total

@@ -135,6 +135,7 @@ async def _next_batch(db: async_sessionmaker[AsyncSession], key: str) -> bool:
         if campaign is None or campaign.state != CampaignState.SENDING:
             return False
         config = config_of(session)
+        # A keyset walk from the saved cursor, not an offset: a run cut short goes on where it stopped.
         query = select(CampaignMember.customer_id).where(CampaignMember.campaign_id == campaign.id)
         if campaign.cursor is not None:
             query = query.where(CampaignMember.customer_id > campaign.cursor)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
+from advanced_alchemy.filters import LimitOffset, OrderBy
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.policy import Channel, Consent, Purpose
@@ -13,6 +14,7 @@ from orders_service.customers.services import get_customer
 from orders_service.db.engine import begin_write
 from orders_service.domain.errors import NotFound
 from orders_service.infra import clock
+from orders_service.infra.pagination import Repository, given
 from orders_service.messaging.config import config_of
 from orders_service.messaging.models import Notification, NotificationConsent, UnsubscribeToken
 from orders_service.messaging.schemas import (
@@ -52,6 +54,10 @@ def to_out(row: Notification) -> NotificationOut:
     )
 
 
+class NotificationRepository(Repository[Notification]):
+    model_type = Notification
+
+
 async def list_notifications(
     session: AsyncSession,
     order_id: UUID | None,
@@ -60,15 +66,11 @@ async def list_notifications(
     limit: int,
     offset: int,
 ) -> tuple[list[Notification], int]:
-    query = select(Notification)
-    if order_id is not None:
-        query = query.where(Notification.order_id == order_id)
-    if customer_id is not None:
-        query = query.where(Notification.customer_id == customer_id)
-    if status is not None:
-        query = query.where(Notification.status == str(status))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(query.order_by(Notification.id.desc()).limit(limit).offset(offset))
+    rows, total = await NotificationRepository(session=session).get_many_and_count(
+        OrderBy("id", "desc"),
+        LimitOffset(limit, offset),
+        **given(order_id=order_id, customer_id=customer_id, status=str(status) if status is not None else None),
+    )
     return list(rows), total
 
 

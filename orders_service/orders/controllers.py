@@ -10,13 +10,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.domain.model import Actor, Order, OrderStatus
 from orders_service.geo import Warehouse
 from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.infra.pagination import Limit, Offset, Page, phone_query, text_query
-from orders_service.orders import mapping, services
+from orders_service.orders import listing, mapping, services
 from orders_service.orders.links import AnswersNewOrder, AnswersOrder, NewOrderBody
 from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderOut
 
@@ -29,7 +28,7 @@ StaffRequest = Request[Actor, Any, Any]
 
 
 async def answer(
-    session: AsyncSession,
+    session: DbSession,
     warehouse: Warehouse,
     row: Any,
     status: int = 200,
@@ -92,7 +91,7 @@ class OrderController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[OrderOut]:
-        filters = services.OrderFilters(
+        filters = listing.OrderFilters(
             status=status,
             customer_id=customer_id,
             phone=phone,
@@ -102,7 +101,7 @@ class OrderController(Controller):
             created_from=created_from,
             created_to=created_to,
         )
-        rows, total = await services.list_orders(db_session, filters, limit, offset)
+        rows, total = await listing.list_orders(db_session, filters, limit, offset)
         merged = await services.merged_from(db_session, [row.id for row in rows])
         items = [mapping.render(row, merged[row.id], warehouse) for row in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.customers.services import create_customer, find_customer, survivor_of
 from orders_service.db.engine import begin_write
-from orders_service.db.models import Customer, CustomerPhone, OrderEvent, Shipment
+from orders_service.db.models import Customer, OrderEvent
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.amend import amend, new_order
 from orders_service.domain.diff import diff
@@ -29,7 +29,7 @@ from orders_service.domain.errors import (
 from orders_service.domain.model import Actor, Order, OrderStatus, Recipient, Shipping, replace
 from orders_service.domain.money import compute_totals
 from orders_service.domain.operations import Operation, RedeemPoints
-from orders_service.domain.phones import normalise_phone, normalise_phones
+from orders_service.domain.phones import normalise_phones
 from orders_service.domain.status import check_transition
 from orders_service.infra.outbox import enqueue
 from orders_service.loyalty import points
@@ -196,61 +196,6 @@ async def merged_from(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, 
             if into is not None:
                 result[into].append(source)
     return result
-
-
-class OrderFilters(msgspec.Struct, kw_only=True):
-    status: list[OrderStatus] | None = None
-    customer_id: UUID | None = None
-    phone: str | None = None
-    channel: str | None = None
-    courier: str | None = None
-    code: str | None = None
-    created_from: datetime.datetime | None = None
-    created_to: datetime.datetime | None = None
-    sync_state: str | None = None  # the shipment's: pending | synced | sync_failed
-
-
-def _utc(moment: datetime.datetime) -> datetime.datetime:
-    """A bound in UTC: without an offset it is taken as UTC; past the calendar's ends it stops at them."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=datetime.UTC)
-    try:
-        return moment.astimezone(datetime.UTC)
-    except OverflowError:
-        edge = datetime.datetime.min if moment.year == 1 else datetime.datetime.max
-        return edge.replace(tzinfo=datetime.UTC)
-
-
-async def list_orders(
-    session: AsyncSession, filters: OrderFilters, limit: int, offset: int
-) -> tuple[list[OrderRow], int]:
-    query = select(OrderRow)
-    if filters.status:
-        query = query.where(OrderRow.status.in_([str(s) for s in filters.status]))
-    if filters.customer_id is not None:
-        query = query.where(OrderRow.customer_id == filters.customer_id)
-    if filters.phone is not None:
-        e164 = normalise_phone(filters.phone, "phone")
-        owners = select(CustomerPhone.customer_id).where(CustomerPhone.e164 == e164)
-        query = query.where(
-            or_(OrderRow.customer_id.in_(owners), cast(OrderRow.recipient_phones, String).like(f'%"{e164}"%'))
-        )
-    for column, value in ((OrderRow.channel, filters.channel), (OrderRow.courier, filters.courier)):
-        if value is not None:
-            query = query.where(column == value)
-    if filters.code is not None:
-        query = query.where(OrderRow.code == filters.code.strip().upper())
-    if filters.sync_state is not None:
-        query = query.where(OrderRow.id.in_(select(Shipment.order_id).where(Shipment.sync_state == filters.sync_state)))
-    if filters.created_from is not None:
-        query = query.where(OrderRow.created_at >= _utc(filters.created_from))
-    if filters.created_to is not None:
-        query = query.where(OrderRow.created_at < _utc(filters.created_to))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit).offset(offset)
-    )
-    return list(rows), total
 
 
 async def amend_order(

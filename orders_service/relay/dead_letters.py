@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-from sqlalchemy import func, select
+from advanced_alchemy.filters import LimitOffset, NotNullFilter, OrderBy
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.db.engine import begin_write
@@ -14,20 +15,21 @@ from orders_service.domain.errors import InvalidTransition, NotFound
 from orders_service.domain.model import Actor
 from orders_service.infra import clock
 from orders_service.infra.outbox import written
+from orders_service.infra.pagination import Repository
 
 log = logging.getLogger(__name__)
 
 
+class OutboxRepository(Repository[OutboxMessage]):
+    model_type = OutboxMessage
+
+
 async def list_dead_letters(session: AsyncSession, limit: int) -> tuple[list[OutboxMessage], int]:
     """The most recently dead-lettered messages first, and how many there are in all."""
-    rows = await session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.dead_at.is_not(None))
-        .order_by(OutboxMessage.dead_at.desc())
-        .limit(limit)
+    rows, total = await OutboxRepository(session=session).get_many_and_count(
+        NotNullFilter("dead_at"), OrderBy("dead_at", "desc"), LimitOffset(limit, 0)
     )
-    total = await session.scalar(select(func.count()).where(OutboxMessage.dead_at.is_not(None)))
-    return list(rows), int(total or 0)
+    return list(rows), total
 
 
 async def retry_dead_letter(session: AsyncSession, message_id: UUID, actor: Actor) -> OutboxMessage:

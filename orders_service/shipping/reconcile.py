@@ -75,6 +75,12 @@ class _Parcel:
 
 
 async def _unfinished(db: async_sessionmaker[AsyncSession], after: UUID | None) -> list[_Parcel]:
+    """The next open parcels after id `after`.
+
+    A keyset page, written by hand rather than a repository's LimitOffset: each page costs the same however deep
+    the walk is, and parcels that close between two pages do not shift the rest past it (no row skipped or seen
+    twice), with no COUNT the walk does not need.
+    """
     parcel_open = and_(Shipment.tracking_code.is_not(None), Shipment.status.not_in(DONE))
     return_open = and_(
         Shipment.return_code.is_not(None),
