@@ -28,8 +28,12 @@ def _build_wheel(into: Path) -> Path:
     # pip where the virtualenv has it; uv where it was made by uv (which installs no pip).
     if importlib.util.find_spec("pip") is not None:
         command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)]
-    elif shutil.which("uv"):
-        command = ["uv", "build", "--wheel", "-q", "-o", str(out), str(source)]
+    elif uv := next(
+        (c for c in (os.environ.get("UV"), shutil.which("uv"), str(ROOT / ".tools/bin/uv")) if c and Path(c).is_file()),
+        None,
+    ):
+        # ./dev puts uv in .tools/ when the machine has none on its PATH.
+        command = [uv, "build", "--wheel", "-q", "-o", str(out), str(source)]
     else:
         pytest.fail("neither pip nor uv is there to build the wheel with")
     subprocess.run(command, check=True, capture_output=True, timeout=300)
