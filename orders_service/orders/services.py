@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, joinedload
 
 from orders_service.customers.services import create_customer, find_customer, survivor_of
 from orders_service.db.engine import begin_write
@@ -141,7 +142,7 @@ def record_note(session: AsyncSession, row: OrderRow, actor: Actor, kind: str, n
 async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, discounts: DiscountPolicy) -> OrderRow:
     await begin_write(session)
     customer = await _customer_for(session, data)
-    percent, reason = await discounts.for_customer(session, customer)
+    percent, reason = await discounts.for_customer(session, customer.id)
     recipient = Recipient(
         name=data.recipient.name.strip(),
         phones=tuple(normalise_phones(data.recipient.phones, "recipient.phones", vietnam_only=True)),
@@ -176,16 +177,36 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
     return row
 
 
+# The order with its lines and shipment in one statement (joined, not three selectin round trips), and whether
+# any order was merged into it, so that the answer's `merged_from` needs no query of its own when none was.
+_HAS_SOURCES = exists().where(aliased(OrderRow).merged_into_id == OrderRow.id).correlate(OrderRow).label("has_sources")
+_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment))
+_NO_SOURCES = "orders_service.orders_without_sources"  # session.info: ids read here with no merged-in order
+
+
 async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> OrderRow:
-    query = select(OrderRow).where(OrderRow.id == order_id)
-    row = await session.scalar(query.with_for_update(key_share=True) if lock else query)
-    if row is None:
+    """The order, its lines and its shipment in one statement; `lock`: held until the transaction ends.
+
+    The lock is the row's (FOR NO KEY UPDATE OF orders on PostgreSQL; SQLite's writer runs alone anyway).
+    """
+    query = select(OrderRow, _HAS_SOURCES).options(*_WHOLE_ORDER).where(OrderRow.id == order_id)
+    if lock:
+        query = query.with_for_update(key_share=True, of=OrderRow)
+    found = (await session.execute(query)).unique().first()
+    if found is None:
         raise NotFound("order", order_id)
+    row, has_sources = found
+    if not has_sources:
+        # Sources are merged into an order only with it locked (or, on SQLite, by the one writer): within this
+        # transaction none can appear, so the answer is known without asking again.
+        session.info.setdefault(_NO_SOURCES, set()).add(row.id)
     return row
 
 
 async def merged_from(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
     result: dict[UUID, list[UUID]] = {i: [] for i in ids}
+    known = session.info.get(_NO_SOURCES, set())
+    ids = [i for i in ids if i not in known]
     if ids:
         rows = await session.execute(
             select(OrderRow.merged_into_id, OrderRow.id).where(OrderRow.merged_into_id.in_(ids))
@@ -304,9 +325,7 @@ async def _amend_order(
     courier_status = (row.shipment.raw_status or row.shipment.status) if row.shipment is not None else None
     current = before
     if discounts is not None and before.status in BEFORE_PICKUP:
-        customer = await session.get(Customer, row.customer_id)
-        assert customer is not None  # orders.customer_id is a foreign key
-        percent, why = await discounts.for_customer(session, customer)
+        percent, why = await discounts.for_customer(session, row.customer_id)
         current = replace(before, discount_percent=percent, discount_reason=why)
     value = program_of(session).vnd_per_redeemed_point
     after = amend(current, operations, actor, mapping.new_line_id, courier_status, vnd_per_redeemed_point=value)
@@ -320,7 +339,8 @@ async def _amend_order(
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, "amended", before, after, operations, reason)
-    await triggers.order_amended(session, row, before, after)  # the new amount to pay, in the same commit
+    # The customer's message (the new amount to pay) is made by the relay from an outbox row of this commit.
+    triggers.order_amended(session, row, before, after)
     await session.flush()
     return row, None
 
