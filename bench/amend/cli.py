@@ -97,6 +97,8 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"  {db}: FAILED: {type(exc).__name__}: {exc}", flush=True)
                 report["databases"][db] = {"error": f"{type(exc).__name__}: {exc}"[:4000]}
                 continue
+            if section["sql_check"].get("error"):
+                failed = True
             section["results"] = [r.summary() for r in section["results"]]
             rows.extend(section["results"])
             report["databases"][db] = section

@@ -44,6 +44,9 @@ def render_ratios(report: dict[str, Any]) -> str:
             f"{db}: HTTP/bare = {_fmt(r['http_over_bare'], 3)}   HTTP/raw-SQL = {_fmt(r['http_over_raw_sql'], 3)}"
         )
         check = section["sql_check"]
+        if check.get("error"):
+            out.append(f"  FAILED: no raw-SQL baseline, the app's SQL cannot be replayed: {check['error'][:800]}")
+            continue
         out.append(f"  raw-SQL replayed the {check['statements']} statements captured from the app "
                    f"(outbox rows: {', '.join(check['outbox_topics'])})")  # fmt: skip
         server = section.get("server", {})

@@ -13,6 +13,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import lazyload
 
 from notifications.money import format_vnd
 from notifications.templates import Template
@@ -79,7 +80,8 @@ async def make_amended_message(db: async_sessionmaker[AsyncSession], key: str, p
     params = {name: payload[name] for name in ("code", "changes", "cod_before", "cod_after")}
     async with db() as session, session.begin():
         await begin_write(session)
-        customer = await session.get(Customer, UUID(payload["customer_id"]))
+        # Her name and phones make the message; her identities are not needed (not loaded).
+        customer = await session.get(Customer, UUID(payload["customer_id"]), options=[lazyload(Customer.identities)])
         made = await queue_message(
             session, Template.ORDER_AMENDED, params, key, customer=customer, order_id=UUID(payload["order_id"])
         )
