@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -30,8 +31,10 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
         if pooled:
             kwargs.setdefault("pool_size", 20)
             kwargs.setdefault("max_overflow", 10)
-            kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(settings.database_url, **kwargs)
+        engine = create_async_engine(settings.database_url, **kwargs)
+        if pooled and not kwargs.get("pool_pre_ping"):
+            event.listen(engine.sync_engine, "checkout", _closed_is_gone)
+        return engine
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _create_private(settings.database_url)
     if pooled:
@@ -41,6 +44,22 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     _configure_sqlite(engine, settings)
     _QUEUES[engine.sync_engine] = WriterQueue()
     return engine
+
+
+def _closed_is_gone(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server closed (a restart, a failover, pg_terminate_backend) is replaced at
+    checkout, without a round trip.
+
+    pool_pre_ping did this with three (asyncpg's ping is BEGIN, ";", ROLLBACK) on every checkout: several per
+    request once the relay's sessions count. A server that ends a connection closes its socket, and the driver
+    sees that as soon as the event loop reads it; a connection lost without a word (a network cut) fails its
+    first statement instead, which is answered 503 to retry, and SQLAlchemy then replaces the pool's older
+    connections.
+    """
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(driver, "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def _create_private(database_url: str) -> None:

@@ -4,6 +4,7 @@ rather than in the request. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +12,13 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, select
+from sqlalchemy import event, make_url, select
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -147,3 +150,43 @@ async def test_the_amended_message_comes_through_the_outbox(settings: Settings, 
     assert again == "already queued"
     response = await api.request("GET", "/api/notifications", params={"order_id": order["id"]})
     assert [m["template"] for m in response.json()["items"]].count("order_amended") == 1
+
+
+async def test_a_checkout_costs_no_round_trip_and_a_closed_connection_is_replaced(
+    settings: Settings, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pool_pre_ping made three round trips (BEGIN, ";", ROLLBACK) per checkout; a connection the server closed
+    is now told apart without one, and replaced."""
+    if settings.is_sqlite:
+        pytest.skip("PostgreSQL's pool")
+    pings: list[object] = []
+    original = AsyncAdapt_asyncpg_connection.ping
+
+    def counted(self: AsyncAdapt_asyncpg_connection) -> None:
+        pings.append(self)
+        original(self)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", counted)
+    app = create_app(msgspec.structs.replace(settings, relay="off"))
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        api = Api(client, keys["staff"], keys["admin"], app)
+        order = await api.create_order()
+        line = order["lines"][0]["id"]
+        amended = await api.amend(order, {"op": "set_quantity", "line_id": line, "quantity": 2})
+        assert amended.status_code == 200, amended.text
+        assert pings == []
+        # The server ends every pooled connection (a restart, a failover): the next requests still succeed.
+        dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        killer = await asyncpg.connect(dsn)
+        try:
+            ended = await killer.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await killer.close()
+        assert ended >= 1
+        await asyncio.sleep(0.5)  # the app's loop reads the closed sockets
+        again = await api.amend(amended.json(), {"op": "set_quantity", "line_id": line, "quantity": 3})
+        assert again.status_code == 200, again.text
+        assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == 3
