@@ -177,18 +177,15 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
     return row
 
 
-# The order with its lines and shipment in one statement (joined, not three selectin round trips), and whether
-# any order was merged into it, so that the answer's `merged_from` needs no query of its own when none was.
+# The order, lines and shipment in one statement (not three selectin round trips), and whether any order was
+# merged into it: when none was, the answer's `merged_from` needs no query of its own.
 _HAS_SOURCES = exists().where(aliased(OrderRow).merged_into_id == OrderRow.id).correlate(OrderRow).label("has_sources")
 _WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment))
 _NO_SOURCES = "orders_service.orders_without_sources"  # session.info: ids read here with no merged-in order
 
 
 async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> OrderRow:
-    """The order, its lines and its shipment in one statement; `lock`: held until the transaction ends.
-
-    The lock is the row's (FOR NO KEY UPDATE OF orders on PostgreSQL; SQLite's writer runs alone anyway).
-    """
+    """The order, lines and shipment in one statement; `lock`: FOR NO KEY UPDATE OF orders (SQLite: one writer)."""
     query = select(OrderRow, _HAS_SOURCES).options(*_WHOLE_ORDER).where(OrderRow.id == order_id)
     if lock:
         query = query.with_for_update(key_share=True, of=OrderRow)
@@ -196,16 +193,17 @@ async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False
     if found is None:
         raise NotFound("order", order_id)
     row, has_sources = found
-    if not has_sources:
-        # Sources are merged into an order only with it locked (or, on SQLite, by the one writer): within this
-        # transaction none can appear, so the answer is known without asking again.
+    if not has_sources:  # a merge into it needs its lock (SQLite: the one writer); see merged_from
         session.info.setdefault(_NO_SOURCES, set()).add(row.id)
     return row
 
 
 async def merged_from(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
     result: dict[UUID, list[UUID]] = {i: [] for i in ids}
-    known = session.info.get(_NO_SOURCES, set())
+    # Known to have none when read, unless this session merged one into it since (sources are loaded to merge).
+    known = session.info.get(_NO_SOURCES, set()) - {
+        o.merged_into_id for o in session.identity_map.values() if isinstance(o, OrderRow)
+    }
     ids = [i for i in ids if i not in known]
     if ids:
         rows = await session.execute(
@@ -339,8 +337,7 @@ async def _amend_order(
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, "amended", before, after, operations, reason)
-    # The customer's message (the new amount to pay) is made by the relay from an outbox row of this commit.
-    triggers.order_amended(session, row, before, after)
+    triggers.order_amended(session, row, before, after)  # an outbox row: the relay makes her message from it
     await session.flush()
     return row, None
 

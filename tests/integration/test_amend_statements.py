@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from orders_service.app import create_app
-from orders_service.db.engine import create_engine
+from orders_service.db.engine import begin_write, create_engine
 from orders_service.db.models import OutboxMessage
 from orders_service.infra import clock
 from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
+from orders_service.orders import services
 from tests.integration.api import Api, eventually
 from tests.integration.conftest import DATABASES, engine_settings
 
@@ -190,3 +191,22 @@ async def test_a_checkout_costs_no_round_trip_and_a_closed_connection_is_replace
         again = await api.amend(amended.json(), {"op": "set_quantity", "line_id": line, "quantity": 3})
         assert again.status_code == 200, again.text
         assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == 3
+
+
+async def test_merged_from_asks_again_once_the_session_merged_into_the_order(settings: Settings, api: Api) -> None:
+    """get_order learns that nothing was merged into the order, which spares the answer a query; a merge made
+    in the same session afterwards must still show."""
+    into, source = await api.create_order(), await api.create_order()
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        async with async_sessionmaker(engine, info=session_info(settings))() as session, session.begin():
+            await begin_write(session)
+            row = await services.get_order(session, UUID(into["id"]), lock=True)
+            assert await services.merged_from(session, [row.id]) == {row.id: []}
+            merged = await services.get_order(session, UUID(source["id"]), lock=True)
+            merged.merged_into_id = row.id
+            await session.flush()
+            assert await services.merged_from(session, [row.id]) == {row.id: [merged.id]}
+            await session.rollback()
+    finally:
+        await engine.dispose()
