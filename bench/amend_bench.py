@@ -6,9 +6,11 @@ One run measures, for SQLite and for PostgreSQL:
 * ``bare``    the same requests against bench/bare_app.py (one Litestar route, no database), served alike,
 * ``raw-sql`` the statements SQLAlchemy emits for one amendment, issued directly through aiosqlite / asyncpg,
 
-all from this process at the same concurrency, each worker owning distinct orders (so no 412s). It prints a
-table with amendments/s, p50/p99 latency, errors and CPU use, the ratios HTTP/bare and HTTP/raw-SQL, and
-writes everything to bench/results/amend-<timestamp>.json. See bench/README.md.
+at the same concurrency (the HTTP loads from wrk with amend/amend.lua, or httpx with --client httpx), each
+worker owning distinct orders (so no 412s). The raw-SQL mode replays the SQL captured from the app; if it
+cannot, the run fails (exit 1). It prints a table with amendments/s, p50/p99 latency, errors, CPU ms per
+amendment and CPU use, the ratios HTTP/bare and HTTP/raw-SQL, and writes everything to
+bench/results/amend-<timestamp>.json. See bench/README.md.
 
     .venv/bin/python bench/amend_bench.py [--duration 10] [--concurrency 16] [--orders 200] [--db sqlite,postgres]
 """

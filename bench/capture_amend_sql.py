@@ -7,8 +7,9 @@ that ORDERS_DATA_DIR / DATABASE_URL name, which must already be migrated and hol
 
     ORDERS_DATA_DIR=/tmp/x .venv/bin/python bench/capture_amend_sql.py --key osk_...
 
-Output: {"statements": ["BEGIN IMMEDIATE", "SELECT ...", ..., "COMMIT"]}, whitespace collapsed; COMMIT is the
-DBAPI commit (not a cursor statement), and on PostgreSQL the driver's implicit BEGIN does not appear.
+Output: {"statements": ["BEGIN IMMEDIATE", "SELECT ...", ..., "COMMIT"], "outbox_topics": ["order.amended", ...]},
+whitespace collapsed; COMMIT is the DBAPI commit (not a cursor statement), and on PostgreSQL the driver's
+implicit BEGIN does not appear. `outbox_topics` are the topics of the outbox rows the amendment wrote, in order.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import sys
 from typing import Any
 
@@ -44,13 +46,28 @@ def _payload(phone: str) -> dict[str, Any]:
     }
 
 
-async def capture(key: str) -> list[str]:
+_OUTBOX_INSERT = re.compile(r"^INSERT INTO outbox \((.+?)\) VALUES ")
+
+
+async def capture(key: str) -> dict[str, list[str]]:
     statements: list[str] = []
+    topics: list[str] = []  # of the outbox rows written, in order: the bench must know how to compute each
     capturing = False
 
-    def on_execute(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
-        if capturing:
-            statements.append(" ".join(statement.split()))
+    def on_execute(_conn: Any, _cursor: Any, statement: str, params: Any, _context: Any, many: bool) -> None:
+        if not capturing:
+            return
+        sql = " ".join(statement.split())
+        # An executemany (a list of parameter tuples) is replayed as one statement per tuple; insertmanyvalues'
+        # one statement with several rows has one flat tuple.
+        nested = many and isinstance(params, list | tuple) and bool(params) and isinstance(params[0], list | tuple)
+        rows = list(params) if nested else [params]
+        statements.extend([sql] * len(rows))
+        if (insert := _OUTBOX_INSERT.match(sql)) is not None:
+            columns = [c.strip().strip('"') for c in insert[1].split(", ")]
+            at, width = columns.index("topic"), len(columns)
+            for row in rows:  # insertmanyvalues: several rows' values in one flat list
+                topics.extend(str(value) for value in list(row)[at::width])
 
     def on_commit(_conn: Any) -> None:
         if capturing:
@@ -76,15 +93,14 @@ async def capture(key: str) -> list[str]:
         capturing = False
         if amended.status_code != 200:
             raise SystemExit(f"the amendment answered {amended.status_code}: {amended.text[:300]}")
-    return statements
+    return {"statements": statements, "outbox_topics": topics}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Print the SQL one amendment runs (JSON on stdout).")
     parser.add_argument("--key", required=True, help="a staff API key of that database")
     args = parser.parse_args()
-    statements = asyncio.run(capture(args.key))
-    sys.stdout.write(json.dumps({"statements": statements}) + "\n")
+    sys.stdout.write(json.dumps(asyncio.run(capture(args.key))) + "\n")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,9 @@ async def run(args: argparse.Namespace) -> int:
             "databases": args.db,
             "request_timeout_s": REQUEST_TIMEOUT,
             "server_env": args.server_env,
-            "client": f"httpx.AsyncClient, {args.clients} ({args.concurrency} workers), in the bench process",
+            "client": f"wrk -t {args.concurrency} -c {args.concurrency} -s bench/amend/amend.lua"
+            if args.client == "wrk"
+            else f"httpx.AsyncClient, {args.clients} ({args.concurrency} workers), in the bench process",
             "server": "uvicorn, 1 process, access_log=False, log_level=info (as `orders-service serve`)",
         },
         "bare": None,
@@ -53,8 +55,9 @@ async def run(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="amend-bench-") as tmp:
         work = Path(tmp)
+        client = "wrk" if args.client == "wrk" else f"{args.clients} httpx client"
         print(f"amend_bench: {args.duration:g} s per mode (+{args.warmup:g} s warm-up), concurrency "
-              f"{args.concurrency} ({args.clients} httpx client), {args.orders} orders, databases "
+              f"{args.concurrency} ({client}), {args.orders} orders, databases "
               f"{', '.join(args.db)}", flush=True)  # fmt: skip
         background = await background_cpu()
         report["machine"]["background_system_pct"] = background
@@ -94,6 +97,8 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"  {db}: FAILED: {type(exc).__name__}: {exc}", flush=True)
                 report["databases"][db] = {"error": f"{type(exc).__name__}: {exc}"[:4000]}
                 continue
+            if section["sql_check"].get("error"):
+                failed = True
             section["results"] = [r.summary() for r in section["results"]]
             rows.extend(section["results"])
             report["databases"][db] = section
@@ -147,6 +152,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="shared",
         help="one pooled httpx.AsyncClient for all workers, or one each [shared]",
     )
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "httpx"),
+        default="wrk",
+        help="load client for the bare and HTTP modes: wrk with bench/amend/amend.lua, or httpx in this process [wrk]",
+    )
     parser.add_argument("--pg-url", default=None, help="PostgreSQL SQLAlchemy URL [$PG, else deploy/postgres.sh start]")
     parser.add_argument(
         "--server-env",
@@ -159,6 +170,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results", help="where the JSON goes")
     args = parser.parse_args(argv)
     args.server_env = dict(args.server_env)
+    if args.client == "wrk":
+        from amend.wrk import wrk_path
+
+        wrk_path()  # fails now, with how to install it, rather than after the setup
     if args.orders < args.concurrency:
         parser.error(f"--orders ({args.orders}) must be at least --concurrency ({args.concurrency}): "
                      "each worker owns its own orders")  # fmt: skip

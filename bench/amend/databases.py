@@ -32,13 +32,13 @@ def ratios(http: LoadResult, bare: LoadResult | None, raw: LoadResult | None) ->
 async def bench_sqlite(args: argparse.Namespace, work: Path, bare: LoadResult | None) -> dict[str, Any]:
     data_dir = work / "sqlite-data"
     phase = await http_phase("sqlite", server_env(data_dir, None, args.server_env, REEXEC_VAR), work, args)
-    raw = await raw_sqlite(data_dir / "orders.db", phase.orders, phase.replay, args)
+    raw = None if phase.replay is None else await raw_sqlite(data_dir / "orders.db", phase.orders, phase.replay, args)
     return {
         "database": f"{data_dir / 'orders.db'} (deleted after the run)",
         "sqlite_synchronous": sqlite_synchronous(args.server_env),
         "sql_check": phase.sql_check,
         "server": phase.server,
-        "results": [phase.http, raw],
+        "results": [phase.http, *([raw] if raw is not None else [])],
         "ratios": ratios(phase.http, bare, raw),
     }
 
@@ -66,12 +66,13 @@ async def bench_postgres(args: argparse.Namespace, work: Path, bare: LoadResult 
     async with fresh_database(url, name) as server_version:
         env = server_env(work / "pg-data", database_url(url, name), args.server_env, REEXEC_VAR)
         phase = await http_phase("postgres", env, work, args)
-        raw = await raw_postgres(asyncpg_dsn(url, name), phase.orders, phase.replay, args)
+        dsn = asyncpg_dsn(url, name)
+        raw = None if phase.replay is None else await raw_postgres(dsn, phase.orders, phase.replay, args)
     return {
         "database": f"{shown_url(url, name)} (dropped after the run)",
         "server_version": server_version,
         "sql_check": phase.sql_check,
         "server": phase.server,
-        "results": [phase.http, raw],
+        "results": [phase.http, *([raw] if raw is not None else [])],
         "ratios": ratios(phase.http, bare, raw),
     }

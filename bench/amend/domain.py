@@ -45,7 +45,7 @@ class Plan:
     cod_before: int
     operations: str
     changes: str
-    payload: str
+    outbox: dict[str, tuple[str, str]]  # topic: (key, payload), for each topic the app writes
 
 
 class StepError(Exception):
@@ -112,11 +112,20 @@ def plan_amendment(
     # Events are numbered by orders.last_seq where the schema has it (migration 0003), else by version.
     seq = order_row[o["last_seq"]] + 1 if "last_seq" in o else version
     operations = [{"op": "set_quantity", "line_id": str(order.line_id), "quantity": quantity}]
-    payload = {
+    changed = {
         "order_id": str(order.id),
         "version": version,
         "cod_amount": new["cod_amount"],
         "changed": sorted(changes),
+    }
+    # The customer's message about it, made later by the relay (messaging/triggers.order_amended).
+    message = {
+        "order_id": str(order.id),
+        "customer_id": str(as_uuid(order_row[o["customer_id"]])),
+        "code": order_row[o["code"]],
+        "changes": ["items"],
+        "cod_before": old["cod_amount"],
+        "cod_after": new["cod_amount"],
     }
     return Plan(
         version=version,
@@ -126,14 +135,18 @@ def plan_amendment(
         cod_before=old["cod_amount"],
         operations=json.dumps(operations),
         changes=json.dumps(changes),
-        payload=json.dumps(payload),
+        outbox={
+            "order.amended": (str(order.id), json.dumps(changed)),
+            "notifications.order_amended": (f"amended:{order.id}:v{version}", json.dumps(message)),
+        },
     )
 
 
 def write_values(
-    kind: str, columns: tuple[str, ...], plan: Plan, order: BenchOrder, now: Any, sqlite: bool
+    kind: str, columns: tuple[str, ...], plan: Plan, order: BenchOrder, now: Any, sqlite: bool, topics: Sequence[str]
 ) -> tuple[Any, ...]:
-    """A write's parameters, by column name, bound as SQLAlchemy binds them (GUIDs: 16 bytes on SQLite)."""
+    """A write's parameters, by column name, bound as SQLAlchemy binds them (GUIDs: 16 bytes on SQLite); for
+    an outbox INSERT, every row's in turn (`topics`: the topic of each row)."""
 
     def uid(value: UUID) -> Any:
         return value.bytes if sqlite else str(value)
@@ -150,13 +163,17 @@ def write_values(
             "changes": plan.changes, "cod_before": plan.cod_before, "cod_after": plan.totals["cod_amount"],
             "version": plan.version,
         }  # fmt: skip
-    else:
+        return tuple(values[c] for c in columns)
+    flat: list[Any] = []
+    for topic in topics:
+        key, payload = plan.outbox[topic]
         values = {
-            "id": uid(uuid7()), "topic": "order.amended", "key": str(order.id), "payload": plan.payload,
-            "created_at": now, "available_at": now, "attempts": 0, "locked_until": None, "processed_at": None,
-            "last_error": None,
+            "id": uid(uuid7()), "topic": topic, "key": key, "payload": payload, "created_at": now,
+            "available_at": now, "attempts": 0, "locked_until": None, "processed_at": None, "last_error": None,
+            "dead_at": None, "sa_orm_sentinel": None,
         }  # fmt: skip
-    return tuple(values[c] for c in columns)
+        flat.extend(values[c] for c in columns)
+    return tuple(flat)
 
 
 def as_uuid(value: Any) -> UUID:

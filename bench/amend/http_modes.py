@@ -38,7 +38,8 @@ from amend.load import (
     server_exceptions,
     split_orders,
 )
-from amend.statements import POSTGRES, SQLITE, Replay, choose_replay
+from amend.statements import POSTGRES, SQLITE, Replay, ReplayError, check_capture
+from amend.wrk import wrk_load
 
 BARE_PATH = "/bare/orders/{order_id}/amendments"
 
@@ -103,28 +104,50 @@ async def resync(client: httpx.AsyncClient, order: BenchOrder) -> None:
             order.quantity = next(int(x["quantity"]) for x in body["lines"] if UUID(x["id"]) == order.line_id)
 
 
-async def capture_amendment_sql(env: dict[str, str], key: str, work: Path) -> list[str]:
+async def capture_amendment_sql(env: dict[str, str], key: str, work: Path) -> dict[str, Any]:
     """What SQLAlchemy sends for one amendment, from bench/capture_amend_sql.py in a subprocess."""
     argv = [sys.executable, str(BENCH_DIR / "capture_amend_sql.py"), "--key", key]
     # Without the embedded outbox relay, whose own statements would otherwise land in the capture.
     out = await run_command(argv, {**env, "ORDERS_RELAY": "off"}, work)
     for line in reversed(out.splitlines()):
         if line.startswith('{"statements"'):
-            return list(json.loads(line)["statements"])
+            return dict(json.loads(line))
     raise RuntimeError(f"capture_amend_sql.py printed no statements: {out[-500:]}")
+
+
+async def read_versions(client: httpx.AsyncClient, orders: list[BenchOrder]) -> None:
+    """The orders' current versions and quantities, from the list endpoint (not measured)."""
+    current: dict[UUID, tuple[int, int]] = {}
+    offset = 0
+    while True:
+        response = await client.get("/api/orders", params={"limit": 200, "offset": offset})
+        response.raise_for_status()
+        items = response.json()["items"]
+        for item in items:
+            current[UUID(item["id"])] = (int(item["version"]), int(item["lines"][0]["quantity"]))
+        offset += len(items)
+        if not items or offset >= response.json()["total"]:
+            break
+    for order in orders:
+        order.version, order.quantity = current[order.id]
 
 
 @dataclass
 class HttpPhase:
     orders: list[BenchOrder]
     http: LoadResult
-    replay: Replay
+    replay: Replay | None  # None: the capture cannot be replayed (the run fails)
     sql_check: dict[str, Any]
     server: dict[str, Any]  # setup retries and the exceptions the server logged
 
 
 async def http_phase(db: str, env: dict[str, str], work: Path, args: argparse.Namespace) -> HttpPhase:
-    """Start the real server on the database in env, make a key and the orders, check the SQL, load it."""
+    """Start the real server on the database in env, make a key and the orders, check the SQL, load it.
+
+    The capture comes first: if the raw-SQL mode cannot replay it, the run of this database fails (no raw-SQL
+    figure, exit status 1) instead of measuring a baseline that is not the app's SQL; the HTTP load still runs,
+    so that an older app can be measured beside today's baselines.
+    """
     make_dir(work)
     port = free_port()
     log = work / "server.log"
@@ -134,19 +157,36 @@ async def http_phase(db: str, env: dict[str, str], work: Path, args: argparse.Na
         async with http_client(base, args.concurrency, None) as probe:
             await wait_ready(server, log, lambda: probe.get("/health"))
         key = await create_key(env, work)
+        print(f"  {db}: capturing the SQL one amendment runs ...", flush=True)
+        captured = await capture_amendment_sql(env, key, work)
+        replay: Replay | None = None
+        try:
+            replay, sql_check = check_capture(captured, SQLITE if db == "sqlite" else POSTGRES)
+        except ReplayError as error:  # the run fails (exit 1, no raw-SQL row); the HTTP figure is still measured
+            sql_check = {"replayed": None, "error": str(error), **captured}
+            print(f"  {db}: FAILED: the raw-SQL mode cannot replay the app's SQL: {error}", flush=True)
         async with load_clients(base, args, key) as clients:
             client = clients[0]
             print(f"  {db}: creating {args.orders} orders through POST /api/orders ...", flush=True)
             orders, retries = await create_orders(client, args.orders, args.concurrency)
-            print(f"  {db}: capturing the SQL one amendment runs ...", flush=True)
-            captured, error = None, None
-            try:
-                captured = await capture_amendment_sql(env, key, work)
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"[:2000]
-            replay, sql_check = choose_replay(captured, SQLITE if db == "sqlite" else POSTGRES, error)
-            print(f"  {db}: HTTP amendments for {args.duration:g} s at concurrency {args.concurrency} ...", flush=True)
-            result = await http_load(clients, server.pid, orders, args, db)
+            print(f"  {db}: HTTP amendments ({args.client}) for {args.duration:g} s at concurrency "
+                  f"{args.concurrency} ...", flush=True)  # fmt: skip
+            if args.client == "wrk":
+
+                async def resync(orders: list[BenchOrder]) -> None:
+                    # A request in flight when wrk stopped may still commit: read until two reads agree.
+                    for _ in range(20):
+                        await read_versions(client, orders)
+                        seen = [o.version for o in orders]
+                        await asyncio.sleep(0.5)
+                        await read_versions(client, orders)
+                        if seen == [o.version for o in orders]:
+                            return
+
+                result = await wrk_load("http", db, base, key, orders, args, work, server.pid, resync)
+                await read_versions(client, orders)
+            else:
+                result = await http_load(clients, server.pid, orders, args, db)
         logged = server_exceptions(log)  # before the server is stopped, which may log cancellations
     return HttpPhase(orders, result, replay, sql_check, {"create_retries": retries, **logged})
 
@@ -183,7 +223,12 @@ async def bare_phase(args: argparse.Namespace, work: Path) -> LoadResult:
             return await client.post(BARE_PATH.format(order_id=orders[0].id), content=amendment_body(orders[0], 1))
 
         await wait_ready(server, log, probe)
-        print(f"  bare: POST {BARE_PATH} for {args.duration:g} s at concurrency {args.concurrency} ...", flush=True)
+        print(f"  bare: POST {BARE_PATH} ({args.client}) for {args.duration:g} s at concurrency {args.concurrency} ...",
+              flush=True)  # fmt: skip
+        if args.client == "wrk":
+            base = f"http://127.0.0.1:{port}"
+            key = "osk_bench_key_not_checked_by_the_bare_app"
+            return await wrk_load("bare", None, base, key, orders, args, work, server.pid, None, "/bare/orders")
         return await run_load(
             "bare", None, step, split_orders(orders, args.concurrency), args.duration, args.warmup, server.pid
         )

@@ -34,13 +34,29 @@ class LoadResult:
     errors: Counter[str]
     error_samples: list[str]
     cpu: dict[str, float | None]
+    latency: dict[str, float] | None = None  # percentiles as the client (wrk) reported them, in ms
 
     @property
     def rate(self) -> float:
         return self.ok / self.seconds
 
+    def cpu_ms_per_amendment(self) -> float | None:
+        """The server's CPU per successful amendment; in the raw-SQL mode (no server) the bench process's."""
+        seconds = self.cpu.get("server_cpu_s")
+        if seconds is None and self.cpu.get("bench_process_pct") is not None and self.mode == "raw-sql":
+            seconds = (self.cpu["bench_process_pct"] or 0) * self.seconds / 100
+        return round(1000 * seconds / self.ok, 3) if seconds is not None and self.ok else None
+
     def summary(self) -> dict[str, Any]:
         ordered = sorted(self.latencies_ms)
+        latency = self.latency or {
+            "p50": percentile(ordered, 50),
+            "p90": percentile(ordered, 90),
+            "p99": percentile(ordered, 99),
+            "p99_9": percentile(ordered, 99.9),
+            "max": round(ordered[-1], 3) if ordered else None,
+            "mean": round(sum(ordered) / len(ordered), 3) if ordered else None,
+        }
         return {
             "mode": self.mode,
             "db": self.db,
@@ -50,15 +66,9 @@ class LoadResult:
             "error_count": sum(self.errors.values()),
             "error_samples": self.error_samples,
             "measured_seconds": round(self.seconds, 3),
-            "latency_ms": {
-                "p50": percentile(ordered, 50),
-                "p90": percentile(ordered, 90),
-                "p99": percentile(ordered, 99),
-                "p99_9": percentile(ordered, 99.9),
-                "max": round(ordered[-1], 3) if ordered else None,
-                "mean": round(sum(ordered) / len(ordered), 3) if ordered else None,
-            },
+            "latency_ms": latency,
             "cpu": self.cpu,
+            "cpu_ms_per_amendment": self.cpu_ms_per_amendment(),
         }
 
 
@@ -119,7 +129,7 @@ async def run_load(
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=warmup + duration + REQUEST_TIMEOUT + 10)
     except TimeoutError:
         errors["stuck at the end (cancelled)"] += 1
-    usage = cpu_use(cpu[0], cpu[1]) if len(cpu) == 2 else {}
+    usage = cpu_use(cpu[0], cpu[1], server_seconds=True) if len(cpu) == 2 else {}
     return LoadResult(mode, db, ok, duration, latencies, errors, samples, usage)
 
 

@@ -16,7 +16,7 @@ from benchlib.servers import (
 
 from amend.domain import BenchOrder, Plan, StepError, as_uuid, plan_amendment, sqlite_time, write_values
 from amend.load import LoadResult, run_load, split_orders
-from amend.statements import READS, Replay
+from amend.statements import READS, Replay, Step
 
 # ---------------------------------------------------------------------------------------------------------------
 # Mode 3: the same statements through the driver.
@@ -46,35 +46,23 @@ async def raw_sqlite(db_path: Path, orders: list[BenchOrder], replay: Replay, ar
         _refresh(orders, versions, {as_uuid(r[0]): r[1] for r in lines})
 
         async def step(index: int, order: BenchOrder) -> None:
-            conn, order_id = connections[index], (order.id.bytes,)
-            order_row: Any = None
-            line_rows: list[Any] = []
-            plan: Plan | None = None
-            now = ""
+            conn = connections[index]
+            state = _State(order, replay, sqlite=True)
             try:
-                for kind, sql, columns in replay.steps:
-                    if kind == "begin":
-                        await conn.execute(sql)
-                    elif kind == "commit":
+                for step in replay.steps:
+                    if step.kind == "begin":
+                        await conn.execute(step.sql)
+                    elif step.kind == "commit":
                         await conn.commit()
-                    elif kind in READS:
-                        rows = list(await conn.execute_fetchall(sql, order_id))
-                        if kind == "order":
-                            order_row = rows[0] if rows else None
-                        elif kind == "lines":
-                            line_rows = rows
+                    elif step.kind in READS:
+                        state.read(step, list(await conn.execute_fetchall(step.sql, (state.bind(step),))))
                     else:
-                        if plan is None:
-                            if order_row is None:
-                                raise StepError("order not found")
-                            plan = plan_amendment(order, order_row, line_rows, replay)
-                            now = sqlite_time(datetime.datetime.now(datetime.UTC))
-                        await conn.execute(sql, write_values(kind, columns, plan, order, now, sqlite=True))
+                        now = sqlite_time(datetime.datetime.now(datetime.UTC))
+                        await conn.execute(step.sql, state.write(step, now))
             except BaseException:
                 await conn.rollback()
                 raise
-            if plan is not None:
-                order.version, order.quantity = plan.version, plan.quantity
+            state.done()
 
         print(f"  sqlite: raw SQL through aiosqlite for {args.duration:g} s ...", flush=True)
         owned = split_orders(orders, args.concurrency)
@@ -82,6 +70,47 @@ async def raw_sqlite(db_path: Path, orders: list[BenchOrder], replay: Replay, ar
     finally:
         for conn in connections:
             await conn.close()
+
+
+class _State:
+    """One amendment's replay: what its reads returned, and the values its writes bind."""
+
+    def __init__(self, order: BenchOrder, replay: Replay, *, sqlite: bool) -> None:
+        self.order, self.replay, self.sqlite = order, replay, sqlite
+        self.order_row: Any = None
+        self.line_rows: list[Any] = []
+        self.plan: Plan | None = None
+        self.topics = list(replay.outbox_topics)  # taken in turn by the outbox INSERTs
+
+    def _uid(self, value: UUID) -> Any:
+        return value.bytes if self.sqlite else str(value)
+
+    def bind(self, step: Step) -> Any:
+        if step.binds == "customer":
+            if self.order_row is None:
+                raise StepError("the customer's read comes before the order's")
+            return self._uid(as_uuid(self.order_row[self.replay.order_columns["customer_id"]]))
+        return self._uid(self.order.id)
+
+    def read(self, step: Step, rows: list[Any]) -> None:
+        if step.kind == "order":
+            self.order_row = rows[0] if rows else None
+            if self.replay.lines_joined:
+                self.line_rows = rows
+        elif step.kind == "lines":
+            self.line_rows = rows
+
+    def write(self, step: Step, now: Any) -> tuple[Any, ...]:
+        if self.plan is None:
+            if self.order_row is None:
+                raise StepError("order not found")
+            self.plan = plan_amendment(self.order, self.order_row, self.line_rows, self.replay)
+        topics = [self.topics.pop(0) for _ in range(step.rows)] if step.kind == "insert_outbox" else []
+        return write_values(step.kind, step.columns, self.plan, self.order, now, self.sqlite, topics)
+
+    def done(self) -> None:
+        if self.plan is not None:
+            self.order.version, self.order.quantity = self.plan.version, self.plan.quantity
 
 
 def _refresh(orders: list[BenchOrder], versions: dict[UUID, int], quantities: dict[UUID, int]) -> None:
@@ -101,36 +130,23 @@ async def raw_postgres(dsn: str, orders: list[BenchOrder], replay: Replay, args:
         _refresh(orders, versions, {as_uuid(r[0]): r[1] for r in lines})
 
         async def step(index: int, order: BenchOrder) -> None:
-            conn, order_id = connections[index], str(order.id)
-            order_row: Any = None
-            line_rows: list[Any] = []
-            plan: Plan | None = None
-            now = datetime.datetime.now(datetime.UTC)
+            conn = connections[index]
+            state = _State(order, replay, sqlite=False)
             transaction = conn.transaction()  # BEGIN, as SQLAlchemy's asyncpg adapter does on the first statement
             await transaction.start()
             try:
-                for kind, sql, columns in replay.steps:
-                    if kind == "commit":
+                for step in replay.steps:
+                    if step.kind == "commit":
                         await transaction.commit()
-                    elif kind in READS:
-                        rows = await conn.fetch(sql, order_id)
-                        if kind == "order":
-                            order_row = rows[0] if rows else None
-                        elif kind == "lines":
-                            line_rows = rows
-                    elif kind != "begin":
-                        if plan is None:
-                            if order_row is None:
-                                raise StepError("order not found")
-                            plan = plan_amendment(order, order_row, line_rows, replay)
-                            now = datetime.datetime.now(datetime.UTC)
-                        await conn.execute(sql, *write_values(kind, columns, plan, order, now, sqlite=False))
+                    elif step.kind in READS:
+                        state.read(step, await conn.fetch(step.sql, state.bind(step)))
+                    elif step.kind != "begin":
+                        await conn.execute(step.sql, *state.write(step, datetime.datetime.now(datetime.UTC)))
             except BaseException:
                 if not conn.is_closed() and conn.is_in_transaction():
                     await transaction.rollback()
                 raise
-            if plan is not None:
-                order.version, order.quantity = plan.version, plan.quantity
+            state.done()
 
         print(f"  postgres: raw SQL through asyncpg for {args.duration:g} s ...", flush=True)
         owned = split_orders(orders, args.concurrency)

@@ -12,13 +12,15 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 def render_table(rows: list[dict[str, Any]]) -> str:
-    header = ("mode", "db", "amend/s", "p50 ms", "p99 ms", "ok", "errors", "bench %", "server %", "system %")
+    header = ("mode", "db", "amend/s", "p50 ms", "p99 ms", "ok", "errors", "CPU ms/amend", "client %", "server %",
+              "system %")  # fmt: skip
     lines = [header]
     for r in rows:
         lat, cpu = r["latency_ms"], r["cpu"]
+        client = cpu.get("client_process_pct", cpu.get("bench_process_pct"))
         lines.append((
             r["mode"], r["db"] or "-", _fmt(r["amendments_per_s"]), _fmt(lat["p50"], 2), _fmt(lat["p99"], 2),
-            str(r["ok"]), str(r["error_count"]), _fmt(cpu.get("bench_process_pct"), 0),
+            str(r["ok"]), str(r["error_count"]), _fmt(r.get("cpu_ms_per_amendment"), 2), _fmt(client, 0),
             _fmt(cpu.get("server_process_pct"), 0), _fmt(cpu.get("system_pct"), 0),
         ))  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -42,12 +44,11 @@ def render_ratios(report: dict[str, Any]) -> str:
             f"{db}: HTTP/bare = {_fmt(r['http_over_bare'], 3)}   HTTP/raw-SQL = {_fmt(r['http_over_raw_sql'], 3)}"
         )
         check = section["sql_check"]
-        if check["replayed"] == "capture":
-            stale = "; the built-in list is out of date" if check["builtin_matches_capture"] is False else ""
-            out.append(f"  raw-SQL replayed the {check['statements']} statements captured from the app{stale}")
-        else:
-            why = check.get("capture_error") or "; ".join(check.get("problems", []))
-            out.append(f"  WARNING: raw-SQL used the built-in statements, not a capture of the app: {why[:500]}")
+        if check.get("error"):
+            out.append(f"  FAILED: no raw-SQL baseline, the app's SQL cannot be replayed: {check['error'][:800]}")
+            continue
+        out.append(f"  raw-SQL replayed the {check['statements']} statements captured from the app "
+                   f"(outbox rows: {', '.join(check['outbox_topics'])})")  # fmt: skip
         server = section.get("server", {})
         if server.get("create_retries"):
             out.append(f"  setup: {server['create_retries']} order creations had to be retried")

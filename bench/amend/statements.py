@@ -1,4 +1,10 @@
-"""The statements one amendment runs: the built-in capture, the write templates and the replay built from a capture."""
+"""The statements one amendment runs, as captured from the app, and the replay the raw-SQL mode builds from them.
+
+Each run captures what SQLAlchemy sends for one amendment (bench/capture_amend_sql.py) and the raw-SQL mode
+replays exactly that: the reads with the order's (or its customer's) id, the writes with the values the app
+would write. There is no built-in fallback: a capture that fails, or holds a statement the bench cannot
+replay, fails the database's run (`ReplayError`), so the baseline can never drift from the app unnoticed.
+"""
 
 from __future__ import annotations
 
@@ -7,54 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# ---------------------------------------------------------------------------------------------------------------
-# The statements one amendment runs. Each run captures what SQLAlchemy emits (bench/capture_amend_sql.py) and
-# the raw-SQL mode replays that capture: reads verbatim with the order id, the four writes (matched against the
-# templates below) with the values the app would write. The built-in lists are the capture as of this writing,
-# used only when a capture fails or holds a statement the bench cannot replay.
-# ---------------------------------------------------------------------------------------------------------------
-
-_ORDER_COLUMNS = [
-    "id", "code", "status", "version", "last_seq", "customer_id", "channel", "recipient_name", "recipient_phones",
-    "address_line", "ward_code", "province_code", "shipping_fee", "shipping_payer", "discount_percent",
-    "discount_reason", "paid", "subtotal", "discount_amount", "total", "cod_amount", "refund_due", "courier", "note",
-    "merged_into_id", "split_from_id", "sa_orm_sentinel", "created_at", "updated_at",
-]  # fmt: skip
-_LINE_COLUMNS = [
-    "order_id", "id", "position", "sku", "name", "size", "color", "unit_price", "quantity", "tryon_options", "kept",
-    "sa_orm_sentinel",
-]  # fmt: skip
-_SHIPMENT_COLUMNS = [
-    "order_id", "id", "courier", "client_code", "generation", "tracking_code", "status", "raw_status", "sync_state",
-    "synced_version", "synced", "cod_amount", "fee", "last_error", "create_attempted", "lease_until", "status_at",
-    "sa_orm_sentinel", "created_at", "updated_at",
-]  # fmt: skip
-_SELECT_ORDER = "SELECT " + ", ".join(f"orders.{c}" for c in _ORDER_COLUMNS) + " FROM orders WHERE orders.id = "
-_SELECT_LINES = (
-    "SELECT "
-    + ", ".join(f"order_lines.{c} AS order_lines_{c}" for c in _LINE_COLUMNS)
-    + " FROM order_lines WHERE order_lines.order_id IN ({}) ORDER BY order_lines.position"
-)
-_SELECT_SHIPMENT = (
-    "SELECT "
-    + ", ".join(f"shipments.{c} AS shipments_{c}" for c in _SHIPMENT_COLUMNS)
-    + " FROM shipments WHERE shipments.order_id IN ({})"
-)
-_SELECT_MERGED = "SELECT orders.merged_into_id, orders.id FROM orders WHERE orders.merged_into_id IN ({})"
-_EVENT_COLUMNS = (
-    "id, order_id, seq, at, actor_kind, actor_id, type, reason, operations, changes, cod_before, cod_after, version"
-)
-_OUTBOX_COLUMNS = (
-    "id, topic, {key}, payload, created_at, available_at, attempts, locked_until, processed_at, last_error"
-)
-_TSTZ = "TIMESTAMP WITH TIME ZONE"
-# The columns the raw-SQL mode reads from the two SELECTs it interprets (found by name in the captured SELECT).
-_ORDER_NEEDS = ("version", "shipping_fee", "shipping_payer", "discount_percent", "paid")
+# The columns the raw-SQL mode reads from the order's SELECT (found by table and name in the captured SELECT).
+_ORDER_NEEDS = ("version", "shipping_fee", "shipping_payer", "discount_percent", "paid", "customer_id", "code")
 _LINE_NEEDS = ("id", "sku", "name", "size", "color", "unit_price", "quantity", "tryon_options", "kept")
 WRITES = ("update_order", "insert_event", "insert_outbox", "update_line")
 READS = ("order", "lines", "read")
-# The columns each write may set: the bench computes these values (see write_values); any other column in a
-# captured write makes the capture unreplayable.
+# The outbox topics whose payload the bench computes (amend/domain.py), in the order the app adds them.
+OUTBOX_TOPICS = ("order.amended", "notifications.order_amended")
+# The columns each write may set: the bench computes these values (see domain.write_values); any other column
+# in a captured write makes the capture unreplayable.
 WRITABLE = {
     "update_order": {
         "version", "last_seq", "subtotal", "discount_amount", "total", "cod_amount", "refund_due", "updated_at",
@@ -65,31 +32,64 @@ WRITABLE = {
     },
     "insert_outbox": {
         "id", "topic", "key", "payload", "created_at", "available_at", "attempts", "locked_until", "processed_at",
-        "last_error",
+        "last_error", "dead_at", "sa_orm_sentinel",
     },
     "update_line": {"quantity"},
 }  # fmt: skip
 _UPDATE = re.compile(r"^UPDATE (\w+) SET (.+) WHERE (\w+)\.id = (\?|\$\d+::UUID)$")
-_INSERT = re.compile(r"^INSERT INTO (\w+) \((.+?)\) VALUES \((.+)\)$")
+_INSERT = re.compile(r"^INSERT INTO (\w+) \((.+?)\) VALUES (\(.+\))$")
 _WRITE_KINDS = {("UPDATE", "orders"): "update_order", ("UPDATE", "order_lines"): "update_line",
                 ("INSERT", "order_events"): "insert_event", ("INSERT", "outbox"): "insert_outbox"}  # fmt: skip
+_ALIAS = re.compile(r"_\d+$")  # order_lines_1 -> order_lines
 
 
-def _pg_params(*types: str) -> str:
-    return ", ".join(f"${i}::{t}" for i, t in enumerate(types, 1))
+class ReplayError(Exception):
+    """The capture cannot be replayed: the raw-SQL baseline would not be the app's SQL."""
 
 
-def _classify_write(sql: str) -> tuple[str, tuple[str, ...]] | None:
-    """("update_order", ("version", ...)) for a write the bench knows, by table; None otherwise."""
+def _top_level(text: str, separator: str) -> list[str]:
+    """`text` split at `separator` outside parentheses."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        char = text[i]
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and text.startswith(separator, i):
+            parts.append(text[start:i])
+            i += len(separator)
+            start = i
+            continue
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _classify_write(sql: str) -> tuple[str, tuple[str, ...], int] | None:
+    """("update_order", ("version", ...), rows) for a write the bench knows, by table; None otherwise."""
     if (update := _UPDATE.match(sql)) and update[1] == update[3]:
         kind = _WRITE_KINDS.get(("UPDATE", update[1]))
         columns = tuple(part.split("=", 1)[0].strip() for part in update[2].split(", "))
+        rows = 1
     elif insert := _INSERT.match(sql):
         kind = _WRITE_KINDS.get(("INSERT", insert[1]))
         columns = tuple(part.strip().strip('"') for part in insert[2].split(", "))
+        rows = len(_top_level(insert[3], ", "))  # insertmanyvalues: several rows in one statement
     else:
         return None
-    return (kind, columns) if kind is not None else None
+    return (kind, columns, rows) if kind is not None else None
+
+
+def select_columns(statement: str) -> dict[tuple[str, str], int]:
+    """{(table, column): position} of a SELECT as SQLAlchemy writes it ("t.c", "t_1.c AS c_1", expressions)."""
+    body = statement[len("SELECT ") :]
+    select_list = _top_level(body, " FROM ")[0]
+    found: dict[tuple[str, str], int] = {}
+    for i, item in enumerate(_top_level(select_list, ", ")):
+        expression = _top_level(item, " AS ")[0].strip()
+        if re.fullmatch(r"\w+\.\w+", expression):
+            table, column = expression.split(".")
+            found.setdefault((_ALIAS.sub("", table), column), i)
+    return found
 
 
 @dataclass(frozen=True)
@@ -98,137 +98,117 @@ class Dialect:
 
     name: str
     begin: str | None  # the BEGIN a capture shows; None when the driver begins implicitly (asyncpg)
-    builtin: tuple[str, ...]  # the whole capture as of this writing
 
-    def one_parameter(self, statement: str) -> bool:
+    def parameters(self, statement: str) -> int:
         if self.name == "sqlite":
-            return statement.count("?") == 1
-        return "$1" in statement and "$2" not in statement
+            return statement.count("?")
+        return len(set(re.findall(r"\$(\d+)", statement)))
 
 
-SQLITE = Dialect(
-    name="sqlite",
-    begin="BEGIN IMMEDIATE",
-    builtin=(
-        "BEGIN IMMEDIATE",
-        _SELECT_ORDER + "?",
-        _SELECT_LINES.format("?"),
-        _SELECT_SHIPMENT.format("?"),
-        "UPDATE orders SET version=?, last_seq=?, subtotal=?, total=?, cod_amount=?, updated_at=? WHERE orders.id = ?",
-        f"INSERT INTO order_events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 13)})",
-        f"INSERT INTO outbox ({_OUTBOX_COLUMNS.format(key=chr(34) + 'key' + chr(34))}) VALUES ({', '.join('?' * 10)})",
-        "UPDATE order_lines SET quantity=? WHERE order_lines.id = ?",
-        _SELECT_MERGED.format("?"),
-        "COMMIT",
-    ),
-)
-POSTGRES = Dialect(
-    name="postgres",
-    begin=None,
-    builtin=(
-        _SELECT_ORDER + "$1::UUID FOR UPDATE",
-        _SELECT_LINES.format("$1::UUID"),
-        _SELECT_SHIPMENT.format("$1::UUID"),
-        "UPDATE orders SET version=$1::INTEGER, last_seq=$2::INTEGER, subtotal=$3::BIGINT, total=$4::BIGINT, "
-        f"cod_amount=$5::BIGINT, updated_at=$6::{_TSTZ} WHERE orders.id = $7::UUID",
-        f"INSERT INTO order_events ({_EVENT_COLUMNS}) VALUES ("
-        + _pg_params("UUID", "UUID", "INTEGER", _TSTZ, "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "JSONB", "JSONB")
-        + ", $11::BIGINT, $12::BIGINT, $13::INTEGER)",
-        f"INSERT INTO outbox ({_OUTBOX_COLUMNS.format(key='key')}) VALUES ("
-        + _pg_params("UUID", "VARCHAR", "VARCHAR", "JSONB", _TSTZ, _TSTZ, "INTEGER", _TSTZ, _TSTZ, "VARCHAR")
-        + ")",
-        "UPDATE order_lines SET quantity=$1::INTEGER WHERE order_lines.id = $2::UUID",
-        _SELECT_MERGED.format("$1::UUID"),
-        "COMMIT",
-    ),
-)
+SQLITE = Dialect(name="sqlite", begin="BEGIN IMMEDIATE")
+POSTGRES = Dialect(name="postgres", begin=None)
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # begin, commit, order, lines, read, or one of WRITES
+    sql: str
+    columns: tuple[str, ...] = ()  # a write's columns
+    rows: int = 1  # an INSERT's rows
+    binds: str = "order"  # a read's one parameter: the order's id or its customer's
 
 
 @dataclass(frozen=True)
 class Replay:
-    """The statements the raw-SQL mode issues per amendment: (kind, SQL, bound columns), and their source."""
+    """The statements the raw-SQL mode issues per amendment, and where it finds the order and its lines."""
 
-    steps: tuple[tuple[str, str, tuple[str, ...]], ...]
+    steps: tuple[Step, ...]
     order_columns: dict[str, int]
     line_columns: dict[str, int]
-    source: str  # "capture" or "built-in"
+    lines_joined: bool  # the lines come with the order's SELECT (one row per line), not a SELECT of their own
+    outbox_topics: tuple[str, ...]  # one per outbox row written, in order
 
 
-def _select_columns(statement: str) -> dict[str, int]:
-    """{column name: position} of a SELECT as SQLAlchemy writes it ("t.c" or "t.c AS t_c")."""
-    select_list = statement[len("SELECT ") : statement.index(" FROM ")]
-    names = [item.split(" AS ")[0].rsplit(".", 1)[-1].strip() for item in select_list.split(", ")]
-    return {name: i for i, name in enumerate(names)}
+def _read(sql: str, dialect: Dialect) -> Step | str:
+    """A SELECT the bench can replay, or why not."""
+    if dialect.parameters(sql) != 1:
+        return f"a SELECT with {dialect.parameters(sql)} parameters: {sql[:300]}"
+    where = _top_level(sql[len("SELECT ") :], " FROM ")[-1]
+    if re.search(r"\bFROM orders\b", "FROM " + where) and re.search(r"WHERE orders\.id = ", where):
+        return Step("order", sql)
+    if re.search(r"WHERE order_lines\.order_id IN \(", where):
+        return Step("lines", sql)
+    if re.search(r"WHERE \w+\.customer_id = ", where):
+        return Step("read", sql, binds="customer")
+    if re.search(r"WHERE \w+\.(order_id|merged_into_id) (=|IN \()", where):
+        return Step("read", sql, binds="order")
+    return f"a SELECT whose parameter the bench cannot tell: {sql[:300]}"
 
 
-def build_replay(statements: Sequence[str], dialect: Dialect, source: str) -> tuple[Replay | None, list[str]]:
-    """Classify each statement; return the replay, or None and what stops the bench from replaying it."""
+def build_replay(statements: Sequence[str], outbox_topics: Sequence[str], dialect: Dialect) -> Replay:
+    """Classify each statement; raise ReplayError with everything that stops the bench from replaying them."""
     problems: list[str] = []
-    steps: list[tuple[str, str, tuple[str, ...]]] = []
+    steps: list[Step] = []
     for sql in statements:
-        columns: tuple[str, ...] = ()
         if sql == "COMMIT":
-            kind = "commit"
+            steps.append(Step("commit", sql))
         elif dialect.begin is not None and sql == dialect.begin:
-            kind = "begin"
+            steps.append(Step("begin", sql))
         elif (write := _classify_write(sql)) is not None:
-            kind, columns = write
+            kind, columns, rows = write
             unknown = sorted(set(columns) - WRITABLE[kind])
             if unknown:
                 problems.append(f"{kind} sets {', '.join(unknown)}, which the bench does not compute: {sql[:200]}")
-        elif sql.startswith("SELECT ") and " FROM " in sql and dialect.one_parameter(sql):
-            if " FROM orders WHERE orders.id = " in sql:
-                kind = "order"
-            elif " FROM order_lines WHERE order_lines.order_id IN (" in sql:
-                kind = "lines"
+            steps.append(Step(kind, sql, columns, rows))
+        elif sql.startswith("SELECT ") and " FROM " in sql:
+            read = _read(sql, dialect)
+            if isinstance(read, str):
+                problems.append(read)
             else:
-                kind = "read"  # replayed verbatim with the order id
+                steps.append(read)
         else:
             problems.append(f"cannot replay: {sql[:300]}")
-            continue
-        steps.append((kind, sql, columns))
-    found = [kind for kind, _, _ in steps]
-    expected_once = [*WRITES, "order", "lines", "commit", *(["begin"] if dialect.begin else [])]
-    problems += [
-        f"expected one {kind!r} statement, found {found.count(kind)}"
-        for kind in expected_once
-        if found.count(kind) != 1
-    ]
+    found = [step.kind for step in steps]
+    once = ["update_order", "insert_event", "update_line", "order", "commit", *(["begin"] if dialect.begin else [])]
+    problems += [f"expected one {k!r} statement, found {found.count(k)}" for k in once if found.count(k) != 1]
+    if found.count("lines") > 1:
+        problems.append(f"expected at most one SELECT of the lines, found {found.count('lines')}")
+    outbox_rows = sum(step.rows for step in steps if step.kind == "insert_outbox")
+    if outbox_rows != len(outbox_topics):
+        problems.append(f"{outbox_rows} outbox rows in the SQL, {len(outbox_topics)} topics captured")
+    unknown_topics = [topic for topic in outbox_topics if topic not in OUTBOX_TOPICS]
+    if unknown_topics:
+        problems.append(f"outbox topics the bench cannot compute: {', '.join(unknown_topics)}")
     if problems:
-        return None, problems
+        raise ReplayError("; ".join(problems))
     if found[-1] != "commit" or (dialect.begin and found[0] != "begin"):
         problems.append("BEGIN must come first and COMMIT last")
-    first_write = min(found.index(kind) for kind in WRITES)
-    if found.index("order") > first_write or found.index("lines") > first_write:
+    first_write = min(found.index(kind) for kind in WRITES if kind in found)
+    reads_first = [k for k in ("order", "lines") if k in found]
+    if any(found.index(kind) > first_write for kind in reads_first):
         problems.append("the order and its lines must be read before the first write")
-    by_kind = {kind: sql for kind, sql, _ in steps}
-    order_columns, line_columns = _select_columns(by_kind["order"]), _select_columns(by_kind["lines"])
-    needs = [*_ORDER_NEEDS, *(["last_seq"] if "last_seq" in dict((k, c) for k, _, c in steps)["update_order"] else [])]
-    problems += [f"the order SELECT lacks {c}" for c in needs if c not in order_columns]
-    problems += [f"the lines SELECT lacks {c}" for c in _LINE_NEEDS if c not in line_columns]
+    order_sql = next(step.sql for step in steps if step.kind == "order")
+    columns = select_columns(order_sql)
+    lines_joined = "lines" not in found
+    lines_sql = order_sql if lines_joined else next(step.sql for step in steps if step.kind == "lines")
+    line_columns = {c: i for (t, c), i in select_columns(lines_sql).items() if t == "order_lines"}
+    order_columns = {c: i for (t, c), i in columns.items() if t == "orders"}
+    update = next(step for step in steps if step.kind == "update_order")
+    needs = [*_ORDER_NEEDS, *(["last_seq"] if "last_seq" in update.columns else [])]
+    problems += [f"the order SELECT lacks orders.{c}" for c in needs if c not in order_columns]
+    problems += [f"no SELECT of order_lines.{c}" for c in _LINE_NEEDS if c not in line_columns]
     if problems:
-        return None, problems
-    return Replay(tuple(steps), order_columns, line_columns, source), []
+        raise ReplayError("; ".join(problems))
+    return Replay(tuple(steps), order_columns, line_columns, lines_joined, tuple(outbox_topics))
 
 
-def choose_replay(
-    captured: list[str] | None, dialect: Dialect, capture_error: str | None
-) -> tuple[Replay, dict[str, Any]]:
-    """Replay the capture when possible, else the built-in list; describe the choice for the report."""
-    check: dict[str, Any] = {
-        "builtin_matches_capture": None if captured is None else tuple(captured) == dialect.builtin
+def check_capture(captured: dict[str, Any], dialect: Dialect) -> tuple[Replay, dict[str, Any]]:
+    """The replay of a capture, and what the report says about it; ReplayError if it cannot be replayed."""
+    replay = build_replay(captured["statements"], captured["outbox_topics"], dialect)
+    check = {
+        "replayed": "capture",
+        "statements": len(replay.steps),
+        "captured": captured["statements"],
+        "outbox_topics": captured["outbox_topics"],
     }
-    if capture_error is not None:
-        check["capture_error"] = capture_error
-    if captured is not None:
-        check["captured"] = captured
-        replay, problems = build_replay(captured, dialect, "capture")
-        if replay is not None:
-            check["replayed"], check["statements"] = "capture", len(replay.steps)
-            return replay, check
-        check["problems"] = problems
-    replay, problems = build_replay(dialect.builtin, dialect, "built-in")
-    if replay is None:  # a bug in the lists above
-        raise RuntimeError(f"the built-in {dialect.name} statements do not replay: {problems}")
-    check["replayed"], check["statements"] = "built-in", len(replay.steps)
     return replay, check

@@ -32,8 +32,8 @@ RECENT = datetime.timedelta(days=90)
 class TierDiscount:
     """A new order, or an open one amended, carries the customer's current tier percent."""
 
-    async def for_customer(self, session: AsyncSession, customer: Customer) -> tuple[int, str | None]:
-        tier = await current_tier(session, customer.id)
+    async def for_customer(self, session: AsyncSession, customer_id: UUID) -> tuple[int, str | None]:
+        tier = await current_tier(session, customer_id)
         return tier.percent, discount_reason(tier)
 
 

@@ -1,24 +1,34 @@
-"""What makes a message: each called in the transaction of the change it tells about, so both commit or neither."""
+"""What makes a message: each called in the transaction of the change it tells about, so both commit or neither.
+
+An amendment, the hot path, only writes an outbox row (`order_amended`); the relay makes its message.
+"""
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import lazyload
 
 from notifications.money import format_vnd
 from notifications.templates import Template
+from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.diff import diff
 from orders_service.domain.model import Order
 from orders_service.domain.money import compute_totals
+from orders_service.infra.outbox import enqueue
 from orders_service.messaging.config import config_of
 from orders_service.messaging.models import Notification
 from orders_service.messaging.queue import queue_message, staff_contacts
+
+AMENDED_TOPIC = "notifications.order_amended"  # one per amendment; its key is the message's dedupe key
 
 # What the customer reads about a change, from the audit diff's fields.
 KINDS = {
@@ -46,18 +56,36 @@ async def _customer(session: AsyncSession, row: OrderRow) -> Customer | None:
     return await session.get(Customer, row.customer_id)
 
 
-async def order_amended(session: AsyncSession, row: OrderRow, before: Order, after: Order) -> Notification | None:
-    """After an amendment: what changed and the new amount to pay on delivery."""
-    params = {
+def order_amended(session: AsyncSession, row: OrderRow, before: Order, after: Order) -> None:
+    """After an amendment: what changed and the new amount to pay on delivery, told by the relay.
+
+    Only an outbox row is written here, in the amendment's transaction: the message itself (her contacts,
+    the template rendered, its own outbox row) is made by `make_amended_message` when the relay takes it, off
+    the request's path. The gate (consent, quiet hours, the cap) decides at sending time, as for every message,
+    and the key, one per version, keeps it to one message however often the relay runs it.
+    """
+    payload = {
+        "order_id": str(row.id),
+        "customer_id": str(row.customer_id),
         "code": row.code,
         "changes": what_changed(before, after),
         "cod_before": compute_totals(before).cod_amount,
         "cod_after": compute_totals(after).cod_amount,
     }
-    key = f"amended:{row.id}:v{row.version}"
-    return await queue_message(
-        session, Template.ORDER_AMENDED, params, key, customer=await _customer(session, row), order_id=row.id
-    )
+    enqueue(session, AMENDED_TOPIC, f"amended:{row.id}:v{row.version}", payload)
+
+
+async def make_amended_message(db: async_sessionmaker[AsyncSession], key: str, payload: Mapping[str, Any]) -> str:
+    """The relay's handler for `order_amended`'s outbox row: queue the message (sent by `notifications.send`)."""
+    params = {name: payload[name] for name in ("code", "changes", "cod_before", "cod_after")}
+    async with db() as session, session.begin():
+        await begin_write(session)
+        # Her name and phones make the message; her identities are not needed (not loaded).
+        customer = await session.get(Customer, UUID(payload["customer_id"]), options=[lazyload(Customer.identities)])
+        made = await queue_message(
+            session, Template.ORDER_AMENDED, params, key, customer=customer, order_id=UUID(payload["order_id"])
+        )
+    return "queued" if made is not None else "already queued"
 
 
 def due_on_delivery(orders: Iterable[Order]) -> int:

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from orders_service.db.models import Customer
 
 
 @runtime_checkable
 class DiscountPolicy(Protocol):
-    async def for_customer(self, session: AsyncSession, customer: Customer) -> tuple[int, str | None]:
-        """Return (percent, reason) for a new order of `customer`."""
+    async def for_customer(self, session: AsyncSession, customer_id: UUID) -> tuple[int, str | None]:
+        """Return (percent, reason) for a new order of the customer (by id: her row need not be loaded)."""
         ...
 
 
 class NoDiscount:
     """Until tiers exist every customer is a member at 0%."""
 
-    async def for_customer(self, session: AsyncSession, customer: Customer) -> tuple[int, str | None]:
+    async def for_customer(self, session: AsyncSession, customer_id: UUID) -> tuple[int, str | None]:
         return 0, None

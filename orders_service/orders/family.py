@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from couriers.base import CourierError
 from orders_service.db.engine import begin_write
-from orders_service.db.models import Customer
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain import merge as m
 from orders_service.domain import split as sp
@@ -92,9 +91,7 @@ def _conflicts(data: MergeIn, rows: dict[UUID, OrderRow], into: OrderRow) -> lis
 
 
 async def _tier_now(session: AsyncSession, discounts: DiscountPolicy, into: OrderRow) -> tuple[int, str | None]:
-    customer = await session.get(Customer, into.customer_id)
-    assert customer is not None  # orders.customer_id is a foreign key
-    return await discounts.for_customer(session, customer)
+    return await discounts.for_customer(session, into.customer_id)
 
 
 async def merge_orders(

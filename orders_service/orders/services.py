@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, joinedload
 
 from orders_service.customers.services import create_customer, find_customer, survivor_of
 from orders_service.db.engine import begin_write
@@ -142,7 +143,7 @@ def record_note(session: AsyncSession, row: OrderRow, actor: Actor, kind: str, n
 async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, discounts: DiscountPolicy) -> OrderRow:
     await begin_write(session)
     customer = await _customer_for(session, data)
-    percent, reason = await discounts.for_customer(session, customer)
+    percent, reason = await discounts.for_customer(session, customer.id)
     recipient = Recipient(
         name=data.recipient.name.strip(),
         phones=tuple(normalise_phones(data.recipient.phones, "recipient.phones", vietnam_only=True)),
@@ -178,16 +179,34 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
     return row
 
 
+# The order, lines and shipment in one statement (not three selectin round trips), and whether any order was
+# merged into it: when none was, the answer's `merged_from` needs no query of its own.
+_HAS_SOURCES = exists().where(aliased(OrderRow).merged_into_id == OrderRow.id).correlate(OrderRow).label("has_sources")
+_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment))
+_NO_SOURCES = "orders_service.orders_without_sources"  # session.info: ids read here with no merged-in order
+
+
 async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> OrderRow:
-    query = select(OrderRow).where(OrderRow.id == order_id)
-    row = await session.scalar(query.with_for_update(key_share=True) if lock else query)
-    if row is None:
+    """The order, lines and shipment in one statement; `lock`: FOR NO KEY UPDATE OF orders (SQLite: one writer)."""
+    query = select(OrderRow, _HAS_SOURCES).options(*_WHOLE_ORDER).where(OrderRow.id == order_id)
+    if lock:
+        query = query.with_for_update(key_share=True, of=OrderRow)
+    found = (await session.execute(query)).unique().first()
+    if found is None:
         raise NotFound("order", order_id)
+    row, has_sources = found
+    if not has_sources:  # a merge into it needs its lock (SQLite: the one writer); see merged_from
+        session.info.setdefault(_NO_SOURCES, set()).add(row.id)
     return row
 
 
 async def merged_from(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
     result: dict[UUID, list[UUID]] = {i: [] for i in ids}
+    # Known to have none when read, unless this session merged one into it since (sources are loaded to merge).
+    known = session.info.get(_NO_SOURCES, set()) - {
+        o.merged_into_id for o in session.identity_map.values() if isinstance(o, OrderRow)
+    }
+    ids = [i for i in ids if i not in known]
     if ids:
         rows = await session.execute(
             select(OrderRow.merged_into_id, OrderRow.id).where(OrderRow.merged_into_id.in_(ids))
@@ -251,9 +270,7 @@ async def _amend_order(
     courier_status = (row.shipment.raw_status or row.shipment.status) if row.shipment is not None else None
     current = before
     if discounts is not None and before.status in BEFORE_PICKUP:
-        customer = await session.get(Customer, row.customer_id)
-        assert customer is not None  # orders.customer_id is a foreign key
-        percent, why = await discounts.for_customer(session, customer)
+        percent, why = await discounts.for_customer(session, row.customer_id)
         current = replace(before, discount_percent=percent, discount_reason=why)
     value = program_of(session).vnd_per_redeemed_point
     after = amend(
@@ -269,7 +286,7 @@ async def _amend_order(
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, "amended", before, after, operations, reason)
-    await triggers.order_amended(session, row, before, after)  # the new amount to pay, in the same commit
+    triggers.order_amended(session, row, before, after)  # an outbox row: the relay makes her message from it
     await session.flush()
     return row, None
 

@@ -13,6 +13,7 @@ from notifications.providers import Provider
 from orders_service.db.models import OutboxMessage
 from orders_service.messaging.expansion import expand_campaign
 from orders_service.messaging.sender import send_notification
+from orders_service.messaging.triggers import AMENDED_TOPIC, make_amended_message
 from orders_service.relay.core import Handler
 from orders_service.shipping.registry import CourierRegistry
 from orders_service.shipping.sync import sync_order_shipment
@@ -34,8 +35,17 @@ def build_handlers(
     async def notify(message: OutboxMessage) -> str:
         return await send_notification(db, providers or {}, UUID(message.key))
 
+    async def amended(message: OutboxMessage) -> str:
+        # An amendment's message, made off the request's path; the key is the message's, one per version.
+        return await make_amended_message(db, message.key, message.payload)
+
     async def expand(message: OutboxMessage) -> str:
         # A campaign's members, a batch per transaction; the key is the campaign's.
         return await expand_campaign(db, message.key)
 
-    return {"order.": order_changed, "notifications.send": notify, "campaigns.expand": expand}
+    return {
+        "order.": order_changed,
+        "notifications.send": notify,
+        AMENDED_TOPIC: amended,
+        "campaigns.expand": expand,
+    }

@@ -1,0 +1,212 @@
+"""What one amendment asks of the database, counted (never timed): a bounded number of statements in one
+transaction, no rollback, and the customer's message made by the relay from an outbox row of that commit
+rather than in the request. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import event, make_url, select
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
+
+from orders_service.app import create_app
+from orders_service.db.engine import begin_write, create_engine
+from orders_service.db.models import OutboxMessage
+from orders_service.infra import clock
+from orders_service.infra.runtime import session_info
+from orders_service.infra.settings import Settings
+from orders_service.orders import services
+from tests.integration.api import Api, eventually
+from tests.integration.conftest import DATABASES, engine_settings
+
+pytestmark = pytest.mark.anyio
+
+# BEGIN (IMMEDIATE on SQLite), the order with its lines and shipment, the customer's tier, UPDATE orders,
+# UPDATE order_lines, INSERT order_events, one INSERT for both outbox rows, COMMIT. Before: 17 to 24.
+MAX_STATEMENTS = 8
+
+
+@pytest.fixture(params=DATABASES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    yield from engine_settings(request, tmp_path)
+
+
+@pytest.fixture
+def open_hours() -> Iterator[None]:
+    """10:00 in Vietnam: outside quiet hours, so the message is sent at once whatever the hour the test runs."""
+    with clock.pinned(clock.next_local(datetime.time(10, 0), ZoneInfo("Asia/Ho_Chi_Minh"))):
+        yield
+
+
+class Statements:
+    """Every statement, BEGIN, COMMIT and ROLLBACK an engine sends while `on` is set."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.engine = app.state.runtime.engine.sync_engine
+        self.seen: list[str] = []
+        self.on = False
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        for name in ("begin", "commit", "rollback"):
+            event.listen(self.engine, name, getattr(self, f"_{name}"))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        for name in ("begin", "commit", "rollback"):
+            event.remove(self.engine, name, getattr(self, f"_{name}"))
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if self.on:
+            self.seen.append(" ".join(statement.split()))
+
+    def _begin(self, conn: Any) -> None:
+        # SQLite's BEGIN IMMEDIATE is a statement of its own (db/engine.py); asyncpg's BEGIN is not.
+        if self.on and conn.dialect.name != "sqlite":
+            self.seen.append("BEGIN")
+
+    def _commit(self, _conn: Any) -> None:
+        if self.on:
+            self.seen.append("COMMIT")
+
+    def _rollback(self, _conn: Any) -> None:
+        if self.on:
+            self.seen.append("ROLLBACK")
+
+
+async def test_an_amendment_is_one_short_transaction(settings: Settings, keys: dict[str, str]) -> None:
+    # Without the relay, whose statements would otherwise mix with the request's.
+    app = create_app(msgspec.structs.replace(settings, relay="off"))
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        api = Api(client, keys["staff"], keys["admin"], app)
+        order = await api.create_order()
+        line = order["lines"][0]["id"]
+        with Statements(app) as statements:
+            await api.request("GET", f"/api/orders/{order['id']}")  # the API key is cached now: its lookup left out
+            statements.on = True
+            amended = await api.amend(order, {"op": "set_quantity", "line_id": line, "quantity": 2})
+            statements.on = False
+    assert amended.status_code == 200, amended.text
+    seen = statements.seen
+    assert len(seen) <= MAX_STATEMENTS, "\n".join(seen)
+    assert seen[0].startswith("BEGIN") and seen[-1] == "COMMIT" and seen.count("COMMIT") == 1, "\n".join(seen)
+    assert "ROLLBACK" not in seen and not [s for s in seen if "SAVEPOINT" in s], "\n".join(seen)
+    # Neither the customer nor her message is read or written on the request's path.
+    assert not [s for s in seen if "notifications" in s or "customers" in s], "\n".join(seen)
+    assert amended.json()["lines"][0]["quantity"] == 2 and amended.headers["etag"] == '"2"'
+
+
+async def test_the_amended_message_comes_through_the_outbox(settings: Settings, api: Api, open_hours: None) -> None:
+    order = await api.create_order()  # a 450.000 ₫ dress and 30.000 ₫ shipping
+    line = order["lines"][0]["id"]
+    amended = await api.amend(order, {"op": "set_quantity", "line_id": line, "quantity": 2})
+    assert amended.status_code == 200, amended.text
+    # The amendment's commit holds the outbox row the relay makes the message from.
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        async with AsyncSession(engine) as session:
+            rows = list(
+                await session.scalars(select(OutboxMessage).where(OutboxMessage.key == f"amended:{order['id']}:v2"))
+            )
+    finally:
+        await engine.dispose()
+    assert [(r.topic, r.payload["cod_before"], r.payload["cod_after"]) for r in rows] == [
+        ("notifications.order_amended", 480000, 930000)
+    ]
+    assert rows[0].payload["changes"] == ["items"] and UUID(rows[0].payload["customer_id"]) == UUID(
+        order["customer_id"]
+    )
+
+    async def sent() -> dict[str, Any] | None:
+        response = await api.request("GET", "/api/notifications", params={"order_id": order["id"]})
+        items = [m for m in response.json()["items"] if m["template"] == "order_amended"]
+        return items[0] if items and items[0]["status"] == "sent" else None
+
+    message = await eventually(sent)
+    assert "930.000 ₫" in message["body"] and "480.000 ₫" in message["body"]
+    assert message["to"] == order["recipient"]["phones"][0]
+    # The relay running the row again (a lease lost mid-run) makes no second message: the key is the message's.
+    from orders_service.messaging.triggers import make_amended_message
+
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        db = async_sessionmaker(engine, info=session_info(settings))
+        again = await make_amended_message(db, rows[0].key, rows[0].payload)
+    finally:
+        await engine.dispose()
+    assert again == "already queued"
+    response = await api.request("GET", "/api/notifications", params={"order_id": order["id"]})
+    assert [m["template"] for m in response.json()["items"]].count("order_amended") == 1
+
+
+async def test_a_checkout_costs_no_round_trip_and_a_closed_connection_is_replaced(
+    settings: Settings, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pool_pre_ping made three round trips (BEGIN, ";", ROLLBACK) per checkout; a connection the server closed
+    is now told apart without one, and replaced."""
+    if settings.is_sqlite:
+        pytest.skip("PostgreSQL's pool")
+    pings: list[object] = []
+    original = AsyncAdapt_asyncpg_connection.ping
+
+    def counted(self: AsyncAdapt_asyncpg_connection) -> None:
+        pings.append(self)
+        original(self)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", counted)
+    app = create_app(msgspec.structs.replace(settings, relay="off"))
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        api = Api(client, keys["staff"], keys["admin"], app)
+        order = await api.create_order()
+        line = order["lines"][0]["id"]
+        amended = await api.amend(order, {"op": "set_quantity", "line_id": line, "quantity": 2})
+        assert amended.status_code == 200, amended.text
+        assert pings == []
+        # The server ends every pooled connection (a restart, a failover): the next requests still succeed.
+        dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        killer = await asyncpg.connect(dsn)
+        try:
+            ended = await killer.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await killer.close()
+        assert ended >= 1
+        await asyncio.sleep(0.5)  # the app's loop reads the closed sockets
+        again = await api.amend(amended.json(), {"op": "set_quantity", "line_id": line, "quantity": 3})
+        assert again.status_code == 200, again.text
+        assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == 3
+
+
+async def test_merged_from_asks_again_once_the_session_merged_into_the_order(settings: Settings, api: Api) -> None:
+    """get_order learns that nothing was merged into the order, which spares the answer a query; a merge made
+    in the same session afterwards must still show."""
+    into, source = await api.create_order(), await api.create_order()
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        async with async_sessionmaker(engine, info=session_info(settings))() as session, session.begin():
+            await begin_write(session)
+            row = await services.get_order(session, UUID(into["id"]), lock=True)
+            assert await services.merged_from(session, [row.id]) == {row.id: []}
+            merged = await services.get_order(session, UUID(source["id"]), lock=True)
+            merged.merged_into_id = row.id
+            await session.flush()
+            assert await services.merged_from(session, [row.id]) == {row.id: [merged.id]}
+            await session.rollback()
+    finally:
+        await engine.dispose()
