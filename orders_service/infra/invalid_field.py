@@ -19,6 +19,7 @@ service. Any other type is a leaf: a failure inside it is reported at its own pa
 from __future__ import annotations
 
 import json
+import re
 import types
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
@@ -50,6 +51,11 @@ class _Part(NamedTuple):
     type: Any
 
 
+# Letters, digits and underscores, not first a digit: `str.isidentifier` also takes `·` and other joiners
+# that clients' `\w` does not, which would not read back.
+_PLAIN = re.compile(r"[^\W\d]\w*")
+
+
 def field_name(path: tuple[Segment, ...]) -> str:
     """`("lines", 0, "quantity")` -> `lines[0].quantity`; a name that is not an identifier is quoted: `ids["a.b"]`.
 
@@ -60,7 +66,7 @@ def field_name(path: tuple[Segment, ...]) -> str:
     for segment in path:
         if isinstance(segment, int):
             text += f"[{segment}]"
-        elif segment.isidentifier():
+        elif _PLAIN.fullmatch(segment):
             text += f".{segment}" if text else segment
         else:
             text += f"[{json.dumps(segment, ensure_ascii=False)}]"
