@@ -57,7 +57,7 @@ async def run(args: argparse.Namespace) -> int:
             "drain_timeout_s": args.drain_timeout,
             "server_env": args.server_env,
             "server": "orders-service serve (uvicorn, 1 process), embedded relay and sandbox courier",
-            "relay": "EmbeddedRelay: drain() every 0.2 s, batches of 50, one handler at a time (concurrency 1)",
+            "relay": "EmbeddedRelay: woken by commits, batches of 50, handlers side by side (ORDERS_RELAY_CONCURRENCY)",
         },
         "result": {},
     }

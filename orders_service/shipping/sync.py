@@ -15,6 +15,7 @@ from uuid import UUID
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload, selectinload
 
 from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Status, TransientCourierError
 from couriers.capabilities import Aspect
@@ -36,6 +37,7 @@ from orders_service.shipping.rounds import Round
 
 log = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: see db/leases.py
+_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment))
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")
 MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
 
@@ -54,22 +56,24 @@ def _now() -> datetime.datetime:
 
 
 async def _take(session: AsyncSession, order_id: UUID, lease: datetime.timedelta) -> tuple[Shipment, OrderRow] | None:
+    """Lease the shipment first, then read the order, its lines and the shipment in one statement: the lease
+    holds the shipment's row, so what is read after it is what the courier calls start from (no re-read)."""
     await begin_write(session)
-    shipment = await session.scalar(select(Shipment).where(Shipment.order_id == order_id))
-    if shipment is None:
-        return None
     now = _now()
     taken = await session.execute(
         update(Shipment)
-        .where(Shipment.id == shipment.id, or_(Shipment.lease_until.is_(None), Shipment.lease_until < now))
+        .where(Shipment.order_id == order_id, or_(Shipment.lease_until.is_(None), Shipment.lease_until < now))
         .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
     )
     if taken.rowcount == 0:  # type: ignore[attr-defined]
+        if await session.scalar(select(Shipment.id).where(Shipment.order_id == order_id)) is None:
+            return None
         raise ShipmentBusy("another worker is syncing this shipment")
-    order = await session.get(OrderRow, order_id)
-    assert order is not None
-    await session.refresh(shipment)
-    return shipment, order
+    whole = select(OrderRow).options(*_WHOLE_ORDER).where(OrderRow.id == order_id)
+    order = (await session.scalars(whole)).unique().first()
+    assert order is not None and order.shipment is not None
+    return order.shipment, order
 
 
 async def _courier_ids(session: AsyncSession, courier: str, ward_code: int) -> dict[str, Any] | None:
@@ -253,10 +257,9 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: Round) ->
     latest version, and "synced" or "refused" (an aspect the courier does not hold, shown per aspect)."""
     async with db() as session, session.begin():
         await begin_write(session)
-        shipment = await session.get(Shipment, state.shipment_id)
-        assert shipment is not None
-        order = await _locked_order(session, shipment.order_id)
-        await session.refresh(shipment)  # as it is now that the order is ours: a webhook may just have moved it
+        order = await _locked_order(session, state.order_id)
+        shipment = order.shipment  # read once the order is ours: a webhook may just have moved it
+        assert shipment is not None and shipment.id == state.shipment_id
         if state.tracking_code != shipment.tracking_code:
             note = f"{shipment.courier} order {state.tracking_code} (client code {state.desired.client_code})"
             record_note(session, order, SYSTEM, "courier_acknowledged", note)
@@ -342,8 +345,17 @@ async def _cancel_refused(
 
 async def _locked_order(session: AsyncSession, order_id: UUID) -> OrderRow:
     """Lock the order row (FOR NO KEY UPDATE on PostgreSQL: rows that only reference it, like its shipment's,
-    can still be written). Writers lock an order before its shipment (webhooks too), so none wait in a circle."""
-    order = await session.scalar(select(OrderRow).where(OrderRow.id == order_id).with_for_update(key_share=True))
+    can still be written). Writers lock an order before its shipment (webhooks too), so none wait in a circle.
+
+    Its lines come in the same statement; its shipment in the next one, read once the lock is held (a webhook
+    may just have moved it), so `session.get(Shipment, ...)` afterwards finds it without a query."""
+    query = (
+        select(OrderRow)
+        .options(joinedload(OrderRow.lines), selectinload(OrderRow.shipment))
+        .where(OrderRow.id == order_id)
+        .with_for_update(key_share=True, of=OrderRow)
+    )
+    order = (await session.scalars(query)).unique().first()
     assert order is not None
     return order
 

@@ -1,0 +1,72 @@
+"""What one courier create asks of the database, counted (never timed): the sync's two short write transactions
+(take the shipment, record what the courier holds) read each row they need once. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from uuid import UUID
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.pool import NullPool
+
+from orders_service.app import create_app
+from orders_service.db.engine import create_engine
+from orders_service.infra.runtime import session_info
+from orders_service.infra.settings import Settings
+from orders_service.shipping.sync import sync_order_shipment
+from tests.integration.api import Api
+from tests.integration.conftest import DATABASES, engine_settings
+from tests.integration.test_amend_statements import Statements
+
+pytestmark = pytest.mark.anyio
+
+# Read: BEGIN, is there a shipment, ROLLBACK. Take: BEGIN, UPDATE the lease, the order with its lines and shipment,
+# the courier's ward ids, UPDATE the shipment, COMMIT. Record: BEGIN, the order locked with its lines, the
+# shipment, UPDATE the order, INSERT the event, UPDATE the shipment, COMMIT. Before: 23 (the shipment read three
+# times and the lines once more in the take, the shipment twice more when recording).
+MAX_STATEMENTS = 16
+
+
+@pytest.fixture(params=DATABASES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    yield from engine_settings(request, tmp_path)
+
+
+async def test_a_courier_create_reads_each_row_once(settings: Settings, keys: dict[str, str]) -> None:
+    app = create_app(msgspec.structs.replace(settings, relay="off"))  # the sync is called here, not by the relay
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        api = Api(client, keys["staff"], keys["admin"], app)
+        order = await api.create_order()
+        confirmed = await api.request(
+            "POST", f"/api/orders/{order['id']}/confirm", headers={"If-Match": f'"{order["version"]}"'}
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        shipped = await api.request(
+            "POST", f"/api/orders/{order['id']}/ship", headers={"If-Match": confirmed.headers["etag"]}
+        )
+        assert shipped.status_code == 200, shipped.text
+        # An engine of this loop (the app's runs in the test client's thread), counted like the app's.
+        engine = create_engine(settings, poolclass=NullPool)
+        db = async_sessionmaker(engine, info=session_info(settings))
+        couriers = app.state.runtime.couriers
+        try:
+            with Statements(SimpleNamespace(state=SimpleNamespace(runtime=SimpleNamespace(engine=engine)))) as seen_by:
+                seen_by.on = True
+                outcome = await sync_order_shipment(db, couriers, UUID(order["id"]))
+                seen_by.on = False
+            again = await sync_order_shipment(db, couriers, UUID(order["id"]))
+        finally:
+            await engine.dispose()
+        assert outcome == "synced" and again == "up to date"
+        # The shop's settings are read once per process (cached), here because the engine is new: left out.
+        seen = [s for s in seen_by.seen if "shop_settings" not in s]
+        assert len(seen) <= MAX_STATEMENTS, "\n".join(seen)
+        # The read-only look for a shipment ends in a ROLLBACK (nothing written); the two writes commit.
+        assert seen.count("COMMIT") == 2 and seen.count("ROLLBACK") <= 1, "\n".join(seen)
+        view = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+        assert view["shipment"]["tracking_code"] and view["shipment"]["sync_state"] == "synced", view["shipment"]
