@@ -38,6 +38,7 @@ from amend.load import (
     server_exceptions,
     split_orders,
 )
+from amend.openloop import open_loop
 from amend.statements import POSTGRES, SQLITE, Replay, ReplayError, check_capture
 from amend.wrk import wrk_load
 
@@ -136,6 +137,7 @@ async def read_versions(client: httpx.AsyncClient, orders: list[BenchOrder]) -> 
 class HttpPhase:
     orders: list[BenchOrder]
     http: LoadResult
+    open_loop: LoadResult | None  # at --open-loop x the closed loop's rate; None: not run
     replay: Replay | None  # None: the capture cannot be replayed (the run fails)
     sql_check: dict[str, Any]
     server: dict[str, Any]  # setup retries and the exceptions the server logged
@@ -187,8 +189,15 @@ async def http_phase(db: str, env: dict[str, str], work: Path, args: argparse.Na
                 await read_versions(client, orders)
             else:
                 result = await http_load(clients, server.pid, orders, args, db)
+            opened = None
+            if args.open_loop > 0 and result.rate > 0:
+                rate = args.open_loop * result.rate
+                print(f"  {db}: open loop at {rate:.0f} amendments/s ({args.open_loop:g} x the closed loop's "
+                      f"{result.rate:.0f}/s) for {args.duration:g} s ...", flush=True)  # fmt: skip
+                opened = await open_loop(db, base, key, orders, rate, args.duration, args.warmup, server.pid)
+                await read_versions(client, orders)
         logged = server_exceptions(log)  # before the server is stopped, which may log cancellations
-    return HttpPhase(orders, result, replay, sql_check, {"create_retries": retries, **logged})
+    return HttpPhase(orders, result, opened, replay, sql_check, {"create_retries": retries, **logged})
 
 
 # ---------------------------------------------------------------------------------------------------------------
