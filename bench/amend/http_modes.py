@@ -173,18 +173,18 @@ async def http_phase(db: str, env: dict[str, str], work: Path, args: argparse.Na
             orders, retries = await create_orders(client, args.orders, args.concurrency)
             print(f"  {db}: HTTP amendments ({args.client}) for {args.duration:g} s at concurrency "
                   f"{args.concurrency} ...", flush=True)  # fmt: skip
+
+            async def resync(orders: list[BenchOrder]) -> None:
+                # A request in flight when the load stopped may still commit: read until two reads agree.
+                for _ in range(20):
+                    await read_versions(client, orders)
+                    seen = [o.version for o in orders]
+                    await asyncio.sleep(0.5)
+                    await read_versions(client, orders)
+                    if seen == [o.version for o in orders]:
+                        return
+
             if args.client == "wrk":
-
-                async def resync(orders: list[BenchOrder]) -> None:
-                    # A request in flight when wrk stopped may still commit: read until two reads agree.
-                    for _ in range(20):
-                        await read_versions(client, orders)
-                        seen = [o.version for o in orders]
-                        await asyncio.sleep(0.5)
-                        await read_versions(client, orders)
-                        if seen == [o.version for o in orders]:
-                            return
-
                 result = await wrk_load("http", db, base, key, orders, args, work, server.pid, resync)
                 await read_versions(client, orders)
             else:
@@ -194,8 +194,9 @@ async def http_phase(db: str, env: dict[str, str], work: Path, args: argparse.Na
                 rate = args.open_loop * result.rate
                 print(f"  {db}: open loop at {rate:.0f} amendments/s ({args.open_loop:g} x the closed loop's "
                       f"{result.rate:.0f}/s) for {args.duration:g} s ...", flush=True)  # fmt: skip
+                await resync(orders)
                 opened = await open_loop(db, base, key, orders, rate, args.duration, args.warmup, server.pid)
-                await read_versions(client, orders)
+                await resync(orders)
         logged = server_exceptions(log)  # before the server is stopped, which may log cancellations
     return HttpPhase(orders, result, opened, replay, sql_check, {"create_retries": retries, **logged})
 

@@ -25,17 +25,26 @@ from amend.domain import BenchOrder
 from amend.load import LoadResult, amendment_body
 
 MAX_CONNECTIONS = 512
+IDLE_S = 2.0  # uvicorn closes a kept-alive connection after 5 s without a request; reusing one then fails
 
 
 class _Client:
     def __init__(self, host: str, port: int, key: str) -> None:
         self.host, self.port, self.key = host, port, key
-        self.idle: deque[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = deque()
+        self.idle: deque[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = deque()
         self.opened = 0
 
+    def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """The connection used last, after closing those idle for longer than the server keeps them open."""
+        limit = time.perf_counter() - IDLE_S
+        while self.idle and self.idle[0][2] < limit:
+            self.idle.popleft()[1].close()
+            self.opened -= 1
+        return self.idle.pop()[:2] if self.idle else None
+
     async def request(self, method: str, path: str, body: bytes, headers: str) -> tuple[int, dict[str, str], bytes]:
-        if self.idle:
-            reader, writer = self.idle.pop()
+        if (kept := self._connection()) is not None:
+            reader, writer = kept
         else:
             if self.opened >= MAX_CONNECTIONS:
                 raise RuntimeError(f"more than {MAX_CONNECTIONS} requests in flight")
@@ -54,7 +63,7 @@ class _Client:
             writer.close()
             self.opened -= 1
             raise
-        self.idle.append((reader, writer))
+        self.idle.append((reader, writer, time.perf_counter()))
         return int(status_line.split(" ", 2)[1]), fields, content
 
     def close(self) -> None:
