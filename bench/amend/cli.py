@@ -145,6 +145,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--orders", type=bounded(int, 1, 10_000), default=200, help="orders to create per database [200]"
     )
+    parser.add_argument(
+        "--open-loop",
+        type=bounded(float, 0, 2),
+        default=0.5,
+        help="after the closed loop, amendments at this fraction of its rate, at fixed arrival times (open loop); "
+        "0: none [0.5]",
+    )
     parser.add_argument("--db", type=_databases, default=list(DATABASES), help="comma list of sqlite,postgres [both]")
     parser.add_argument(
         "--clients",

@@ -22,10 +22,15 @@ from amend.raw import raw_postgres, raw_sqlite, sqlite_synchronous
 REEXEC_VAR = "AMEND_BENCH_REEXEC"  # set by amend_bench.py when it re-runs itself with .venv/bin/python
 
 
-def ratios(http: LoadResult, bare: LoadResult | None, raw: LoadResult | None) -> dict[str, float | None]:
+def ratios(
+    http: LoadResult, bare: LoadResult | None, raw: LoadResult | None, opened: LoadResult | None = None
+) -> dict[str, float | None]:
+    tail = opened.summary()["latency_ms"] if opened is not None else {}
     return {
         "http_over_bare": round(http.rate / bare.rate, 4) if bare and bare.rate else None,
         "http_over_raw_sql": round(http.rate / raw.rate, 4) if raw and raw.rate else None,
+        "open_loop_rate": round(opened.rate, 1) if opened is not None else None,
+        "open_loop_p99_over_p50": round(tail["p99"] / tail["p50"], 2) if tail.get("p50") and tail.get("p99") else None,
     }
 
 
@@ -38,8 +43,8 @@ async def bench_sqlite(args: argparse.Namespace, work: Path, bare: LoadResult | 
         "sqlite_synchronous": sqlite_synchronous(args.server_env),
         "sql_check": phase.sql_check,
         "server": phase.server,
-        "results": [phase.http, *([raw] if raw is not None else [])],
-        "ratios": ratios(phase.http, bare, raw),
+        "results": [phase.http, *([phase.open_loop] if phase.open_loop else []), *([raw] if raw is not None else [])],
+        "ratios": ratios(phase.http, bare, raw, phase.open_loop),
     }
 
 
@@ -73,6 +78,6 @@ async def bench_postgres(args: argparse.Namespace, work: Path, bare: LoadResult 
         "server_version": server_version,
         "sql_check": phase.sql_check,
         "server": phase.server,
-        "results": [phase.http, *([raw] if raw is not None else [])],
-        "ratios": ratios(phase.http, bare, raw),
+        "results": [phase.http, *([phase.open_loop] if phase.open_loop else []), *([raw] if raw is not None else [])],
+        "ratios": ratios(phase.http, bare, raw, phase.open_loop),
     }

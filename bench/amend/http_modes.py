@@ -38,6 +38,7 @@ from amend.load import (
     server_exceptions,
     split_orders,
 )
+from amend.openloop import open_loop
 from amend.statements import POSTGRES, SQLITE, Replay, ReplayError, check_capture
 from amend.wrk import wrk_load
 
@@ -136,6 +137,7 @@ async def read_versions(client: httpx.AsyncClient, orders: list[BenchOrder]) -> 
 class HttpPhase:
     orders: list[BenchOrder]
     http: LoadResult
+    open_loop: LoadResult | None  # at --open-loop x the closed loop's rate; None: not run
     replay: Replay | None  # None: the capture cannot be replayed (the run fails)
     sql_check: dict[str, Any]
     server: dict[str, Any]  # setup retries and the exceptions the server logged
@@ -171,24 +173,32 @@ async def http_phase(db: str, env: dict[str, str], work: Path, args: argparse.Na
             orders, retries = await create_orders(client, args.orders, args.concurrency)
             print(f"  {db}: HTTP amendments ({args.client}) for {args.duration:g} s at concurrency "
                   f"{args.concurrency} ...", flush=True)  # fmt: skip
+
+            async def resync(orders: list[BenchOrder]) -> None:
+                # A request in flight when the load stopped may still commit: read until two reads agree.
+                for _ in range(20):
+                    await read_versions(client, orders)
+                    seen = [o.version for o in orders]
+                    await asyncio.sleep(0.5)
+                    await read_versions(client, orders)
+                    if seen == [o.version for o in orders]:
+                        return
+
             if args.client == "wrk":
-
-                async def resync(orders: list[BenchOrder]) -> None:
-                    # A request in flight when wrk stopped may still commit: read until two reads agree.
-                    for _ in range(20):
-                        await read_versions(client, orders)
-                        seen = [o.version for o in orders]
-                        await asyncio.sleep(0.5)
-                        await read_versions(client, orders)
-                        if seen == [o.version for o in orders]:
-                            return
-
                 result = await wrk_load("http", db, base, key, orders, args, work, server.pid, resync)
                 await read_versions(client, orders)
             else:
                 result = await http_load(clients, server.pid, orders, args, db)
+            opened = None
+            if args.open_loop > 0 and result.rate > 0:
+                rate = args.open_loop * result.rate
+                print(f"  {db}: open loop at {rate:.0f} amendments/s ({args.open_loop:g} x the closed loop's "
+                      f"{result.rate:.0f}/s) for {args.duration:g} s ...", flush=True)  # fmt: skip
+                await resync(orders)
+                opened = await open_loop(db, base, key, orders, rate, args.duration, args.warmup, server.pid)
+                await resync(orders)
         logged = server_exceptions(log)  # before the server is stopped, which may log cancellations
-    return HttpPhase(orders, result, replay, sql_check, {"create_retries": retries, **logged})
+    return HttpPhase(orders, result, opened, replay, sql_check, {"create_retries": retries, **logged})
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ def render_ratios(report: dict[str, Any]) -> str:
         out.append(
             f"{db}: HTTP/bare = {_fmt(r['http_over_bare'], 3)}   HTTP/raw-SQL = {_fmt(r['http_over_raw_sql'], 3)}"
         )
+        if r.get("open_loop_p99_over_p50") is not None:
+            ratio = _fmt(r["open_loop_p99_over_p50"], 2)
+            out.append(f"  open loop at {_fmt(r['open_loop_rate'])}/s: p99/p50 = {ratio}")
         check = section["sql_check"]
         if check.get("error"):
             out.append(f"  FAILED: no raw-SQL baseline, the app's SQL cannot be replayed: {check['error'][:800]}")

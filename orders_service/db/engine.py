@@ -142,6 +142,13 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         return super().cursor(server_side) if server_side else _OneHopCursor(self)
 
+    def rollback(self) -> None:
+        # The pool rolls back every connection it takes back (reset on return), nearly always one whose
+        # transaction already ended with its COMMIT: for SQLite that ROLLBACK does nothing, but it cost a trip
+        # to aiosqlite's thread per request. Asking SQLite whether a transaction is open needs no trip.
+        if self._connection.in_transaction:
+            super().rollback()
+
 
 class WriterQueue:
     """SQLite writers of this process wait their turn here, first come first served.

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.customers.services import get_customer, to_out
@@ -36,9 +36,20 @@ class TierDiscount:
         tier = await current_tier(session, customer_id)
         return tier.percent, discount_reason(tier)
 
+    def read_along(self, customer_id: SQLColumnExpression[UUID]) -> ColumnElement[Any] | None:
+        return _tier_code(customer_id).scalar_subquery()
+
+    def from_read(self, session: AsyncSession, value: Any) -> tuple[int, str | None]:
+        tier = program_of(session).tier(value)
+        return tier.percent, discount_reason(tier)
+
+
+def _tier_code(customer_id: Any) -> Select[tuple[str]]:
+    return select(CustomerTier.tier).where(CustomerTier.customer_id == customer_id)
+
 
 async def current_tier(session: AsyncSession, customer_id: UUID) -> Tier:
-    code = await session.scalar(select(CustomerTier.tier).where(CustomerTier.customer_id == customer_id))
+    code = await session.scalar(_tier_code(customer_id))
     return program_of(session).tier(code)
 
 

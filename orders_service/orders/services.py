@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime
 import secrets
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -184,20 +185,30 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
 _HAS_SOURCES = exists().where(aliased(OrderRow).merged_into_id == OrderRow.id).correlate(OrderRow).label("has_sources")
 _WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment))
 _NO_SOURCES = "orders_service.orders_without_sources"  # session.info: ids read here with no merged-in order
+_NOTHING = null().label("along")
 
 
 async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> OrderRow:
     """The order, lines and shipment in one statement; `lock`: FOR NO KEY UPDATE OF orders (SQLite: one writer)."""
-    query = select(OrderRow, _HAS_SOURCES).options(*_WHOLE_ORDER).where(OrderRow.id == order_id)
+    row, _ = await _read_order(session, order_id, lock, None)
+    return row
+
+
+async def _read_order(
+    session: AsyncSession, order_id: UUID, lock: bool, along: ColumnElement[Any] | None
+) -> tuple[OrderRow, Any]:
+    """get_order, with `along` (a scalar subquery on the order's row, e.g. her tier) read in the same statement."""
+    query = select(OrderRow, _HAS_SOURCES, _NOTHING if along is None else along.label("along"))
+    query = query.options(*_WHOLE_ORDER).where(OrderRow.id == order_id)
     if lock:
         query = query.with_for_update(key_share=True, of=OrderRow)
     found = (await session.execute(query)).unique().first()
     if found is None:
         raise NotFound("order", order_id)
-    row, has_sources = found
+    row, has_sources, value = found
     if not has_sources:  # a merge into it needs its lock (SQLite: the one writer); see merged_from
         session.info.setdefault(_NO_SOURCES, set()).add(row.id)
-    return row
+    return row, value
 
 
 async def merged_from(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
@@ -259,7 +270,9 @@ async def _amend_order(
     """
     if not dry_run:
         await begin_write(session)
-    row = await get_order(session, order_id, lock=not dry_run)
+    # Her tier comes in the order's own SELECT: one statement fewer, and one turn fewer under the write lock.
+    tier = discounts.read_along(OrderRow.customer_id) if discounts is not None else None
+    row, tier_read = await _read_order(session, order_id, not dry_run, tier)
     if not dry_run or if_match:
         check_precondition(if_match, row.version)
     waiting = pending.waiting_reason(row)
@@ -270,7 +283,11 @@ async def _amend_order(
     courier_status = (row.shipment.raw_status or row.shipment.status) if row.shipment is not None else None
     current = before
     if discounts is not None and before.status in BEFORE_PICKUP:
-        percent, why = await discounts.for_customer(session, row.customer_id)
+        percent, why = (
+            discounts.from_read(session, tier_read)
+            if tier is not None
+            else await discounts.for_customer(session, row.customer_id)
+        )
         current = replace(before, discount_percent=percent, discount_reason=why)
     value = program_of(session).vnd_per_redeemed_point
     after = amend(

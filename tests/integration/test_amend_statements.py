@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import aiosqlite
 import asyncpg
 import msgspec
 import pytest
@@ -34,9 +35,9 @@ from tests.integration.conftest import DATABASES, engine_settings
 
 pytestmark = pytest.mark.anyio
 
-# BEGIN (IMMEDIATE on SQLite), the order with its lines and shipment, the customer's tier, UPDATE orders,
-# UPDATE order_lines, INSERT order_events, one INSERT for both outbox rows, COMMIT. Before: 17 to 24.
-MAX_STATEMENTS = 8
+# BEGIN (IMMEDIATE on SQLite), the order with its lines, shipment and the customer's tier, UPDATE orders,
+# UPDATE order_lines, INSERT order_events, one INSERT for both outbox rows, COMMIT. Before: 17 to 24, then 8.
+MAX_STATEMENTS = 7
 
 
 @pytest.fixture(params=DATABASES)
@@ -210,3 +211,35 @@ async def test_merged_from_asks_again_once_the_session_merged_into_the_order(set
             await session.rollback()
     finally:
         await engine.dispose()
+
+
+async def test_sqlite_rolls_back_only_an_open_transaction(
+    settings: Settings, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool's ROLLBACK on every connection it takes back cost a trip to aiosqlite's thread per request
+    after the COMMIT had ended the transaction; a refused amendment still rolls its transaction back."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's driver")
+    rollbacks: list[bool] = []
+    original = aiosqlite.Connection.rollback
+
+    async def counted(self: aiosqlite.Connection) -> None:
+        rollbacks.append(self.in_transaction)
+        await original(self)
+
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted)
+    app = create_app(msgspec.structs.replace(settings, relay="off"))
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        api = Api(client, keys["staff"], keys["admin"], app)
+        order = await api.create_order()
+        line = order["lines"][0]["id"]
+        await api.request("GET", f"/api/orders/{order['id']}")
+        rollbacks.clear()
+        amended = await api.amend(order, {"op": "set_quantity", "line_id": line, "quantity": 2})
+        assert amended.status_code == 200, amended.text
+        assert rollbacks == []  # committed: nothing left to roll back
+        stale = await api.amend(order, {"op": "set_quantity", "line_id": line, "quantity": 3})  # If-Match "1"
+        assert stale.status_code == 412, stale.text
+        assert rollbacks == [True]  # the refused amendment's open transaction, rolled back once
+        now = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+    assert now["version"] == 2 and now["lines"][0]["quantity"] == 2

@@ -52,7 +52,9 @@ def test_the_amend_bench_runs_every_mode_on_the_captured_sql(tmp_path: Path) -> 
         assert check["replayed"] == "capture" and check["statements"] == len(check["captured"])
         assert check["outbox_topics"] == ["order.amended", "notifications.order_amended"]
         modes = {r["mode"]: r for r in section["results"]}
-        assert set(modes) == {"http", "raw-sql"}
+        # "open": amendments at fixed arrival times, at half the closed loop's rate (its p99/p50 is reported).
+        assert set(modes) == {"http", "open", "raw-sql"}
+        assert section["ratios"]["open_loop_rate"] is not None and "open_loop_p99_over_p50" in section["ratios"]
         assert all(r["ok"] > 0 and r["cpu_ms_per_amendment"] is not None for r in modes.values())
         assert modes["raw-sql"]["error_count"] == 0
     assert exit_code == 0
