@@ -52,6 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--db", default="sqlite", help="comma list of sqlite, postgres")
     p.add_argument("--pg-url", default=os.environ.get("PG"), help="SQLAlchemy URL of the PostgreSQL server")
     p.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
+    p.add_argument("--smoke", action="store_true", help="each request once, no timed windows (the suite's check)")
     args = p.parse_args(argv)
     args.db = [d.strip() for d in args.db.split(",") if d.strip()]
     if unknown := set(args.db) - {"sqlite", "postgres"}:
@@ -156,9 +157,8 @@ async def server_run(db: str, env: dict[str, str], database: str | Path, args: a
     async with running(argv, env, log, REPO_CWD) as server:
         async with httpx.AsyncClient(base_url=base, timeout=30) as probe:
             await wait_ready(server, log, lambda: probe.get("/health"))
-        key = await create_key(env, REPO_CWD)
-        await run_command([cli_path(), "users", "create", "--username", "bench", "--role", "staff",
-                           "--password", PASSWORD], env, REPO_CWD)  # fmt: skip
+        user = [cli_path(), "users", "create", "--username", "bench", "--role", "staff", "--password", PASSWORD]
+        key, _ = await asyncio.gather(create_key(env, REPO_CWD), run_command(user, env, REPO_CWD))
         auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         async with httpx.AsyncClient(base_url=base, timeout=30, headers=auth) as client:
             c, run = (
@@ -166,7 +166,7 @@ async def server_run(db: str, env: dict[str, str], database: str | Path, args: a
                 lambda name, reqs, mode: measure(name, base, reqs, mode, args.duration, c, server.pid, work),
             )
 
-            bodies = [msgspec.json.encode(order_payload(p)) for p in unique_phones(2000)]
+            bodies = [msgspec.json.encode(order_payload(p)) for p in unique_phones(2 * c if args.smoke else 2000)]
             results["create"] = await run("create", [line("POST", "/api/orders", b, auth) for b in bodies], "cycle")
 
             confirmed = await _confirmed(client, await _orders(client, args.orders))
@@ -202,7 +202,8 @@ async def bare(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         base = f"http://127.0.0.1:{port}"
         await wait_ready(server, log, lambda: probe.post(base + path, content=body))
         reqs = [line("POST", path, body, {"Content-Type": "application/json"})] * args.concurrency
-        return await measure("bare", base, reqs, "cycle", args.duration, args.concurrency, server.pid, work)
+        mode = "once" if args.smoke else "cycle"
+        return await measure("bare", base, reqs, mode, args.duration, args.concurrency, server.pid, work)
 
 
 async def run(args: argparse.Namespace) -> int:
