@@ -24,7 +24,7 @@ from orders_service.db.models import OutboxMessage, Shipment
 from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
 from orders_service.messaging.triggers import AMENDED_TOPIC, make_amended_message
-from tests.integration.api import Api
+from tests.integration.api import Api, order_payload
 from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.test_amend_statements import Statements
 
@@ -171,3 +171,20 @@ async def test_the_webhook_messages_come_through_the_outbox_once(paths: Paths, s
     again = await paths.api.client.post("/webhooks/couriers/sandbox", **paths.webhook(order, "delivered", 2))
     assert again.json() == {"duplicate": 1}
     assert len(await _outbox(settings, f"delivered:{order['id']}")) == 1
+
+
+# BEGIN, her phones (twice: found, then made), the customer and her phone, her tier (the discount), the order,
+# its lines, its event, its outbox row, COMMIT. Before: 15 (an UPDATE of last_seq after the INSERT, the shipment
+# refreshed in two SELECTs, the merged-from query for an order nothing could have been merged into).
+MAX_CREATE = 11
+
+
+async def test_an_order_is_created_in_one_flush(paths: Paths) -> None:
+    response, seen = await paths.counted("POST", "/api/orders", json=order_payload(), headers=paths.api.headers())
+    assert len(seen) <= MAX_CREATE, f"{len(seen)}\n{_show(seen)}"
+    assert not [s for s in seen if s.startswith(("UPDATE", "SELECT orders", "SELECT shipments"))], _show(seen)
+    assert seen[-1] == "COMMIT" and "ROLLBACK" not in seen
+    created = response.json()
+    assert (created["version"], created["shipment"], created["merged_from"]) == (1, None, [])
+    events = await paths.api.request("GET", f"/api/orders/{created['id']}/events")
+    assert [(e["type"], e["seq"]) for e in events.json()] == [("created", 1)], events.text
