@@ -108,7 +108,7 @@ async def order_moved(
     )
     await session.flush()
     if entry.kind is Kind.EARN:  # delivered: she hears what it came to and the points it earned
-        await triggers.order_delivered(session, row, entry.spend, entry.points)
+        triggers.order_delivered(session, row, entry.spend, entry.points)
     await reevaluate(session, row.customer_id, now)
 
 
@@ -149,7 +149,7 @@ async def reevaluate(session: AsyncSession, customer_id: UUID, now: datetime.dat
             )
         )
         if program.rank(decision.tier) > program.rank(state.tier):
-            await triggers.tier_upgraded(session, customer_id, decision.tier, program.tier(decision.tier).percent, now)
+            triggers.tier_upgraded(session, customer_id, decision.tier, program.tier(decision.tier).percent, now)
         state.tier, state.since = decision.tier, now
     state.review_at = decision.review_at
     await session.flush()

@@ -1,6 +1,7 @@
 """What makes a message: each called in the transaction of the change it tells about, so both commit or neither.
 
-An amendment, the hot path, only writes an outbox row (`order_amended`); the relay makes its message.
+The hot paths (an amendment, a courier's webhook: shipped, delivered, a tier reached on delivery) only write an
+outbox row; the relay makes the message from it (`make_amended_message`), off the request's path.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from orders_service.messaging.config import config_of
 from orders_service.messaging.models import Notification
 from orders_service.messaging.queue import queue_message, staff_contacts
 
-AMENDED_TOPIC = "notifications.order_amended"  # one per amendment; its key is the message's dedupe key
+# One row per message made off the request's path; its key is the message's dedupe key. The topic keeps its
+# first name (amendments) so that rows already queued by an older version are still handled.
+AMENDED_TOPIC = "notifications.order_amended"
+OUTBOX_KEY_LENGTH = 64  # outbox.key is a VARCHAR(64)
 
 # What the customer reads about a change, from the audit diff's fields.
 KINDS = {
@@ -75,16 +79,41 @@ def order_amended(session: AsyncSession, row: OrderRow, before: Order, after: Or
     enqueue(session, AMENDED_TOPIC, f"amended:{row.id}:v{row.version}", payload)
 
 
+def defer_message(
+    session: AsyncSession,
+    template: Template,
+    params: Mapping[str, Any],
+    key: str,
+    customer_id: object,
+    order_id: UUID | None = None,
+) -> None:
+    """The message `queue_message` would make, made instead by the relay from an outbox row of this transaction:
+    her contacts are read and the template rendered then. Consent, quiet hours and the cap are decided at
+    sending time as for every message, and `key` keeps it to one however often the relay runs the row."""
+    payload = {"template": str(template), "params": dict(params), "customer_id": str(customer_id)}
+    if order_id is not None:
+        payload["order_id"] = str(order_id)
+    if len(key) > OUTBOX_KEY_LENGTH:  # a long tier code: still one key per cause, within the outbox's column
+        key = f"{key[:31]}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+    enqueue(session, AMENDED_TOPIC, key, payload)
+
+
 async def make_amended_message(db: async_sessionmaker[AsyncSession], key: str, payload: Mapping[str, Any]) -> str:
-    """The relay's handler for `order_amended`'s outbox row: queue the message (sent by `notifications.send`)."""
-    params = {name: payload[name] for name in ("code", "changes", "cod_before", "cod_after")}
+    """The relay's handler for the rows of `order_amended` and `defer_message`: queue the message (sent by
+    `notifications.send`)."""
+    if "template" in payload:
+        template, params = Template(payload["template"]), payload["params"]
+    else:  # an amendment's row
+        template = Template.ORDER_AMENDED
+        params = {name: payload[name] for name in ("code", "changes", "cod_before", "cod_after")}
+    order_id = UUID(payload["order_id"]) if payload.get("order_id") else None
     async with db() as session, session.begin():
         await begin_write(session)
         # Her name and phones make the message; her identities are not needed (not loaded).
         customer = await session.get(Customer, UUID(payload["customer_id"]), options=[lazyload(Customer.identities)])
-        made = await queue_message(
-            session, Template.ORDER_AMENDED, params, key, customer=customer, order_id=UUID(payload["order_id"])
-        )
+        if customer is None:
+            return "no such customer"
+        made = await queue_message(session, template, params, key, customer=customer, order_id=order_id)
     return "queued" if made is not None else "already queued"
 
 
@@ -136,27 +165,21 @@ async def queue_edit_link_message(
     )
 
 
-async def order_shipped(
-    session: AsyncSession, row: OrderRow, courier: str, tracking_code: str | None
-) -> Notification | None:
-    """The courier picked the parcel up: it is on its way, with the amount to have ready."""
+def order_shipped(session: AsyncSession, row: OrderRow, courier: str, tracking_code: str | None) -> None:
+    """The courier picked the parcel up: it is on its way, with the amount to have ready (made by the relay)."""
     params = {
         "code": row.code,
         "courier": courier.upper(),
         "tracking_code": tracking_code or "-",
         "cod": row.cod_amount,
     }
-    return await queue_message(
-        session, Template.SHIPPED, params, f"shipped:{row.id}", customer=await _customer(session, row), order_id=row.id
-    )
+    defer_message(session, Template.SHIPPED, params, f"shipped:{row.id}", row.customer_id, row.id)
 
 
-async def order_delivered(session: AsyncSession, row: OrderRow, amount: int, points: int) -> Notification | None:
+def order_delivered(session: AsyncSession, row: OrderRow, amount: int, points: int) -> None:
+    """Delivered: what it came to and the points it earned (made by the relay)."""
     params = {"code": row.code, "amount": amount, "points": points}
-    key = f"delivered:{row.id}"
-    return await queue_message(
-        session, Template.DELIVERED, params, key, customer=await _customer(session, row), order_id=row.id
-    )
+    defer_message(session, Template.DELIVERED, params, f"delivered:{row.id}", row.customer_id, row.id)
 
 
 async def sync_failed(session: AsyncSession, row: OrderRow, courier: str, error: str) -> list[Notification]:
@@ -187,13 +210,7 @@ async def label_replaced(session: AsyncSession, row: OrderRow, courier: str, tra
     return made
 
 
-async def tier_upgraded(
-    session: AsyncSession, customer_id: object, tier: str, percent: int, at: datetime.datetime
-) -> Notification | None:
-    customer = await session.get(Customer, customer_id)
-    if customer is None:
-        return None
-    key = f"tier:{customer.id}:{tier}:{at.date().isoformat()}"
-    return await queue_message(
-        session, Template.TIER_UPGRADED, {"tier": tier, "percent": percent}, key, customer=customer
-    )
+def tier_upgraded(session: AsyncSession, customer_id: object, tier: str, percent: int, at: datetime.datetime) -> None:
+    """She reached a higher tier (made by the relay, which skips a customer that no longer exists)."""
+    key = f"tier:{customer_id}:{tier}:{at.date().isoformat()}"
+    defer_message(session, Template.TIER_UPGRADED, {"tier": tier, "percent": percent}, key, customer_id)

@@ -12,6 +12,8 @@ import msgspec
 from sqlalchemy import ColumnElement, exists, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from uuid_utils.compat import uuid7
 
 from orders_service.customers.services import create_customer, find_customer, survivor_of
 from orders_service.db.engine import begin_write
@@ -164,19 +166,24 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
         discount_reason=reason,
         outside=OUTSIDE,
     )
+    # Its id and first sequence number known before the INSERT, so that the order, its event and its outbox row
+    # go in one flush (no UPDATE of last_seq after the INSERT).
     row = OrderRow(
+        id=uuid7(),
         code=new_code(),
         version=1,
+        last_seq=0,
         customer_id=customer.id,
         channel=str(data.channel),
         lines=[],
     )
     mapping.write(row, order)
     session.add(row)
-    await session.flush()
     record_change(session, row, actor, "created", None, order)
     await session.flush()
-    await session.refresh(row, ["shipment"])  # loaded now: the response must not lazy-load it
+    # A new order has no parcel, and nothing was merged into it: the answer asks the database neither.
+    set_committed_value(row, "shipment", None)
+    session.info.setdefault(_NO_SOURCES, set()).add(row.id)
     return row
 
 

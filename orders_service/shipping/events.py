@@ -6,6 +6,8 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from couriers.base import MAX_QUANTITY, Event, Status
 from orders_service.db.engine import begin_write
@@ -83,11 +85,19 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
     # The order first, then its shipment: the order every writer takes them in (the sync does too), so two
     # of them never wait on each other; and the shipment is read after the lock, so two events for one
     # parcel are compared one after the other, never both against the same old status.
-    order = await session.scalar(select(OrderRow).where(OrderRow.id == order_id).with_for_update(key_share=True))
+    # The order's own selectin load of its shipment would read the parcel before the lock, only to read it
+    # again: the locked read below is the one the order gets.
+    order = await session.scalar(
+        select(OrderRow)
+        .where(OrderRow.id == order_id)
+        .with_for_update(key_share=True)
+        .options(lazyload(OrderRow.shipment))
+    )
     shipment = await session.scalar(
         select(Shipment).where(*parcel).with_for_update(key_share=True).execution_options(populate_existing=True)
     )
     assert order is not None and shipment is not None
+    set_committed_value(order, "shipment", shipment)
     if event.return_code and shipment.return_code is None:
         shipment.return_code = event.return_code  # GHN: the refused part comes back under its own order code
     current = Status(shipment.status) if shipment.status != "pending" else Status.CREATED
@@ -138,7 +148,7 @@ async def _move_order(session: AsyncSession, order: OrderRow, event: Event) -> N
     actor = Actor(kind=ActorKind.COURIER, id=event.courier)
     record_change(session, order, actor, f"courier_{event.status}", before, after, reason=reason)
     if after.status is OrderStatus.IN_TRANSIT and before.status is not OrderStatus.IN_TRANSIT:
-        await triggers.order_shipped(session, order, event.courier, event.tracking_code)
+        triggers.order_shipped(session, order, event.courier, event.tracking_code)
     await settle(session, order, after, kept_reported=event.kept is not None)
     await order_moved(session, order, before.status, after)
     await session.flush()

@@ -1,0 +1,190 @@
+"""What the hot paths other than amendments ask of the database, counted (never timed), on SQLite and PostgreSQL:
+order create, ship, the courier webhook (picked, delivered), the customer page and the dashboard order list.
+bench/hotpaths_bench.py measures their rates; these pin the statements that rate depends on."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
+from standardwebhooks import Webhook
+
+from orders_service.app import create_app
+from orders_service.db.engine import create_engine
+from orders_service.db.models import OutboxMessage, Shipment
+from orders_service.infra.runtime import session_info
+from orders_service.infra.settings import Settings
+from orders_service.messaging.triggers import AMENDED_TOPIC, make_amended_message
+from tests.integration.api import Api, order_payload
+from tests.integration.conftest import DATABASES, engine_settings
+from tests.integration.test_amend_statements import Statements
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=DATABASES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    yield from engine_settings(request, tmp_path)
+
+
+class Paths:
+    """The app without its relay (whose statements would mix with the request's), and a statement counter."""
+
+    def __init__(self, api: Api, statements: Statements, settings: Settings) -> None:
+        self.api, self.statements, self.settings = api, statements, settings
+
+    async def counted(self, method: str, path: str, **kwargs: Any) -> tuple[Any, list[str]]:
+        self.statements.seen.clear()
+        self.statements.on = True
+        try:
+            response = await self.api.client.request(method, path, **kwargs)
+        finally:
+            self.statements.on = False
+        assert response.status_code < 300, response.text
+        return response, list(self.statements.seen)
+
+    async def shipped(self) -> dict[str, Any]:
+        """A shipped order whose parcel has a tracking code (the relay that would ask the courier is off)."""
+        order = await self.api.create_order()
+        path = f"/api/orders/{order['id']}"
+        confirmed = await self.api.request("POST", f"{path}/confirm", headers={"If-Match": f'"{order["version"]}"'})
+        version = confirmed.json()["version"]
+        shipped = await self.api.request("POST", f"{path}/ship", headers={"If-Match": f'"{version}"'})
+        assert shipped.status_code == 200, shipped.text
+        engine = create_engine(self.settings, poolclass=NullPool)
+        try:
+            async with AsyncSession(engine) as session, session.begin():
+                code = "HB" + order["code"]
+                await session.execute(update(Shipment).where(Shipment.client_code == order["code"]).values(
+                    tracking_code=code
+                ))  # fmt: skip
+        finally:
+            await engine.dispose()
+        return shipped.json() | {"tracking_code": code}
+
+    def webhook(self, order: dict[str, Any], status: str, seq: int) -> dict[str, Any]:
+        message_id = f"msg_{status}_{order['code']}"
+        at = datetime.datetime.now(datetime.UTC)
+        body = {"id": message_id, "type": "shipment.status", "tracking_code": order["tracking_code"],
+                "client_code": order["code"], "status": status, "occurred_at": at.isoformat(), "seq": seq}  # fmt: skip
+        content = json.dumps(body)
+        secret = self.api.sandbox.config.webhook_secret
+        headers = {"content-type": "application/json", "webhook-id": message_id,
+                   "webhook-timestamp": str(int(at.timestamp())),
+                   "webhook-signature": Webhook(secret).sign(message_id, at, content)}  # fmt: skip
+        return {"content": content.encode(), "headers": headers}
+
+
+@pytest.fixture
+async def paths(settings: Settings, keys: dict[str, str]) -> AsyncIterator[Paths]:
+    app = create_app(msgspec.structs.replace(settings, relay="off"))
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        api = Api(client, keys["staff"], keys["admin"], app)
+        with Statements(app) as statements:
+            await api.create_order()  # warm: the API key is cached, the shop's settings read
+            yield Paths(api, statements, settings)
+
+
+# Neither the customer (with her phones and identities) nor her message is read or written in the request: the
+# message is an outbox row the relay makes it from. Before: 22 statements for picked, 40 for delivered (the
+# customer loaded twice, two messages rendered, each with its dedupe SELECT and SAVEPOINT).
+IN_REQUEST_MESSAGE = (
+    "notifications",
+    "customer_phones",
+    "customer_identities",
+    "unsubscribe_tokens",
+    "SAVEPOINT sa_savepoint_2",
+)
+# BEGIN, the inbox row in its SAVEPOINT (3), the parcel's order, the order and its lines, the locked parcel,
+# UPDATE orders, INSERT order_events, INSERT outbox, UPDATE shipments, COMMIT.
+MAX_PICKED = 13
+# And the customer's lock, the points' idempotency SELECT, INSERT points_ledger, her tier and sums, the tier
+# rows, and the two messages' outbox rows.
+MAX_DELIVERED = 22
+
+
+def _show(seen: list[str]) -> str:
+    return "\n".join(s[:200] for s in seen)
+
+
+async def _outbox(settings: Settings, key: str) -> list[OutboxMessage]:
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        async with AsyncSession(engine) as session:
+            return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)))
+    finally:
+        await engine.dispose()
+
+
+async def test_a_courier_webhook_makes_no_message_in_the_request(paths: Paths) -> None:
+    order = await paths.shipped()
+    for status, seq, limit in (("picked", 1, MAX_PICKED), ("delivered", 2, MAX_DELIVERED)):
+        response, seen = await paths.counted("POST", "/webhooks/couriers/sandbox", **paths.webhook(order, status, seq))
+        assert response.json() == {"applied": 1}, response.text
+        assert len(seen) <= limit, f"{status}: {len(seen)}\n{_show(seen)}"
+        assert not [s for s in seen if any(word in s for word in IN_REQUEST_MESSAGE)], _show(seen)
+        assert not [s for s in seen if s.startswith("SELECT customers.id AS")], _show(seen)
+        # The parcel is read twice: which order it belongs to, then locked after the order (never a third time
+        # through the order's own load).
+        assert len([s for s in seen if s.startswith("SELECT shipments.")]) == 2, _show(seen)
+        assert seen[-1] == "COMMIT" and "ROLLBACK" not in seen
+
+
+async def test_the_webhook_messages_come_through_the_outbox_once(paths: Paths, settings: Settings) -> None:
+    order = await paths.shipped()
+    for status, seq in (("picked", 1), ("delivered", 2)):
+        response = await paths.api.client.post("/webhooks/couriers/sandbox", **paths.webhook(order, status, seq))
+        assert response.json() == {"applied": 1}, response.text
+    shipped, delivered = (
+        await _outbox(settings, f"shipped:{order['id']}"),
+        await _outbox(settings, f"delivered:{order['id']}"),
+    )
+    assert [(r.topic, r.payload["template"]) for r in shipped + delivered] == [
+        (AMENDED_TOPIC, "shipped"),
+        (AMENDED_TOPIC, "delivered"),
+    ]
+    assert delivered[0].payload["params"] == {"code": order["code"], "amount": 450000, "points": 45}
+    assert shipped[0].payload["params"]["tracking_code"] == order["tracking_code"]
+    # The relay makes each message once, however often it runs the row (a lease lost mid-run).
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        db = async_sessionmaker(engine, info=session_info(settings))
+        for row in shipped + delivered:
+            assert await make_amended_message(db, row.key, row.payload) == "queued"
+            assert await make_amended_message(db, row.key, row.payload) == "already queued"
+    finally:
+        await engine.dispose()
+    listed = await paths.api.request("GET", "/api/notifications", params={"order_id": order["id"]})
+    made = {m["template"]: m for m in listed.json()["items"]}
+    assert {"shipped", "delivered"} <= set(made), made
+    assert made["delivered"]["to"] == order["recipient"]["phones"][0]
+    # A repeated delivered report is a duplicate in the inbox: no second row, so no second message or points.
+    again = await paths.api.client.post("/webhooks/couriers/sandbox", **paths.webhook(order, "delivered", 2))
+    assert again.json() == {"duplicate": 1}
+    assert len(await _outbox(settings, f"delivered:{order['id']}")) == 1
+
+
+# BEGIN, her phones (twice: found, then made), the customer and her phone, her tier (the discount), the order,
+# its lines, its event, its outbox row, COMMIT. Before: 15 (an UPDATE of last_seq after the INSERT, the shipment
+# refreshed in two SELECTs, the merged-from query for an order nothing could have been merged into).
+MAX_CREATE = 11
+
+
+async def test_an_order_is_created_in_one_flush(paths: Paths) -> None:
+    response, seen = await paths.counted("POST", "/api/orders", json=order_payload(), headers=paths.api.headers())
+    assert len(seen) <= MAX_CREATE, f"{len(seen)}\n{_show(seen)}"
+    assert not [s for s in seen if s.startswith(("UPDATE", "SELECT orders", "SELECT shipments"))], _show(seen)
+    assert seen[-1] == "COMMIT" and "ROLLBACK" not in seen
+    created = response.json()
+    assert (created["version"], created["shipment"], created["merged_from"]) == (1, None, [])
+    events = await paths.api.request("GET", f"/api/orders/{created['id']}/events")
+    assert [(e["type"], e["seq"]) for e in events.json()] == [("created", 1)], events.text
