@@ -11,21 +11,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.customers.services import get_customer, to_out
-from orders_service.db.models import Customer, CustomerTier, OrderLine, PointsEntry, TierChange
+from orders_service.db.models import Customer, CustomerStats, CustomerTier, OrderLine, PointsEntry, TierChange
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.domain.money import compute_totals
 from orders_service.infra import clock
-from orders_service.loyalty import ledger
+from orders_service.loyalty import ledger, stats
 from orders_service.loyalty.ledger import Entry, Kind
 from orders_service.loyalty.program import program_of
 from orders_service.loyalty.schemas import FavoritesOut, LoyaltyOut, PointsEntryOut, ProfileOut, StatsOut, Status
 from orders_service.loyalty.segments import Stats, segments_of
+from orders_service.loyalty.stats import COMPLETED
 from orders_service.loyalty.tiers import Tier, discount_reason, evaluate, next_tier
 from orders_service.messaging import triggers
 from orders_service.orders.listing import OrderFilters, list_orders
 
-COMPLETED = frozenset({OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED})
 RECENT = datetime.timedelta(days=90)
 
 
@@ -62,8 +62,10 @@ async def order_moved(
     if after.status in COMPLETED and before not in COMPLETED:
         totals = compute_totals(after)
         entry: Entry | None = ledger.earn(program, row.id, totals.subtotal - totals.discount_amount)
+        await stats.order_completed(session, row.customer_id, row.created_at)
     elif after.status is OrderStatus.RETURNED and before in COMPLETED:
         entry = None  # decided below, against what the order and the customer still count
+        await stats.order_uncompleted(session, row.customer_id, row.id)
     else:
         return
     # One customer's ledger is written by one transaction at a time: her tier follows from all of it.
@@ -95,6 +97,7 @@ async def order_moved(
             note=f"order {row.code}",
         )
     )
+    await stats.add(session, row.customer_id, entry.orders_delta, entry.spend)
     await session.flush()
     if entry.kind is Kind.EARN:  # delivered: she hears what it came to and the points it earned
         await triggers.order_delivered(session, row, entry.spend, entry.points)
@@ -184,12 +187,15 @@ async def profile(session: AsyncSession, customer_id: UUID, now: datetime.dateti
     now = now or clock.now()
     customer = await get_customer(session, customer_id)
     program = program_of(session)
-    sums = await _sums(session, customer_id)
+    # Her orders and spend, first and last completed order: kept per customer (stats.py), not summed per read.
+    kept = await session.get(CustomerStats, customer_id)
+    points = await session.scalar(
+        select(func.coalesce(func.sum(PointsEntry.points), 0)).where(PointsEntry.customer_id == customer_id)
+    )
+    sums = ledger.Totals(int(points or 0), kept.spend if kept else 0, kept.orders if kept else 0)
+    first, last = (kept.first_order_at, kept.last_order_at) if kept else (None, None)
     recent = await _spend_since(session, customer_id, now - RECENT)
     completed = (OrderRow.customer_id == customer_id, OrderRow.status.in_([str(s) for s in COMPLETED]))
-    first, last = (
-        await session.execute(select(func.min(OrderRow.created_at), func.max(OrderRow.created_at)).where(*completed))
-    ).one()
     tier = await current_tier(session, customer_id)
     above, missing = next_tier(program, tier.code, sums.spend)
     return ProfileOut(
