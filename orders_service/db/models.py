@@ -313,10 +313,26 @@ class CustomerStats(DefaultBase):
     customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
     orders: Mapped[int] = mapped_column(Integer, default=0, index=True)
     spend: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
     first_order_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     last_order_at: Mapped[datetime.datetime | None] = mapped_column(
         DateTimeUTC(timezone=True), default=None, index=True
     )
+
+
+class CustomerFavorite(DefaultBase):
+    """How many items of a size, a colour or a SKU she kept in her completed orders (the profile's favourites).
+
+    Kept beside customer_stats, in the same transactions: the profile reads her top three of each kind from a
+    handful of rows instead of grouping every line she ever bought.
+    """
+
+    __tablename__ = "customer_favorites"
+
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # size | color | sku
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CustomerTier(UUIDv7Base):

@@ -1,7 +1,9 @@
-"""Per-customer stats (customer_stats): kept up to date in the transaction that completes or returns an order.
+"""Per-customer stats (customer_stats): kept up to date in the transaction that writes her ledger or completes
+or returns one of her orders.
 
 Segments and the profile read these numbers instead of summing her whole ledger and orders on every request.
-Only two events move them: an order becoming delivered/partially delivered (the earn entry adds an order and its
+Every ledger entry adds its points (`add`, beside each PointsEntry written). Order counts and spend move with two
+events only: an order becoming delivered/partially delivered (the earn entry adds an order and its
 spend; the order's creation time may become her first or last) and a completed order coming back (the reverse
 entry takes them away; her first/last completed order is looked up again without it). A merge moves orders and
 ledger, so it recomputes the customers involved; `rebuild` recomputes everyone (rows written around the app).
@@ -32,15 +34,19 @@ def _insert(session: AsyncSession) -> Any:
     return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(CustomerStats)
 
 
-async def add(session: AsyncSession, customer_id: UUID, orders: int, spend: int) -> None:
-    """A ledger entry with tier metrics was written for her: add them (one statement, no read)."""
-    if orders == 0 and spend == 0:
+async def add(session: AsyncSession, customer_id: UUID, orders: int, spend: int, points: int) -> None:
+    """A ledger entry was written for her: add its order count, spend and points (one statement, no read)."""
+    if orders == 0 and spend == 0 and points == 0:
         return
-    stmt = _insert(session).values(customer_id=customer_id, orders=orders, spend=spend)
+    stmt = _insert(session).values(customer_id=customer_id, orders=orders, spend=spend, points=points)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["customer_id"],
-            set_={"orders": CustomerStats.orders + orders, "spend": CustomerStats.spend + spend},
+            set_={
+                "orders": CustomerStats.orders + orders,
+                "spend": CustomerStats.spend + spend,
+                "points": CustomerStats.points + points,
+            },
         )
     )
 
@@ -49,7 +55,9 @@ async def order_completed(session: AsyncSession, customer_id: UUID, created_at: 
     """One more completed order created at `created_at`: it may be her first or her last."""
     at = bindparam(None, created_at, type_=_AT)
     first, last = CustomerStats.first_order_at, CustomerStats.last_order_at
-    stmt = _insert(session).values(customer_id=customer_id, orders=0, spend=0, first_order_at=at, last_order_at=at)
+    stmt = _insert(session).values(
+        customer_id=customer_id, orders=0, spend=0, points=0, first_order_at=at, last_order_at=at
+    )
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["customer_id"],
@@ -80,12 +88,13 @@ async def order_uncompleted(session: AsyncSession, customer_id: UUID, order_id: 
 
 
 def _computed(where: Any) -> Select[Any]:
-    """(customer id, orders, spend, first, last) from the ledger and the orders, for the live customers `where`."""
+    """(customer id, orders, spend, points, first, last) from the ledger and orders, for the live customers `where`."""
     ledger = (
         select(
             PointsEntry.customer_id.label("customer_id"),
             func.sum(PointsEntry.spend).label("spend"),
             func.sum(PointsEntry.orders_delta).label("orders"),
+            func.sum(PointsEntry.points).label("points"),
         )
         .group_by(PointsEntry.customer_id)
         .subquery()
@@ -105,6 +114,7 @@ def _computed(where: Any) -> Select[Any]:
             Customer.id,
             func.coalesce(ledger.c.orders, literal(0)),
             func.coalesce(ledger.c.spend, literal(0)),
+            func.coalesce(ledger.c.points, literal(0)),
             done.c.first_order_at,
             done.c.last_order_at,
         )
@@ -133,5 +143,5 @@ async def rebuild(session: AsyncSession) -> None:
 
 
 async def _fill(session: AsyncSession, where: Any) -> None:
-    columns = ["customer_id", "orders", "spend", "first_order_at", "last_order_at"]
+    columns = ["customer_id", "orders", "spend", "points", "first_order_at", "last_order_at"]
     await session.execute(insert(CustomerStats).from_select(columns, _computed(where)))

@@ -2,9 +2,10 @@
 
 A seeded generator clones one real order into many customers' orders, then completes, partially completes and
 returns them through `order_moved` (the path couriers and staff take), merges customers through the merge use
-case, and moves a pinned clock forward. After every step each segment's members, count and first page must be
-what the rules of segments.py give on stats recomputed from the ledger and the orders (the code before
-customer_stats: `recomputed` below), on both databases.
+case, redeems and expires points, and moves a pinned clock forward. After every step each segment's members,
+count and first page must be what the rules of segments.py give on stats recomputed from the ledger and the
+orders (the code before customer_stats: `recomputed` below), and each profile's figures and favourites what
+summing her ledger and grouping her lines give, on both databases.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from orders_service.db.models import Customer, OrderLine, PointsEntry
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Actor, ActorKind, OrderStatus, replace
 from orders_service.infra.settings import Settings
-from orders_service.loyalty import segment_services, services
+from orders_service.loyalty import favorites, points, segment_services, services
 from orders_service.loyalty.program import program_of
 from orders_service.loyalty.segments import RULES, Stats, segments_of
 from orders_service.loyalty.stats import COMPLETED
@@ -89,6 +90,29 @@ async def check(session: AsyncSession, now: datetime.datetime) -> None:
         assert counts[r.name] == len(members), r.name
         page, total = await segment_services.customers_in(session, r.name, 3, 1, now)
         assert ([c.id for c in page], total) == (members[1:4], len(members)), r.name
+
+
+async def check_profiles(session: AsyncSession, customers: list[UUID], now: datetime.datetime) -> None:
+    """Each profile's counts, points, dates and favourites from the kept stats equal them summed from scratch."""
+    done = OrderRow.status.in_([str(s) for s in COMPLETED])
+    for cid in customers:
+        got = await services.profile(session, cid, now)
+        sums = await services._sums(session, cid)
+        first, last = (
+            await session.execute(
+                select(func.min(OrderRow.created_at), func.max(OrderRow.created_at)).where(
+                    OrderRow.customer_id == cid, done
+                )
+            )
+        ).one()
+        lines = [tuple(r[1:]) for r in await session.execute(favorites.grouped_lines(OrderRow.customer_id == cid))]
+        assert (got.loyalty.points, got.stats.total_spent, got.stats.delivered_orders) == (
+            sums.points,
+            max(0, sums.spend),
+            max(0, sums.orders),
+        ), cid
+        assert (got.stats.first_order_at, got.stats.last_order_at) == (first, last), cid
+        assert got.favorites == favorites.top(favorites.tally(lines)), cid
 
 
 async def seed(session: AsyncSession, template_id: str, rng: random.Random) -> tuple[list[UUID], list[UUID]]:
@@ -162,12 +186,20 @@ async def _run(
             for oid in rng.sample(delivered, min(len(delivered), rng.randint(0, 3))):
                 delivered.remove(oid)
                 await move(session, oid, OrderStatus.RETURNED, now)
+            for oid in rng.sample(delivered, min(len(delivered), 2)):  # she spends some points on an order
+                row = await get_order(session, oid, lock=True)
+                held = (await services._sums(session, row.customer_id)).points
+                if held > 1:
+                    await points.redeem(session, row, [(0, rng.randint(1, held // 2))], f"t{step}", now)
+            for cid in rng.sample(live, 5):
+                await points.expire_customer(session, cid, now)
         if step % 3 == 1 and len(live) > 3:
             into, *sources = rng.sample(live, 3)
             async with AsyncSession(engine) as session, session.begin():
                 await merge_customers(session, CustomerMergeIn(from_=sources, into=into), Actor(ActorKind.STAFF, "t"))
             live = [c for c in live if c not in sources]
         async with AsyncSession(engine) as session:
+            await check_profiles(session, live, now)
             await check(session, now)
             # Time passes with nothing written: recency, at-risk and birthday months move on their own.
             for days in (29, 31, 32, 60, 91, 92, 120, 400):
