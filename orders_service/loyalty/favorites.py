@@ -57,7 +57,11 @@ def tally(rows: Iterable[tuple[Any, ...]]) -> Counter[tuple[str, str]]:
 
 def top(counts: Counter[tuple[str, str]]) -> FavoritesOut:
     ranked = sorted(((k, v, n) for (k, v), n in counts.items() if n > 0), key=lambda t: (-t[2], t[1]))
-    return FavoritesOut(**{kind: [v for k, v, _ in ranked if k == kind][:TOP] for kind in ("sizes", "colors", "skus")})
+    return FavoritesOut(
+        sizes=[v for k, v, _ in ranked if k == "size"][:TOP],
+        colors=[v for k, v, _ in ranked if k == "color"][:TOP],
+        skus=[v for k, v, _ in ranked if k == "sku"][:TOP],
+    )
 
 
 async def order_moved(session: AsyncSession, customer_id: UUID, lines: Iterable[OrderLine], sign: int) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ from orders_service.domain.model import Actor, ActorKind, OrderStatus, replace
 from orders_service.infra.settings import Settings
 from orders_service.loyalty import favorites, points, segment_services, services
 from orders_service.loyalty.program import program_of
-from orders_service.loyalty.segments import RULES, Stats, segments_of
+from orders_service.loyalty.schemas import FavoritesOut
+from orders_service.loyalty.segments import AT_RISK_DAYS, RULES, Stats, segments_of
 from orders_service.loyalty.stats import COMPLETED
 from orders_service.messaging.config import config_of
 from orders_service.orders import mapping
@@ -112,7 +114,27 @@ async def check_profiles(session: AsyncSession, customers: list[UUID], now: date
             max(0, sums.orders),
         ), cid
         assert (got.stats.first_order_at, got.stats.last_order_at) == (first, last), cid
-        assert got.favorites == favorites.top(favorites.tally(lines)), cid
+        assert got.favorites == old_favorites(lines), cid
+
+
+def old_favorites(grouped: list[tuple[Any, ...]]) -> FavoritesOut:
+    """The profile's favourites as the service counted them before customer_favorites; ties by name."""
+    counters: dict[str, Counter[str]] = {"sizes": Counter(), "colors": Counter(), "skus": Counter()}
+    for sku, size, color, kept, quantity, lines in grouped:
+        items = (
+            [{"size": size, "color": color, "quantity": quantity * lines}]
+            if kept is None
+            else [{**item, "quantity": int(item.get("quantity") or 0) * lines} for item in kept]
+        )
+        for item in items:
+            count = int(item.get("quantity") or 0)
+            if count > 0:
+                counters["skus"][sku] += count
+                for field, kind in (("size", "sizes"), ("color", "colors")):
+                    if item.get(field):
+                        counters[kind][str(item[field])] += count
+    ranked = {kind: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:3] for kind, c in counters.items()}
+    return FavoritesOut(**{kind: [k for k, _ in top] for kind, top in ranked.items()})
 
 
 async def seed(session: AsyncSession, template_id: str, rng: random.Random) -> tuple[list[UUID], list[UUID]]:
@@ -136,7 +158,16 @@ async def seed(session: AsyncSession, template_id: str, rng: random.Random) -> t
                 | {"status": "in_transit", "created_at": at, "updated_at": at}
             )
             quantity = rng.choice((1, 1, 2, 5, 12))
-            lines.append({**line, "id": uuid.uuid4(), "order_id": oid, "quantity": quantity})
+            size, color = rng.choice(("S", "M", "L")), rng.choice(("red", "blue", "đen"))
+            kept = [  # what the courier said she kept of a try-on at the door, sometimes
+                {"size": rng.choice(("S", "M")), "color": color, "unit_price": 450_000, "quantity": rng.randint(1, 2)}
+                for _ in range(rng.randint(1, 2))
+            ]
+            lines.append(
+                {**line, "id": uuid.uuid4(), "order_id": oid, "quantity": quantity}
+                | {"sku": rng.choice(("DRESS-01", "AO-02", "QUAN-03")), "size": size, "color": color}
+                | {"kept": kept if rng.random() < 0.25 else None}
+            )
     await session.execute(
         insert(Customer), [p | {"tags": [], "created_at": START, "updated_at": START} for p in people]
     )
@@ -191,8 +222,8 @@ async def _run(
                 held = (await services._sums(session, row.customer_id)).points
                 if held > 1:
                     await points.redeem(session, row, [(0, rng.randint(1, held // 2))], f"t{step}", now)
-            for cid in rng.sample(live, 5):
-                await points.expire_customer(session, cid, now)
+            for cid in rng.sample(live, 2):  # a lot earned long before lapses (the program's expiry is months)
+                await points.expire_customer(session, cid, now + datetime.timedelta(days=800))
         if step % 3 == 1 and len(live) > 3:
             into, *sources = rng.sample(live, 3)
             async with AsyncSession(engine) as session, session.begin():
@@ -204,4 +235,10 @@ async def _run(
             # Time passes with nothing written: recency, at-risk and birthday months move on their own.
             for days in (29, 31, 32, 60, 91, 92, 120, 400):
                 await check(session, now + datetime.timedelta(days=days, hours=rng.randint(0, 23)))
+            # On the edges of "30 days" and "90 days" after someone's last order, to the microsecond.
+            lasts = list(await session.scalars(select(func.max(OrderRow.created_at)).group_by(OrderRow.customer_id)))
+            for last in rng.sample(lasts, 2):
+                for edge in (datetime.timedelta(days=31), datetime.timedelta(days=AT_RISK_DAYS + 1)):
+                    for tick in (-1, 0):
+                        await check(session, last + edge + datetime.timedelta(microseconds=tick))
         now += datetime.timedelta(days=rng.randint(1, 40), minutes=rng.randint(0, 1_000))
