@@ -80,9 +80,10 @@ SELECT count(*) FILTER (WHERE orders = 1), count(*) FILTER (WHERE orders >= 2),
        count(*) FILTER (WHERE orders > 0 AND spend >= $1),
        count(*) FILTER (WHERE orders > 0 AND last_order_at <= $2),
        count(*) FILTER (WHERE orders > 0 AND last_order_at > $3 AND orders >= 5 AND spend >= $1),
-       count(*) FILTER (WHERE orders >= 2 AND last_order_at > $2),
+       count(*) FILTER (WHERE orders >= 2 AND last_order_at > $2
+                        AND NOT (last_order_at > $3 AND orders >= 5 AND spend >= $1)),
        count(*) FILTER (WHERE orders = 1 AND last_order_at > $3),
-       count(*) FILTER (WHERE last_order_at <= $2 AND (orders >= 2 OR spend >= $4)),
+       count(*) FILTER (WHERE orders > 0 AND last_order_at <= $2 AND (orders >= 2 OR spend >= $4)),
        count(*) FILTER (WHERE last_order_at <= $2 AND orders = 1 AND spend < $4)
 FROM customer_stats
 """
@@ -199,6 +200,7 @@ async def run(args: argparse.Namespace, pg_url: str) -> dict[str, Any]:
                     (await client.get("/api/segments/vip/customers", params={"limit": 50})).raise_for_status()
 
                 listed = (await client.get("/api/segments")).json()
+                first_page = (await client.get("/api/segments/vip/customers", params={"limit": 50})).json()
                 endpoint = await timed(segments, args.requests)
                 page = await timed(vip_page, args.requests)
             raw_conn = await asyncpg.connect(asyncpg_dsn(pg_url, name))
@@ -219,6 +221,12 @@ async def run(args: argparse.Namespace, pg_url: str) -> dict[str, Any]:
                 async def raw_old() -> None:
                     await raw_conn.fetch(RAW_STATS)
 
+                # The baselines ask what the endpoints ask: the same counts, the same page.
+                row = await raw_conn.fetchrow(RAW_COUNTS, vip, lately, recent, vip // 5)
+                stats_rules = [n for n in (s["name"] for s in listed) if n != "birthday_this_month"]
+                counted = dict(zip(stats_rules, row, strict=True))
+                counted["birthday_this_month"] = await raw_conn.fetchval(RAW_BIRTHDAYS, now.month)
+                raw_ids = [str(r[0]) for r in await raw_conn.fetch(RAW_PAGE_IDS, vip)]
                 page_sql = await timed(raw_page, args.requests)
                 counts_sql = await timed(raw_counts, args.requests)
                 old_sql = await timed(raw_old, max(1, args.requests // 3))
@@ -230,6 +238,9 @@ async def run(args: argparse.Namespace, pg_url: str) -> dict[str, Any]:
         "setup_s": setup_s,
         **counts,
         "segments": {s["name"]: s["count"] for s in listed},
+        "raw_counts": {s["name"]: counted[s["name"]] for s in listed},
+        "page_ids": [c["id"] for c in first_page["items"]],
+        "raw_page_ids": raw_ids,
         "list_segments_ms": distribution(endpoint),
         "segment_page_ms": distribution(page),
         "raw_counts_ms": distribution(counts_sql),
