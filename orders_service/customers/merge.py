@@ -22,6 +22,7 @@ from orders_service.db.models import (
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.errors import CustomerMerged, InvalidField
 from orders_service.domain.model import Actor
+from orders_service.loyalty import favorites, stats
 from orders_service.loyalty.program import program_of
 from orders_service.loyalty.services import reevaluate
 from orders_service.loyalty.tiers import evaluate
@@ -133,6 +134,8 @@ async def merge_customers(
     for state in await session.scalars(select(CustomerTier).where(CustomerTier.customer_id.in_(ids))):
         await session.delete(state)
     await session.flush()
+    await stats.recompute(session, [into.id, *ids])
+    await favorites.recompute(session, [into.id, *ids])
     state = await reevaluate(session, into.id, now)
     if floor is not None and state.manual_floor != floor:
         state.manual_floor = floor

@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
+from advanced_alchemy.base import DefaultBase, UUIDv7AuditBase, UUIDv7Base
 from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -297,6 +297,42 @@ class PointsEntry(UUIDv7Base):
     created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
     expires_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     note: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class CustomerStats(DefaultBase):
+    """What the segment rules and the profile read, kept per customer as her orders complete and come back.
+
+    Written in the transaction of the event that changes it (loyalty/stats.py); a customer with no completed order
+    and no tier spend has no row. `orders` and `spend` are the ledger's sums, `first_order_at`/`last_order_at`
+    the creation times of her completed (delivered or partially delivered) orders: the segments compare them with
+    "now" at query time, so they stay right as time passes.
+    """
+
+    __tablename__ = "customer_stats"
+
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    spend: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_order_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    last_order_at: Mapped[datetime.datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None, index=True
+    )
+
+
+class CustomerFavorite(DefaultBase):
+    """How many items of a size, a colour or a SKU she kept in her completed orders (the profile's favourites).
+
+    Kept beside customer_stats, in the same transactions: the profile reads her top three of each kind from a
+    handful of rows instead of grouping every line she ever bought.
+    """
+
+    __tablename__ = "customer_favorites"
+
+    customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # size | color | sku
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CustomerTier(UUIDv7Base):

@@ -15,7 +15,7 @@ from orders_service.db.models import Customer, PointsEntry
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.errors import InvalidField
 from orders_service.infra import clock
-from orders_service.loyalty import ledger
+from orders_service.loyalty import ledger, stats
 from orders_service.loyalty.ledger import Entry, Kind
 
 CANCELLED_REF = "cancelled"
@@ -69,6 +69,7 @@ async def redeem(
                 note=f"order {row.code}",
             )
         )
+        await stats.add(session, row.customer_id, 0, 0, -spent)
         await session.flush()
 
 
@@ -101,6 +102,7 @@ async def refund_redeemed(session: AsyncSession, row: OrderRow, now: datetime.da
             note=f"order {row.code} cancelled",
         )
     )
+    await stats.add(session, row.customer_id, 0, 0, points)
     await session.flush()
     return points
 
@@ -147,7 +149,7 @@ async def move_redeemed(session: AsyncSession, source: OrderRow, into: OrderRow,
             ),
         ]
     )
-    await session.flush()
+    await session.flush()  # her balance is unchanged: customer_stats has nothing to add
     return spent
 
 
@@ -168,6 +170,7 @@ async def expire_customer(session: AsyncSession, customer_id: UUID, now: datetim
                 note="points expired",
             )
         )
+    await stats.add(session, customer_id, 0, 0, sum(entry.points for entry in due))
     await session.flush()
     return -sum(entry.points for entry in due)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 from typing import Any
 from uuid import UUID
 
@@ -11,21 +10,21 @@ from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.customers.services import get_customer, to_out
-from orders_service.db.models import Customer, CustomerTier, OrderLine, PointsEntry, TierChange
+from orders_service.db.models import Customer, CustomerStats, CustomerTier, PointsEntry, TierChange
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.domain.money import compute_totals
 from orders_service.infra import clock
-from orders_service.loyalty import ledger
+from orders_service.loyalty import favorites, ledger, stats
 from orders_service.loyalty.ledger import Entry, Kind
 from orders_service.loyalty.program import program_of
-from orders_service.loyalty.schemas import FavoritesOut, LoyaltyOut, PointsEntryOut, ProfileOut, StatsOut, Status
+from orders_service.loyalty.schemas import LoyaltyOut, PointsEntryOut, ProfileOut, StatsOut, Status
 from orders_service.loyalty.segments import Stats, segments_of
+from orders_service.loyalty.stats import COMPLETED
 from orders_service.loyalty.tiers import Tier, discount_reason, evaluate, next_tier
 from orders_service.messaging import triggers
 from orders_service.orders.listing import OrderFilters, list_orders
 
-COMPLETED = frozenset({OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED})
 RECENT = datetime.timedelta(days=90)
 
 
@@ -73,8 +72,12 @@ async def order_moved(
     if after.status in COMPLETED and before not in COMPLETED:
         totals = compute_totals(after)
         entry: Entry | None = ledger.earn(program, row.id, totals.subtotal - totals.discount_amount)
+        await stats.order_completed(session, row.customer_id, row.created_at)
+        await favorites.order_moved(session, row.customer_id, row.lines, +1)
     elif after.status is OrderStatus.RETURNED and before in COMPLETED:
         entry = None  # decided below, against what the order and the customer still count
+        await stats.order_uncompleted(session, row.customer_id, row.id)
+        await favorites.order_moved(session, row.customer_id, row.lines, -1)
     else:
         return
     # One customer's ledger is written by one transaction at a time: her tier follows from all of it.
@@ -106,6 +109,7 @@ async def order_moved(
             note=f"order {row.code}",
         )
     )
+    await stats.add(session, row.customer_id, entry.orders_delta, entry.spend, entry.points)
     await session.flush()
     if entry.kind is Kind.EARN:  # delivered: she hears what it came to and the points it earned
         triggers.order_delivered(session, row, entry.spend, entry.points)
@@ -191,16 +195,16 @@ async def _spend_since(session: AsyncSession, customer_id: UUID, since: datetime
 
 
 async def profile(session: AsyncSession, customer_id: UUID, now: datetime.datetime | None = None) -> ProfileOut:
-    """Her profile from grouped queries: the time grows with the number of her orders only inside the database."""
+    """Her profile from her kept stats and favourites, and her last 90 days of ledger: bounded reads however many
+    orders she has."""
     now = now or clock.now()
     customer = await get_customer(session, customer_id)
     program = program_of(session)
-    sums = await _sums(session, customer_id)
+    # Her orders, spend, points, first and last completed order: kept per customer (stats.py), not summed per read.
+    kept = await session.get(CustomerStats, customer_id)
+    sums = ledger.Totals(kept.points, kept.spend, kept.orders) if kept else ledger.Totals(0, 0, 0)
+    first, last = (kept.first_order_at, kept.last_order_at) if kept else (None, None)
     recent = await _spend_since(session, customer_id, now - RECENT)
-    completed = (OrderRow.customer_id == customer_id, OrderRow.status.in_([str(s) for s in COMPLETED]))
-    first, last = (
-        await session.execute(select(func.min(OrderRow.created_at), func.max(OrderRow.created_at)).where(*completed))
-    ).one()
     tier = await current_tier(session, customer_id)
     above, missing = next_tier(program, tier.code, sums.spend)
     return ProfileOut(
@@ -224,45 +228,7 @@ async def profile(session: AsyncSession, customer_id: UUID, now: datetime.dateti
             amount_to_next_tier=missing,
         ),
         segments=segments_of(Stats(sums.orders, sums.spend, last, customer.birthday, program.tiers[-1].min_spend), now),
-        favorites=await _favorites(session, *completed),
-    )
-
-
-async def _favorites(session: AsyncSession, *completed: Any) -> FavoritesOut:
-    """The sizes, colours and SKUs she kept most (try-on lines count what she kept), three of each.
-
-    The database groups identical lines (same SKU, size, colour and kept items), so Python sees one row per
-    distinct kind of line she bought, not one per line.
-    """
-    sizes: Counter[str] = Counter()
-    colors: Counter[str] = Counter()
-    skus: Counter[str] = Counter()
-    kinds = (OrderLine.sku, OrderLine.size, OrderLine.color, OrderLine.kept)
-    grouped = await session.execute(
-        select(*kinds, func.sum(OrderLine.quantity), func.count())
-        .join(OrderRow, OrderLine.order_id == OrderRow.id)
-        .where(*completed)
-        .group_by(*kinds)
-    )
-    for sku, size, color, kept, quantity, lines in grouped:
-        items: list[dict[str, Any]] = (
-            [{"size": size, "color": color, "quantity": quantity}]
-            if kept is None
-            else [{**item, "quantity": int(item.get("quantity") or 0) * lines} for item in kept]
-        )
-        for item in items:
-            count = int(item.get("quantity") or 0)
-            if count <= 0:
-                continue
-            skus[sku] += count
-            if item.get("size"):
-                sizes[str(item["size"])] += count
-            if item.get("color"):
-                colors[str(item["color"])] += count
-    return FavoritesOut(
-        sizes=[k for k, _ in sizes.most_common(3)],
-        colors=[k for k, _ in colors.most_common(3)],
-        skus=[k for k, _ in skus.most_common(3)],
+        favorites=await favorites.read(session, customer_id),
     )
 
 
