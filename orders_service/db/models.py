@@ -300,12 +300,10 @@ class PointsEntry(UUIDv7Base):
 
 
 class CustomerStats(DefaultBase):
-    """What the segment rules and the profile read, kept per customer as her orders complete and come back.
+    """What segments and the profile read, kept in the transaction completing or returning her order (loyalty/stats.py).
 
-    Written in the transaction of the event that changes it (loyalty/stats.py); a customer with no completed order
-    and no tier spend has no row. `orders` and `spend` are the ledger's sums, `first_order_at`/`last_order_at`
-    the creation times of her completed (delivered or partially delivered) orders: the segments compare them with
-    "now" at query time, so they stay right as time passes.
+    `orders`/`spend` are the ledger's sums; the first/last completed order's times are compared with "now" at query
+    time, so segments stay right as time passes. No completed order and no tier spend: no row.
     """
 
     __tablename__ = "customer_stats"
@@ -315,17 +313,11 @@ class CustomerStats(DefaultBase):
     spend: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     points: Mapped[int] = mapped_column(BigInteger, default=0)
     first_order_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    last_order_at: Mapped[datetime.datetime | None] = mapped_column(
-        DateTimeUTC(timezone=True), default=None, index=True
-    )
+    last_order_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(True), default=None, index=True)
 
 
 class CustomerFavorite(DefaultBase):
-    """How many items of a size, a colour or a SKU she kept in her completed orders (the profile's favourites).
-
-    Kept beside customer_stats, in the same transactions: the profile reads her top three of each kind from a
-    handful of rows instead of grouping every line she ever bought.
-    """
+    """How many items of a size, colour or SKU she kept (the profile's favourites), kept beside customer_stats."""
 
     __tablename__ = "customer_favorites"
 

@@ -108,8 +108,9 @@ IN_REQUEST_MESSAGE = (
 # UPDATE orders, INSERT order_events, INSERT outbox, UPDATE shipments, COMMIT.
 MAX_PICKED = 13
 # And the customer's lock, the points' idempotency SELECT, INSERT points_ledger, her tier and sums, the tier
-# rows, and the two messages' outbox rows.
-MAX_DELIVERED = 22
+# rows, and the two messages' outbox rows; and the kept numbers segments and the profile read: her stats row (for
+# the completed order, then for the points entry) and her favourite sizes, colours and SKUs.
+MAX_DELIVERED = 25
 
 
 def _show(seen: list[str]) -> str:
