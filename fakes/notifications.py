@@ -18,19 +18,10 @@ import anyio
 import httpx
 from litestar import Litestar, Request, Response, post
 
+# The service's own in-process transport, which keeps the client's read timeout as a socket would.
+from orders_service.infra.runtime import InProcessTransport
+
 HANG_S = 5.0
-
-
-class TimedASGITransport(httpx.ASGITransport):
-    """An ASGI transport that honours the client's read timeout, as a socket would."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeout = request.extensions.get("timeout", {}).get("read")
-        try:
-            with anyio.fail_after(timeout):
-                return await super().handle_async_request(request)
-        except TimeoutError:
-            raise httpx.ReadTimeout(f"no answer within {timeout} s", request=request) from None
 
 
 @dataclass
@@ -49,7 +40,7 @@ class _Fake:
         return fault
 
     def client(self, app: Litestar, base_url: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=TimedASGITransport(app=app), base_url=base_url)  # type: ignore[arg-type]
+        return httpx.AsyncClient(transport=InProcessTransport(app=app), base_url=base_url)  # type: ignore[arg-type]
 
 
 class FakeSmsGateway(_Fake):
@@ -175,4 +166,4 @@ class FakeSmtp:
         self.controller.stop()
 
 
-__all__ = ["FakeSmsGateway", "FakeSmtp", "FakeZns", "TimedASGITransport"]
+__all__ = ["FakeSmsGateway", "FakeSmtp", "FakeZns"]

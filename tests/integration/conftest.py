@@ -138,9 +138,8 @@ async def app_client(app: Litestar, settings: Settings) -> AsyncIterator[httpx.A
         yield http
 
 
-@pytest.fixture
-async def keys(settings: Settings) -> dict[str, str]:
-    # Its own engine: the app's pool lives on the test client's event loop, not this one.
+async def make_keys(settings: Settings) -> dict[str, str]:
+    """A key per role. Its own engine: the app's pool lives on the test client's event loop, not this one."""
     engine = create_engine(settings, poolclass=NullPool)
     made = {}
     try:
@@ -150,6 +149,20 @@ async def keys(settings: Settings) -> dict[str, str]:
     finally:
         await engine.dispose()
     return made
+
+
+@pytest.fixture
+async def keys(settings: Settings) -> dict[str, str]:
+    return await make_keys(settings)
+
+
+@contextlib.asynccontextmanager
+async def shared_api(settings: Settings) -> AsyncIterator[Api]:
+    """One app, client and keys for a whole module: for modules whose requests are all refused and change nothing."""
+    made = await make_keys(settings)
+    app = create_app(settings)
+    async with app_client(app, settings) as client:
+        yield Api(client, made["staff"], made["admin"], app)
 
 
 @pytest.fixture

@@ -18,15 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.pool import NullPool
 
-from orders_service.app import create_app
-from orders_service.auth.services import Role, create_key
-from orders_service.db.engine import create_engine
 from orders_service.infra.settings import Settings
 from tests.integration.api import BEN_THANH, HANOI, HCMC, HOAN_KIEM, Api, order_payload
-from tests.integration.conftest import ENGINES, app_client, engine_settings
+from tests.integration.conftest import ENGINES, engine_settings, shared_api
 
 pytestmark = pytest.mark.anyio
 
@@ -45,17 +40,8 @@ def module_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 
 @pytest.fixture(scope="module")
 async def api(module_settings: Settings, anyio_backend: str) -> AsyncIterator[Api]:
-    engine = create_engine(module_settings, poolclass=NullPool)
-    keys = {}
-    try:
-        async with AsyncSession(engine) as session, session.begin():
-            for role in Role:
-                _, keys[str(role)] = await create_key(session, f"test-{role}", role)
-    finally:
-        await engine.dispose()
-    app = create_app(module_settings)
-    async with app_client(app, module_settings) as client:
-        yield Api(client, keys["staff"], keys["admin"], app)
+    async with shared_api(module_settings) as shared:
+        yield shared
 
 
 def mobile() -> str:
