@@ -7,7 +7,7 @@ import enum
 from typing import Annotated
 from uuid import UUID
 
-from msgspec import Meta, Struct, field
+from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from orders_service.domain.model import ONE_LINE, PersonName, RawPhone
 
@@ -77,6 +77,36 @@ class CustomerOut(Struct):
     merged_into: UUID | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    note: str | None = None
+    erased_at: datetime.datetime | None = None
+
+
+Note = Annotated[str, Meta(max_length=1000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]  # lines, no controls
+
+
+class CustomerPatch(Struct, forbid_unknown_fields=True):
+    """What staff may change on a profile; a field left out stays, `null` clears it (the name cannot be cleared).
+
+    Phones and identities change through their own rules (an order's phones, the merge), not here.
+    """
+
+    full_name: PersonName | UnsetType = UNSET
+    email: Email | UnsetType | None = UNSET
+    birthday: datetime.date | UnsetType | None = UNSET
+    gender: Gender | UnsetType | None = UNSET
+    tags: Annotated[list[Tag], Meta(max_length=20)] | UnsetType = UNSET
+    note: Note | UnsetType | None = UNSET
+
+
+class ErasureOut(Struct):
+    """What an erasure replaced: her profile (and the duplicates merged into it) and what her orders held."""
+
+    customer_id: UUID
+    erased_at: datetime.datetime
+    profiles: int
+    orders: int
+    events: int
+    notifications: int
 
 
 class CustomerMergeIn(Struct, forbid_unknown_fields=True):

@@ -33,6 +33,8 @@ def to_out(customer: Customer) -> CustomerOut:
         merged_into=customer.merged_into_id,
         created_at=customer.created_at,
         updated_at=customer.updated_at,
+        note=customer.note,
+        erased_at=customer.erased_at,
     )
 
 

@@ -11,9 +11,9 @@ from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from orders_service.infra import clock
-
 # Registered on the same metadata as the tables below (migrations, the Celery engine's cleanup see them).
+from orders_service.customers.models import CustomerAudit  # noqa: F401
+from orders_service.infra import clock
 from orders_service.messaging.models import Notification, NotificationConsent, UnsubscribeToken  # noqa: F401
 
 
@@ -32,6 +32,9 @@ class Customer(UUIDv7AuditBase):
     gender: Mapped[str | None] = mapped_column(String(8), default=None)
     source: Mapped[str | None] = mapped_column(String(16), default=None)
     tags: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    # Set when her personal data was erased on request (Decree 13/2023): the row stays for the orders' money.
+    erased_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # A duplicate profile merged into another keeps its row (orders and audit point at it) but no identities.
     merged_into_id: Mapped[UUID | None] = mapped_column(ForeignKey("customers.id"), default=None, index=True)
     phones: Mapped[list[CustomerPhone]] = relationship(

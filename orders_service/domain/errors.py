@@ -74,3 +74,15 @@ class CustomerMerged(DomainError):
         super().__init__(f"{field}: customer {customer_id} was already merged into {into}")
         self.field = field
         self.customer_id = into
+
+
+class ErasureBlocked(OrdersConflict):
+    """Her data cannot be erased yet: these orders are in the courier's hands or still open: [(order id, reason)]."""
+
+
+class CustomerErased(DomainError):
+    """The profile's personal data was erased: it holds nothing to change any more."""
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"customer {customer_id}'s personal data was erased")
+        self.customer_id = customer_id

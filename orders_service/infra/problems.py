@@ -50,6 +50,7 @@ DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
     LastAdminKey: (409, "last-admin-key", "The last active admin key cannot be revoked"),
     e.InvalidField: (422, "validation", "Invalid input"),
     e.OrderNotAmendable: (409, "not-amendable", "The order cannot be changed this way"),
+    e.ErasureBlocked: (409, "erasure-blocked", "Her data cannot be erased while an order is open"),
     e.OrdersConflict: (409, "orders-conflict", "These orders cannot be combined this way"),
     e.InvalidTransition: (409, "invalid-transition", "The order cannot move to that status"),
     e.NotFound: (404, "not-found", "Not found"),
@@ -58,6 +59,7 @@ DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
     e.PhoneTaken: (409, "phone-taken", "That phone already belongs to a customer"),
     e.IdentityTaken: (409, "identity-taken", "That email or buyer id already belongs to a customer"),
     e.CustomerMerged: (409, "customer-merged", "That customer was merged into another one"),
+    e.CustomerErased: (409, "customer-erased", "That customer's personal data was erased"),
 }
 
 BODY = "body"  # the field name of the request body as a whole
