@@ -11,7 +11,7 @@ import pytest
 
 from orders_service.infra.settings import Settings
 from tests.integration.api import BEN_THANH, HCMC, Api, Shipping, random_mobile
-from tests.integration.dashboard import signed_in
+from tests.integration.dashboard import Dashboard, make_user, signed_in
 
 pytestmark = pytest.mark.anyio
 
@@ -205,3 +205,40 @@ async def test_the_dashboard_still_shows_an_erased_customers_order(
         page = await staff.get(path)
         assert page.status_code == 200, page.text
         assert "Đỗ Hà" not in page.text
+
+
+async def test_staff_correct_a_profile_on_the_dashboard_and_admins_alone_erase_it(
+    api: Api, shipping: Shipping, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    order = await api.create_order(customer={"full_name": "Vũ Lan Anh", "phones": [random_mobile()]})
+    cid = order["customer_id"]
+    staff = await signed_in(settings, client, "thu", "staff")
+    assert (await staff.get(f"/dashboard/customers/{cid}/edit")).status_code == 200
+    form = {"full_name": "Vũ Lan Anh", "email": "", "birthday": "2999-01-01", "gender": "", "tags": "", "note": ""}
+    refused = await staff.post(f"/dashboard/customers/{cid}/edit", form)
+    assert refused.status_code == 422 and "birthday" in refused.text
+    saved = await staff.post(f"/dashboard/customers/{cid}/edit", {**form, "birthday": "1995-05-05", "tags": "vip, sỉ"})
+    assert saved.status_code == 303, saved.text
+    assert (await customer_of(api, order))["tags"] == ["vip", "sỉ"]
+    download = await staff.get(f"/dashboard/customers/{cid}/export")
+    assert download.status_code == 200 and download.json()["customer"]["birthday"] == "1995-05-05"
+    assert (await staff.get(f"/dashboard/customers/{cid}/erase")).status_code == 403
+    assert (await staff.post(f"/dashboard/customers/{cid}/erase", {"confirm": "XOÁ"})).status_code == 403
+
+    admin = Dashboard(client)
+    await make_user(settings, "chi", "admin")
+    assert (await admin.login("chi")).status_code == 303
+    assert (await admin.get(f"/dashboard/customers/{cid}/erase")).status_code == 200
+    unconfirmed = await admin.post(f"/dashboard/customers/{cid}/erase", {"confirm": "ok"})
+    assert unconfirmed.status_code == 422 and (await customer_of(api, order))["erased_at"] is None
+    blocked = await admin.post(f"/dashboard/customers/{cid}/erase", {"confirm": "xoá"})
+    assert blocked.status_code == 409 and f"/dashboard/orders/{order['id']}" in blocked.text
+    shipped = await shipping.ship(order)
+    await shipping.courier_event(shipped["shipment"]["tracking_code"], "delivered")
+    erased = await admin.post(f"/dashboard/customers/{cid}/erase", {"confirm": "XOÁ"})
+    assert erased.status_code == 303, erased.text
+    profile = await admin.get(f"/dashboard/customers/{cid}")
+    assert profile.status_code == 200 and "Vũ Lan Anh" not in profile.text and "Đã xoá dữ liệu" in profile.text
+    export = (await api.request("GET", f"/api/customers/{cid}/export")).json()
+    assert [a["action"] for a in export["audit"]] == ["update", "export", "erase"]
+    assert [a["actor"] for a in export["audit"]] == ["thu", "thu", "chi"]
