@@ -1,4 +1,5 @@
-"""The orders list: filters, search by order code or any phone form, pages of 50; a fixed number of queries."""
+"""The orders list: filters, search by order code, any phone form or a name, pages of 50; a fixed number of
+queries."""
 
 from __future__ import annotations
 
@@ -21,10 +22,11 @@ from orders_service.orders.listing import OrderFilters, list_orders
 
 PAGE_SIZE = 50
 CODE = re.compile(r"^DH[A-Z0-9]{8}$")
+PHONE_LIKE = re.compile(r"^[\d\s+().-]*\d[\d\s+().-]*$")  # digits: a phone, even a wrong one
 
 
 class ListQuery(Struct, kw_only=True):
-    q: Annotated[str, Meta(max_length=32, pattern=ONE_LINE)] | None = None  # an order code or a phone
+    q: Annotated[str, Meta(max_length=120, pattern=ONE_LINE)] | None = None  # an order code, a phone or a name
     status: OrderStatus | None = None
     courier: Annotated[str, Meta(pattern="^(" + "|".join(COURIERS) + ")$")] | None = None
     sync_failed: bool = False
@@ -39,14 +41,16 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 
 def filters_of(query: ListQuery) -> OrderFilters:
-    """The service's filters: a search that looks like an order code is one, anything else must be a phone."""
+    """The service's filters: a search that looks like an order code is one, digits are a phone, words a name."""
     text = (query.q or "").strip()
     code = text.upper() if CODE.match(text.upper()) else None
+    phone = text if text and code is None and PHONE_LIKE.match(text) else None
     return OrderFilters(
         status=[query.status] if query.status else None,
         courier=query.courier,
         code=code,
-        phone=text if text and code is None else None,
+        phone=phone,
+        name=text if text and code is None and phone is None else None,
         sync_state="sync_failed" if query.sync_failed else None,
         created_from=_day_start(query.date_from) if query.date_from else None,
         created_to=_day_start(query.date_to + datetime.timedelta(days=1)) if query.date_to else None,

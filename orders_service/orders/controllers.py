@@ -86,6 +86,7 @@ class OrderController(Controller):
         channel: Annotated[str | None, text_query(16)] = None,
         courier: Annotated[str | None, text_query(16)] = None,
         code: Annotated[str | None, text_query(16, "the order code, e.g. DH7K2M9QXP")] = None,
+        q: Annotated[str | None, text_query(120, "words of the customer's or the recipient's name")] = None,
         created_from: FromQuery[datetime.datetime | None] = None,
         created_to: FromQuery[datetime.datetime | None] = None,
         limit: Limit = 50,
@@ -98,6 +99,7 @@ class OrderController(Controller):
             channel=channel,
             courier=courier,
             code=code,
+            name=q,
             created_from=created_from,
             created_to=created_to,
         )

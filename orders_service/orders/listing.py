@@ -7,13 +7,14 @@ from uuid import UUID
 
 import msgspec
 from advanced_alchemy.filters import BeforeAfter, CollectionFilter, LimitOffset, OnBeforeAfter, OrderBy
-from sqlalchemy import ColumnElement, String, cast, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service.db.models import CustomerPhone, Shipment
+from orders_service.db.models import Customer, CustomerPhone, Shipment
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import OrderStatus
 from orders_service.domain.phones import normalise_phone
+from orders_service.geo import fold
 from orders_service.infra.pagination import Repository, given
 
 
@@ -28,6 +29,7 @@ class OrderFilters(msgspec.Struct, kw_only=True):
     channel: str | None = None
     courier: str | None = None
     code: str | None = None
+    name: str | None = None  # words of the customer's or the recipient's name
     created_from: datetime.datetime | None = None
     created_to: datetime.datetime | None = None
     sync_state: str | None = None  # the shipment's: pending | synced | sync_failed
@@ -46,6 +48,12 @@ def _utc(moment: datetime.datetime | None) -> datetime.datetime | None:
         return edge.replace(tzinfo=datetime.UTC)
 
 
+def _containing(word: str) -> str:
+    """A LIKE pattern for `word` anywhere, its own % and _ taken literally."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def _matching(filters: OrderFilters) -> list[ColumnElement[bool]]:
     """The filters that look beyond the order's own columns: its customer's phones, its shipment."""
     found = []
@@ -53,6 +61,13 @@ def _matching(filters: OrderFilters) -> list[ColumnElement[bool]]:
         e164 = normalise_phone(filters.phone, "phone")
         owners = select(CustomerPhone.customer_id).where(CustomerPhone.e164 == e164)
         found.append(or_(OrderRow.customer_id.in_(owners), cast(OrderRow.recipient_phones, String).like(f'%"{e164}"%')))
+    words = fold(filters.name or "").lower().split()[:5]
+    if words:
+        # The customer's name is stored folded (accents optional); the recipient's as typed, matched case-blind.
+        customers = select(Customer.id).where(*(Customer.search_name.like(_containing(w), escape="\\") for w in words))
+        typed = (filters.name or "").split()[:5]
+        recipient = and_(*(OrderRow.recipient_name.ilike(_containing(w), escape="\\") for w in typed))
+        found.append(or_(OrderRow.customer_id.in_(customers), recipient))
     if filters.sync_state is not None:
         found.append(OrderRow.id.in_(select(Shipment.order_id).where(Shipment.sync_state == filters.sync_state)))
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from litestar import Litestar
 from sqlalchemy import event
 
 from orders_service.infra.settings import Settings
-from tests.integration.api import Api
+from tests.integration.api import Api, order_payload, random_mobile
 from tests.integration.dashboard import Dashboard, seed_orders, signed_in
 
 pytestmark = pytest.mark.anyio
@@ -40,6 +41,21 @@ async def test_find_an_order_by_any_phone_form_or_its_code(staff: Dashboard, api
     assert listed(await staff.get("/dashboard/orders", params={"q": other["code"].lower()})) == [other["code"]]
     bad = await staff.get("/dashboard/orders", params={"q": "12"})
     assert bad.status_code == 422 and "q" in bad.text and listed(bad.__class__(200, text=bad.text)) == []
+
+
+async def test_find_orders_by_a_name_with_or_without_accents(staff: Dashboard, api: Api) -> None:
+    tag = uuid.uuid4().hex[:6]
+    hers = await api.create_order(customer={"full_name": f"Hoàng Thị Lan {tag}", "phones": [random_mobile()]})
+    gift = await api.create_order(recipient={**order_payload()["recipient"], "name": f"Trịnh Văn Lân {tag}"})
+    await api.create_order()  # Nguyễn Thị Lan, another tag-less Lan
+    for q in (f"lan {tag}", f"LAN {tag}", f"Hoang {tag}", f"{tag} hoàng"):
+        assert listed(await staff.get("/dashboard/orders", params={"q": q})) == [hers["code"]], q
+    # Accents are optional for her profile's name: "Lân" also finds Lan; the recipient's name as typed.
+    found = listed(await staff.get("/dashboard/orders", params={"q": f"Lân {tag}"}))
+    assert sorted(found) == sorted([hers["code"], gift["code"]])
+    both = (await api.request("GET", "/api/orders", params={"q": tag})).json()
+    assert sorted(o["code"] for o in both["items"]) == sorted([hers["code"], gift["code"]])
+    assert listed(await staff.get("/dashboard/orders", params={"q": "100%_lan"})) == []
 
 
 async def test_filters_by_status_courier_and_date(staff: Dashboard, api: Api) -> None:
