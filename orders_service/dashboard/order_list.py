@@ -68,7 +68,7 @@ async def orders_page(session: DbSession, raw: dict[str, str]) -> dict[str, Any]
     total = 0
     if problem is None:
         found, problem = await attempt(
-            list_orders(session, filters_of(query), query.per_page, (query.page - 1) * query.per_page)
+            list_orders(session, filters_of(query), query.per_page, (query.page - 1) * query.per_page, lines=False)
         )
         rows, total = found or ([], 0)
     names = await customer_names(session, rows)
