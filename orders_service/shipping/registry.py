@@ -189,7 +189,7 @@ def _ahamove(
 ) -> Courier:
     from couriers.ahamove.adapter import AhamoveConfig, AhamoveCourier, parse_services
 
-    extra = {
+    extra: dict[str, Any] = {
         key: values[key] for key in ("v1_base_url", "webhook_auth", "webhook_header", "cancel_code") if key in values
     }
     if "services" in values:
