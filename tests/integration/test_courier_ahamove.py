@@ -117,6 +117,10 @@ async def test_ahamove_journey_changes_in_place_then_delivered(world: World) -> 
     refused(await api.amend(riding, {"op": "set_recipient", "name": "Chị Lan"}), "Ahamove")
 
     delivered = aha.set_status(tracking, "COMPLETED", "COMPLETED")
+    huge = {**delivered, "path": [delivered["path"][0], {**delivered["path"][1], "cod": 10**25}]}
+    response = await api.client.post(HOOK, json=huge, headers={"x-aha-key": "hook-key-9"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "path[1].cod"
+    assert (await shipping.order(order["id"]))["version"] == riding["version"]
     await world.webhooks()
     final = await shipping.synced(order["id"])
     assert (final["status"], final["shipment"]["status"]) == ("delivered", "delivered")

@@ -123,6 +123,10 @@ async def test_vtp_journey_recreate_before_pickup_then_delivered(world: World) -
 
     vtp.set_status(second, 501)
     delivered = vtp.pending_webhooks[-1]
+    huge = {**delivered, "DATA": {**delivered["DATA"], "MONEY_COLLECTION": 10**25}}
+    response = await api.client.post(HOOK, json=huge)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "DATA.MONEY_COLLECTION"
+    assert (await shipping.order(order["id"]))["version"] == picked["version"]
     await world.webhooks()
     final = await shipping.synced(order["id"])
     assert (final["status"], final["shipment"]["status"]) == ("delivered", "delivered")
