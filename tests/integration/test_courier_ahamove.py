@@ -14,15 +14,20 @@ import httpx
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from couriers.ahamove import AhamoveConfig, AhamoveCourier
 from fakes.ahamove.server import FakeAhamove
 from orders_service.app import create_app
+from orders_service.db.engine import create_engine
+from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
+from orders_service.shipping.reconcile import reconcile_shipments
 from orders_service.shipping.registry import shop_from
 from tests.integration.api import HANOI, HOAN_KIEM, Api, Shipping, eventually
 from tests.integration.conftest import DATABASES, engine_settings
-from tests.integration.test_courier_truth import cancel, settled
+from tests.integration.test_courier_truth import NOON, cancel, settled
 from tests.integration.test_ghn_ghtk_service import events_of, refused
 
 pytestmark = pytest.mark.anyio
@@ -208,3 +213,30 @@ async def test_ahamove_a_cancel_waits_and_a_refused_one_follows_the_driver(world
     )
     refusal = next(e for e in await events_of(api, other) if e["type"] == "cancel_refused")
     assert refusal["actor"] == {"kind": "courier", "id": "ahamove"} and "cannot be cancelled" in refusal["reason"]
+
+
+async def reconcile(world: World, settings: Settings) -> int:
+    """One reconciliation pass with a pinned clock (the app's own engine lives on its loop)."""
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        db = async_sessionmaker(engine, expire_on_commit=False, info=session_info(settings))
+        return await reconcile_shipments(db, world.api.app.state.runtime.couriers, clock=lambda: NOON)
+    finally:
+        await engine.dispose()
+
+
+async def test_ahamove_reconciliation_reads_back_a_delivery_whose_webhook_never_came(
+    world: World, settings: Settings
+) -> None:
+    api, shipping, aha = world.api, world.shipping, world.aha
+    order = await shipping.ship(await api.create_order(courier="ahamove"))
+    tracking = order["shipment"]["tracking_code"]
+    aha.set_status(tracking, "IN PROCESS")
+    aha.set_status(tracking, "COMPLETED", "COMPLETED")
+    aha.pending_webhooks.clear()  # Ahamove resends a failed callback only by hand, from its portal
+    assert await reconcile(world, settings) == 1
+    final = await shipping.order(order["id"])
+    assert (final["status"], final["shipment"]["status"]) == ("delivered", "delivered")
+    assert (final["cod_collected"], final["cod_mismatch"]) == (order["cod_amount"], False)
+    assert any(c.method == "GET" and c.path == f"/v3/orders/{tracking}" for c in aha.calls)
+    assert await reconcile(world, settings) == 0  # final: nothing more to read
