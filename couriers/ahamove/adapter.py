@@ -163,10 +163,16 @@ class AhamoveCourier:
             await self._call("GET", url, params=params)
         except PermanentCourierError as refused:
             # 406 for an order not in a cancellable status: one already cancelled (a retry after a lost answer)
-            # is what was asked for.
-            if refused.status_code == 406 and (await self.detail(tracking_code)).status is Status.CANCELLED:
+            # is what was asked for. A read that fails leaves Ahamove's refusal as the answer.
+            if refused.status_code == 406 and await self._cancelled(tracking_code):
                 return
             raise
+
+    async def _cancelled(self, tracking_code: str) -> bool:
+        try:
+            return (await self.detail(tracking_code)).status is Status.CANCELLED
+        except PermanentCourierError:
+            return False
 
     async def quote(self, origin_province: int, parcel: Parcel) -> Quote:
         if origin_province != self.config.shop.address.province_code:
@@ -238,7 +244,8 @@ def _remote(data: Any) -> Remote:
     path = data["path"] if isinstance(data.get("path"), list) else []
     drop = path[1] if len(path) > 1 and isinstance(path[1], dict) else {}
     status = status_of(str(data["status"]), drop.get("status"))
-    assert status is not None  # the order status is known, and a point status only refines it
+    if status is None:  # unreachable: the order status is known, and a point status only refines it
+        raise PermanentCourierError(f"Ahamove order {data['_id']} has an unknown status {data['status']!r}")
     mobile = str(drop.get("mobile") or "")
     return Remote(
         tracking_code=str(data["_id"]),

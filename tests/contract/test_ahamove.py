@@ -317,3 +317,14 @@ async def test_malformed_and_out_of_range_webhooks(courier: AhamoveCourier, fake
     assert caught.value.field == "path[1].cod"
     with pytest.raises(WebhookRejected):  # a forged one learns nothing of which field is wrong
         courier.parse_webhook(hook(payload, apikey="forged"))
+
+
+async def test_a_refused_cancel_stays_refused_when_the_order_cannot_be_read(
+    courier: AhamoveCourier, fake: FakeAhamove
+) -> None:
+    code = (await courier.create(parcel())).tracking_code
+    fake.set_status(code, "IN PROCESS")
+    fake.read_endpoint = False  # [G] GET /v3/orders/{id} is a guess: without it, Ahamove's 406 is the answer
+    with pytest.raises(PermanentCourierError, match="cannot be cancelled") as caught:
+        await courier.cancel(code)
+    assert caught.value.status_code == 406 and fake.calls[-1].path == f"/v3/orders/{code}"
