@@ -99,6 +99,31 @@ CAPABILITIES: dict[str, Capabilities] = {
         "the old label was cancelled is retried with backoff until it exists (staff are alerted), and staff are "
         "told to print the new label",
     ),
+    # Viettel Post: no field-level amend API was found (couriers.md §3.4), like GHTK: changes before pickup cancel
+    # (UpdateOrder TYPE=4) and recreate; after pickup, nothing. Try-on is a note to the postman (ORDER_NOTE) and
+    # no partial delivery is documented.
+    "viettelpost": Capabilities(
+        courier="viettelpost",
+        recreate_before_pickup=True,
+        after_pickup_refusal="Viettel Post has no amend API: once the parcel is picked up it cannot change",
+        fee="MONEY_COLLECTION = our COD and ORDER_PAYMENT = 3 (collect the goods price only) for both payers, 1 "
+        "when nothing is collected: with 2 VTP would collect its fee on top",
+        on_refusal="a refused cancel (picked up) stops the recreate and alerts staff; a new order refused after "
+        "the old one was cancelled is retried with backoff until it exists (staff are alerted), and staff are "
+        "told to print the new label",
+    ),
+    # Ahamove (same-day, one driver from the shop to the door): PATCH /v3/orders/{id} changes the drop point
+    # while the order waits for or has a driver (IDLE, ASSIGNING, ACCEPTED): name, phone and remarks freely; COD
+    # and address once per point, only on the OnWheel service (couriers.md §5). Items never. Once the driver has
+    # the parcel (IN PROCESS) nothing changes.
+    "ahamove": Capabilities(
+        courier="ahamove",
+        after_pickup_refusal="Ahamove accepts no change once the driver has picked the parcel up",
+        fee="the drop point's cod = our COD and payment_method = BALANCE for both payers: Ahamove takes its fee "
+        "from the shop's balance, the driver collects exactly the COD",
+        on_refusal=_PER_ASPECT + "; Ahamove changes COD and address once per point and only on its OnWheel "
+        "service (VNM-PARTNER-...), and never the items",
+    ),
 }
 
 COURIERS: tuple[str, ...] = tuple(CAPABILITIES)

@@ -28,7 +28,7 @@ from orders_service.messaging.config import NOTIFY_KEY, NotifySource
 from orders_service.messaging.providers import build_providers
 from orders_service.relay.core import Handler
 from orders_service.relay.handlers import build_handlers
-from orders_service.shipping.registry import CourierRegistry
+from orders_service.shipping.registry import EXTERNAL, CourierRegistry
 from orders_service.shop_settings.accounts import ACCOUNTS_KEY, CourierAccounts
 
 IN_PROCESS = "http://orders-service.internal"
@@ -151,7 +151,7 @@ def build_runtime(
     registry = CourierRegistry(
         {c.name: c for c in couriers or ()},
         max_in_flight=settings.courier_max_in_flight,
-        timeouts={name: settings.courier_timeout(name) for name in ("sandbox", "ghn", "ghtk")},
+        timeouts={name: settings.courier_timeout(name) for name in ("sandbox", *EXTERNAL)},
     )
     sandbox: SandboxServer | None = None
     client: httpx.AsyncClient | None = None

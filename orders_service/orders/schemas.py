@@ -24,7 +24,7 @@ from orders_service.domain.model import (
 )
 from orders_service.domain.operations import LineIn, Operation, Phones
 
-Courier = Annotated[str, Meta(pattern="^(" + "|".join(COURIERS) + ")$", description="sandbox|ghn|ghtk")]
+Courier = Annotated[str, Meta(pattern="^(" + "|".join(COURIERS) + ")$", description="|".join(COURIERS))]
 Reason = Annotated[str, Meta(max_length=500, pattern=MULTI_LINE)]
 
 

@@ -14,7 +14,11 @@ from orders_service.domain.phones import normalise_phone
 from orders_service.geo import resolve_units
 from orders_service.infra.settings import Settings
 
-EXTERNAL = ("ghn", "ghtk")  # the couriers a shop holds its own account with (the sandbox is ours)
+# The couriers a shop holds its own account with (the sandbox is ours). An admin may save GHN's and GHTK's in the
+# dashboard (shop_settings.services.ACCOUNTS); Viettel Post's and Ahamove's come from the environment only.
+EXTERNAL = ("ghn", "ghtk", "viettelpost", "ahamove")
+# What makes an account configured: a token, or for Viettel Post a username (with its password) to log in with.
+CONFIGURED_BY = {"viettelpost": ("token", "username")}
 
 
 class CourierNotConfigured(OrderNotAmendable):
@@ -111,7 +115,7 @@ def build_courier(
 
     With `clients`, the adapter borrows that registry's pool for the courier instead of opening its own.
     """
-    if not values.get("token"):
+    if not any(values.get(key) for key in CONFIGURED_BY.get(name, ("token",))):
         return None
     client = clients.client(name) if clients is not None else None
     limit = clients.limit(name) if clients is not None else None
@@ -145,4 +149,52 @@ def build_courier(
             **options,
         )
         return GhtkCourier(ghtk, client, limit)
+    if name == "viettelpost":
+        return _viettelpost(values, shop, options, client, limit)
+    if name == "ahamove":
+        return _ahamove(values, shop, options, client, limit)
     raise ValueError(f"no adapter for courier {name!r}")
+
+
+def _ints(value: str, count: int, name: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) != count or not all(p.isdigit() for p in parts):
+        raise ValueError(f"{name} must be {count} whole numbers separated by commas, not {value!r}")
+    return tuple(int(p) for p in parts)
+
+
+def _viettelpost(
+    values: Mapping[str, str], shop: Shop, options: dict[str, Any], client: Any, limit: CallLimit | None
+) -> Courier:
+    from couriers.viettelpost.adapter import VtpConfig, VtpCourier
+
+    province, district, ward = _ints(values.get("sender_units", "0,0,0"), 3, "ORDERS_VIETTELPOST_SENDER_UNITS")
+    config = VtpConfig(
+        token=values.get("token", ""),
+        username=values.get("username", ""),
+        password=values.get("password", ""),
+        shop=shop,
+        webhook_secret=values.get("webhook_secret", ""),
+        groupaddress_id=_ints(values.get("groupaddress_id", "0"), 1, "ORDERS_VIETTELPOST_GROUPADDRESS_ID")[0],
+        cus_id=_ints(values.get("cus_id", "0"), 1, "ORDERS_VIETTELPOST_CUS_ID")[0],
+        sender_units=(province, district, ward),
+        service=values.get("service", "VCN"),
+        **options,
+    )
+    return VtpCourier(config, client, limit)
+
+
+def _ahamove(
+    values: Mapping[str, str], shop: Shop, options: dict[str, Any], client: Any, limit: CallLimit | None
+) -> Courier:
+    from couriers.ahamove.adapter import AhamoveConfig, AhamoveCourier, parse_services
+
+    extra: dict[str, Any] = {
+        key: values[key] for key in ("v1_base_url", "webhook_auth", "webhook_header", "cancel_code") if key in values
+    }
+    if "services" in values:
+        extra["services"] = parse_services(values["services"])
+    config = AhamoveConfig(
+        token=values["token"], shop=shop, webhook_secret=values.get("webhook_secret", ""), **extra, **options
+    )
+    return AhamoveCourier(config, client, limit)

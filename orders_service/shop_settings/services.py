@@ -19,7 +19,7 @@ from orders_service.shop_settings.accounts import COURIERS, account_in_force
 from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules
 
 LOYALTY, NOTIFICATIONS = "loyalty", "notifications"
-ACCOUNTS = EXTERNAL  # the couriers whose accounts the form edits
+ACCOUNTS = EXTERNAL[:2]  # the couriers whose accounts the form edits: GHN and GHTK (the others: environment only)
 SECRETS = ("token", "webhook_secret")
 
 

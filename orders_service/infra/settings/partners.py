@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from couriers.ahamove.adapter import V1_PRODUCTION as AHAMOVE_V1_LIVE_URL
+from couriers.ahamove.adapter import V1_STAGING as AHAMOVE_V1_TEST_URL
+from couriers.ahamove.adapter import V3_PRODUCTION as AHAMOVE_LIVE_URL
+from couriers.ahamove.adapter import V3_STAGING as AHAMOVE_TEST_URL
 from couriers.ghn.adapter import DEV_BASE_URL as GHN_TEST_URL
 from couriers.ghn.adapter import PROD_BASE_URL as GHN_LIVE_URL
 from couriers.ghtk.adapter import PRODUCTION as GHTK_LIVE_URL
 from couriers.ghtk.adapter import STAGING as GHTK_TEST_URL
+from couriers.viettelpost.adapter import DEVELOPMENT as VTP_TEST_URL
+from couriers.viettelpost.adapter import PRODUCTION as VTP_LIVE_URL
 from notifications.providers.sms_gateway import ESMS_URL
 from notifications.providers.zns import ZNS_URL
 from notifications.templates import DEFAULT_LOCALE, LOCALES
@@ -50,6 +56,50 @@ COURIERS = Group(
         Var("ORDERS_GHTK_ADDRESS_MODE", "choice", "two_level", ADDRESS_MODE, SERVICE, choices=ADDRESS_MODES),
         Var("ORDERS_GHTK_TIMEOUT_S", "seconds", "", "One GHTK call's time limit, if not the couriers' common one.",
             SERVICE, default_note=OWN_TIMEOUT),
+        Var("ORDERS_VIETTELPOST_TOKEN", "text", "",
+            "The Viettel Post customer account's long-lived token (`/v2/user/ownerConnect`); unset, with no "
+            "username either: no Viettel Post.", SERVICE, secret=True),
+        Var("ORDERS_VIETTELPOST_USERNAME", "text", "",
+            "Instead of a token: the account to log in with (`/v2/user/Login`), again whenever VTP refuses the "
+            "token.", SERVICE),
+        Var("ORDERS_VIETTELPOST_PASSWORD", "text", "", "The password of that account.", SERVICE, secret=True),
+        Var("ORDERS_VIETTELPOST_WEBHOOK_SECRET", "text", "",
+            "The `TOKEN` agreed with Viettel Post for the webhook body: a webhook without it is refused.", SERVICE,
+            secret=True),
+        Var("ORDERS_VIETTELPOST_BASE_URL", "url", VTP_LIVE_URL,
+            f"Viettel Post's partner API; its development host is `{VTP_TEST_URL}`.", SERVICE),
+        Var("ORDERS_VIETTELPOST_GROUPADDRESS_ID", "integer", "0",
+            "The sender store registered with Viettel Post (`groupaddressId` of `/v2/user/listInventory`).", SERVICE),
+        Var("ORDERS_VIETTELPOST_CUS_ID", "integer", "0", "The customer id (`cusId`) of that store.", SERVICE),
+        Var("ORDERS_VIETTELPOST_SENDER_UNITS", "province,district,ward", "0,0,0",
+            "Viettel Post's own province, district and ward ids of the warehouse (VTP still addresses by district; "
+            "recipients' come from the address map).", SERVICE),
+        Var("ORDERS_VIETTELPOST_SERVICE", "text", "VCN",
+            "The `ORDER_SERVICE` orders are created and priced with (as `/v2/categories/listService` lists them).",
+            SERVICE),
+        Var("ORDERS_VIETTELPOST_TIMEOUT_S", "seconds", "",
+            "One Viettel Post call's time limit, if not the couriers' common one.", SERVICE, default_note=OWN_TIMEOUT),
+        Var("ORDERS_AHAMOVE_TOKEN", "text", "",
+            "The Ahamove account's token (from onboarding, valid a year); unset: no Ahamove.", SERVICE, secret=True),
+        Var("ORDERS_AHAMOVE_WEBHOOK_SECRET", "text", "",
+            "What the auth header registered with Ahamove carries (for `basic`: `user:password`): a webhook "
+            "without it is refused.", SERVICE, secret=True),
+        Var("ORDERS_AHAMOVE_WEBHOOK_AUTH", "choice", "apikey",
+            "The webhook auth method registered with Ahamove: an API-key header, `Authorization: Bearer`, or "
+            "`Authorization: Basic`.", SERVICE, choices=("apikey", "bearer", "basic")),
+        Var("ORDERS_AHAMOVE_WEBHOOK_HEADER", "text", "apikey", "The header of the `apikey` method.", SERVICE),
+        Var("ORDERS_AHAMOVE_BASE_URL", "url", AHAMOVE_LIVE_URL,
+            f"Ahamove's v3 API (create, estimate, read, amend); staging is `{AHAMOVE_TEST_URL}`.", SERVICE),
+        Var("ORDERS_AHAMOVE_V1_BASE_URL", "url", AHAMOVE_V1_LIVE_URL,
+            f"Ahamove's v1 API (cancel); staging is `{AHAMOVE_V1_TEST_URL}`.", SERVICE),
+        Var("ORDERS_AHAMOVE_SERVICES", "list of province:service_id", "79:SGN-BIKE,1:HAN-BIKE",
+            "The cities served same day (2025 province codes) and the service used in each; an OnWheel service "
+            "(`VNM-PARTNER-...`) also lets COD and address change once.", SERVICE),
+        Var("ORDERS_AHAMOVE_CANCEL_CODE", "text", "OTHER",
+            "The `cancel_code` sent with a cancel (required once a driver accepted; Ahamove lists the codes).",
+            SERVICE),
+        Var("ORDERS_AHAMOVE_TIMEOUT_S", "seconds", "",
+            "One Ahamove call's time limit, if not the couriers' common one.", SERVICE, default_note=OWN_TIMEOUT),
         Var("ORDERS_SANDBOX", "choice", "on",
             "`off`: no sandbox courier (nothing at `/sandbox-courier`, `sandbox-courier` refuses to start, no "
             "order ships with `sandbox`), for a shop with only real courier accounts.",

@@ -56,7 +56,7 @@ def group(env: Env, prefix: str) -> dict[str, str]:
 
 def courier_settings(env: Env) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
-    for courier in ("sandbox", "ghn", "ghtk"):
+    for courier in ("sandbox", "ghn", "ghtk", "viettelpost", "ahamove"):
         values = group(env, f"ORDERS_{courier.upper()}_")
         if values:
             found[courier] = values

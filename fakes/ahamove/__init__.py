@@ -1,0 +1,1 @@
+"""A fake Ahamove partner API for tests (couriers.md §5, §9)."""

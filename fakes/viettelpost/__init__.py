@@ -1,0 +1,1 @@
+"""A fake Viettel Post partner API v2 for tests (couriers.md §3, §9)."""
