@@ -8,6 +8,7 @@ from litestar import Router
 from litestar.middleware import DefineMiddleware
 
 from orders_service.dashboard.auth_pages import AuthPages
+from orders_service.dashboard.cod_pages import CodPages
 from orders_service.dashboard.customer_pages import CustomerPages
 from orders_service.dashboard.family_pages import FamilyPages
 from orders_service.dashboard.order_actions import GeoOptions, OrderActions
@@ -26,6 +27,7 @@ PAGES: list[Any] = [
     GeoOptions,
     FamilyPages,
     QueuePages,
+    CodPages,
     CustomerPages,
     SettingsPages,
 ]
