@@ -10,18 +10,25 @@ from litestar.datastructures import ResponseHeader
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
+from couriers.capabilities import COURIERS
 from orders_service.cod import services
-from orders_service.cod.schemas import Reference, StatementOut, StatementSummaryOut
+from orders_service.cod.schemas import REFERENCE, StatementOut, StatementSummaryOut
 from orders_service.cod.upload import StatementUpload, read_upload
 from orders_service.domain.model import Actor
 from orders_service.infra.deps import DbSession
 from orders_service.infra.pagination import Limit, Offset, Page
 from orders_service.infra.problems import PROBLEM_JSON, Problem
-from orders_service.orders.schemas import Courier
 
 StaffRequest = Request[Actor, Any, Any]
-CourierQuery = Annotated[Courier | None, QueryParameter(description="a CSV in our own format: whose statement it is")]
-ReferenceQuery = Annotated[Reference | None, QueryParameter(description="the courier's own id of the statement")]
+COURIER = "^(" + "|".join(COURIERS) + ")$"
+CourierQuery = Annotated[
+    str | None, QueryParameter(pattern=COURIER, description="a CSV in our own format: whose statement it is")
+]
+CourierFilter = Annotated[str | None, QueryParameter(pattern=COURIER, description="only this courier's")]
+ReferenceQuery = Annotated[
+    str | None,
+    QueryParameter(min_length=1, max_length=64, pattern=REFERENCE, description="the courier's own id of the statement"),
+]
 LOCATION = [ResponseHeader(name="Location", description="the statement", documentation_only=True)]
 
 
@@ -75,7 +82,7 @@ class CodStatementController(Controller):
     async def list_statements(
         self,
         db_session: DbSession,
-        courier: Annotated[Courier | None, QueryParameter(description="only this courier's")] = None,
+        courier: CourierFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[StatementSummaryOut]:

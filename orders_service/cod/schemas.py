@@ -16,12 +16,13 @@ from orders_service.orders.schemas import Courier
 TrackingCode = Annotated[
     str, Meta(min_length=1, max_length=MAX_TRACKING, pattern=f"^{TRACKING.pattern}$", description="the courier's")
 ]
+REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$"
 Reference = Annotated[
     str,
     Meta(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
+        pattern=REFERENCE,
         description="the courier's own id of the statement (its reconciliation session), if it has one",
     ),
 ]

@@ -19,6 +19,7 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Requ
 from couriers.capabilities import COURIERS
 from orders_service.cod.formats import FIELDS, MAX_ROWS, MAX_TRACKING, TRACKING, BadStatement, Row, decode, formats
 from orders_service.cod.formats import parse as parse_csv
+from orders_service.cod.schemas import REFERENCE as REFERENCE_PATTERN
 from orders_service.cod.schemas import StatementIn
 from orders_service.domain.errors import InvalidField
 from orders_service.domain.model import MAX_MONEY
@@ -100,7 +101,7 @@ def _money(description: str) -> Schema:
 
 
 COURIER = _string(enum=list(COURIERS), description="the courier whose statement it is")
-REFERENCE = _string(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+REFERENCE = _string(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)
 ROW = Schema(
     type=OpenAPIType.OBJECT,
     required=list(FIELDS),
@@ -128,6 +129,7 @@ FILE_FORM = Schema(
 )
 
 
+@dataclass
 class StatementUpload(Operation):
     """The operation as Litestar builds it, with the three bodies the handler reads itself."""
 
@@ -138,7 +140,7 @@ class StatementUpload(Operation):
             "body (`text/csv`, the courier in `?courier=` for ours) or as the form field `file`",
             content={
                 "application/json": OpenAPIMediaType(schema=STATEMENT),
-                CSV: OpenAPIMediaType(schema=_string()),
+                CSV: OpenAPIMediaType(schema=_string(min_length=1, description="a header line, then a parcel a line")),
                 "multipart/form-data": OpenAPIMediaType(schema=FILE_FORM),
             },
         )

@@ -22,7 +22,7 @@ STATUS_LABELS = {"matched": "Khớp", "mismatch": "Lệch", "unknown": "Không r
 # Mismatches first, then parcels no order of ours has, then the ones that add up.
 ROW_ORDER = {RowStatus.MISMATCH: 0, RowStatus.UNKNOWN: 1, RowStatus.MATCHED: 2}
 
-PageNumber = Annotated[int, QueryParameter(query="page", ge=1, le=10_000)]
+PageNumber = Annotated[int, QueryParameter(name="page", ge=1, le=10_000)]
 
 
 async def list_context(session: DbSession, days: int, number: int) -> dict[str, Any]:
