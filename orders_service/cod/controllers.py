@@ -11,7 +11,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from couriers.capabilities import COURIERS
-from orders_service.cod import services
+from orders_service.cod import listing, services
 from orders_service.cod.schemas import REFERENCE, StatementOut, StatementSummaryOut
 from orders_service.cod.upload import StatementUpload, read_upload
 from orders_service.domain.model import Actor
@@ -73,7 +73,7 @@ class CodStatementController(Controller):
             db_session, upload.courier, upload.rows, upload.source, upload.reference, by
         )
         return Response(
-            await services.statement_out(db_session, row),
+            await listing.statement_out(db_session, row),
             status_code=201 if created else 200,
             headers={"Location": f"{self.path}/{row.id}"},
         )
@@ -86,9 +86,9 @@ class CodStatementController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[StatementSummaryOut]:
-        rows, total = await services.list_statements(db_session, courier, limit, offset)
-        return Page(items=[services.summary_out(r) for r in rows], total=total, limit=limit, offset=offset)
+        rows, total = await listing.list_statements(db_session, courier, limit, offset)
+        return Page(items=[listing.summary_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
     @get("/{statement_id:uuid}", summary="A COD statement with its rows as classified when it was imported")
     async def get_statement(self, db_session: DbSession, statement_id: FromPath[UUID]) -> StatementOut:
-        return await services.statement_out(db_session, await services.get_statement(db_session, statement_id))
+        return await listing.statement_out(db_session, await listing.get_statement(db_session, statement_id))

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
-from orders_service.cod import services
+from orders_service.cod import listing
 from orders_service.cod.classify import RowStatus
 from orders_service.dashboard.pages import page
 from orders_service.infra import clock
@@ -26,16 +26,16 @@ PageNumber = Annotated[int, QueryParameter(name="page", ge=1, le=10_000)]
 
 
 async def list_context(session: DbSession, days: int, number: int) -> dict[str, Any]:
-    rows, total = await services.list_statements(
+    rows, total = await listing.list_statements(
         session, None, PAGE_SIZE, (number - 1) * PAGE_SIZE, mismatches_first=True
     )
-    waiting, waiting_total = await services.not_on_any_statement(session, days, QUEUE_SIZE, clock.now())
+    waiting, waiting_total = await listing.not_on_any_statement(session, days, QUEUE_SIZE, clock.now())
     return {
-        "statements": [services.summary_out(r) for r in rows],
+        "statements": [listing.summary_out(r) for r in rows],
         "total": total,
         "page": number,
         "pages": max(1, -(-total // PAGE_SIZE)),
-        "couriers": await services.courier_totals(session),
+        "couriers": await listing.courier_totals(session),
         "waiting": waiting,
         "waiting_total": waiting_total,
         "days": days,
@@ -56,6 +56,6 @@ class CodPages(Controller):
 
     @get("/{statement_id:uuid}")
     async def statement(self, db_session: DbSession, statement_id: FromPath[UUID]) -> Template:
-        found = await services.statement_out(db_session, await services.get_statement(db_session, statement_id))
+        found = await listing.statement_out(db_session, await listing.get_statement(db_session, statement_id))
         rows = sorted(found.rows, key=lambda r: (ROW_ORDER[r.status], r.already_on is not None))
         return page("cod_statement.html", statement=found, rows=rows, LABELS=STATUS_LABELS)
