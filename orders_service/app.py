@@ -22,6 +22,7 @@ from notifications.policy import Channel
 from notifications.providers import Provider
 from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
+from orders_service.cod.controllers import CodStatementController
 from orders_service.customers.controllers import CustomerController
 from orders_service.dashboard import STATIC, dashboard_router, template_config
 from orders_service.deliveries.controllers import DeliveryController
@@ -131,6 +132,7 @@ def create_app(
         FamilyController,
         ShipController,
         DeliveryController,
+        CodStatementController,
         WebhookController,
         GeoController,
         CourierAddressController,

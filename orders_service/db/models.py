@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # Registered on the same metadata as the tables below (migrations, the Celery engine's cleanup see them).
+from orders_service.cod.models import CodStatement, CodStatementRow  # noqa: F401
 from orders_service.customers.models import CustomerAudit  # noqa: F401
 from orders_service.infra import clock
 from orders_service.messaging.models import Notification, NotificationConsent, UnsubscribeToken  # noqa: F401

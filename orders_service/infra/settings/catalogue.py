@@ -150,6 +150,20 @@ LOYALTY = Group(
     ),
 )
 
+COD = Group(
+    "COD statements",
+    "Couriers' statements of the COD they collected (`POST /api/cod-statements`, `/dashboard/cod`).",
+    (
+        Var("ORDERS_COD_STATEMENT_DAYS", "integer ≥ 1", "7",
+            "Days after delivery an order may wait for a courier's statement before it is in the dashboard's work "
+            "queue of orders no statement has listed.", (API,)),
+        Var("ORDERS_COD_COLUMNS", "list of courier.field=title|title", "",
+            "Column titles of GHN's and GHTK's statement exports beyond those built in (GHN's and GHTK's own "
+            "export titles are not published), e.g. `ghn.tracking_code=Mã vận đơn;ghtk.fee=Tổng cước`; the fields "
+            "are `tracking_code`, `cod_collected`, `fee`.", (API,), default_note="none"),
+    ),
+)
+
 OPERATIONS = Group(
     "Logs and metrics",
     "",
@@ -168,4 +182,4 @@ OPERATIONS = Group(
 )
 # fmt: on
 
-GROUPS = (SERVER, SHOP, RELAY, LINKS, LOYALTY, OPERATIONS)
+GROUPS = (SERVER, SHOP, RELAY, LINKS, LOYALTY, COD, OPERATIONS)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import msgspec
 
+from orders_service.cod.formats import parse_columns
 from orders_service.infra.settings.declared import Env
 from orders_service.infra.settings.reading import courier_settings, non_negative, notify_config, number, positive
 from orders_service.infra.settings.registry import read
@@ -64,6 +65,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     couriers: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     notify: NotifyConfig = msgspec.field(default_factory=NotifyConfig)
     link_ttl_hours: int = 48
+    cod_statement_days: int = 7
+    # Statement column titles added per courier and field (ORDERS_COD_COLUMNS, read by orders_service.cod.formats).
+    cod_columns: dict[str, dict[str, tuple[str, ...]]] = msgspec.field(default_factory=dict)
     link_token_limit: int = 60
     link_client_limit: int = 120
     link_rate_window_s: int = 60
@@ -118,6 +122,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             couriers=courier_settings(e),
             notify=notify_config(e),
             link_ttl_hours=positive(e, "ORDERS_LINK_TTL_HOURS"),
+            cod_statement_days=positive(e, "ORDERS_COD_STATEMENT_DAYS"),
+            cod_columns=parse_columns(e.get("ORDERS_COD_COLUMNS")),
             link_token_limit=positive(e, "ORDERS_LINK_TOKEN_LIMIT"),
             link_client_limit=positive(e, "ORDERS_LINK_CLIENT_LIMIT"),
             link_rate_window_s=positive(e, "ORDERS_LINK_RATE_WINDOW_S"),

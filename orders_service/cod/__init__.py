@@ -1,0 +1,1 @@
+"""COD statements: what a courier says it collected and paid back, checked against what each order says was due."""
