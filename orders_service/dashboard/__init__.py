@@ -8,8 +8,8 @@ from litestar import Router
 from litestar.middleware import DefineMiddleware
 
 from orders_service.dashboard.auth_pages import AuthPages
-from orders_service.dashboard.customer_data_pages import CustomerDataPages
 from orders_service.dashboard.cod_pages import CodPages
+from orders_service.dashboard.customer_data_pages import CustomerDataPages
 from orders_service.dashboard.customer_pages import CustomerPages
 from orders_service.dashboard.family_pages import FamilyPages
 from orders_service.dashboard.order_actions import GeoOptions, OrderActions

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # Registered on the same metadata as the tables below (migrations, the Celery engine's cleanup see them).
 from orders_service.cod.models import CodStatement, CodStatementRow  # noqa: F401
-from orders_service.customers.models import CustomerAudit  # noqa: F401
+from orders_service.customers.models import CustomerAudit  # noqa: F401  # exports and erasures (Decree 13)
 from orders_service.infra import clock
 from orders_service.messaging.models import Notification, NotificationConsent, UnsubscribeToken  # noqa: F401
 
@@ -34,8 +34,7 @@ class Customer(UUIDv7AuditBase):
     source: Mapped[str | None] = mapped_column(String(16), default=None)
     tags: Mapped[list[str]] = mapped_column(JsonB, default=list)
     note: Mapped[str | None] = mapped_column(Text, default=None)
-    # Set when her personal data was erased on request (Decree 13/2023): the row stays for the orders' money.
-    erased_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    erased_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(True), default=None)  # Decree 13 erasure
     # A duplicate profile merged into another keeps its row (orders and audit point at it) but no identities.
     merged_into_id: Mapped[UUID | None] = mapped_column(ForeignKey("customers.id"), default=None, index=True)
     phones: Mapped[list[CustomerPhone]] = relationship(
