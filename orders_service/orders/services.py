@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import ColumnElement, exists, null, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -218,17 +219,21 @@ async def _read_order(
     session: AsyncSession, order_id: UUID, lock: bool, along: ColumnElement[Any] | None
 ) -> tuple[OrderRow, Any]:
     """get_order, with `along` (a scalar subquery on the order's row, e.g. her tier) read in the same statement."""
-    query = select(OrderRow, _HAS_SOURCES, _NOTHING if along is None else along.label("along"))
-    query = query.options(*_WHOLE_ORDER).where(OrderRow.id == order_id)
-    if lock:
-        query = query.with_for_update(key_share=True, of=OrderRow)
-    found = (await session.execute(query)).unique().first()
+    found = (await session.execute(_order_query(lock, along), {"order_id": order_id})).unique().first()
     if found is None:
         raise NotFound("order", order_id)
     row, has_sources, value = found
     if not has_sources:  # a merge into it needs its lock (SQLite: the one writer); see merged_from
         session.info.setdefault(_NO_SOURCES, set()).add(row.id)
     return row, value
+
+
+@functools.lru_cache(maxsize=16)
+def _order_query(lock: bool, along: ColumnElement[Any] | None) -> Select[Any]:
+    """Built once per kind (SQLAlchemy memoises a statement's cache key on the statement object itself)."""
+    query = select(OrderRow, _HAS_SOURCES, _NOTHING if along is None else along.label("along"))
+    query = query.options(*_WHOLE_ORDER).where(OrderRow.id == bindparam("order_id"))
+    return query.with_for_update(key_share=True, of=OrderRow) if lock else query
 
 
 async def merged_from(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
@@ -320,7 +325,6 @@ async def _amend_order(
         await points.redeem(session, row, wanted, f"v{row.version + 1}", now, write=not dry_run)
     if dry_run:
         return row, after
-    # Catalogue: a reservation of stock for before.lines -> after.lines goes here, in this transaction.
     version = row.version + 1
     event, message = change_of(row, actor, "amended", before, after, operations, reason, version=version)
     # The relay makes her message from the second outbox row, off the request's path.
