@@ -135,6 +135,24 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         else:
             self.description, self.lastrowid, self.rowcount = None, lastrowid, rowcount
 
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        """Several rows of one statement (an amendment's outbox rows) in one trip as well."""
+
+        def run(connection: sqlite3.Connection) -> tuple[int | None, int]:
+            cursor = connection.cursor()
+            try:
+                cursor.executemany(operation, seq_of_parameters)
+                return cursor.lastrowid, cursor.rowcount
+            finally:
+                cursor.close()
+
+        try:
+            driver = self._connection
+            lastrowid, rowcount = self.await_(driver._execute(run, driver._conn))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self.description, self.lastrowid, self.rowcount = None, lastrowid, rowcount
+
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()

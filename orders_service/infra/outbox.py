@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -17,6 +17,14 @@ _WRITTEN = "orders_service.outbox_written"
 _LISTENERS: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
 
 
+class Message(NamedTuple):
+    """An outbox row to write: what the relay runs (topic), its key, and the payload it gets."""
+
+    topic: str
+    key: str
+    payload: dict[str, Any]
+
+
 def enqueue(session: AsyncSession, topic: str, key: str, payload: dict[str, Any]) -> OutboxMessage:
     """Add a message for the relay; it is committed, or rolled back, with the caller's transaction."""
     message = OutboxMessage(topic=topic, key=key, payload=payload)
@@ -25,7 +33,7 @@ def enqueue(session: AsyncSession, topic: str, key: str, payload: dict[str, Any]
     return message
 
 
-def written(session: AsyncSession) -> None:
+def written(session: AsyncSession | Session) -> None:
     """The transaction makes a message due (new, or put back): wake the relay once it commits."""
     session.info[_WRITTEN] = True
 

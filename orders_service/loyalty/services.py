@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 from uuid import UUID
 
@@ -36,7 +37,7 @@ class TierDiscount:
         return tier.percent, discount_reason(tier)
 
     def read_along(self, customer_id: SQLColumnExpression[UUID]) -> ColumnElement[Any] | None:
-        return _tier_code(customer_id).scalar_subquery()
+        return _tier_along(customer_id)
 
     def from_read(self, session: AsyncSession, value: Any) -> tuple[int, str | None]:
         tier = program_of(session).tier(value)
@@ -45,6 +46,12 @@ class TierDiscount:
 
 def _tier_code(customer_id: Any) -> Select[tuple[str]]:
     return select(CustomerTier.tier).where(CustomerTier.customer_id == customer_id)
+
+
+@functools.lru_cache(maxsize=8)
+def _tier_along(customer_id: SQLColumnExpression[UUID]) -> ColumnElement[Any]:
+    """The same subquery object each time: the SELECT that carries it can be built, and its cache key made, once."""
+    return _tier_code(customer_id).scalar_subquery()
 
 
 async def current_tier(session: AsyncSession, customer_id: UUID) -> Tier:

@@ -21,10 +21,9 @@ from notifications.templates import Template
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer
 from orders_service.db.models import Order as OrderRow
-from orders_service.domain.diff import diff
 from orders_service.domain.model import Order
 from orders_service.domain.money import compute_totals
-from orders_service.infra.outbox import enqueue
+from orders_service.infra.outbox import Message, enqueue
 from orders_service.messaging.config import config_of
 from orders_service.messaging.models import Notification
 from orders_service.messaging.queue import queue_message, staff_contacts
@@ -47,9 +46,10 @@ KINDS = {
 }
 
 
-def what_changed(before: Order, after: Order) -> list[str]:
+def what_changed(changes: Iterable[str]) -> list[str]:
+    """What she reads about a change, from the fields of its audit diff (`domain.diff`)."""
     kinds: list[str] = []
-    for field in diff(before, after):
+    for field in changes:
         kind = KINDS.get(field) or KINDS.get(field.split(".", 1)[0])
         if kind is not None and kind not in kinds:
             kinds.append(kind)
@@ -60,23 +60,24 @@ async def _customer(session: AsyncSession, row: OrderRow) -> Customer | None:
     return await session.get(Customer, row.customer_id)
 
 
-def order_amended(session: AsyncSession, row: OrderRow, before: Order, after: Order) -> None:
-    """After an amendment: what changed and the new amount to pay on delivery, told by the relay.
+def order_amended(row: OrderRow, event: Mapping[str, Any]) -> Message:
+    """After an amendment (`event`, as `orders.services.change_of` makes it): the outbox row from which the relay
+    tells her what changed and the new amount to pay on delivery.
 
-    Only an outbox row is written here, in the amendment's transaction: the message itself (her contacts,
-    the template rendered, its own outbox row) is made by `make_amended_message` when the relay takes it, off
-    the request's path. The gate (consent, quiet hours, the cap) decides at sending time, as for every message,
-    and the key, one per version, keeps it to one message however often the relay runs it.
+    Only that row is written in the amendment's transaction: the message itself (her contacts, the template
+    rendered, its own outbox row) is made by `make_amended_message` when the relay takes it, off the request's
+    path. The gate (consent, quiet hours, the cap) decides at sending time, as for every message, and the key,
+    one per version, keeps it to one message however often the relay runs it.
     """
     payload = {
         "order_id": str(row.id),
         "customer_id": str(row.customer_id),
         "code": row.code,
-        "changes": what_changed(before, after),
-        "cod_before": compute_totals(before).cod_amount,
-        "cod_after": compute_totals(after).cod_amount,
+        "changes": what_changed(event["changes"]),
+        "cod_before": event["cod_before"],
+        "cod_after": event["cod_after"],
     }
-    enqueue(session, AMENDED_TOPIC, f"amended:{row.id}:v{row.version}", payload)
+    return Message(AMENDED_TOPIC, f"amended:{row.id}:v{event['version']}", payload)
 
 
 def defer_message(

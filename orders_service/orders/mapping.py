@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -21,7 +22,7 @@ from orders_service.domain.model import (
     Recipient,
     Shipping,
 )
-from orders_service.domain.money import Totals, compute_totals, line_amount
+from orders_service.domain.money import compute_totals, line_amount
 from orders_service.geo import Warehouse, distance_km, resolve_units, zone
 from orders_service.orders import schemas as s
 from orders_service.orders.pending import pending_of
@@ -61,36 +62,59 @@ def _line(row: OrderLine) -> Line:
     )
 
 
-def write(row: OrderRow, order: Order) -> Totals:
-    """Copy the domain order onto its row (lines matched by id) and store the recomputed money."""
+def columns(order: Order) -> dict[str, Any]:
+    """The `orders` columns that hold the domain order, with its recomputed money."""
     totals = compute_totals(order)
-    row.status = str(order.status)
-    row.recipient_name = order.recipient.name
-    row.recipient_phones = list(order.recipient.phones)
-    row.address_line = order.recipient.address.line
-    row.ward_code = order.recipient.address.ward_code
-    row.province_code = order.recipient.address.province_code
-    row.shipping_fee, row.shipping_payer = order.shipping.fee, str(order.shipping.payer)
-    row.paid, row.discount_percent, row.discount_reason = (
-        order.paid,
-        order.discount_percent,
-        order.discount_reason,
-    )
-    row.courier, row.note = order.courier, order.note
-    row.subtotal, row.discount_amount, row.total = totals.subtotal, totals.discount_amount, totals.total
-    row.cod_amount, row.refund_due = totals.cod_amount, totals.refund_due
+    address = order.recipient.address
+    return {
+        "status": str(order.status),
+        "recipient_name": order.recipient.name,
+        "recipient_phones": list(order.recipient.phones),
+        "address_line": address.line,
+        "ward_code": address.ward_code,
+        "province_code": address.province_code,
+        "shipping_fee": order.shipping.fee,
+        "shipping_payer": str(order.shipping.payer),
+        "paid": order.paid,
+        "discount_percent": order.discount_percent,
+        "discount_reason": order.discount_reason,
+        "courier": order.courier,
+        "note": order.note,
+        "subtotal": totals.subtotal,
+        "discount_amount": totals.discount_amount,
+        "total": totals.total,
+        "cod_amount": totals.cod_amount,
+        "refund_due": totals.refund_due,
+    }
+
+
+def line_columns(line: Line, position: int) -> dict[str, Any]:
+    """The `order_lines` columns of a domain line (its id and order_id aside)."""
+    return {
+        "position": position,
+        "sku": line.sku,
+        "name": line.name,
+        "size": line.size,
+        "color": line.color,
+        "unit_price": line.unit_price,
+        "quantity": line.quantity,
+        "tryon_options": None if line.tryon_options is None else msgspec.to_builtins(line.tryon_options),
+        "kept": None if line.kept is None else msgspec.to_builtins(line.kept),
+    }
+
+
+def write(row: OrderRow, order: Order) -> None:
+    """Copy the domain order onto its row (lines matched by id) and store the recomputed money."""
+    for name, value in columns(order).items():
+        setattr(row, name, value)
     existing = {str(line.id): line for line in row.lines}
     lines = []
     for position, line in enumerate(order.lines):
         line_row = existing.get(line.id) or OrderLine(id=UUID(line.id))
-        line_row.position, line_row.sku, line_row.name = position, line.sku, line.name
-        line_row.size, line_row.color, line_row.unit_price = line.size, line.color, line.unit_price
-        line_row.quantity = line.quantity
-        line_row.tryon_options = None if line.tryon_options is None else msgspec.to_builtins(line.tryon_options)
-        line_row.kept = None if line.kept is None else msgspec.to_builtins(line.kept)
+        for name, value in line_columns(line, position).items():
+            setattr(line_row, name, value)
         lines.append(line_row)
     row.lines = lines
-    return totals
 
 
 def new_line_id() -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import ColumnElement, exists, null, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -35,12 +36,12 @@ from orders_service.domain.money import compute_totals
 from orders_service.domain.operations import Operation, RedeemPoints
 from orders_service.domain.phones import normalise_phones
 from orders_service.domain.status import check_transition
-from orders_service.infra.outbox import enqueue
+from orders_service.infra.outbox import Message, enqueue
 from orders_service.loyalty import points
 from orders_service.loyalty.program import program_of
 from orders_service.messaging import triggers
 from orders_service.ops import metrics
-from orders_service.orders import mapping, pending
+from orders_service.orders import mapping, pending, store
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.outside import OUTSIDE
 from orders_service.orders.schemas import OrderIn
@@ -86,6 +87,39 @@ async def _customer_for(session: AsyncSession, data: OrderIn) -> Customer:
     return found or await create_customer(session, data.customer, "customer.")
 
 
+def change_of(
+    row: OrderRow,
+    actor: Actor,
+    kind: str,
+    before: Order | None,
+    after: Order,
+    operations: Sequence[Operation] = (),
+    reason: str | None = None,
+    *,
+    version: int | None = None,
+) -> tuple[dict[str, Any], Message]:
+    """The event of the order's next sequence number at its current version (or `version`, the one about to be
+    written), and the outbox message after it."""
+    version = row.version if version is None else version
+    changes = diff(before, after)
+    cod_after = compute_totals(after).cod_amount
+    event = {
+        "order_id": row.id,
+        "seq": row.last_seq + 1,
+        "actor_kind": str(actor.kind),
+        "actor_id": actor.id,
+        "type": kind,
+        "reason": reason,
+        "operations": [msgspec.to_builtins(op) for op in operations],
+        "changes": changes,
+        "cod_before": None if before is None else compute_totals(before).cod_amount,
+        "cod_after": cod_after,
+        "version": version,
+    }
+    payload = {"order_id": str(row.id), "version": version, "cod_amount": cod_after, "changed": sorted(changes)}
+    return event, Message(f"order.{kind}", str(row.id), payload)
+
+
 def record_change(
     session: AsyncSession,
     row: OrderRow,
@@ -97,30 +131,10 @@ def record_change(
     reason: str | None = None,
 ) -> None:
     """Append the order's event for its current version and the outbox message that follows it."""
-    changes = diff(before, after)
-    cod_after = compute_totals(after).cod_amount
-    row.last_seq += 1
-    session.add(
-        OrderEvent(
-            order_id=row.id,
-            seq=row.last_seq,
-            actor_kind=str(actor.kind),
-            actor_id=actor.id,
-            type=kind,
-            reason=reason,
-            operations=[msgspec.to_builtins(op) for op in operations],
-            changes=changes,
-            cod_before=None if before is None else compute_totals(before).cod_amount,
-            cod_after=cod_after,
-            version=row.version,
-        )
-    )
-    enqueue(
-        session,
-        f"order.{kind}",
-        str(row.id),
-        {"order_id": str(row.id), "version": row.version, "cod_amount": cod_after, "changed": sorted(changes)},
-    )
+    event, message = change_of(row, actor, kind, before, after, operations, reason)
+    row.last_seq = event["seq"]
+    session.add(OrderEvent(**event))
+    enqueue(session, *message)
 
 
 def record_note(session: AsyncSession, row: OrderRow, actor: Actor, kind: str, note: str) -> None:
@@ -205,17 +219,21 @@ async def _read_order(
     session: AsyncSession, order_id: UUID, lock: bool, along: ColumnElement[Any] | None
 ) -> tuple[OrderRow, Any]:
     """get_order, with `along` (a scalar subquery on the order's row, e.g. her tier) read in the same statement."""
-    query = select(OrderRow, _HAS_SOURCES, _NOTHING if along is None else along.label("along"))
-    query = query.options(*_WHOLE_ORDER).where(OrderRow.id == order_id)
-    if lock:
-        query = query.with_for_update(key_share=True, of=OrderRow)
-    found = (await session.execute(query)).unique().first()
+    found = (await session.execute(_order_query(lock, along), {"order_id": order_id})).unique().first()
     if found is None:
         raise NotFound("order", order_id)
     row, has_sources, value = found
     if not has_sources:  # a merge into it needs its lock (SQLite: the one writer); see merged_from
         session.info.setdefault(_NO_SOURCES, set()).add(row.id)
     return row, value
+
+
+@functools.lru_cache(maxsize=16)
+def _order_query(lock: bool, along: ColumnElement[Any] | None) -> Select[Any]:
+    """Built once per kind (SQLAlchemy memoises a statement's cache key on the statement object itself)."""
+    query = select(OrderRow, _HAS_SOURCES, _NOTHING if along is None else along.label("along"))
+    query = query.options(*_WHOLE_ORDER).where(OrderRow.id == bindparam("order_id"))
+    return query.with_for_update(key_share=True, of=OrderRow) if lock else query
 
 
 async def merged_from(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
@@ -307,11 +325,11 @@ async def _amend_order(
         await points.redeem(session, row, wanted, f"v{row.version + 1}", now, write=not dry_run)
     if dry_run:
         return row, after
-    mapping.write(row, after)
-    row.version += 1
-    record_change(session, row, actor, "amended", before, after, operations, reason)
-    triggers.order_amended(session, row, before, after)  # an outbox row: the relay makes her message from it
-    await session.flush()
+    version = row.version + 1
+    event, message = change_of(row, actor, "amended", before, after, operations, reason, version=version)
+    # The relay makes her message from the second outbox row, off the request's path.
+    amended = triggers.order_amended(row, event)
+    await session.run_sync(store.write_amendment, store.Writes(row, after, event, [message, amended]))
     return row, None
 
 

@@ -21,6 +21,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import event, make_url, select
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from orders_service.app import create_app
@@ -109,6 +110,45 @@ async def test_an_amendment_is_one_short_transaction(settings: Settings, keys: d
     # Neither the customer nor her message is read or written on the request's path.
     assert not [s for s in seen if "notifications" in s or "customers" in s], "\n".join(seen)
     assert amended.json()["lines"][0]["quantity"] == 2 and amended.headers["etag"] == '"2"'
+
+
+async def test_an_amendment_leaves_the_unit_of_work_nothing_to_flush(settings: Settings, keys: dict[str, str]) -> None:
+    """The amendment's writes are Core statements (orders/store.py), not the ORM's flush, and the loaded row is
+    left as written: the answer, a later read and the stored events agree, for changed, added and removed lines."""
+    app = create_app(msgspec.structs.replace(settings, relay="off"))
+    flushes: list[int] = []
+
+    def flushed(session: Session, *_: Any) -> None:
+        flushes.append(len(session.dirty) + len(session.new) + len(session.deleted))
+
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        api = Api(client, keys["staff"], keys["admin"], app)
+        order = await api.create_order()
+        first = order["lines"][0]["id"]
+        new_line = {"sku": "SHIRT-02", "name": "Áo sơ mi", "size": "L", "unit_price": 200000, "quantity": 2}
+        event.listen(Session, "before_flush", flushed)
+        try:
+            added = await api.amend(
+                order, {"op": "set_quantity", "line_id": first, "quantity": 3}, {"op": "add_line", "line": new_line}
+            )
+            assert added.status_code == 200, added.text
+            removed = await api.amend(added.json(), {"op": "remove_line", "line_id": first})
+            assert removed.status_code == 200, removed.text
+        finally:
+            event.remove(Session, "before_flush", flushed)
+        assert flushes == []
+        assert [(x["sku"], x["quantity"]) for x in added.json()["lines"]] == [("DRESS-01", 3), ("SHIRT-02", 2)]
+        assert added.json()["total"] == 3 * 450000 + 2 * 200000 + 30000
+        read = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+        answer = removed.json()
+        assert answer == read, (answer, read)
+        assert [(x["sku"], x["quantity"]) for x in read["lines"]] == [("SHIRT-02", 2)] and read["version"] == 3
+        events = (await api.request("GET", f"/api/orders/{order['id']}/events")).json()
+        assert [(e["seq"], e["type"], e["version"]) for e in events] == [
+            (1, "created", 1),
+            (2, "amended", 2),
+            (3, "amended", 3),
+        ]
 
 
 async def test_the_amended_message_comes_through_the_outbox(settings: Settings, api: Api, open_hours: None) -> None:

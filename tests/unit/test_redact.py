@@ -3,8 +3,10 @@
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from orders_service.infra.redact import RedactFilter, redact
+from orders_service.infra.redact import RedactFilter, redact, redact_rules
 
 
 @pytest.mark.parametrize(
@@ -47,3 +49,18 @@ def test_filter_rewrites_formatted_message() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s called %s", ("/o/secret", "0901234567"), None)
     assert RedactFilter().filter(record)
     assert record.getMessage() == "/o/*** called ***567"
+
+
+_PIECES = st.sampled_from(
+    ["/o/", "/u/", "/api/public/orders/", "?", "&", "=", ":", " ", "'", '"', "-", ".", "+", "0", "84", "9",
+     "1234", "56789", "token", "Key", "SECRET", "sig", "Bearer ", "basic ", "osk_", "whsec_", "ab", "Đầm", "\n",
+     "0193b3a2-7c1e-7000-8000-000000000001", "x"]
+)  # fmt: skip
+
+
+@given(st.lists(_PIECES, max_size=14).map("".join))
+def test_the_one_pass_check_lets_through_only_lines_that_need_nothing(text: str) -> None:
+    """redact() returns a line unchanged when one search finds nothing any rule could change: the same as the
+    six substitutions would give."""
+    slow = redact_rules(text)
+    assert redact(text) == slow
