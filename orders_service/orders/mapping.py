@@ -33,7 +33,12 @@ def to_domain(row: OrderRow) -> Order:
         recipient=Recipient(
             name=row.recipient_name,
             phones=tuple(row.recipient_phones),
-            address=Address(line=row.address_line, ward_code=row.ward_code, province_code=row.province_code),
+            address=Address(
+                line=row.address_line,
+                ward_code=row.ward_code,
+                province_code=row.province_code,
+                input=row.address_input,
+            ),
         ),
         lines=tuple(_line(line) for line in row.lines),
         shipping=Shipping(fee=row.shipping_fee, payer=Payer(row.shipping_payer)),
@@ -70,6 +75,7 @@ def write(row: OrderRow, order: Order) -> Totals:
     row.address_line = order.recipient.address.line
     row.ward_code = order.recipient.address.ward_code
     row.province_code = order.recipient.address.province_code
+    row.address_input = order.recipient.address.input
     row.shipping_fee, row.shipping_payer = order.shipping.fee, str(order.shipping.payer)
     row.paid, row.discount_percent, row.discount_reason = (
         order.paid,
@@ -128,6 +134,7 @@ def render(row: OrderRow, merged_from: list[UUID], warehouse: Warehouse, order: 
                 province_code=address.province_code,
                 ward_name=units.ward_name,
                 province_name=units.province_name,
+                input=address.input,
                 zone=delivery,
                 distance_km=km,
             ),
