@@ -57,7 +57,7 @@ def _shape(value: AddressIn, field: str) -> str:
     if codes + names + text != 1:
         raise InvalidField(
             field or "body",
-            "give the 2025 codes (ward_code, province_code), or names (ward, district?, province), or text, and only one",
+            "give one of: the 2025 codes (ward_code, province_code), names (ward, district?, province), or text",
         )
     if text:
         if value.line is not None:

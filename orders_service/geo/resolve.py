@@ -153,6 +153,7 @@ def tables() -> _Tables:
 class _Province:
     code: int  # 2025
     old: tuple[int, ...]  # the old provinces the name may mean (all of the 2025 one's, for a 2025 name)
+    whole: bool  # the name is the 2025 province's: its 2025 wards are all in scope
 
 
 def _province(typed: Words) -> _Province | list[int] | None:
@@ -166,8 +167,8 @@ def _province(typed: Words) -> _Province | list[int] | None:
         return sorted(codes)
     code = codes.pop()
     if any(h >= 0 for h in hits):
-        return _Province(code, tuple(t.old_of_new.get(code, [])))
-    return _Province(code, tuple(-1 - h for h in hits))
+        return _Province(code, tuple(t.old_of_new.get(code, [])), whole=True)
+    return _Province(code, tuple(-1 - h for h in hits), whole=False)
 
 
 def _districts(province: _Province, typed: Words) -> set[int]:
@@ -179,16 +180,39 @@ def _districts(province: _Province, typed: Words) -> set[int]:
 
 
 def _wards(province: _Province, districts: set[int] | None, typed: Words) -> set[int]:
-    """The 2025 wards the words may name: old wards of the districts (or of the province), and 2025 wards."""
+    """The 2025 wards the words may name.
+
+    With a district, the old wards of that district by that name (or a 2025 ward the district became part of:
+    "Phường Sài Gòn, Quận 1"). Without one, the address is read as the 2025 two-level form first: a 2025 ward
+    by that name (one that took in part of the old province, when an old province was typed); only when there
+    is none, the old wards of the province by that name, every ward they became.
+    """
     t = tables()
     new = t.new_wards[province.code].find(typed, Kind.WARD)
     if districts is not None:
-        reachable = {code for d in districts for i in _all_wards(d) for code in t.ward_targets[i]}
+        reachable = _district_reach(districts)
         found = {code for d in districts for i in t.old_wards[d].find(typed, Kind.WARD) for code in t.ward_targets[i]}
-        # A 2025 ward typed with its old district ("Phường Sài Gòn, Quận 1") counts when the district became it.
         return found or (new & reachable)
+    if new and province.whole:
+        return new
+    if new:
+        inside = new & {code for p in province.old for code in _province_reach(p)}
+        if inside:
+            return inside
     old = {i for p in province.old for i in t.old_wards_by_province[p].find(typed, Kind.WARD)}
-    return {code for i in old for code in t.ward_targets[i]} | new
+    return {code for i in old for code in t.ward_targets[i]}
+
+
+@cache
+def _province_reach(old_province: int) -> frozenset[int]:
+    t = tables()
+    return frozenset(
+        code
+        for d, p in enumerate(t.district_province)
+        if p == old_province
+        for i in _all_wards(d)
+        for code in t.ward_targets[i]
+    )
 
 
 @cache

@@ -122,7 +122,9 @@ async def test_set_address_takes_names_and_text_and_refuses_naming_the_operation
     previewed = preview.json()["recipient"]["address"]
     assert previewed["province_code"] == 1 and previewed["ward_name"].startswith("Phường")
     assert previewed["input"] == "5 Hàng Bài, Hàng Bài, Hoàn Kiếm, Ha Noi"
-    done = await api.amend(order, {"op": "set_address", "address": {"text": "9 Yersin, Phu Cuong, Thu Dau Mot, Binh Duong"}})
+    done = await api.amend(
+        order, {"op": "set_address", "address": {"text": "9 Yersin, Phu Cuong, Thu Dau Mot, Binh Duong"}}
+    )
     assert done.status_code == 200, done.text
     address = done.json()["recipient"]["address"]
     assert (address["ward_code"], address["line"]) == (THU_DAU_MOT, "9 Yersin")
