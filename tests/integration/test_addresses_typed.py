@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from orders_service.infra.settings import Settings
 from tests.integration.api import Api, order_payload
 from tests.integration.conftest import DATABASES, engine_settings
+from tests.integration.dashboard import signed_in
+from tests.integration.links import csrf_field, issue_link, order_with_sizes, page, token_of
+from tests.integration.test_dashboard_actions import amend_form
+from tests.integration.test_edit_page import form_of
 
 pytestmark = pytest.mark.anyio
 
@@ -135,3 +141,56 @@ async def test_the_resolver_is_in_the_openapi_schema(api: Api) -> None:
     operation = schema["paths"]["/api/addresses/resolve"]["post"]
     assert "422" in operation["responses"] or operation["responses"]
     assert "text" in str(schema["components"]["schemas"])
+
+
+async def test_the_customer_page_takes_a_typed_address_and_shows_its_ward_before_saving(api: Api) -> None:
+    order = await order_with_sizes(api)
+    token = token_of(await issue_link(api, order))
+    first = await page(api, token)
+    assert 'id="address_text"' in first.text
+    typed = "9 Yersin, P. Phú Cường, TP. Thủ Dầu Một, Bình Dương"
+    form = form_of(order, csrf_field(first.text), address_text=typed)
+    previewed = await page(api, token, method="POST", data={**form, "action": "preview"})
+    assert previewed.status_code == 200, previewed.text
+    shown = html.unescape(previewed.text.split('id="new-address"')[1].split("</p>")[0])
+    assert "9 Yersin, Phường Thủ Dầu Một, Thành phố Hồ Chí Minh" in shown
+    assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == 1  # nothing saved yet
+    digest = html.unescape(previewed.text.split('name="previewed" value="')[1].split('"')[0])
+    saved = await page(api, token, method="POST", data={**form, "previewed": digest, "action": "confirm"})
+    assert saved.status_code == 200 and "Đã lưu thay đổi" in saved.text
+    address = (await api.request("GET", f"/api/orders/{order['id']}")).json()["recipient"]["address"]
+    assert (address["ward_code"], address["line"], address["input"]) == (THU_DAU_MOT, "9 Yersin", typed)
+
+
+async def test_the_customer_page_names_the_wards_a_split_ward_may_be(api: Api) -> None:
+    order = await order_with_sizes(api)
+    token = token_of(await issue_link(api, order))
+    first = await page(api, token)
+    form = form_of(order, csrf_field(first.text), address_text="1 Kim Mã, P. Kim Mã, Q. Ba Đình, HN")
+    refused = await page(api, token, method="POST", data={**form, "action": "preview"})
+    assert 'id="err-address"' in refused.text and 'id="new-address"' not in refused.text
+    error = html.unescape(refused.text.split('id="err-address"')[1].split("</p>")[0])
+    assert all(name in error for name in ("Phường Ba Đình", "Phường Giảng Võ", "Phường Ngọc Hà"))
+    assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == 1
+
+
+async def test_the_dashboard_amend_form_takes_a_typed_address(
+    api: Api, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    staff = await signed_in(settings, client, "lan", "staff")
+    order = await api.create_order()
+    path = f"/dashboard/orders/{order['id']}/amend"
+    assert 'name="address_text"' in (await staff.get(path)).text
+    typed = "12 Le Loi, P Ben Nghe, Q1, HCM"
+    form = amend_form(order, address_text=typed)
+    preview = await staff.post(path, {**form, "intent": "preview"})
+    assert preview.status_code == 200, preview.text
+    shown = html.unescape(preview.text.split('id="preview-address">')[1].split("</p>")[0])
+    assert shown == "12 Le Loi, Phường Sài Gòn, Thành phố Hồ Chí Minh"
+    assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == order["version"]
+    committed = await staff.post(path, {**form, "intent": "commit"})
+    assert committed.status_code == 303, committed.text
+    address = (await api.request("GET", f"/api/orders/{order['id']}")).json()["recipient"]["address"]
+    assert (address["ward_code"], address["input"]) == (SAI_GON, typed)
+    split = await staff.post(path, {**amend_form(order, address_text="1 Kim Ma, P Kim Ma, Q Ba Dinh, HN")})
+    assert split.status_code == 422 and "Phường Giảng Võ" in html.unescape(split.text)
