@@ -7,14 +7,16 @@ How the expected ward is built, independently of the service's resolver:
 - from vietnam-address-converter's raw mapping rows (old province, district, ward -> 2025 ward names), not from
   orders_service/geo/data/legacy.json nor its name matching;
 - each 2025 ward name of a row is turned into its official code by an exact, accented, whitespace-normalised
-  name lookup in vietnam-provinces within the official province (which is also checked against the row's
-  2025 province); a row whose 2025 ward has no such exact official match is left out of the table;
-- an old ward the converter sends to several 2025 wards is expected "ambiguous"; without a district, an old
-  ward name that several old wards of the province share, or that also names another 2025 ward, is too;
-- HAND below lists addresses whose 2025 ward was checked by hand against the published reorganisation
-  (Resolutions 1685/NQ-UBTVQH15 for Hồ Chí Minh City and 1656/NQ-UBTVQH15 for Hà Nội).
+  name lookup in vietnam-provinces within the row's 2025 province; a row whose 2025 ward has no such exact
+  official match is left out of the table;
+- an old ward the converter sends to several 2025 wards is expected "ambiguous"; without a district, the
+  address is the 2025 two-level form: a 2025 ward of that name (one that took in part of the old province) is
+  expected, else every ward the old wards of that name became (several: "ambiguous");
+- HAND below lists addresses whose 2025 ward was written from well-known cases (Bến Nghé -> Sài Gòn, Thảo Điền
+  -> An Khánh, Phú Cường -> Thủ Dầu Một), not from the converter's data.
 Every one of the 63 old provinces gets at least five rows, in rotating forms: full names with accents,
-abbreviations (P., Q., TX., TP., H., TT., X., TP.HCM, HN), no accents, the names shape, and without a district.
+abbreviations (P., Q., TX., TP., H., TT., X., TP.HCM, HN), no accents, no commas, the names shape, without a
+district, and the 2025 form.
 """
 
 from __future__ import annotations
