@@ -7,8 +7,10 @@ refuse the same way: a 422 naming the field, with the wards it could be.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
+import msgspec
 from msgspec import Meta, Struct
 
 from orders_service.domain.errors import InvalidField
@@ -37,6 +39,9 @@ class AddressIn(Struct, forbid_unknown_fields=True):
     district: UnitName | None = None
     province: UnitName | None = None
     text: AddressText | None = None
+
+
+_COLUMNS = frozenset(AddressIn.__struct_fields__)
 
 
 class AddressOut(Struct):
@@ -113,6 +118,24 @@ def to_address(value: AddressIn, field: str = "address") -> Address:
     typed = resolved.input[:300] if resolved.input else None
     line = " ".join(resolved.line.split())[:200]  # text may hold newlines; a line holds none
     return Address(line=line, ward_code=resolved.ward_code, province_code=resolved.province_code, input=typed)
+
+
+def address_from_fields(fields: Mapping[str, str | int | None], field: str = "address") -> Address:
+    """An address from flat columns (an import's row: `text`, or `line` + `ward` + `district` + `province`, or
+    `line` + `ward_code` + `province_code`), blank ones left out; InvalidField names `field.<column>`."""
+    given = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items() if k in _COLUMNS}
+    given = {k: v for k, v in given.items() if v not in (None, "")}
+    for code in ("ward_code", "province_code"):
+        value = given.get(code)
+        if isinstance(value, str):
+            if not value.isdigit() or len(value) > 6:
+                raise InvalidField(at(field, code), "must be a whole number")
+            given[code] = int(value)
+    try:
+        address = msgspec.convert(given, AddressIn)
+    except msgspec.ValidationError as error:
+        raise InvalidField(field or "body", str(error)) from None
+    return to_address(address, field)
 
 
 def address_out(resolved: Resolved) -> AddressOut:

@@ -53,3 +53,27 @@ def test_a_2025_address_without_district_reads_as_the_2025_ward() -> None:
     assert resolve_text("12 Hoàng Hoa Thám, Phường Ngọc Hà, Hà Nội").ward_code == 8
     with pytest.raises(AddressUnresolved):  # with its old district, the old ward: split
         resolve_text("12 Hoàng Hoa Thám, Phường Ngọc Hà, Quận Ba Đình, Hà Nội")
+
+
+def test_an_import_row_gives_an_address_in_any_shape() -> None:
+    from orders_service.geo.address_in import address_from_fields
+
+    old = address_from_fields({"text": " 12 Le Loi, P Ben Nghe, Q1, HCM ", "note": "ignored", "ward": ""}, "rows[3]")
+    assert (old.line, old.ward_code, old.province_code, old.input) == (
+        "12 Le Loi",
+        26740,
+        79,
+        "12 Le Loi, P Ben Nghe, Q1, HCM",
+    )
+    named = address_from_fields(
+        {"line": "3 Yersin", "ward": "Phú Cường", "district": "Thủ Dầu Một", "province": "Bình Dương"}
+    )
+    assert (named.ward_code, named.province_code) == (25747, 79)
+    codes = address_from_fields({"line": "12 Lê Lợi", "ward_code": "26743", "province_code": "79"})
+    assert (codes.ward_code, codes.input) == (26743, None)
+    with pytest.raises(InvalidField) as bad:
+        address_from_fields({"line": "1", "ward_code": "x", "province_code": "79"}, "rows[7]")
+    assert bad.value.field == "rows[7].ward_code"
+    with pytest.raises(AddressUnresolved) as split:
+        address_from_fields({"text": "1 Kim Ma, P Kim Ma, Q Ba Dinh, HN"}, "rows[9]")
+    assert split.value.field == "rows[9].text" and len(split.value.candidates) == 3
