@@ -46,12 +46,12 @@ def _by_ward() -> dict[int, FormerUnits]:
         units = find_ward(code)
         assert units is not None  # the build matched every 2025 ward to an official code
         count = Counter(district for district, _ in old)
-        named = {district for district, ward in old if _same_name(ward, units.ward_name)}
-
-        def rank(district: int, count: Counter[int] = count, named: set[int] = named) -> tuple[int, int, str]:
-            return (-count[district], 0 if district in named else 1, legacy["districts"][district][1])
-
-        chosen = min(count, key=rank)
+        most = max(count.values())
+        tied = [district for district in count if count[district] == most]
+        if len(tied) > 1:  # the district holding the old ward the 2025 one is named after, then by name
+            named = {district for district, ward in old if district in tied and _same_name(ward, units.ward_name)}
+            tied.sort(key=lambda d, named=named: (0 if d in named else 1, legacy["districts"][d][1]))  # type: ignore[misc]
+        chosen = tied[0]
         wards = sorted(ward for district, ward in old if district == chosen)
         ward = next((w for w in wards if _same_name(w, units.ward_name)), wards[0])
         province_index, district_name = legacy["districts"][chosen]

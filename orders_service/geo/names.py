@@ -57,6 +57,7 @@ OFFICIAL_TYPES = (
     "Phường ",
     "Xã ",
 )
+_OFFICIAL_FOLDED = tuple(prefix.casefold() for prefix in OFFICIAL_TYPES)
 _GLUED = re.compile(r"^(q|p|f|tp|tx|tt|h|x)(\d+)$")  # "q1", "p7", "f07"
 _ETH = str.maketrans({"Ð": "Đ", "ð": "đ"})  # U+00D0, often typed for "Đ" in older data
 
@@ -113,8 +114,9 @@ def _word(word: str) -> tuple[tuple[str, str], ...]:
 
 def bare_official(name: str) -> str:
     """An official name without its type word: "Phường Bến Nghé" -> "Bến Nghé"; "Quán Thánh" stays."""
-    for prefix in OFFICIAL_TYPES:
-        if name.casefold().startswith(prefix.casefold()) and len(name) > len(prefix):
+    folded = name.casefold()
+    for prefix in _OFFICIAL_FOLDED:
+        if folded.startswith(prefix) and len(name) > len(prefix):
             return name[len(prefix) :]
     return name
 
