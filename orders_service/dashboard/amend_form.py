@@ -10,11 +10,12 @@ from msgspec import Meta, Struct
 
 from orders_service.dashboard.pages import convert
 from orders_service.domain.errors import InvalidField
-from orders_service.domain.model import MULTI_LINE, AddressLine, Money, PersonName, ShippingFee
+from orders_service.domain.model import MULTI_LINE, AddressInput, AddressLine, Money, PersonName, ShippingFee
 from orders_service.domain.operations import Operation
+from orders_service.geo.address_in import AddressIn, to_address
 from orders_service.orders.schemas import OrderOut, Reason
 
-FIELDS = ("name", "phones", "line", "province_code", "ward_code", "fee", "payer", "payment", "reason")
+FIELDS = ("name", "phones", "line", "province_code", "ward_code", "address_text", "fee", "payer", "payment", "reason")
 
 
 class AmendForm(Struct, kw_only=True):
@@ -24,6 +25,8 @@ class AmendForm(Struct, kw_only=True):
     province_code: int
     ward_code: int
     fee: ShippingFee
+    # The whole address as the customer wrote it, old units or new: when given, it replaces line/province/ward.
+    address_text: AddressInput | None = None
     payer: Annotated[str, Meta(pattern="^(customer|shop)$")]
     payment: Money = 0
     reason: Reason | None = None
@@ -41,6 +44,16 @@ def _phones(raw: str) -> list[str]:
     return [p.strip() for p in re.split(r"[,;\n]", raw) if p.strip()]
 
 
+def _typed(text: str) -> dict[str, Any]:
+    """The typed address in 2025 codes; one that fits no ward or several names the wards it could be."""
+    try:
+        address: dict[str, Any] = msgspec.to_builtins(to_address(AddressIn(text=text), "address_text"))
+        return address
+    except InvalidField as error:
+        names = [c.name for c in getattr(error, "candidates", [])]
+        raise InvalidField(error.field, error.message + (": " + "; ".join(names) if names else "")) from None
+
+
 def operations(form: AmendForm, order: OrderOut) -> list[Operation]:
     """Only what differs from the order; the service checks each (phones, ward in province, status)."""
     ops: list[dict[str, Any]] = []
@@ -54,7 +67,9 @@ def operations(form: AmendForm, order: OrderOut) -> list[Operation]:
         ops.append({"op": "set_recipient", **recipient})
     address = order.recipient.address
     given = (form.line.strip(), form.ward_code, form.province_code)
-    if given != (address.line, address.ward_code, address.province_code):
+    if form.address_text is not None:
+        ops.append({"op": "set_address", "address": _typed(form.address_text)})
+    elif given != (address.line, address.ward_code, address.province_code):
         ops.append(
             {"op": "set_address", "address": {"line": given[0], "ward_code": given[1], "province_code": given[2]}}
         )

@@ -100,6 +100,7 @@ class Order(UUIDv7AuditBase):
     address_line: Mapped[str] = mapped_column(String(200))
     ward_code: Mapped[int] = mapped_column(Integer)
     province_code: Mapped[int] = mapped_column(Integer)
+    address_input: Mapped[str | None] = mapped_column(String(300), nullable=True)  # as typed, if not as codes
     shipping_fee: Mapped[int] = mapped_column(BigInteger)
     shipping_payer: Mapped[str] = mapped_column(String(8))
     discount_percent: Mapped[int] = mapped_column(Integer, default=0)

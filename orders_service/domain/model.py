@@ -30,6 +30,8 @@ PersonName = Annotated[str, Meta(min_length=1, max_length=120, pattern=ONE_LINE)
 AddressLine = Annotated[str, Meta(min_length=1, max_length=200, pattern=ONE_LINE)]
 ProvinceCode = Annotated[int, Meta(ge=1, le=99)]
 WardCode = Annotated[int, Meta(ge=1, le=99_999)]
+# An address as it was typed ("12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM"), kept beside the 2025 codes it resolved to.
+AddressInput = Annotated[str, Meta(min_length=1, max_length=300, pattern=MULTI_LINE)]
 Note = Annotated[str, Meta(max_length=1000, pattern=MULTI_LINE)]
 # A phone as typed: digits (ASCII or full-width), spaces, dots, dashes, brackets, one leading +. The schema says so
 # (and `format`: a number that exists, which only the numbering plan decides: 422 otherwise); the service's own
@@ -85,6 +87,7 @@ class Address(Struct, frozen=True, forbid_unknown_fields=True):
     line: AddressLine
     ward_code: WardCode
     province_code: ProvinceCode
+    input: AddressInput | None = None  # what was typed, when it came as text or names
 
 
 class Recipient(Struct, frozen=True):

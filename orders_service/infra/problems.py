@@ -23,9 +23,17 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://orders-service.dev/problems/"
 
 
-class FieldError(msgspec.Struct):
+class WardCandidate(msgspec.Struct):
+    ward_code: int
+    province_code: int
+    name: str
+
+
+class FieldError(msgspec.Struct, omit_defaults=True):
     field: str
     message: str
+    # An address that fits several 2025 wards (or none, near some): the wards it could be (geo/resolve.py).
+    candidates: list[WardCandidate] | None = None
 
 
 class OrderConflict(msgspec.Struct):
@@ -80,6 +88,13 @@ class InvalidBody(ValidationException):
         self.malformed = malformed
 
 
+def _candidates(exc: e.InvalidField) -> list[WardCandidate] | None:
+    found = getattr(exc, "candidates", None)  # geo.resolve.AddressUnresolved; infra imports no feature module
+    if not found:
+        return None
+    return [WardCandidate(ward_code=c.ward_code, province_code=c.province_code, name=c.name) for c in found]
+
+
 def problem_response(problem: Problem) -> Response[Any]:
     return Response(content=problem, status_code=problem.status, media_type=PROBLEM_JSON)
 
@@ -90,7 +105,7 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: e.DomainError) -> Respo
     )
     problem = Problem(type=TYPE_BASE + slug, title=title, status=status, detail=exc.detail)
     if isinstance(exc, e.InvalidField):
-        problem.errors = [FieldError(field=exc.field, message=exc.message)]
+        problem.errors = [FieldError(field=exc.field, message=exc.message, candidates=_candidates(exc))]
     elif isinstance(exc, e.VersionMismatch):
         problem.current_version = exc.current
     elif isinstance(exc, e.PhoneTaken | e.IdentityTaken):

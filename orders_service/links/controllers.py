@@ -88,7 +88,7 @@ class PublicOrderController(Controller):
         dry_run: FromQuery[bool] = False,
     ) -> Response[PublicOrderOut]:
         row, preview, link = await services.amend_by_link(
-            db_session, token, if_match, data.operations, data.reason, discounts, _now(), dry_run=dry_run
+            db_session, token, if_match, data.domain_operations(), data.reason, discounts, _now(), dry_run=dry_run
         )
         return await _answer(db_session, warehouse, row, link, preview)
 

@@ -12,6 +12,7 @@ from orders_service.domain import operations as ops
 from orders_service.domain.errors import InvalidField
 from orders_service.domain.model import Line, Order
 from orders_service.domain.phones import normalise_phones
+from orders_service.geo.address_in import AddressIn, to_address
 from orders_service.links.rules import Variant
 
 PHONE_FIELDS = ("phone1", "phone2", "phone3")
@@ -63,7 +64,28 @@ def _recipient(order: Order, form: Mapping[str, str]) -> list[tuple[str, ops.Ope
     return [("recipient", _op("recipient", {"op": "set_recipient", **changed}))] if changed else []
 
 
+def _typed_address(order: Order, text: str) -> list[tuple[str, ops.Operation]]:
+    """The address typed whole ("12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM"), old units or new, resolved to 2025 codes;
+    one that fits no ward or several is refused with the wards it could be."""
+    try:
+        address = to_address(AddressIn(text=text[:300]), "address")
+    except InvalidField as error:
+        names = [c.name for c in getattr(error, "candidates", [])]
+        raise FormError("address", error.message + (": " + "; ".join(names) if names else "")) from None
+    current = order.recipient.address
+    if (address.line, address.ward_code, address.province_code) == (
+        current.line,
+        current.ward_code,
+        current.province_code,
+    ):
+        return []
+    return [("address", ops.SetAddress(address=address))]
+
+
 def _address(order: Order, form: Mapping[str, str]) -> list[tuple[str, ops.Operation]]:
+    text = " ".join(form.get("address_text", "").split())
+    if text:
+        return _typed_address(order, form.get("address_text", "").strip())
     address = {
         "line": form.get("street", "").strip(),
         "ward_code": _number(form, "ward", "address"),

@@ -130,7 +130,7 @@ class OrderController(Controller):
             db_session,
             order_id,
             if_match,
-            data.operations,
+            data.domain_operations(),
             data.reason,
             request.user,
             dry_run=dry_run,

@@ -221,7 +221,9 @@ def _recipient(part: SplitPartIn, index: int) -> Recipient | None:
     if not name:
         raise InvalidField(f"{field}.name", "the recipient needs a name")
     phones = normalise_phones(part.recipient.phones, f"{field}.phones", vietnam_only=True)
-    address = validate_address(part.recipient.address, f"{field}.address", OUTSIDE.units_problem)
+    address = validate_address(
+        part.recipient.domain_address(f"{field}.address"), f"{field}.address", OUTSIDE.units_problem
+    )
     return Recipient(name=name, phones=tuple(phones), address=address)
 
 

@@ -10,6 +10,7 @@ from msgspec import Meta, Struct, field
 
 from couriers.capabilities import COURIERS
 from orders_service.customers.schemas import CustomerIn, Source
+from orders_service.domain import operations as ops
 from orders_service.domain.model import (
     MAX_LINES,
     MULTI_LINE,
@@ -23,6 +24,7 @@ from orders_service.domain.model import (
     TryonOption,
 )
 from orders_service.domain.operations import LineIn, Operation, Phones
+from orders_service.geo.address_in import AddressIn, to_address
 
 Courier = Annotated[str, Meta(pattern="^(" + "|".join(COURIERS) + ")$", description="|".join(COURIERS))]
 Reason = Annotated[str, Meta(max_length=500, pattern=MULTI_LINE)]
@@ -31,7 +33,42 @@ Reason = Annotated[str, Meta(max_length=500, pattern=MULTI_LINE)]
 class RecipientIn(Struct, forbid_unknown_fields=True):
     name: PersonName
     phones: Phones
-    address: Address
+    address: AddressIn  # codes, names (old or 2025 units) or text: see AddressIn
+
+    def domain_address(self, field: str = "recipient.address") -> Address:
+        return to_address(self.address, field)
+
+
+class SetAddressIn(Struct, tag="set_address", tag_field="op", forbid_unknown_fields=True):
+    """`set_address` as it comes in: the address in any shape AddressIn takes, resolved before the domain."""
+
+    address: AddressIn
+
+
+# The operations as the API takes them: the domain's, but `set_address` with an address in any shape.
+OperationIn = (
+    ops.SetRecipient
+    | SetAddressIn
+    | ops.AddLine
+    | ops.RemoveLine
+    | ops.SetQuantity
+    | ops.SwapVariant
+    | ops.SetTryonOptions
+    | ops.AddPayment
+    | ops.RedeemPoints
+    | ops.SetShipping
+)
+
+
+def domain_operations(operations: list[OperationIn]) -> list[Operation]:
+    """The operations with each address resolved to 2025 codes; InvalidField names `operations[i].address...`."""
+    out: list[Operation] = []
+    for i, op in enumerate(operations):
+        if isinstance(op, SetAddressIn):
+            out.append(ops.SetAddress(address=to_address(op.address, f"operations[{i}].address")))
+        else:
+            out.append(op)
+    return out
 
 
 class ShippingIn(Struct, frozen=True, forbid_unknown_fields=True):
@@ -55,8 +92,11 @@ class OrderIn(Struct, forbid_unknown_fields=True):
 
 
 class AmendmentIn(Struct, forbid_unknown_fields=True):
-    operations: Annotated[list[Operation], Meta(min_length=1, max_length=50)]
+    operations: Annotated[list[OperationIn], Meta(min_length=1, max_length=50)]
     reason: Reason | None = None
+
+    def domain_operations(self) -> list[Operation]:
+        return domain_operations(self.operations)
 
 
 class ActionIn(Struct, forbid_unknown_fields=True):
@@ -71,6 +111,7 @@ class AddressOut(Struct):
     province_code: int
     ward_name: str
     province_name: str
+    input: str | None  # what was typed (text or names), null when the address came as codes
     zone: str  # from the shop's warehouse: intra_province | near (< 300 km) | far; fee quotes use it
     distance_km: int  # geodesic, between province centres
 

@@ -164,7 +164,7 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
     recipient = Recipient(
         name=data.recipient.name.strip(),
         phones=tuple(normalise_phones(data.recipient.phones, "recipient.phones", vietnam_only=True)),
-        address=data.recipient.address,
+        address=data.recipient.domain_address(),
     )
     if not recipient.name:
         raise InvalidField("recipient.name", "the recipient needs a name")

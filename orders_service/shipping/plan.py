@@ -17,6 +17,7 @@ from couriers.capabilities import Aspect, Capabilities
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.domain.money import compute_totals
 from orders_service.geo import resolve_units
+from orders_service.geo.former import courier_names
 
 CLOSED = frozenset({OrderStatus.CANCELLED, OrderStatus.MERGED})
 BEFORE_PICKUP = frozenset({Status.CREATED})
@@ -101,7 +102,8 @@ def desired_parcel(
             province_code=address.province_code,
             ward_name=units.ward_name,
             province_name=units.province_name,
-            courier_ids=dict(courier_ids) if courier_ids else None,
+            # The old district names of the ward (shipped data), overridden key by key by the admin's mapping.
+            courier_ids={**courier_names(address.ward_code), **(courier_ids or {})} or None,
         ),
         items=tuple(items),
         cod_amount=totals.cod_amount,

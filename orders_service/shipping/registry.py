@@ -12,6 +12,7 @@ from couriers.limits import MAX_IN_FLIGHT, CallLimit
 from orders_service.domain.errors import OrderNotAmendable
 from orders_service.domain.phones import normalise_phone
 from orders_service.geo import resolve_units
+from orders_service.geo.former import courier_names
 from orders_service.infra.settings import Settings
 
 # The couriers a shop holds its own account with (the sandbox is ours). An admin may save GHN's and GHTK's in the
@@ -104,6 +105,8 @@ def shop_from(settings: Settings) -> Shop:
             province_code=units.province_code,
             ward_name=units.ward_name,
             province_name=units.province_name,
+            # GHTK's district mode sends the shop's old district too ("pick_district"): from the shipped table.
+            courier_ids=courier_names(units.ward_code) or None,
         ),
     )
 
