@@ -10,6 +10,7 @@ from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from couriers.base import MAX_QUANTITY, Event, Status
+from orders_service.catalogue import stock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import CourierInbox, Shipment
 from orders_service.db.models import Order as OrderRow
@@ -147,6 +148,7 @@ async def _move_order(session: AsyncSession, order: OrderRow, event: Event) -> N
     order.version += 1
     actor = Actor(kind=ActorKind.COURIER, id=event.courier)
     record_change(session, order, actor, f"courier_{event.status}", before, after, reason=reason)
+    await stock.follow(session, order, before, after)  # delivered sells what she kept; came back releases
     if after.status is OrderStatus.IN_TRANSIT and before.status is not OrderStatus.IN_TRANSIT:
         triggers.order_shipped(session, order, event.courier, event.tracking_code)
     await settle(session, order, after, kept_reported=event.kept is not None)
