@@ -13,11 +13,13 @@ Orders whose SKUs the catalogue does not sell hold nothing; their parcel weighs 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from uuid import UUID
 
 from sqlalchemy import delete, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import NO_VALUE
 
 from orders_service.catalogue.measure import (
@@ -42,11 +44,25 @@ SETTLED = frozenset({OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED})
 ENDED = frozenset({OrderStatus.CANCELLED, OrderStatus.MERGED, OrderStatus.RETURNED})
 
 
+# The last snapshot each session read: pricing and reserving a new order's lines read the catalogue once. Only
+# ids, prices, weights and sizes are taken from it, which a request does not change under itself; whether stock
+# suffices is decided by the UPDATE, never by a snapshot. Catalogue writes forget it (forget()).
+_LAST: weakref.WeakKeyDictionary[AsyncSession, tuple[frozenset[str], Snapshot]] = weakref.WeakKeyDictionary()
+
+
+def forget(session: AsyncSession) -> None:
+    _LAST.pop(session, None)
+
+
 async def lookup(session: AsyncSession, skus: Iterable[str]) -> Snapshot:
-    """The catalogue's variants of these SKUs (one statement; none when there are no SKUs)."""
+    """The catalogue's variants of these SKUs (one statement; none when there are no SKUs or the session's last
+    snapshot covers them)."""
     wanted_skus = sorted(set(skus))
     if not wanted_skus:
         return Snapshot({})
+    last = _LAST.get(session)
+    if last is not None and last[0].issuperset(wanted_skus):
+        return last[1]
     rows = await session.execute(
         select(
             ProductVariant.id,
@@ -71,7 +87,9 @@ async def lookup(session: AsyncSession, skus: Iterable[str]) -> Snapshot:
         variants[key(sku, size, color)] = Found(
             vid, name, price, own_weight or weight, length, width, height, stock, reserved
         )
-    return Snapshot(variants)
+    snapshot = Snapshot(variants)
+    _LAST[session] = (frozenset(wanted_skus), snapshot)
+    return snapshot
 
 
 async def _held(session: AsyncSession, order_ids: Sequence[UUID]) -> dict[tuple[UUID, UUID], int]:
@@ -83,12 +101,22 @@ async def _held(session: AsyncSession, order_ids: Sequence[UUID]) -> dict[tuple[
     return {(order_id, variant_id): quantity for order_id, variant_id, quantity in rows.tuples()}
 
 
-async def _set_parcel(session: AsyncSession, row: OrderRow, lines: Sequence[Line], snapshot: Snapshot) -> None:
+async def _set_parcel(
+    session: AsyncSession, row: OrderRow, lines: Sequence[Line], snapshot: Snapshot, *, new: bool
+) -> None:
+    """Keep the order's measure; an order with nothing from the catalogue needs none (it weighs the default)."""
     size = measure(lines, snapshot)
     state = inspect(row)
-    if state.attrs.parcel.loaded_value is NO_VALUE and state.persistent:
-        await session.refresh(row, ["parcel"])  # a row flushed here without one (a split's part): there is none
+    if state.attrs.parcel.loaded_value is NO_VALUE:
+        if new or not state.persistent:
+            set_committed_value(row, "parcel", None)  # a new order has none: no need to ask
+        else:
+            await session.refresh(row, ["parcel"])
     parcel = row.parcel
+    if size.length_cm is None and all(line["weight_g"] is None for line in size.lines.values()):
+        if parcel is not None:
+            row.parcel = None  # delete-orphan: its lines left the catalogue
+        return
     if parcel is None:
         row.parcel = OrderParcel(
             weight_g=size.weight_g,
@@ -100,6 +128,15 @@ async def _set_parcel(session: AsyncSession, row: OrderRow, lines: Sequence[Line
         return
     parcel.weight_g, parcel.lines = size.weight_g, size.lines
     parcel.length_cm, parcel.width_cm, parcel.height_cm = size.length_cm, size.width_cm, size.height_cm
+
+
+def _may_hold(row: OrderRow) -> bool:
+    """Whether the order may hold stock: only lines measured from the catalogue ever reserved (an order measured
+    with none of them, or never measured, holds nothing: no need to ask)."""
+    parcel = inspect(row).attrs.parcel.loaded_value
+    if parcel is NO_VALUE:
+        return True
+    return parcel is not None and any(line.get("weight_g") is not None for line in parcel.lines.values())
 
 
 async def _hold(
@@ -119,9 +156,9 @@ async def _hold(
         counts, fields = wanted(lines, snapshot, field_of)
         want.update({(row.id, vid): n for vid, n in counts.items()})
         blame.update({(row.id, vid): field for vid, field in fields.items()})
-        await _set_parcel(session, row, lines, snapshot)
+        await _set_parcel(session, row, lines, snapshot, new=new)
     ids = [row.id for row, _ in orders]
-    held = {} if new else await _held(session, ids)
+    held = {} if new or not any(_may_hold(row) for row, _ in orders) else await _held(session, ids)
     if want == held:
         return
     net: dict[UUID, int] = {}
@@ -186,6 +223,8 @@ async def release(session: AsyncSession, *rows: OrderRow) -> None:
 
 async def sell(session: AsyncSession, row: OrderRow, order: Order) -> None:
     """A delivery: what she kept leaves stock (at most what the order held), and every reservation ends."""
+    if not _may_hold(row):
+        return
     held = {vid: n for (_, vid), n in (await _held(session, [row.id])).items()}
     if not held:
         return

@@ -313,9 +313,9 @@ async def _amend_order(
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, "amended", before, after, operations, reason)
+    triggers.order_amended(session, row, before, after)  # an outbox row: the relay makes her message from it
     if after.lines != before.lines:  # reservations follow the lines (409 out-of-stock naming the operation)
         await stock.move(session, [(row, after)], stock.amendment_fields(operations, before))
-    triggers.order_amended(session, row, before, after)  # an outbox row: the relay makes her message from it
     await session.flush()
     return row, None
 

@@ -92,7 +92,7 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
         select(OrderRow)
         .where(OrderRow.id == order_id)
         .with_for_update(key_share=True)
-        .options(lazyload(OrderRow.shipment))
+        .options(lazyload(OrderRow.shipment), lazyload(OrderRow.parcel))  # catalogue/stock reads it if needed
     )
     shipment = await session.scalar(
         select(Shipment).where(*parcel).with_for_update(key_share=True).execution_options(populate_existing=True)

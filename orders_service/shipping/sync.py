@@ -37,7 +37,7 @@ from orders_service.shipping.rounds import Round
 
 log = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: see db/leases.py
-_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment))
+_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment), joinedload(OrderRow.parcel))
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")
 MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
 
