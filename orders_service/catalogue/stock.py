@@ -54,14 +54,14 @@ def forget(session: AsyncSession) -> None:
     _LAST.pop(session, None)
 
 
-async def lookup(session: AsyncSession, skus: Iterable[str]) -> Snapshot:
+async def lookup(session: AsyncSession, skus: Iterable[str], *, fresh: bool = False) -> Snapshot:
     """The catalogue's variants of these SKUs (one statement; none when there are no SKUs or the session's last
-    snapshot covers them)."""
+    snapshot covers them). `fresh`: read stock and reserved as they are now (to show them)."""
     wanted_skus = sorted(set(skus))
     if not wanted_skus:
         return Snapshot({})
     last = _LAST.get(session)
-    if last is not None and last[0].issuperset(wanted_skus):
+    if not fresh and last is not None and last[0].issuperset(wanted_skus):
         return last[1]
     rows = await session.execute(
         select(
