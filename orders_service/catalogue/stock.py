@@ -145,9 +145,12 @@ async def _hold(
     field_of: FieldOf = default_field,
     *,
     new: bool = False,
+    dry: bool = False,
 ) -> None:
-    """Each order now holds what its lines send (None: nothing); `new`: they held nothing before."""
-    snapshot = await lookup(session, (line.sku for _, lines in orders for line in lines or ()))
+    """Each order now holds what its lines send (None: nothing); `new`: they held nothing before; `dry`: only
+    say whether it could (OutOfStock if not), writing nothing."""
+    skus = (line.sku for _, lines in orders for line in lines or ())
+    snapshot = await lookup(session, skus, fresh=dry)
     want: dict[tuple[UUID, UUID], int] = {}
     blame: dict[tuple[UUID, UUID], list[tuple[str, int]]] = {}
     for row, lines in orders:
@@ -156,7 +159,8 @@ async def _hold(
         counts, fields = wanted(lines, snapshot, field_of)
         want.update({(row.id, vid): n for vid, n in counts.items()})
         blame.update({(row.id, vid): field for vid, field in fields.items()})
-        await _set_parcel(session, row, lines, snapshot, new=new)
+        if not dry:
+            await _set_parcel(session, row, lines, snapshot, new=new)
     ids = [row.id for row, _ in orders]
     held = {} if new or not any(_may_hold(row) for row, _ in orders) else await _held(session, ids)
     if want == held:
@@ -164,6 +168,11 @@ async def _hold(
     net: dict[UUID, int] = {}
     for at in set(want) | set(held):
         net[at[1]] = net.get(at[1], 0) + want.get(at, 0) - held.get(at, 0)
+    if dry:
+        available = {found.variant_id: found.available for found in snapshot.variants.values()}
+        for vid in sorted((v for v, n in net.items() if n > available.get(v, 0)), key=str):
+            await _refuse(session, vid, want, held, blame, snapshot)
+        return
     for vid in sorted((v for v, n in net.items() if n < 0), key=str):
         await session.execute(
             update(ProductVariant).where(ProductVariant.id == vid).values(reserved=ProductVariant.reserved + net[vid])
@@ -214,6 +223,11 @@ async def move(
     """Orders whose lines changed (an amendment; a merge's sources (None) and survivor; a split's parts) now hold
     what their lines send; all of them in one step, so stock moving between them never counts twice."""
     await _hold(session, [(row, None if order is None else order.lines) for row, order in orders], field_of)
+
+
+async def check(session: AsyncSession, row: OrderRow, order: Order, field_of: FieldOf = default_field) -> None:
+    """A dry run: whether the order could hold what its lines would send (OutOfStock if not); nothing written."""
+    await _hold(session, [(row, order.lines)], field_of, dry=True)
 
 
 async def release(session: AsyncSession, *rows: OrderRow) -> None:

@@ -309,6 +309,8 @@ async def _amend_order(
         now = datetime.datetime.now(datetime.UTC)
         await points.redeem(session, row, wanted, f"v{row.version + 1}", now, write=not dry_run)
     if dry_run:
+        if after.lines != before.lines:  # the preview says out-of-stock as the change would
+            await stock.check(session, row, after, stock.amendment_fields(operations, before))
         return row, after
     mapping.write(row, after)
     row.version += 1

@@ -125,6 +125,11 @@ async def test_not_enough_is_a_409_naming_the_line_and_changes_nothing(api: Api,
 async def test_amendments_move_reservations_and_a_refusal_changes_nothing(api: Api, catalogue: None) -> None:
     order = (await create(api, dress("M", quantity=2))).json()
     line_id = order["lines"][0]["id"]
+    preview = await api.amend(order, {"op": "set_quantity", "line_id": line_id, "quantity": 6}, dry_run=True)
+    assert preview.status_code == 409  # the dry run says so too
+    assert preview.json()["errors"][0]["field"] == "operations[0]"
+    fits = await api.amend(order, {"op": "set_quantity", "line_id": line_id, "quantity": 5}, dry_run=True)
+    assert fits.status_code == 200, fits.text
     too_many = await api.amend(order, {"op": "set_quantity", "line_id": line_id, "quantity": 6})
     assert too_many.status_code == 409
     assert too_many.json()["type"].endswith("/out-of-stock")
