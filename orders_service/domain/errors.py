@@ -86,3 +86,21 @@ class CustomerErased(DomainError):
     def __init__(self, customer_id: str) -> None:
         super().__init__(f"customer {customer_id}'s personal data was erased")
         self.customer_id = customer_id
+
+
+class OutOfStock(DomainError):
+    """An order line (or try-on option) wants more of a catalogue variant than is available."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ProductExists(DomainError):
+    """A product with that SKU is already in the catalogue."""
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"sku: a product {sku} is already in the catalogue; change it with PATCH /api/products/{sku}")
+        self.field = "sku"
+        self.message = f"a product {sku} is already in the catalogue"

@@ -68,6 +68,8 @@ DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
     e.IdentityTaken: (409, "identity-taken", "That email or buyer id already belongs to a customer"),
     e.CustomerMerged: (409, "customer-merged", "That customer was merged into another one"),
     e.CustomerErased: (409, "customer-erased", "That customer's personal data was erased"),
+    e.OutOfStock: (409, "out-of-stock", "Not enough stock"),
+    e.ProductExists: (409, "product-exists", "That SKU is already in the catalogue"),
 }
 
 BODY = "body"  # the field name of the request body as a whole
@@ -106,6 +108,8 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: e.DomainError) -> Respo
     problem = Problem(type=TYPE_BASE + slug, title=title, status=status, detail=exc.detail)
     if isinstance(exc, e.InvalidField):
         problem.errors = [FieldError(field=exc.field, message=exc.message, candidates=_candidates(exc))]
+    elif isinstance(exc, e.OutOfStock | e.ProductExists):
+        problem.errors = [FieldError(field=exc.field, message=exc.message)]
     elif isinstance(exc, e.VersionMismatch):
         problem.current_version = exc.current
     elif isinstance(exc, e.PhoneTaken | e.IdentityTaken):
