@@ -24,6 +24,7 @@ from orders_service.links.rules import (
     TOKEN_BYTES,
     LinkExpired,
     LinkNotFound,
+    LinkReadOnly,
     LinkState,
     Variant,
     customer_operations,
@@ -79,8 +80,13 @@ async def revoke_links(session: AsyncSession, order_id: UUID, actor: Actor, now:
     return revoked
 
 
-async def open_link(session: AsyncSession, token: str, now: datetime.datetime) -> tuple[EditLink, OrderRow]:
-    """The link and its order, or LinkNotFound (unknown, tampered, revoked) or LinkExpired."""
+async def open_link(
+    session: AsyncSession, token: str, now: datetime.datetime, *, to_change: bool = True
+) -> tuple[EditLink, OrderRow]:
+    """The link and its order, or LinkNotFound (unknown, tampered, revoked) or LinkExpired.
+
+    After pickup or a merge the link only shows the order: opening it `to_change` is LinkReadOnly (a 409).
+    """
     if not looks_like_token(token):
         raise LinkNotFound()
     link = await session.scalar(select(EditLink).where(EditLink.token_hash == token_hash(token)))
@@ -92,6 +98,8 @@ async def open_link(session: AsyncSession, token: str, now: datetime.datetime) -
         raise LinkNotFound()
     if state is LinkState.EXPIRED:
         raise LinkExpired()
+    if state is LinkState.READ_ONLY and to_change:
+        raise LinkReadOnly(OrderStatus(row.status))
     return link, row
 
 
