@@ -38,6 +38,7 @@ from orders_service.messaging.triggers import queue_edit_link_message
 from orders_service.orders import mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.services import amend_order, get_order, move_order, record_note
+from orders_service.shop_settings.identity import public_url
 
 _VARIANTS_SCANNED = 500  # recent lines of the same products read to find the sizes and colours on offer
 
@@ -48,6 +49,7 @@ async def create_link(
     """A new link to the order: (url, expires_at). The token is in the URL only; the database keeps its hash."""
     expires_at = expiry(now, ttl_hours)
     await begin_write(session)
+    base_url = await public_url(session, base_url)  # the shop's own, when an admin set one in the dashboard
     row = await get_order(session, order_id, lock=True)
     if OrderStatus(row.status) not in EDITABLE:
         raise OrderNotAmendable(f"the order is {row.status}: the customer can no longer change it")

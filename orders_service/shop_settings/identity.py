@@ -58,3 +58,10 @@ def identity_of(settings: Settings, stored: dict[str, Any] | None) -> ShopIdenti
 async def shop_identity(session: AsyncSession, settings: Settings) -> ShopIdentity:
     stored = await session.scalar(select(ShopSetting.value).where(ShopSetting.key == SHOP))
     return identity_of(settings, stored if isinstance(stored, dict) else None)
+
+
+async def public_url(session: AsyncSession, default: str) -> str:
+    """The start of the links customers get: the URL an admin set, else `default` (the environment's)."""
+    stored = await session.scalar(select(ShopSetting.value).where(ShopSetting.key == SHOP))
+    url = stored.get("public_url") if isinstance(stored, dict) else None
+    return url.rstrip("/") if isinstance(url, str) and url.strip() else default
