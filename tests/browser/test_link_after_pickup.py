@@ -11,6 +11,8 @@ import httpx
 
 from tests.browser.conftest import Phone
 from tests.browser.test_customer_page import _ok, _shipped_order
+from tests.integration.api import order_payload
+from tests.integration.links import DRESS_L
 
 
 def test_after_pickup_her_link_shows_the_amount_the_parcel_and_how_to_call_the_shop(
@@ -43,3 +45,21 @@ def test_after_pickup_her_link_shows_the_amount_the_parcel_and_how_to_call_the_s
     page.goto(link["url"] + "?lang=en")
     assert page.locator("#status").inner_text() == "On its way"
     phone.shot("2-after-pickup-390-en")
+
+
+def test_a_merged_orders_link_shows_the_order_it_became(phone: Phone, staff: httpx.Client) -> None:
+    kept = _ok(staff.post("/api/orders", json=order_payload()), 201)
+    second = _ok(staff.post("/api/orders", json=order_payload(customer_id=kept["customer_id"], lines=[DRESS_L])), 201)
+    link = _ok(staff.post(f"/api/orders/{second['id']}/edit-link"), 201)
+    body = {"order_ids": [kept["id"], second["id"]], "into": kept["id"]}
+    survivor = _ok(staff.post("/api/orders/merge", json=body), 201)
+    page = phone.page
+
+    response = page.goto(link["url"])
+    assert response is not None and response.status == 200
+    assert page.locator("#status").inner_text() == "Đã gộp vào đơn khác"
+    assert survivor["code"] in page.locator("#merged").inner_text()
+    assert page.locator("#cod").inner_text() == f"{survivor['cod_amount']:,} ₫".replace(",", ".")
+    assert page.locator("form").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.shot("1-merged-390")
