@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from orders_service.infra.settings import Settings
+from orders_service.infra.settings import Settings, listen_at
 
 
 def _logging(settings: Settings) -> None:
@@ -63,6 +63,7 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool, mi
     settings = _settings()
     host, port = host or settings.host, port or settings.port
     _check_can_listen(host, port)  # before any work: no migration, no data folder, for a port that is taken
+    listen_at(host, port)  # the app's processes read their settings again: links follow --host/--port
     _logging(settings)
     if migrate:
         _migrate(settings)

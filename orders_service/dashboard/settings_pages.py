@@ -1,4 +1,5 @@
-"""Admin settings: loyalty tiers and points, courier accounts (secrets masked), notification quiet hours."""
+"""Admin settings: the shop's name, phone, address and public URL; loyalty tiers and points, courier accounts
+(secrets masked), notification quiet hours."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from orders_service.loyalty.program import PROGRAM_KEY
 from orders_service.messaging.config import NOTIFY_KEY
 from orders_service.shop_settings import services
 from orders_service.shop_settings.accounts import ACCOUNTS_KEY
-from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules
+from orders_service.shop_settings.identity import SHOP
+from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules, ShopContact
 
 
 async def settings_context(session: DbSession, settings: Settings) -> dict[str, Any]:
@@ -40,6 +42,9 @@ async def save_step(session: DbSession, request: DashboardRequest, group: str) -
         if group == services.LOYALTY:
             await services.save(session, group, convert(values, LoyaltyRules), by, now)
             reread_after_commit(session, PROGRAM_KEY)
+        elif group == SHOP:
+            await services.save(session, group, convert(values, ShopContact), by, now)
+            reread_after_commit(session, NOTIFY_KEY)  # messages take the shop's name and URL from it
         elif group == services.NOTIFICATIONS:
             await services.save(session, group, convert(values, NotificationRules), by, now)
             reread_after_commit(session, NOTIFY_KEY)
@@ -69,6 +74,6 @@ class SettingsPages(Controller):
         context = await settings_context(db_session, request.app.state.settings)
         return page("settings.html", saved=request.query_params.get("saved"), **context)
 
-    @post(["/loyalty", "/couriers", "/notifications"], status_code=200)
+    @post(["/shop", "/loyalty", "/couriers", "/notifications"], status_code=200)
     async def save(self, request: DashboardRequest, db_session: DbSession) -> Template | Redirect:
         return await save_step(db_session, request, request.url.path.rsplit("/", 1)[-1])

@@ -12,11 +12,12 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from orders_service.domain.model import Actor
 from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.infra.settings import Settings
-from orders_service.links import services
+from orders_service.links import readonly, services
 from orders_service.links.ratelimit import link_rate_guard
 from orders_service.links.schemas import EditLinkIn, EditLinkOut, PublicOrderOut, public_order
 from orders_service.orders.controllers import ETAG_HEADER, IfMatch
 from orders_service.orders.schemas import ActionIn, AmendmentIn
+from orders_service.shop_settings.identity import shop_identity
 
 StaffRequest = Request[Actor, Any, Any]
 
@@ -50,14 +51,24 @@ class EditLinkController(Controller):
 
 
 async def _answer(
-    db_session: DbSession, warehouse: WarehouseDep, row: Any, link: Any, order: Any = None
+    request: Request[Any, Any, Any],
+    db_session: DbSession,
+    warehouse: WarehouseDep,
+    row: Any,
+    link: Any,
+    order: Any = None,
 ) -> Response[PublicOrderOut]:
-    body = public_order(row, warehouse, await services.offers(db_session, row), link.expires_at, order)
+    read_only = row.status in readonly.READ_ONLY
+    offers = {} if read_only else await services.offers(db_session, row)  # nothing to swap to once read-only
+    body = public_order(row, warehouse, offers, link.expires_at, order)
+    shop = await shop_identity(db_session, request.app.state.settings)
+    body = await readonly.with_state(db_session, body, row, shop)
     return Response(content=body, headers={"ETag": f'"{row.version}"'})
 
 
 class PublicOrderController(Controller):
-    """Same rules as the page: 404 for an unknown, tampered or revoked token, 410 once expired."""
+    """Same rules as the page: 404 for an unknown, tampered or revoked token, 410 once expired or cancelled;
+    after pickup or a merge a read-only view (`read_only: true`), where a change or cancel is a 409."""
 
     path = "/api/public/orders/{token:str}"
     tags = ["Customer link"]  # noqa: RUF012
@@ -66,10 +77,10 @@ class PublicOrderController(Controller):
 
     @get("/", response_headers=ETAG_HEADER, summary="The order behind a customer's link")
     async def get_order(
-        self, db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
+        self, request: Request[Any, Any, Any], db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
     ) -> Response[PublicOrderOut]:
-        link, row = await services.open_link(db_session, token, _now())
-        return await _answer(db_session, warehouse, row, link)
+        link, row = await services.open_link(db_session, token, _now(), to_change=False)
+        return await _answer(request, db_session, warehouse, row, link)
 
     @post(
         "/amendments",
@@ -79,6 +90,7 @@ class PublicOrderController(Controller):
     )
     async def amend_order(
         self,
+        request: Request[Any, Any, Any],
         db_session: DbSession,
         warehouse: WarehouseDep,
         discounts: Discounts,
@@ -90,11 +102,12 @@ class PublicOrderController(Controller):
         row, preview, link = await services.amend_by_link(
             db_session, token, if_match, data.domain_operations(), data.reason, discounts, _now(), dry_run=dry_run
         )
-        return await _answer(db_session, warehouse, row, link, preview)
+        return await _answer(request, db_session, warehouse, row, link, preview)
 
     @post("/cancel", status_code=200, response_headers=ETAG_HEADER, summary="Cancel the order (If-Match required)")
     async def cancel_order(
         self,
+        request: Request[Any, Any, Any],
         db_session: DbSession,
         warehouse: WarehouseDep,
         token: FromPath[str],
@@ -102,7 +115,7 @@ class PublicOrderController(Controller):
         data: JSONBody[ActionIn | None] = None,
     ) -> Response[PublicOrderOut]:
         row, link = await services.cancel_by_link(db_session, token, if_match, data.reason if data else None, _now())
-        answered = await _answer(db_session, warehouse, row, link)
+        answered = await _answer(request, db_session, warehouse, row, link)
         if row.pending_cancel:  # 202: the courier holds a parcel; the cancel is done once it confirms
             answered.status_code = 202
         return answered

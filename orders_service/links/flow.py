@@ -20,7 +20,7 @@ from orders_service.domain.errors import InvalidField, OrderNotAmendable, Versio
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.links import services
 from orders_service.links.forms import FormError, form_digest, form_operations
-from orders_service.links.rules import Variant, customer_operations
+from orders_service.links.rules import READ_ONLY, Variant, customer_operations
 from orders_service.orders import mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.services import amend_order, move_order
@@ -39,11 +39,22 @@ class PageView:
     notice: str | None = None  # saved | changed | cancelled
     previewed: str | None = None  # the digest of the previewed change: confirm is offered for it only
     status_code: int = 200
+    read_only: bool = False  # after pickup or a merge: the page shows the order, its parcel and the shop
 
 
 async def show(session: AsyncSession, token: str, now: datetime.datetime) -> PageView:
-    link, row = await services.open_link(session, token, now)
+    link, row = await services.open_link(session, token, now, to_change=False)
+    if row.status in READ_ONLY:
+        return PageView(row, link, {}, read_only=True)
     return PageView(row, link, await services.offers(session, row))
+
+
+async def refused(session: AsyncSession, token: str, now: datetime.datetime) -> PageView:
+    """A change or cancel sent through a link that only shows the order now: the order as it is, and why (409)."""
+    view = await show(session, token, now)
+    if view.read_only:
+        view.status_code, view.notice = 409, "read_only"
+    return view
 
 
 def _if_match(form: Mapping[str, str]) -> str:

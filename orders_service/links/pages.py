@@ -15,10 +15,11 @@ from litestar.response import Template
 from orders_service.domain.money import compute_totals
 from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.infra.settings import Settings
-from orders_service.links import flow, i18n
+from orders_service.links import flow, i18n, readonly
 from orders_service.links.ratelimit import link_rate_guard
-from orders_service.links.rules import LinkExpired, LinkNotFound
-from orders_service.links.views import message_context, page_context
+from orders_service.links.rules import LinkExpired, LinkNotFound, LinkReadOnly
+from orders_service.links.views import message_context, page_context, read_only_context
+from orders_service.shop_settings.identity import ShopIdentity, identity_of, shop_identity
 
 _MAX_FIELDS = 400  # lines x 2 + a dozen: far more than any order's form
 
@@ -43,16 +44,23 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k: v for k, v in list(form.items())[:_MAX_FIELDS] if isinstance(v, str)}
 
 
-def _page(request: Request[Any, Any, Any], view: flow.PageView, warehouse: Any) -> Template:
+async def _page(request: Request[Any, Any, Any], view: flow.PageView, warehouse: Any, session: Any) -> Template:
     lang = _lang(request)
     settings: Settings = request.app.state.settings
+    shop = request.app.state.shop_identity = await shop_identity(session, settings)  # error pages show it too
     base = "/o/" + str(request.path_params["token"])
-    return Template(
-        template_name="public/order.html",
-        context=page_context(view, base, lang, settings, warehouse),
-        status_code=view.status_code,
-        cookies=_cookies(request, lang),
-    )
+    if view.read_only:
+        after = await readonly.successor(session, view.row) if view.row.status == "merged" else None
+        name, context = "public/readonly.html", read_only_context(view, after, lang, shop, warehouse)
+    else:
+        name, context = "public/order.html", page_context(view, base, lang, settings, warehouse, shop=shop)
+    return Template(template_name=name, context=context, status_code=view.status_code, cookies=_cookies(request, lang))
+
+
+def _shop(request: Request[Any, Any, Any]) -> ShopIdentity:
+    """The shop on pages shown without a database session (errors): the environment's, or the last one read."""
+    settings: Settings = request.app.state.settings
+    return getattr(request.app.state, "shop_identity", None) or identity_of(settings, None)
 
 
 def _message(
@@ -61,7 +69,7 @@ def _message(
     lang = _lang(request)
     return Template(
         template_name="public/message.html",
-        context=message_context(kind, lang, request.app.state.settings),
+        context=message_context(kind, lang, request.app.state.settings, shop=_shop(request)),
         status_code=status,
         headers=headers,
     )
@@ -107,7 +115,7 @@ class EditPageController(Controller):
     async def show(
         self, request: Request[Any, Any, Any], db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
     ) -> Template:
-        return _page(request, await flow.show(db_session, token, _now()), warehouse)
+        return await _page(request, await flow.show(db_session, token, _now()), warehouse, db_session)
 
     @post("/", status_code=200)
     async def submit(
@@ -118,14 +126,21 @@ class EditPageController(Controller):
         discounts: Discounts,
         token: FromPath[str],
     ) -> Template:
-        view = await flow.submit(db_session, token, await _form(request), discounts, _now())
-        return _page(request, view, warehouse)
+        try:
+            view = await flow.submit(db_session, token, await _form(request), discounts, _now())
+        except LinkReadOnly:
+            view = await flow.refused(db_session, token, _now())
+        return await _page(request, view, warehouse, db_session)
 
     @post("/cancel", status_code=200)
     async def cancel(
         self, request: Request[Any, Any, Any], db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
     ) -> Template:
-        return _page(request, await flow.cancel(db_session, token, await _form(request), _now()), warehouse)
+        try:
+            view = await flow.cancel(db_session, token, await _form(request), _now())
+        except LinkReadOnly:
+            view = await flow.refused(db_session, token, _now())
+        return await _page(request, view, warehouse, db_session)
 
     @post("/quote", status_code=200)
     async def quote(
@@ -133,7 +148,10 @@ class EditPageController(Controller):
     ) -> Response[Quote]:
         """The page's script asks this as she edits: the form's change, previewed (never saved)."""
         form = {k: v for k, v in (await _form(request)).items() if k != "action"}
-        view = await flow.submit(db_session, token, form, discounts, _now())
+        try:
+            view = await flow.submit(db_session, token, form, discounts, _now())
+        except LinkReadOnly:
+            return Response(Quote(ok=False, error="read_only"), status_code=200)
         lang = _lang(request)
         if view.preview is None:
             error = next(iter(view.errors), "changed")

@@ -22,6 +22,9 @@ MAX_TTL_HOURS = 24 * 30
 
 # A link opens while the parcel is still at the shop; after pickup, changes go through the shop.
 EDITABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.READY_TO_SHIP})
+# After pickup, or once merged into another order, the link only shows the order: she still needs to know what
+# she will pay, where the parcel is and whom to call. A cancelled order's link expires: nothing is left to follow.
+READ_ONLY = frozenset(OrderStatus) - EDITABLE - {OrderStatus.CANCELLED}
 # What a customer may do: contact, address, the variants and quantities of the lines she already has, and
 # spending her own points (the order's customer's: the ledger checks she holds them; before pickup only).
 LINK_OPERATIONS = frozenset(
@@ -39,14 +42,23 @@ class LinkNotFound(NotFound):
 
 
 class LinkExpired(DomainError):
-    """Past its time, or the order left the statuses a customer may change."""
+    """Past its time, or the order was cancelled."""
 
     def __init__(self) -> None:
         super().__init__("this link has expired: ask the shop for a new one")
 
 
+class LinkReadOnly(OrderNotAmendable):
+    """A change asked through a link that only shows the order now (after pickup, or merged): a 409."""
+
+    def __init__(self, status: OrderStatus) -> None:
+        why = "was merged into another order" if status is OrderStatus.MERGED else "is with the courier"
+        super().__init__(f"the order {why}: this link only shows it now; ask the shop to change it")
+
+
 class LinkState(enum.StrEnum):
     OPEN = "open"
+    READ_ONLY = "read_only"
     EXPIRED = "expired"
     REVOKED = "revoked"
 
@@ -65,9 +77,9 @@ def link_state(
 ) -> LinkState:
     if revoked_at is not None:
         return LinkState.REVOKED
-    if now >= expires_at or status not in EDITABLE:
+    if now >= expires_at or status not in EDITABLE | READ_ONLY:
         return LinkState.EXPIRED
-    return LinkState.OPEN
+    return LinkState.OPEN if status in EDITABLE else LinkState.READ_ONLY
 
 
 def expiry(now: datetime.datetime, ttl_hours: int) -> datetime.datetime:

@@ -44,8 +44,38 @@ class PublicLineOut(Struct, omit_defaults=True):
     variants: list[VariantOut] | None = None
 
 
+class PublicShipmentOut(Struct):
+    """Where the parcel is: the courier and its tracking code (none of the sync's internals)."""
+
+    courier: str
+    tracking_code: str | None
+    status: str
+
+
+class SuccessorOut(Struct):
+    """The order a merged order became (always the same customer's): what she receives and pays now."""
+
+    code: str
+    status: str
+    total: int
+    cod_amount: int
+    shipment: PublicShipmentOut | None = None
+
+
+class ShopContactOut(Struct):
+    """How to reach the shop (the shop's settings: environment, or what an admin saved in the dashboard)."""
+
+    name: str
+    phone: str
+    address: str
+
+
 class PublicOrderOut(Struct):
-    """What the link shows: no customer id, no shipment internals, no staff note."""
+    """What the link shows: no customer id, no shipment internals, no staff note.
+
+    After pickup or a merge the link is `read_only`: the order, its parcel and the shop's contact are shown, and
+    a change or cancel through it is a 409 (not-amendable). A merged order names the order it became.
+    """
 
     code: str
     status: str
@@ -60,6 +90,10 @@ class PublicOrderOut(Struct):
     cod_amount: int
     link_expires_at: datetime.datetime
     updated_at: datetime.datetime
+    read_only: bool = False
+    shipment: PublicShipmentOut | None = None
+    merged_into: SuccessorOut | None = None
+    shop: ShopContactOut | None = None
 
 
 def public_order(

@@ -25,6 +25,7 @@ from orders_service.links.rules import (
     TOKEN_BYTES,
     LinkExpired,
     LinkNotFound,
+    LinkReadOnly,
     LinkState,
     Variant,
     customer_operations,
@@ -38,6 +39,7 @@ from orders_service.messaging.triggers import queue_edit_link_message
 from orders_service.orders import mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.services import amend_order, get_order, move_order, record_note
+from orders_service.shop_settings.identity import public_url
 
 _VARIANTS_SCANNED = 500  # recent lines of the same products read to find the sizes and colours on offer
 
@@ -48,6 +50,7 @@ async def create_link(
     """A new link to the order: (url, expires_at). The token is in the URL only; the database keeps its hash."""
     expires_at = expiry(now, ttl_hours)
     await begin_write(session)
+    base_url = await public_url(session, base_url)  # the shop's own, when an admin set one in the dashboard
     row = await get_order(session, order_id, lock=True)
     if OrderStatus(row.status) not in EDITABLE:
         raise OrderNotAmendable(f"the order is {row.status}: the customer can no longer change it")
@@ -80,8 +83,13 @@ async def revoke_links(session: AsyncSession, order_id: UUID, actor: Actor, now:
     return revoked
 
 
-async def open_link(session: AsyncSession, token: str, now: datetime.datetime) -> tuple[EditLink, OrderRow]:
-    """The link and its order, or LinkNotFound (unknown, tampered, revoked) or LinkExpired."""
+async def open_link(
+    session: AsyncSession, token: str, now: datetime.datetime, *, to_change: bool = True
+) -> tuple[EditLink, OrderRow]:
+    """The link and its order, or LinkNotFound (unknown, tampered, revoked) or LinkExpired.
+
+    After pickup or a merge the link only shows the order: opening it `to_change` is LinkReadOnly (a 409).
+    """
     if not looks_like_token(token):
         raise LinkNotFound()
     link = await session.scalar(select(EditLink).where(EditLink.token_hash == token_hash(token)))
@@ -93,6 +101,8 @@ async def open_link(session: AsyncSession, token: str, now: datetime.datetime) -
         raise LinkNotFound()
     if state is LinkState.EXPIRED:
         raise LinkExpired()
+    if state is LinkState.READ_ONLY and to_change:
+        raise LinkReadOnly(OrderStatus(row.status))
     return link, row
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from orders_service.db.models import Order as OrderRow
 from orders_service.geo import Warehouse, provinces, wards
 from orders_service.infra.settings import Settings
 from orders_service.links import i18n
 from orders_service.links.flow import PageView
 from orders_service.links.forms import PHONE_FIELDS, variant_value
+from orders_service.links.readonly import shipment_of
 from orders_service.links.schemas import public_order
+from orders_service.shop_settings.identity import ShopIdentity, identity_of
 
 ERROR_WORDS = {"recipient": "err.recipient", "address": "err.address", "form": "err.order", "cancel": "cancel.check"}
 
@@ -50,7 +53,9 @@ def _error_text(section: str, reason: str, words: Any) -> str:
     return str(words[key])
 
 
-def page_context(view: PageView, base: str, lang: str, settings: Settings, warehouse: Warehouse) -> dict[str, Any]:
+def page_context(
+    view: PageView, base: str, lang: str, settings: Settings, warehouse: Warehouse, *, shop: ShopIdentity | None = None
+) -> dict[str, Any]:
     words = i18n.words(lang)
     current = public_order(view.row, warehouse, view.offers, view.link.expires_at)
     preview = (
@@ -75,12 +80,33 @@ def page_context(view: PageView, base: str, lang: str, settings: Settings, wareh
         "notice": view.notice,
         "previewed": view.previewed,
         "editable": view.notice != "cancelled",
-        "shop": settings,
+        "shop": shop or identity_of(settings, None),
         "vnd": lambda amount: i18n.vnd(amount, lang),
     }
 
 
-def message_context(kind: str, lang: str, settings: Settings) -> dict[str, Any]:
+def read_only_context(
+    view: PageView, after: OrderRow | None, lang: str, shop: ShopIdentity, warehouse: Warehouse
+) -> dict[str, Any]:
+    """The page after pickup or a merge: the order, its parcel, the order it became (hers), and the shop."""
+    words = i18n.words(lang)
+    successor = None if after is None else public_order(after, warehouse, {}, view.link.expires_at)
+    return {
+        "t": words,
+        "lang": lang,
+        "other_lang": "en" if lang == "vi" else "vi",
+        "order": public_order(view.row, warehouse, {}, view.link.expires_at),
+        "shipment": shipment_of(view.row),
+        "successor": successor,
+        "successor_shipment": None if after is None else shipment_of(after),
+        "notice": view.notice,
+        "shop": shop,
+        "vnd": lambda amount: i18n.vnd(amount, lang),
+        "courier": lambda name: words.get(f"courier.{name}", name),
+    }
+
+
+def message_context(kind: str, lang: str, settings: Settings, *, shop: ShopIdentity | None = None) -> dict[str, Any]:
     words = i18n.words(lang)
     return {
         "t": words,
@@ -88,5 +114,5 @@ def message_context(kind: str, lang: str, settings: Settings) -> dict[str, Any]:
         "other_lang": "en" if lang == "vi" else "vi",
         "title": words[f"{kind}.title"],
         "body": words[f"{kind}.body"],
-        "shop": settings,
+        "shop": shop or identity_of(settings, None),
     }

@@ -53,7 +53,8 @@ def _time(text: str) -> datetime.time:
 
 class NotifySource:
     """One per process: the environment's config with the quiet hours and marketing cap an admin saved in the
-    dashboard (`shop_settings` key `notifications`), re-read at most every TTL seconds, like the loyalty program."""
+    dashboard (`shop_settings` key `notifications`), and the shop's name and public URL (key `shop`), re-read at
+    most every TTL seconds, like the loyalty program."""
 
     TTL = 5.0
 
@@ -71,13 +72,18 @@ class NotifySource:
             if self._read_at is not None and now - self._read_at < self.TTL:
                 return
             self._read_at = now
-        saved = connection.execute(select(ShopSetting.value).where(ShopSetting.key == "notifications")).scalar()
-        if not isinstance(saved, dict):
-            self.config = self.base
+        rows = connection.execute(
+            select(ShopSetting.key, ShopSetting.value).where(ShopSetting.key.in_(("notifications", "shop")))
+        )
+        stored = {key: value for key, value in rows.tuples() if isinstance(value, dict)}
+        base = _with_shop(self.base, stored.get("shop", {}))
+        saved = stored.get("notifications")
+        if saved is None:
+            self.config = base
             return
         try:
             override = msgspec.structs.replace(
-                self.base,
+                base,
                 quiet_start=str(saved.get("quiet_start", self.base.quiet_start)),
                 quiet_end=str(saved.get("quiet_end", self.base.quiet_end)),
                 marketing_cap=int(saved.get("marketing_cap_per_day", self.base.marketing_cap)),
@@ -85,7 +91,17 @@ class NotifySource:
             override.rules()  # a hand-edited row that does not parse must not stop the messages
             self.config = override
         except (TypeError, ValueError):
-            self.config = self.base
+            self.config = base
+
+
+def _with_shop(config: NotifyConfig, shop: dict[str, Any]) -> NotifyConfig:
+    """The shop's name and public URL an admin set (blank: the environment's), as messages use them."""
+    name, url = shop.get("name"), shop.get("public_url")
+    return msgspec.structs.replace(
+        config,
+        shop_name=name if isinstance(name, str) and name.strip() else config.shop_name,
+        public_base_url=url.rstrip("/") if isinstance(url, str) and url.strip() else config.public_base_url,
+    )
 
 
 @event.listens_for(Session, "after_begin")

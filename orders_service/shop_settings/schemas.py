@@ -38,3 +38,13 @@ class NotificationRules(Struct, kw_only=True):
     quiet_start: Clock = "22:00"
     quiet_end: Clock = "07:00"
     marketing_cap_per_day: Annotated[int, Meta(ge=0, le=50)] = 3
+
+
+class ShopContact(Struct, kw_only=True):
+    """The shop as its customers know it, on their page and in messages; blank: the environment's value."""
+
+    name: Annotated[str, Meta(max_length=120, pattern=ONE_LINE)] = ""
+    phone: Annotated[str, Meta(max_length=32, pattern=ONE_LINE)] = ""  # any Vietnamese form; stored in E.164
+    address: Annotated[str, Meta(max_length=300, pattern=ONE_LINE)] = ""
+    # Where customers reach the service: links in messages and the staff's new edit links start with it.
+    public_url: Annotated[str, Meta(max_length=200, pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")] = ""

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orders_service.db.engine import begin_write
 from orders_service.db.models import ShopSetting
 from orders_service.domain.errors import InvalidField
+from orders_service.domain.phones import normalise_phone
 from orders_service.infra.settings import Settings
 from orders_service.loyalty.tiers import parse_tiers
 from orders_service.shipping.registry import EXTERNAL
 from orders_service.shop_settings.accounts import COURIERS, account_in_force
-from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules
+from orders_service.shop_settings.identity import SHOP, identity_of
+from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules, ShopContact
 
 LOYALTY, NOTIFICATIONS = "loyalty", "notifications"
 ACCOUNTS = EXTERNAL[:2]  # the couriers whose accounts the form edits: GHN and GHTK (the others: environment only)
@@ -74,6 +76,8 @@ async def effective(session: AsyncSession, settings: Settings) -> dict[str, Any]
         LOYALTY: loyalty_of(settings, stored.get(LOYALTY)),
         COURIERS: couriers_of(settings, stored.get(COURIERS)),
         NOTIFICATIONS: notifications_of(settings, stored.get(NOTIFICATIONS)),
+        SHOP: stored.get(SHOP) or {},  # what an admin set; blank fields show the environment's (`shop_env`)
+        "shop_env": identity_of(settings, None),
         "updated": {key: (row_at, by) for key, (row_at, by) in (await _audit(session)).items()},
     }
 
@@ -84,6 +88,13 @@ async def _audit(session: AsyncSession) -> dict[str, tuple[datetime.datetime, st
 
 
 async def save(session: AsyncSession, key: str, value: msgspec.Struct, by: str, now: datetime.datetime) -> None:
+    if isinstance(value, ShopContact):
+        value = ShopContact(
+            name=value.name.strip(),
+            phone=normalise_phone(value.phone, "phone") if value.phone.strip() else "",
+            address=value.address.strip(),
+            public_url=value.public_url.strip().rstrip("/"),
+        )
     if isinstance(value, LoyaltyRules):
         try:
             parse_tiers(value.tiers, "tiers")

@@ -45,7 +45,11 @@ OFFERS = {
         (None, OrderStatus.PENDING, NOW, LinkState.OPEN),
         (None, OrderStatus.READY_TO_SHIP, NOW, LinkState.OPEN),
         (None, OrderStatus.PENDING, LATER, LinkState.EXPIRED),
-        (None, OrderStatus.IN_TRANSIT, NOW, LinkState.EXPIRED),
+        # After pickup or a merge the link shows the order (read-only) until its time; a cancelled one expires.
+        (None, OrderStatus.IN_TRANSIT, NOW, LinkState.READ_ONLY),
+        (None, OrderStatus.DELIVERED, NOW, LinkState.READ_ONLY),
+        (None, OrderStatus.MERGED, NOW, LinkState.READ_ONLY),
+        (None, OrderStatus.IN_TRANSIT, LATER, LinkState.EXPIRED),
         (None, OrderStatus.CANCELLED, NOW, LinkState.EXPIRED),
         (NOW, OrderStatus.PENDING, NOW, LinkState.REVOKED),
         (NOW, OrderStatus.DELIVERED, LATER, LinkState.REVOKED),

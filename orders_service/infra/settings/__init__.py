@@ -3,7 +3,13 @@ the processes that read it (`catalogue`, `partners`), the `Settings` a process r
 docs/configuration.md generated from the same declarations (`docs`; `orders-service config docs`)."""
 
 from orders_service.infra.settings.declared import Group, Undeclared, Var
-from orders_service.infra.settings.model import Settings, check_timing, normalise_database_url, secret_key
+from orders_service.infra.settings.model import (
+    Settings,
+    check_timing,
+    listen_at,
+    normalise_database_url,
+    secret_key,
+)
 from orders_service.infra.settings.registry import DECLARED, GROUPS
 
 __all__ = [
@@ -14,6 +20,7 @@ __all__ = [
     "Undeclared",
     "Var",
     "check_timing",
+    "listen_at",
     "normalise_database_url",
     "secret_key",
 ]

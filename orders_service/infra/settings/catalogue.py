@@ -21,10 +21,12 @@ SERVER = Group(
             EVERY),
         Var("ORDERS_HOST", "text", "127.0.0.1", "The interface `serve` listens on (`--host` overrides it).", (API,)),
         Var("ORDERS_PORT", "integer", "8000", "The port `serve` listens on (`--port` overrides it).", (API,)),
-        Var("ORDERS_PUBLIC_BASE_URL", "url", "http://127.0.0.1:8000",
+        Var("ORDERS_PUBLIC_BASE_URL", "url", "",
             "The address customers and couriers reach the API at: the start of edit links and message links, the "
-            "default sandbox webhook target, and https here makes the dashboard's cookie Secure.",
-            (API, WORKER, SANDBOX)),
+            "default sandbox webhook target, and https here makes the dashboard's cookie Secure. Unset, the "
+            "address `serve` listens on (`--host`/`--port`, or ORDERS_HOST and ORDERS_PORT; a wildcard host as "
+            "127.0.0.1). Admins may set the one links and messages use in the dashboard (Settings, The shop).",
+            (API, WORKER, SANDBOX), default_note="`http://$ORDERS_HOST:$ORDERS_PORT`"),
         Var("ORDERS_SQLITE_SYNCHRONOUS", "FULL or NORMAL", "FULL",
             "SQLite's `synchronous`: `FULL` keeps every acknowledged change across a power loss, `NORMAL` is "
             "faster but may lose the last commits; PostgreSQL ignores it.",
@@ -45,10 +47,15 @@ SHOP = Group(
     "The shop",
     "Who sends the parcels, as the couriers see it. The warehouse is a 2025 province code and ward code.",
     (
-        Var("ORDERS_SHOP_NAME", "text", "Cửa hàng", "The sender's name on courier orders and in messages.", SERVICE),
-        Var("ORDERS_SHOP_PHONE", "phone", "+842838221234", "The sender's phone the couriers call.", SERVICE),
-        Var("ORDERS_SHOP_ADDRESS", "text", "1 Lê Lợi", "The street line of the warehouse couriers pick up at.",
+        Var("ORDERS_SHOP_NAME", "text", "Cửa hàng",
+            "The shop's name: the sender on courier orders, in messages and on the customer's page (admins may "
+            "set the one messages and the page show in the dashboard).", SERVICE),
+        Var("ORDERS_SHOP_PHONE", "phone", "+842838221234",
+            "The shop's phone: the one couriers call, and the one customers see on their page (dashboard too).",
             SERVICE),
+        Var("ORDERS_SHOP_ADDRESS", "text", "1 Lê Lợi",
+            "The street line of the warehouse couriers pick up at; with its ward and province, the address "
+            "customers see on their page unless an admin set another in the dashboard.", SERVICE),
         Var("ORDERS_WAREHOUSE_PROVINCE", "integer", "79",
             "The warehouse's province code (79: Hồ Chí Minh City); orders show their zone and distance from it.",
             SERVICE),

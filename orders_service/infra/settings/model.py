@@ -83,18 +83,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         data_dir = Path(e.get("ORDERS_DATA_DIR")).resolve()
         database_url = normalise_database_url(e.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'orders.db'}")
         relay = e.choice("ORDERS_RELAY")
+        host, port = e.get("ORDERS_HOST"), number(e, "ORDERS_PORT", int)
+        public_base_url = e.get("ORDERS_PUBLIC_BASE_URL").strip().rstrip("/") or listening_url(host, port)
         return cls(
             data_dir=data_dir,
             database_url=database_url,
-            host=e.get("ORDERS_HOST"),
-            port=number(e, "ORDERS_PORT", int),
+            host=host,
+            port=port,
             sqlite_synchronous=e.get("ORDERS_SQLITE_SYNCHRONOUS").upper(),
             warehouse_province=number(e, "ORDERS_WAREHOUSE_PROVINCE", int),
             warehouse_ward=number(e, "ORDERS_WAREHOUSE_WARD", int),
             shop_name=e.get("ORDERS_SHOP_NAME"),
             shop_phone=e.get("ORDERS_SHOP_PHONE"),
             shop_address=e.get("ORDERS_SHOP_ADDRESS"),
-            public_base_url=e.get("ORDERS_PUBLIC_BASE_URL").rstrip("/"),
+            public_base_url=public_base_url,
             secret_key=_secret_key(e),
             relay=relay,
             relay_backoff_s=number(e, "ORDERS_RELAY_BACKOFF_S", float),
@@ -120,7 +122,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             log_format=e.choice("ORDERS_LOG_FORMAT", _default_log_format()),
             log_level=e.choice("ORDERS_LOG_LEVEL").upper(),
             couriers=courier_settings(e),
-            notify=notify_config(e),
+            notify=msgspec.structs.replace(notify_config(e), public_base_url=public_base_url),
             link_ttl_hours=positive(e, "ORDERS_LINK_TTL_HOURS"),
             cod_statement_days=positive(e, "ORDERS_COD_STATEMENT_DAYS"),
             cod_columns=parse_columns(e.get("ORDERS_COD_COLUMNS")),
@@ -177,6 +179,28 @@ def check_timing(settings: Settings) -> None:
         )
     if problems:
         raise ValueError("; ".join(problems))
+
+
+def listen_at(host: str, port: int) -> None:
+    """Tell the app processes `serve` starts where they listen (--host/--port): they read the environment, and
+    their links follow it unless ORDERS_PUBLIC_BASE_URL is set."""
+    os.environ["ORDERS_HOST"], os.environ["ORDERS_PORT"] = host, str(port)
+
+
+def listening_url(host: str, port: int) -> str:
+    """The URL of the address `serve` listens on: the default of ORDERS_PUBLIC_BASE_URL.
+
+    A wildcard (0.0.0.0, ::) is every interface of this machine: its loopback is the one address sure to be
+    among them. Customers' phones reach a shop through the address it publishes: set ORDERS_PUBLIC_BASE_URL.
+    """
+    host = host.strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "*"):
+        host = "127.0.0.1"
+    elif host in ("::", "[::]"):
+        host = "::1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 MIN_SECRET = 32
