@@ -15,7 +15,7 @@ import asyncio
 import datetime
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,11 +48,11 @@ GIVE_UP_S = 1.0  # how long a stopped pump waits for its handlers to take their 
 Family = tuple[str, str]  # (topic family, key): messages about the same thing share one handler run
 
 
-def _handler_for(topic: str, handlers: dict[str, Handler]) -> Handler | None:
+def _handler_for(topic: str, handlers: Mapping[str, Handler]) -> Handler | None:
     return handlers.get(topic) or handlers.get(topic.split(".", 1)[0] + ".")
 
 
-async def handle(message: OutboxMessage, handlers: dict[str, Handler], deadline_s: float = DEADLINE_S) -> Outcome:
+async def handle(message: OutboxMessage, handlers: Mapping[str, Handler], deadline_s: float = DEADLINE_S) -> Outcome:
     # Lines logged while handling an order's message name the order (each handler runs in its own task).
     context.order_id.set(message.key if message.topic.startswith("order.") else None)
     handler = _handler_for(message.topic, handlers)
@@ -89,7 +89,7 @@ class Pump:
     def __init__(
         self,
         db: async_sessionmaker[AsyncSession],
-        handlers: dict[str, Handler],
+        handlers: Mapping[str, Handler],
         *,
         batch: int = 50,
         backoff_s: float = BACKOFF_BASE_S,
@@ -249,7 +249,7 @@ class Pump:
 
 async def drain(
     db: async_sessionmaker[AsyncSession],
-    handlers: dict[str, Handler],
+    handlers: Mapping[str, Handler],
     batch: int = 50,
     backoff_s: float = BACKOFF_BASE_S,
     concurrency: int = 8,

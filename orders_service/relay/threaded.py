@@ -19,6 +19,7 @@ import contextlib
 import inspect
 import logging
 import threading
+from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -31,6 +32,7 @@ from orders_service.db.engine import create_engine
 from orders_service.infra.outbox import on_committed
 from orders_service.infra.runtime import Runtime
 from orders_service.infra.settings import Settings
+from orders_service.relay.core import Handler
 from orders_service.relay.embedded import EmbeddedRelay
 from orders_service.relay.handlers import build_handlers
 from orders_service.shipping.registry import CourierRegistry
@@ -78,8 +80,12 @@ class ThreadedRelay:
         couriers: CourierRegistry,
         providers: Mapping[Channel, Provider],
         info: dict[str, Any],
+        fallback: dict[str, Handler] | None = None,
     ) -> None:
         self.settings, self.couriers, self.providers, self.info = settings, couriers, providers, info
+        # Topics the thread's own table lacks are looked up here, as they are when called: handlers a test adds
+        # to the runtime's table after start are the relay's too.
+        self.fallback: dict[str, Handler] = fallback if fallback is not None else {}
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._relay: EmbeddedRelay | None = None
@@ -144,7 +150,7 @@ class ThreadedRelay:
                 providers,
                 settings.lease_renew_s,
             )
-            relay = EmbeddedRelay.from_settings(db, handlers, settings)
+            relay = EmbeddedRelay.from_settings(db, ChainMap(handlers, self.fallback), settings)
             self._stop = asyncio.Event()
             await relay.start()
             self._relay, self._loop = relay, asyncio.get_running_loop()
@@ -162,5 +168,5 @@ class ThreadedRelay:
 def embedded_relay(settings: Settings, runtime: Runtime) -> EmbeddedRelay | ThreadedRelay:
     """The relay `serve` runs: on its own thread (ORDERS_RELAY_THREAD=on, the default), or in the API's loop."""
     if settings.relay_thread:
-        return ThreadedRelay(settings, runtime.couriers, runtime.providers, runtime.info)
+        return ThreadedRelay(settings, runtime.couriers, runtime.providers, runtime.info, runtime.handlers)
     return EmbeddedRelay.from_settings(runtime.db, runtime.handlers, settings)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
-from orders_service.db.engine import create_engine
+from orders_service.db.engine import begin_write, create_engine
 from orders_service.db.models import OutboxMessage
 from orders_service.infra.runtime import Runtime, build_runtime
 from orders_service.infra.settings import Settings
@@ -71,6 +71,7 @@ def _unprocessed_seen_from_another_thread(settings: Settings, until_none_within_
 async def _due(db: async_sessionmaker[AsyncSession]) -> None:
     # Changes of orders that have no shipment: the sync finds that out from the database alone.
     async with db() as session, session.begin():
+        await begin_write(session)  # as the app's writers do: in turn with the relay's (on SQLite)
         session.add_all(
             [OutboxMessage(topic="order.changed", key=str(uuid.uuid4()), payload={}) for _ in range(MESSAGES)]
         )
