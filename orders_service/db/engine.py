@@ -230,7 +230,8 @@ class WriterQueue:
         """With the mutex held: stop waiting; returns whether the turn had already been given to it."""
         if turn.granted:
             return True
-        self._waiting.remove(turn)
+        if turn in self._waiting:  # else passed over: its loop was closed when its turn came
+            self._waiting.remove(turn)
         return False
 
     def _holder_is_gone(self) -> bool:
