@@ -57,8 +57,9 @@ from orders_service.ops.middleware import RequestContext, echo_request_id
 from orders_service.orders.controllers import OrderController
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_controllers import FamilyController
-from orders_service.relay.embedded import Daily, EmbeddedRelay, Interval
+from orders_service.relay.embedded import Daily, Interval
 from orders_service.relay.nudge import DispatchNudge
+from orders_service.relay.threaded import embedded_relay
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
 from orders_service.shipping.reconcile import reconcile_shipments
@@ -94,9 +95,8 @@ def create_app(
     """The service. `couriers` and `providers` replace the configured ones (tests pass ones wired to fakes)."""
     settings = settings or Settings.from_env()
     runtime = build_runtime(settings, couriers, providers=providers)
-    relay = (
-        EmbeddedRelay.from_settings(runtime.db, runtime.handlers, settings) if settings.relay == "embedded" else None
-    )
+    # On its own thread (relay/threaded.py), or in this event loop.
+    relay = embedded_relay(settings, runtime) if settings.relay == "embedded" else None
     # The embedded engine's periodic jobs: daily ones, and reconciliation every ORDERS_RECONCILE_S (celery beat
     # runs them as tasks instead).
     jobs = (

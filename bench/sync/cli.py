@@ -57,7 +57,8 @@ async def run(args: argparse.Namespace) -> int:
             "drain_timeout_s": args.drain_timeout,
             "server_env": args.server_env,
             "server": "orders-service serve (uvicorn, 1 process), embedded relay and sandbox courier",
-            "relay": "EmbeddedRelay: woken by commits, batches of 50, handlers side by side (ORDERS_RELAY_CONCURRENCY)",
+            "relay": "EmbeddedRelay on its own thread (unless ORDERS_RELAY_THREAD=off): woken by commits, batches "
+            "of 50, handlers side by side (ORDERS_RELAY_CONCURRENCY)",
         },
         "result": {},
     }

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import weakref
 from collections import deque
 from pathlib import Path
@@ -45,7 +46,7 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("max_overflow", 8)
     engine = create_async_engine(settings.database_url, **kwargs)
     _configure_sqlite(engine, settings)
-    _QUEUES[engine.sync_engine] = WriterQueue()
+    _QUEUES[engine.sync_engine] = _queue_for(engine)
     return engine
 
 
@@ -168,32 +169,88 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
             super().rollback()
 
 
+class _Turn:
+    """One writer waiting in the queue, on its own event loop (the API's, or the relay's thread's)."""
+
+    __slots__ = ("future", "granted", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop, self.future, self.granted = loop, loop.create_future(), False
+
+    def grant(self) -> bool:
+        """Called with the queue's mutex held: the turn is this writer's, told on its own loop."""
+        try:
+            self.loop.call_soon_threadsafe(self._wake)
+        except RuntimeError:  # its loop is closed: it waits no more
+            return False
+        self.granted = True
+        return True
+
+    def _wake(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
+
+
 class WriterQueue:
     """SQLite writers of this process wait their turn here, first come first served.
 
     SQLite's own busy handler sleeps and retries, so under load a waiting writer can lose every race and
     fail after the busy timeout ("database is locked"). Queuing in the process first leaves SQLite's lock
-    to arbitrate only between processes.
+    to arbitrate only between processes. One queue serves every engine of the process on one database file,
+    whatever thread and event loop each runs on (the embedded relay has its own: relay/threaded.py), so the
+    relay's writers and the API's take turns in arrival order.
     """
 
     WAIT_S = 30.0
 
     def __init__(self) -> None:
-        self._lock = asyncio.Lock()
+        self._mutex = threading.Lock()
+        self._busy = False
+        self._waiting: deque[_Turn] = deque()
         self._holder: weakref.ref[Session] | None = None
 
     async def enter(self, session: AsyncSession) -> None:
         if session.info.get(_HOLDS_QUEUE):
             return
+        turn: _Turn | None = None
+        with self._mutex:
+            if self._busy:
+                turn = _Turn(asyncio.get_running_loop())
+                self._waiting.append(turn)
+            else:
+                self._busy = True
+        if turn is not None:
+            await self._wait(turn)
+        self._holder = weakref.ref(session.sync_session)
+        session.info[_HOLDS_QUEUE] = self
+
+    async def _wait(self, turn: _Turn) -> None:
         try:
-            await asyncio.wait_for(self._lock.acquire(), timeout=self.WAIT_S)
+            await asyncio.wait_for(asyncio.shield(turn.future), timeout=self.WAIT_S)
+            return
         except TimeoutError:
+            with self._mutex:
+                granted = self._withdraw(turn)
+            if granted:  # it came as the wait ran out: take it
+                return
             if not self._holder_is_gone():
                 raise DatabaseBusy(f"the database stayed busy for {self.WAIT_S:.0f} s; try again") from None
             # The holder's transaction ended without telling us (a task cut off mid-rollback): take its turn.
             log.warning("SQLite writer queue: reclaiming the turn of a writer that went away")
-        self._holder = weakref.ref(session.sync_session)
-        session.info[_HOLDS_QUEUE] = self
+        except BaseException:  # cancelled while waiting: a turn given meanwhile goes to the next writer
+            with self._mutex:
+                granted = self._withdraw(turn)
+            if granted:
+                self._hand_on()
+            raise
+
+    def _withdraw(self, turn: _Turn) -> bool:
+        """With the mutex held: stop waiting; returns whether the turn had already been given to it."""
+        if turn.granted:
+            return True
+        if turn in self._waiting:  # else passed over: its loop was closed when its turn came
+            self._waiting.remove(turn)
+        return False
 
     def _holder_is_gone(self) -> bool:
         holder = self._holder() if self._holder is not None else None
@@ -204,12 +261,34 @@ class WriterQueue:
         if holder is not None and holder is not session:
             return  # a writer whose turn was reclaimed, ending late: the turn is no longer its own
         self._holder = None
-        if self._lock.locked():
-            self._lock.release()
+        self._hand_on()
+
+    def _hand_on(self) -> None:
+        with self._mutex:
+            while self._waiting:
+                if self._waiting.popleft().grant():
+                    return
+            self._busy = False
+
+
+def _queue_for(engine: AsyncEngine) -> WriterQueue:
+    """The process's one queue for the engine's database file (a fresh one for an in-memory database)."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return WriterQueue()
+    key = os.path.realpath(database)
+    with _SHARED_LOCK:
+        queue = _SHARED.get(key)
+        if queue is None:
+            queue = _SHARED[key] = WriterQueue()
+        return queue
 
 
 _HOLDS_QUEUE = "orders_service.writer_queue"
 _QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+# Per database file, while an engine on it lives: the engines of the API and of the relay's thread share it.
+_SHARED: weakref.WeakValueDictionary[str, WriterQueue] = weakref.WeakValueDictionary()
+_SHARED_LOCK = threading.Lock()
 
 
 @event.listens_for(Session, "after_transaction_end")

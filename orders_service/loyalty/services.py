@@ -79,10 +79,10 @@ async def order_moved(
     if after.status in COMPLETED and before not in COMPLETED:
         totals = compute_totals(after)
         entry: Entry | None = ledger.earn(program, row.id, totals.subtotal - totals.discount_amount)
-        await stats.order_completed(session, row.customer_id, row.created_at)
+        completed = True  # her first/last completed order: written below, with the entry's counts if it is new
         await favorites.order_moved(session, row.customer_id, row.lines, +1)
     elif after.status is OrderStatus.RETURNED and before in COMPLETED:
-        entry = None  # decided below, against what the order and the customer still count
+        entry, completed = None, False  # decided below, against what the order and the customer still count
         await stats.order_uncompleted(session, row.customer_id, row.id)
         await favorites.order_moved(session, row.customer_id, row.lines, -1)
     else:
@@ -100,7 +100,9 @@ async def order_moved(
             PointsEntry.order_id == row.id, PointsEntry.kind == str(entry.kind), PointsEntry.ref == entry.ref
         )
     )
-    if taken is not None:
+    if taken is not None:  # earned already: only her first/last completed order may move
+        if completed:
+            await stats.order_completed(session, row.customer_id, row.created_at)
         return
     session.add(
         PointsEntry(
@@ -116,7 +118,12 @@ async def order_moved(
             note=f"order {row.code}",
         )
     )
-    await stats.add(session, row.customer_id, entry.orders_delta, entry.spend, entry.points)
+    if completed:  # one upsert: the order's dates and the entry's counts
+        await stats.order_completed(
+            session, row.customer_id, row.created_at, entry.orders_delta, entry.spend, entry.points
+        )
+    else:
+        await stats.add(session, row.customer_id, entry.orders_delta, entry.spend, entry.points)
     await session.flush()
     if entry.kind is Kind.EARN:  # delivered: she hears what it came to and the points it earned
         triggers.order_delivered(session, row, entry.spend, entry.points)

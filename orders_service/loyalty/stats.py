@@ -51,17 +51,31 @@ async def add(session: AsyncSession, customer_id: UUID, orders: int, spend: int,
     )
 
 
-async def order_completed(session: AsyncSession, customer_id: UUID, created_at: datetime.datetime) -> None:
-    """One more completed order created at `created_at`: it may be her first or her last."""
+async def order_completed(
+    session: AsyncSession,
+    customer_id: UUID,
+    created_at: datetime.datetime,
+    orders: int = 0,
+    spend: int = 0,
+    points: int = 0,
+) -> None:
+    """One more completed order created at `created_at`: it may be her first or her last. With the counts of
+    its earn entry, the same statement adds them too (`add`'s work): one upsert per delivered order, not two."""
     at = bindparam(None, created_at, type_=_AT)
     first, last = CustomerStats.first_order_at, CustomerStats.last_order_at
     stmt = _insert(session).values(
-        customer_id=customer_id, orders=0, spend=0, points=0, first_order_at=at, last_order_at=at
+        customer_id=customer_id, orders=orders, spend=spend, points=points, first_order_at=at, last_order_at=at
     )
+    counts = {
+        name: getattr(CustomerStats, name) + value
+        for name, value in (("orders", orders), ("spend", spend), ("points", points))
+        if value != 0
+    }
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["customer_id"],
             set_={
+                **counts,
                 "first_order_at": case((or_(first.is_(None), first > at), at), else_=first),
                 "last_order_at": case((or_(last.is_(None), last < at), at), else_=last),
             },

@@ -15,7 +15,7 @@ import asyncio
 import datetime
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,6 +35,7 @@ from orders_service.relay.store import (
     release,
     renew,
     settle,
+    settle_and_claim,
 )
 
 __all__ = ["LEASE", "Handler", "Outcome", "Pump", "backoff", "bounded_pass", "claim", "drain", "handle", "settle"]
@@ -47,11 +48,11 @@ GIVE_UP_S = 1.0  # how long a stopped pump waits for its handlers to take their 
 Family = tuple[str, str]  # (topic family, key): messages about the same thing share one handler run
 
 
-def _handler_for(topic: str, handlers: dict[str, Handler]) -> Handler | None:
+def _handler_for(topic: str, handlers: Mapping[str, Handler]) -> Handler | None:
     return handlers.get(topic) or handlers.get(topic.split(".", 1)[0] + ".")
 
 
-async def handle(message: OutboxMessage, handlers: dict[str, Handler], deadline_s: float = DEADLINE_S) -> Outcome:
+async def handle(message: OutboxMessage, handlers: Mapping[str, Handler], deadline_s: float = DEADLINE_S) -> Outcome:
     # Lines logged while handling an order's message name the order (each handler runs in its own task).
     context.order_id.set(message.key if message.topic.startswith("order.") else None)
     handler = _handler_for(message.topic, handlers)
@@ -88,7 +89,7 @@ class Pump:
     def __init__(
         self,
         db: async_sessionmaker[AsyncSession],
-        handlers: dict[str, Handler],
+        handlers: Mapping[str, Handler],
         *,
         batch: int = 50,
         backoff_s: float = BACKOFF_BASE_S,
@@ -140,7 +141,11 @@ class Pump:
             log.exception("could not give the stuck messages back to the outbox")
 
     async def run(self, budget_s: float | None = None) -> int:
-        """Handle what is due (claiming no more once `budget_s` has passed); returns how many were handled."""
+        """Handle what is due (claiming no more once `budget_s` has passed); returns how many were handled.
+
+        Outcomes are recorded in the transaction that claims the next messages whenever both are due: one
+        commit per exchange with the outbox, not one to settle and another to claim.
+        """
         started = time.monotonic()
         claiming, last_claim, full = True, float("-inf"), True
         try:
@@ -149,20 +154,27 @@ class Pump:
                     now = time.monotonic()
                     if not self._running:
                         self.progress_at = now  # a pump with nothing under way is not wedged, whatever is due
+                    settling = bool(self._finished) and (
+                        not self._running
+                        or len(self._finished) >= self.concurrency
+                        or (self._finished_at is not None and now - self._finished_at >= self.poll_s)
+                    )
                     # Claim when the last claim filled up, when it is time to look again, and always before
                     # ending: what was handled since may have queued more (a campaign's next batch).
                     idle = not self._running and not self._waiting
-                    due = full or now - last_claim >= self.poll_s or (idle and self._settled_since_claim)
-                    if claiming and self._claiming and self._wants_more() and due:
-                        room = self.batch - len(self._held)
-                        got = await claim(self.db, room, self.lease)
-                        last_claim, full, self._settled_since_claim = time.monotonic(), len(got) == room, False
-                        self._take(got)
-                        if budget_s is not None and last_claim - started >= budget_s:
-                            claiming = False
+                    due = full or now - last_claim >= self.poll_s or (idle and (self._settled_since_claim or settling))
+                    taking = claiming and self._claiming and due and self._wants_more(settling)
+                    if settling or taking:
+                        got, room = await self._exchange(settling, taking)
+                        if taking:
+                            last_claim, full = time.monotonic(), len(got) == room
+                            self._take(got)
+                            if budget_s is not None and last_claim - started >= budget_s:
+                                claiming = False
                     self._start()
                     if not self._running:
-                        await self._settle()
+                        if self._finished:
+                            continue
                         stopped = not claiming or not self._claiming
                         if not self._waiting and (stopped or not (full or self._settled_since_claim)):
                             return self.handled
@@ -170,16 +182,13 @@ class Pump:
                     done, _ = await asyncio.wait(self._running, timeout=self.poll_s, return_when="FIRST_COMPLETED")
                     for task in done:
                         self._finish(task)
-                    if len(self._finished) >= self.concurrency or (
-                        self._finished_at is not None and time.monotonic() - self._finished_at >= self.poll_s
-                    ):
-                        await self._settle()
         finally:
             await self._abandon()
 
-    def _wants_more(self) -> bool:
+    def _wants_more(self, settling: bool = False) -> bool:
         waiting = sum(len(group) for group in self._waiting.values())
-        return waiting < self.concurrency and len(self._held) < self.batch
+        held = len(self._held) - (len(self._finished) if settling else 0)
+        return waiting < self.concurrency and held < self.batch
 
     def _take(self, messages: list[OutboxMessage]) -> None:
         for message in messages:
@@ -206,16 +215,24 @@ class Pump:
         if self._finished_at is None:
             self._finished_at = time.monotonic()
 
-    async def _settle(self) -> None:
-        if not self._finished:
-            return
-        outcomes, self._finished, self._finished_at = self._finished, [], None
-        await settle(self.db, outcomes, self.backoff_s, self.max_attempts)
-        for outcome in outcomes:
-            self._held.pop(outcome.message.id, None)
-        self.handled += len(outcomes)
-        self.progress_at = time.monotonic()
-        self._settled_since_claim = True
+    async def _exchange(self, settling: bool, taking: bool) -> tuple[list[OutboxMessage], int]:
+        """Record what finished (if `settling`) and claim more (if `taking`), in one transaction; returns the
+        messages claimed and the room there was for them."""
+        outcomes: list[Outcome] = []
+        if settling:
+            outcomes, self._finished, self._finished_at = self._finished, [], None
+        room = self.batch - (len(self._held) - len(outcomes)) if taking else 0
+        got = await settle_and_claim(self.db, outcomes, self.backoff_s, self.max_attempts, room, self.lease)
+        if outcomes:
+            for outcome in outcomes:
+                self._held.pop(outcome.message.id, None)
+            self.handled += len(outcomes)
+            self.progress_at = time.monotonic()
+        if taking:
+            self._settled_since_claim = False
+        elif outcomes:
+            self._settled_since_claim = True
+        return got, room
 
     async def _renew(self) -> None:
         await renew(self.db, list(self._held), self.lease)
@@ -232,7 +249,7 @@ class Pump:
 
 async def drain(
     db: async_sessionmaker[AsyncSession],
-    handlers: dict[str, Handler],
+    handlers: Mapping[str, Handler],
     batch: int = 50,
     backoff_s: float = BACKOFF_BASE_S,
     concurrency: int = 8,

@@ -7,7 +7,7 @@ import contextlib
 import datetime
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,7 +34,7 @@ class EmbeddedRelay:
     def __init__(
         self,
         db: async_sessionmaker[AsyncSession],
-        handlers: dict[str, Handler],
+        handlers: Mapping[str, Handler],
         interval_s: float = 0.2,
         backoff_s: float = 1.0,
         lease_s: float = 30.0,
@@ -58,7 +58,7 @@ class EmbeddedRelay:
 
     @classmethod
     def from_settings(
-        cls, db: async_sessionmaker[AsyncSession], handlers: dict[str, Handler], settings: Settings
+        cls, db: async_sessionmaker[AsyncSession], handlers: Mapping[str, Handler], settings: Settings
     ) -> EmbeddedRelay:
         return cls(
             db,

@@ -53,29 +53,7 @@ async def claim(
     db: async_sessionmaker[AsyncSession], limit: int, lease: datetime.timedelta = LEASE
 ) -> list[OutboxMessage]:
     """Lease up to `limit` due messages; on PostgreSQL rows locked by another relay are skipped."""
-    now = _now()
-    async with db() as session, session.begin():
-        await begin_write(session)
-        due = (
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.processed_at.is_(None),
-                OutboxMessage.available_at <= now,
-                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
-            )
-            .order_by(OutboxMessage.available_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        messages = list(await session.scalars(due))
-        if messages:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([m.id for m in messages]))
-                .values(locked_until=now + lease)
-            )
-        session.expunge_all()
-    return messages
+    return await settle_and_claim(db, [], BACKOFF_BASE_S, MAX_ATTEMPTS, limit, lease)
 
 
 async def settle(
@@ -85,34 +63,88 @@ async def settle(
     max_attempts: int = MAX_ATTEMPTS,
 ) -> None:
     """Record outcomes in one transaction: done, due again after a backoff, or dead-lettered."""
-    if not outcomes:
-        return
+    await settle_and_claim(db, outcomes, backoff_s, max_attempts, 0)
+
+
+async def settle_and_claim(
+    db: async_sessionmaker[AsyncSession],
+    outcomes: Sequence[Outcome],
+    backoff_s: float,
+    max_attempts: int,
+    limit: int,
+    lease: datetime.timedelta = LEASE,
+) -> list[OutboxMessage]:
+    """Record the outcomes of the batch just finished and lease up to `limit` due messages, in one transaction.
+
+    A pump that settles and then claims would commit twice (two turns of SQLite's writer, two fsyncs) where one
+    does. The claim comes after the outcomes in the same transaction: a message just settled is done, or due
+    after its backoff, so it is never claimed back at once.
+    """
+    if not outcomes and limit <= 0:
+        return []
     now = _now()
     dead: list[str] = []
+    messages: list[OutboxMessage] = []
     async with db() as session, session.begin():
         await begin_write(session)
-        done = [o.message.id for o in outcomes if not o.retry and o.error is None]
-        if done:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(done))
-                .values(processed_at=now, locked_until=None, attempts=OutboxMessage.attempts + 1)
-            )
-        for outcome in (o for o in outcomes if o.retry or o.error is not None):
-            attempts = outcome.message.attempts + 1
-            values: dict[str, Any] = {
-                "locked_until": None,
-                "attempts": attempts,
-                "last_error": (outcome.error or "")[:2000],
-            }
-            if outcome.retry and attempts < max_attempts:
-                values["available_at"] = now + datetime.timedelta(seconds=backoff(attempts, backoff_s))
-            else:  # failed for good, or too often: kept for staff, out of the relay's reach
-                values["processed_at"] = values["dead_at"] = now
-                dead.append(outcome.message.topic)
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == outcome.message.id).values(**values))
+        if outcomes:
+            dead = await _record(session, outcomes, now, backoff_s, max_attempts)
+        if limit > 0:
+            messages = await _lease(session, limit, lease, now)
+        session.expunge_all()
     for topic in dead:  # counted once committed
         metrics.dead_lettered(topic)
+    return messages
+
+
+async def _lease(
+    session: AsyncSession, limit: int, lease: datetime.timedelta, now: datetime.datetime
+) -> list[OutboxMessage]:
+    due = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.processed_at.is_(None),
+            OutboxMessage.available_at <= now,
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+        )
+        .order_by(OutboxMessage.available_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    messages = list(await session.scalars(due))
+    if messages:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages])).values(locked_until=now + lease)
+        )
+    return messages
+
+
+async def _record(
+    session: AsyncSession, outcomes: Sequence[Outcome], now: datetime.datetime, backoff_s: float, max_attempts: int
+) -> list[str]:
+    """Write outcomes: done, due again after a backoff, or dead-lettered; returns the dead letters' topics."""
+    dead: list[str] = []
+    done = [o.message.id for o in outcomes if not o.retry and o.error is None]
+    if done:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(done))
+            .values(processed_at=now, locked_until=None, attempts=OutboxMessage.attempts + 1)
+        )
+    for outcome in (o for o in outcomes if o.retry or o.error is not None):
+        attempts = outcome.message.attempts + 1
+        values: dict[str, Any] = {
+            "locked_until": None,
+            "attempts": attempts,
+            "last_error": (outcome.error or "")[:2000],
+        }
+        if outcome.retry and attempts < max_attempts:
+            values["available_at"] = now + datetime.timedelta(seconds=backoff(attempts, backoff_s))
+        else:  # failed for good, or too often: kept for staff, out of the relay's reach
+            values["processed_at"] = values["dead_at"] = now
+            dead.append(outcome.message.topic)
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == outcome.message.id).values(**values))
+    return dead
 
 
 async def renew(db: async_sessionmaker[AsyncSession], ids: Sequence[UUID], lease: datetime.timedelta) -> None:

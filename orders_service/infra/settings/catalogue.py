@@ -101,6 +101,12 @@ RELAY = Group(
             "relay than this.", SERVICE),
         Var("ORDERS_RELAY_CONCURRENCY", "integer ≥ 1", "8",
             "Outbox messages (of different orders) one relay process handles at once.", SERVICE),
+        Var("ORDERS_RELAY_THREAD", "choice", "off",
+            "`on`: the embedded relay claims and settles on a thread of its own, with its own event loop and "
+            "database connections, so that requests cannot starve its database work (its courier and message "
+            "calls still run on the API's loop; about 5 ms more CPU per courier create); `off`: in the API's "
+            "event loop.",
+            (API,), choices=("on", "off")),
         Var("ORDERS_RELAY_DEADLINE_S", "seconds", "60",
             "The most one handler (a courier sync with all its calls, a message send) may take before it is cut "
             "off and its message retried.", SERVICE),

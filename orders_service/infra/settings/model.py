@@ -49,6 +49,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     relay_watchdog_s: float = 120.0
     courier_max_in_flight: int = 4
     relay_concurrency: int = 8
+    relay_thread: bool = False
     relay_max_attempts: int = 15
     broker_url: str = "redis://127.0.0.1:6379/0"
     celery_queue: str = "orders-service"
@@ -109,6 +110,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             relay_watchdog_s=number(e, "ORDERS_RELAY_WATCHDOG_S", float),
             courier_max_in_flight=positive(e, "ORDERS_COURIER_MAX_IN_FLIGHT"),
             relay_concurrency=positive(e, "ORDERS_RELAY_CONCURRENCY"),
+            relay_thread=e.choice("ORDERS_RELAY_THREAD") == "on",
             relay_max_attempts=positive(e, "ORDERS_RELAY_MAX_ATTEMPTS"),
             broker_url=e.get("ORDERS_BROKER_URL"),
             celery_queue=e.get("ORDERS_CELERY_QUEUE"),
