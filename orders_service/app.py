@@ -22,6 +22,7 @@ from notifications.policy import Channel
 from notifications.providers import Provider
 from orders_service.auth.controllers import KeyController
 from orders_service.auth.middleware import ApiKeyAuthentication
+from orders_service.catalogue.controllers import ProductController
 from orders_service.customers.controllers import CustomerController
 from orders_service.dashboard import STATIC, dashboard_router, template_config
 from orders_service.deliveries.controllers import DeliveryController
@@ -126,6 +127,7 @@ def create_app(
         prometheus_metrics,
         KeyController,
         CustomerController,
+        ProductController,
         ImportController,
         ProfileController,
         SegmentController,

@@ -11,9 +11,9 @@ from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from orders_service.infra import clock
-
 # Registered on the same metadata as the tables below (migrations, the Celery engine's cleanup see them).
+from orders_service.catalogue.models import Product, ProductVariant, StockReservation, StockSale  # noqa: F401
+from orders_service.infra import clock
 from orders_service.messaging.models import Notification, NotificationConsent, UnsubscribeToken  # noqa: F401
 
 

@@ -74,3 +74,21 @@ class CustomerMerged(DomainError):
         super().__init__(f"{field}: customer {customer_id} was already merged into {into}")
         self.field = field
         self.customer_id = into
+
+
+class OutOfStock(DomainError):
+    """An order line (or try-on option) wants more of a catalogue variant than is available."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ProductExists(DomainError):
+    """A product with that SKU is already in the catalogue."""
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"sku: a product {sku} is already in the catalogue; change it with PATCH /api/products/{sku}")
+        self.field = "sku"
+        self.message = f"a product {sku} is already in the catalogue"

@@ -58,6 +58,8 @@ DOMAIN_PROBLEMS: dict[type[e.DomainError], tuple[int, str, str]] = {
     e.PhoneTaken: (409, "phone-taken", "That phone already belongs to a customer"),
     e.IdentityTaken: (409, "identity-taken", "That email or buyer id already belongs to a customer"),
     e.CustomerMerged: (409, "customer-merged", "That customer was merged into another one"),
+    e.OutOfStock: (409, "out-of-stock", "Not enough stock"),
+    e.ProductExists: (409, "product-exists", "That SKU is already in the catalogue"),
 }
 
 BODY = "body"  # the field name of the request body as a whole
@@ -87,7 +89,7 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: e.DomainError) -> Respo
         (v for k, v in DOMAIN_PROBLEMS.items() if isinstance(exc, k)), (400, "bad-request", "Bad request")
     )
     problem = Problem(type=TYPE_BASE + slug, title=title, status=status, detail=exc.detail)
-    if isinstance(exc, e.InvalidField):
+    if isinstance(exc, e.InvalidField | e.OutOfStock | e.ProductExists):
         problem.errors = [FieldError(field=exc.field, message=exc.message)]
     elif isinstance(exc, e.VersionMismatch):
         problem.current_version = exc.current

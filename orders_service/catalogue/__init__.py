@@ -1,0 +1,1 @@
+"""The catalogue: products, their variants (size, colour), prices, weights, and the stock orders reserve."""
