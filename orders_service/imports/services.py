@@ -9,9 +9,11 @@ from typing import IO
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from orders_service.imports import customer_layouts
+from orders_service.imports import customer_layouts, product_layouts
 from orders_service.imports.customers import CustomerRow, apply_customers, parse_customer
 from orders_service.imports.formats import Binding, Kind
+from orders_service.imports.product_save import save_products
+from orders_service.imports.products import ProductGroup, group_products, parse_product
 from orders_service.imports.reader import CsvFile
 from orders_service.imports.runner import Importer, run_import
 from orders_service.imports.schemas import RowResult, Totals
@@ -34,7 +36,16 @@ CUSTOMERS = Importer(
     save=apply_customers,
 )
 
-IMPORTERS: dict[Kind, Importer] = {Kind.CUSTOMERS: CUSTOMERS}
+PRODUCTS = Importer(
+    kind=Kind.PRODUCTS,
+    layouts=product_layouts.LAYOUTS,
+    parse=parse_product,
+    gather=group_products,
+    lines_of=lambda group: group.lines if isinstance(group, ProductGroup) else [],
+    save=save_products,
+)
+
+IMPORTERS: dict[Kind, Importer] = {Kind.CUSTOMERS: CUSTOMERS, Kind.PRODUCTS: PRODUCTS}
 
 
 async def import_csv(
