@@ -78,10 +78,16 @@ async def _run(kind: str, file: Path, layout: str | None, quiet: bool) -> int:
     from orders_service.cli import _migrate, _settings
     from orders_service.db.engine import create_engine
     from orders_service.domain.errors import InvalidField
-    from orders_service.imports.formats import Kind
+    from orders_service.imports.formats import Kind, detect
+    from orders_service.imports.reader import CsvFile
     from orders_service.imports.schemas import RowResult
-    from orders_service.imports.services import import_csv
+    from orders_service.imports.services import IMPORTERS, import_csv
 
+    try:  # the header first: a file we cannot read is one line and status 2, before any database work
+        with file.open("rb") as raw:
+            detect(IMPORTERS[Kind(kind)].layouts, CsvFile(raw).header, layout)
+    except InvalidField as error:
+        raise _CannotStart(f"{file}: {error.message}") from None
     settings = _settings()
     await asyncio.to_thread(_migrate, settings)
     engine = create_engine(settings)
