@@ -56,8 +56,8 @@ def _refused(group: ProductGroup, path: str, message: str) -> list[RowResult]:
             else RowResult(line, "error", key=group.sku, message=stopped)
             for line in group.lines
         ]
-    field = _column(group, path) if path and path != "body" else None
-    return [RowResult(line, "error", key=group.sku, field=field, message=message) for line in group.lines]
+    column = _column(group, path) if path and path != "body" else None
+    return [RowResult(line, "error", key=group.sku, field=column, message=message) for line in group.lines]
 
 
 def _column(group: ProductGroup, field: str) -> str:
