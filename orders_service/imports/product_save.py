@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 import msgspec
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders_service.catalogue.models import Product
 from orders_service.catalogue.schemas import ProductIn, ProductResult
-from orders_service.catalogue.services import upsert_products
+from orders_service.catalogue.services import create_product, upsert_products
+from orders_service.domain.errors import DomainError, InvalidField
 from orders_service.imports.products import ProductGroup
 from orders_service.imports.schemas import RowResult
 
@@ -28,11 +31,33 @@ async def save_products(session: AsyncSession, groups: list[ProductGroup]) -> li
         except msgspec.ValidationError as error:
             match = _PATH.search(str(error))
             results += _refused(group, match.group(1) if match else "", str(error).split(" - at ")[0])
-    if valid:
-        answers = await upsert_products(session, [data for _, data in valid])
-        for (group, _), answer in zip(valid, answers, strict=True):
-            results += _told(group, answer)
+    # One query for the batch tells the new products: each is created at once (create_product checks before it
+    # writes, so a refusal leaves nothing behind); a SKU already in the catalogue, or met earlier in the batch,
+    # goes through upsert_products, which changes it in a savepoint of its own.
+    existing = await _existing(session, [data.sku.strip() for _, data in valid])
+    for group, data in valid:
+        sku = data.sku.strip()
+        if sku in existing:
+            results += _told(group, (await upsert_products(session, [data]))[0])
+            continue
+        try:
+            product = await create_product(session, data)
+        except InvalidField as error:
+            results += _refused(group, error.field, error.message)
+            continue
+        except DomainError as error:
+            results += _refused(group, "", error.detail)
+            continue
+        existing.add(sku)
+        results += [RowResult(line, "created", key=product.sku) for line in group.lines]
     return results
+
+
+async def _existing(session: AsyncSession, skus: list[str]) -> set[str]:
+    if not skus:
+        return set()
+    found = await session.scalars(select(Product.sku).where(Product.sku.in_(sorted(set(skus)))))
+    return set(found)
 
 
 def _told(group: ProductGroup, answer: ProductResult) -> list[RowResult]:

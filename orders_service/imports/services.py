@@ -10,7 +10,8 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from orders_service.imports import customer_layouts, product_layouts
-from orders_service.imports.customers import CustomerRow, apply_customers, parse_customer
+from orders_service.imports.customer_save import save_customers
+from orders_service.imports.customers import CustomerRow, parse_customer
 from orders_service.imports.formats import Binding, Kind
 from orders_service.imports.product_save import save_products
 from orders_service.imports.products import ProductGroup, group_products, parse_product
@@ -33,7 +34,7 @@ CUSTOMERS = Importer(
     parse=lambda binding, line, cells: parse_customer(binding, line, cells, clock.now().date()),
     gather=_each_row,
     lines_of=lambda row: [row.line] if isinstance(row, CustomerRow) else [],
-    save=apply_customers,
+    save=save_customers,
 )
 
 PRODUCTS = Importer(
