@@ -115,8 +115,9 @@ class Parcel(Struct, frozen=True):
     value: int  # declared value of the goods, for insurance
     fee_payer: str  # "customer" | "shop"
     try_on: bool = False
-    weight_g: int = 500
+    weight_g: int = 500  # everything sent, try-on options too: the shop's catalogue weights, else 500 g
     note: str | None = None
+    dims_cm: tuple[int, int, int] | None = None  # length, width, height; None: the courier's default box
 
 
 class Created(Struct, frozen=True):

@@ -45,7 +45,7 @@ class GhnConfig(msgspec.Struct, frozen=True, kw_only=True):
     # Sources disagree (5, 10 or 50 million VND, couriers.md §1.3 note a); 5 million is GHN's own updateCOD doc.
     cod_limit: int = 5_000_000
     insurance_limit: int = 5_000_000
-    dims_cm: tuple[int, int, int] = (20, 15, 10)  # length, width, height: Parcel carries no size
+    dims_cm: tuple[int, int, int] = (20, 15, 10)  # length, width, height of a parcel that carries no size
     # How an address change is sent to shipping-order/update: "ids" (to_district_id + to_ward_code from the address
     # map, the fields GHN-75 documents) or "names" (the create doc's ward and province names; unconfirmed for update).
     update_address: str = "ids"

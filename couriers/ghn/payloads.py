@@ -125,7 +125,7 @@ def required_note(parcel: Parcel) -> str:
 
 def item_fields(settings: Settings, parcel: Parcel) -> dict[str, Any]:
     """Items, content, weight, declared value and whether she may try them on: what changes with the goods."""
-    length, width, height = settings.dims_cm
+    length, width, height = parcel.dims_cm or settings.dims_cm  # the shop's catalogue sizes, else the default
     return {
         "required_note": required_note(parcel),
         "items": [_item(item) for item in parcel.items],

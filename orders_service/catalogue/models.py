@@ -6,9 +6,11 @@ one transaction (catalogue/stock.py), and the CHECK keeps `0 <= reserved <= stoc
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import DefaultBase, UUIDv7AuditBase, UUIDv7Base
+from advanced_alchemy.types import JsonB
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -75,3 +77,20 @@ class StockSale(DefaultBase):
     )
     sold: Mapped[int] = mapped_column(Integer)
     restocked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OrderParcel(DefaultBase):
+    """What an order's parcel weighs and measures, from its lines and the catalogue, kept whenever lines change.
+
+    `lines` maps a line id to `{"weight_g": g | None, "options": [g | None, ...]}`: the weight of what the line
+    sends (None: not in the catalogue) and each try-on option's. Read with the order (one LEFT JOIN).
+    """
+
+    __tablename__ = "order_parcels"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    weight_g: Mapped[int] = mapped_column(Integer)
+    length_cm: Mapped[int | None] = mapped_column(Integer, default=None)
+    width_cm: Mapped[int | None] = mapped_column(Integer, default=None)
+    height_cm: Mapped[int | None] = mapped_column(Integer, default=None)
+    lines: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)

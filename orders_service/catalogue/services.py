@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders_service.catalogue import stock
 from orders_service.catalogue.models import Product, ProductVariant
 from orders_service.catalogue.schemas import (
     FieldError,
@@ -139,8 +140,8 @@ async def _apply_variants(
         if data.stock is not msgspec.UNSET:
             stocks.append((found, data.stock, f"{field}.stock"))
     await session.flush()
-    for variant, stock, field in stocks:
-        await _set_stock(session, variant, stock, field)
+    for variant, units, field in stocks:
+        await _set_stock(session, variant, units, field)
 
 
 def _describe(product: Product, data: ProductIn | ProductPatch) -> None:
@@ -155,6 +156,7 @@ def _describe(product: Product, data: ProductIn | ProductPatch) -> None:
 
 async def create_product(session: AsyncSession, data: ProductIn) -> Product:
     await begin_write(session)
+    stock.forget(session)
     sku = _clean_sku(data.sku)
     _check_variants(data.variants)
     if await _find(session, sku) is not None:
@@ -169,6 +171,7 @@ async def create_product(session: AsyncSession, data: ProductIn) -> Product:
 
 async def patch_product(session: AsyncSession, sku: str, data: ProductPatch) -> Product:
     await begin_write(session)
+    stock.forget(session)
     product = await get_product(session, sku)
     _describe(product, data)
     if data.variants is not msgspec.UNSET:
@@ -203,6 +206,7 @@ async def upsert_products(session: AsyncSession, products: Sequence[ProductIn]) 
     may hold them). Nothing is committed here: the caller commits (per batch, for an import).
     """
     await begin_write(session)
+    stock.forget(session)
     results: list[ProductResult] = []
     for data in products:
         sku = data.sku.strip()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from msgspec import Meta, Struct
 
 from orders_service.dashboard.pages import convert
 from orders_service.domain.errors import InvalidField
-from orders_service.domain.model import MULTI_LINE, AddressLine, Money, PersonName, ShippingFee
-from orders_service.domain.operations import Operation
+from orders_service.domain.model import MULTI_LINE, AddressLine, Money, PersonName, ShippingFee, TryonOption
+from orders_service.domain.operations import Operation, SetTryonOptions, SwapVariant
 from orders_service.orders.schemas import OrderOut, Reason
 
 FIELDS = ("name", "phones", "line", "province_code", "ward_code", "fee", "payer", "payment", "reason")
@@ -28,13 +29,54 @@ class AmendForm(Struct, kw_only=True):
     payment: Money = 0
     reason: Reason | None = None
     quantities: dict[str, Annotated[int, Meta(ge=0, le=999)]] = {}
+    # Catalogue choices: a plain line's variant, and the try-on options ticked (each a variant_value).
+    variants: dict[str, Annotated[str, Meta(max_length=200)]] = {}
+    options: dict[str, Annotated[list[Annotated[str, Meta(max_length=200)]], Meta(max_length=50)]] = {}
+
+
+def variant_value(size: str | None, color: str | None) -> str:
+    """A variant as a form value: its size and colour as JSON (either may be absent)."""
+    return msgspec.json.encode([size, color]).decode()
+
+
+def _variant(value: str, field: str) -> tuple[str | None, str | None]:
+    try:
+        size, color = msgspec.json.decode(value, type=tuple[str | None, str | None])
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        raise InvalidField(field, "choose one of the sizes and colours offered") from None
+    return size, color
 
 
 def read(form: dict[str, list[str]]) -> AmendForm:
     """The form's values, each checked by its Meta; a blank optional field is left out."""
     data: dict[str, Any] = {k: form[k][0].strip() for k in FIELDS if form.get(k) and form[k][0].strip()}
     quantities = {k[4:]: v[0].strip() for k, v in form.items() if k.startswith("qty_") and v and v[0].strip()}
-    return convert({**data, "quantities": quantities}, AmendForm)
+    variants = {k[8:]: v[0] for k, v in form.items() if k.startswith("variant_") and v}
+    # `optsof_<line>` marks a try-on line whose boxes were shown: none ticked is then a choice, not an omission.
+    options = {k[7:]: list(form.get(f"opts_{k[7:]}", [])) for k in form if k.startswith("optsof_")}
+    return convert({**data, "quantities": quantities, "variants": variants, "options": options}, AmendForm)
+
+
+def _catalogue_operations(form: AmendForm, order: OrderOut) -> list[Operation]:
+    """A size/colour swap or new try-on options chosen from the catalogue; their prices are the catalogue's."""
+    found: list[Operation] = []
+    for line in order.lines:
+        chosen = form.variants.get(line.id)
+        if chosen is not None and line.tryon_options is None:
+            size, color = _variant(chosen, f"variant_{line.id}")
+            if (size, color) != (line.size, line.color):
+                # A variant without a size (or colour) clears it: the struct's types cannot say None, the line can.
+                found.append(SwapVariant(line_id=UUID(line.id), size=size, color=color))  # type: ignore[arg-type]
+        ticked = form.options.get(line.id)
+        if ticked is not None and line.tryon_options is not None:
+            pairs = [_variant(value, f"opts_{line.id}") for value in ticked]
+            if not pairs:
+                raise InvalidField(f"opts_{line.id}", "tick at least one size or colour to try on")
+            current = {(o.size, o.color): o.unit_price for o in line.tryon_options}
+            if set(pairs) != set(current):
+                chosen_options = [TryonOption(size=s, color=c, unit_price=current.get((s, c), 0)) for s, c in pairs]
+                found.append(SetTryonOptions(line_id=UUID(line.id), tryon_options=chosen_options))
+    return found
 
 
 def _phones(raw: str) -> list[str]:
@@ -76,9 +118,10 @@ def operations(form: AmendForm, order: OrderOut) -> list[Operation]:
         )
     if form.payment:
         ops.append({"op": "add_payment", "amount": form.payment})
-    if not ops:
+    chosen = _catalogue_operations(form, order)
+    if not ops and not chosen:
         raise InvalidField("form", "nothing was changed")
     try:
-        return msgspec.convert(ops, list[Operation])
+        return [*msgspec.convert(ops, list[Operation]), *chosen]
     except msgspec.ValidationError as error:
         raise InvalidField("form", str(error)) from None

@@ -10,11 +10,14 @@ import datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from orders_service.dashboard.amend_form import operations, read
+from orders_service.catalogue.offers import Offer
+from orders_service.catalogue.offers import offers as catalogue_offers
+from orders_service.dashboard.amend_form import operations, read, variant_value
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, end_read, form_of, one, page, problem_of
 from orders_service.domain.errors import DomainError
@@ -44,6 +47,43 @@ def _wards_of(province_code: int) -> list[tuple[int, str]]:
         return []
 
 
+def _choices(order: Any, sold: dict[str, list[Offer]], form: dict[str, list[str]] | None) -> dict[str, Any]:
+    """Per line of a SKU the catalogue sells, the variants with enough available to this order (the line's own
+    always), each `(value, label, chosen)`: a select for a plain line, boxes for a try-on line's options."""
+    found: dict[str, Any] = {}
+    for line in order.lines:
+        if line.sku not in sold:
+            continue
+        tryon = line.tryon_options is not None
+        current = {(o.size, o.color) for o in line.tryon_options} if tryon else {(line.size, line.color)}
+        if form is not None and (f"optsof_{line.id}" in form or f"variant_{line.id}" in form):
+            current = {_pair(v) for v in form.get(f"opts_{line.id}" if tryon else f"variant_{line.id}", [])}
+        need = 1 if tryon else line.quantity
+        found[line.id] = [
+            (
+                variant_value(o.size, o.color),
+                f"{o.size or '-'} / {o.color or '-'} · {o.price:,}₫ · còn {max(0, o.available)}".replace(",", "."),
+                (o.size, o.color) in current,
+            )
+            for o in sold[line.sku]
+            if o.available >= need or (o.size, o.color) in current
+        ]
+    return found
+
+
+def _pair(value: str) -> tuple[str | None, str | None]:
+    try:
+        size, color = msgspec.json.decode(value, type=tuple[str | None, str | None])
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return (None, None)
+    return size, color
+
+
+async def amend_page_context(session: DbSession, order: Any, form: dict[str, list[str]] | None) -> dict[str, Any]:
+    sold = await catalogue_offers(session, order.id, {line.sku for line in order.lines})
+    return {**amend_context(order, form), "choices": _choices(order, sold, form)}
+
+
 def amend_context(order: Any, form: dict[str, list[str]] | None) -> dict[str, Any]:
     """The form's values: as typed (after an error or a preview), else the order's own."""
     address = order.recipient.address
@@ -61,9 +101,17 @@ def amend_context(order: Any, form: dict[str, list[str]] | None) -> dict[str, An
         **{f"qty_{line.id}": str(line.quantity) for line in order.lines},
     }
     if form:
-        values.update({k: v[0] for k, v in form.items() if v and k != "_csrf_token"})
+        values.update({k: v[0] for k, v in form.items() if v and k != "_csrf_token" and not k.startswith("opts_")})
+    # The try-on boxes ticked: a name that repeats, carried whole to the commit.
+    ticked = [(k, v) for k, vs in (form or {}).items() if k.startswith("opts_") for v in vs]
     province = int(values["province_code"]) if values["province_code"].isdigit() else 0
-    return {"order": order, "values": values, "provinces": provinces(), "wards": _wards_of(province)}
+    return {
+        "order": order,
+        "values": values,
+        "ticked": ticked,
+        "provinces": provinces(),
+        "wards": _wards_of(province),
+    }
 
 
 async def amend_step(
@@ -75,7 +123,7 @@ async def amend_step(
 ) -> Template | Redirect:
     form = await form_of(request)
     order = await render_order(session, warehouse, order_id)
-    context = amend_context(order, form)
+    context = await amend_page_context(session, order, form)
     if_match = f'"{one(form, "version")}"'
     try:
         data = read(form)
@@ -139,7 +187,8 @@ class OrderActions(Controller):
 
     @get("/amend")
     async def amend_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
-        return page("amend.html", **amend_context(await render_order(db_session, warehouse, order_id), None))
+        order = await render_order(db_session, warehouse, order_id)
+        return page("amend.html", **await amend_page_context(db_session, order, None))
 
     @post("/amend", status_code=200)
     async def amend(

@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # Registered on the same metadata as the tables below (migrations, the Celery engine's cleanup see them).
-from orders_service.catalogue.models import Product, ProductVariant, StockReservation, StockSale  # noqa: F401
+from orders_service.catalogue.models import OrderParcel, Product, ProductVariant, StockReservation, StockSale  # noqa: F401
 from orders_service.infra import clock
 from orders_service.messaging.models import Notification, NotificationConsent, UnsubscribeToken  # noqa: F401
 
@@ -119,6 +119,7 @@ class Order(UUIDv7AuditBase):
         back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan", lazy="selectin"
     )
     shipment: Mapped[Shipment | None] = relationship(lazy="selectin", viewonly=True, uselist=False)
+    parcel: Mapped[OrderParcel | None] = relationship(lazy="selectin", cascade="all, delete-orphan")  # catalogue/stock
 
 
 class OrderLine(UUIDv7Base):

@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders_service.catalogue import stock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Order as OrderRow
 from orders_service.db.models import OrderReturn, StaffAlert
@@ -97,6 +98,7 @@ async def review_delivery(
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, "delivery_reviewed", before, after, reason=data.note)
+    await stock.follow(session, row, before, after)  # what she kept is sold, the rest available again
     await session.execute(
         update(StaffAlert)
         .where(StaffAlert.order_id == row.id, StaffAlert.kind == NEEDS_REVIEW, StaffAlert.resolved_at.is_(None))
@@ -122,6 +124,7 @@ async def record_return(
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, "returned", before, after, reason=reason)
+    await stock.restock(session, row)  # what it sold is on hand again
     await settle(session, row, after, kept_reported=False)
     await order_moved(session, row, before.status, after)
     await session.flush()

@@ -8,11 +8,11 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from orders_service.db.models import Order as OrderRow
-from orders_service.domain.model import Order, TryonOption
+from orders_service.domain.model import Order
 from orders_service.geo import Warehouse
 from orders_service.links.rules import MAX_TTL_HOURS, Variant
 from orders_service.orders import mapping
-from orders_service.orders.schemas import DiscountOut, RecipientOut, ShippingOut
+from orders_service.orders.schemas import DiscountOut, RecipientOut, ShippingOut, TryonOptionOut
 
 
 class EditLinkIn(Struct, forbid_unknown_fields=True):
@@ -39,7 +39,7 @@ class PublicLineOut(Struct, omit_defaults=True):
     size: str | None = None
     color: str | None = None
     unit_price: int | None = None
-    tryon_options: list[TryonOption] | None = None
+    tryon_options: list[TryonOptionOut] | None = None
     # The sizes and colours she may swap to (swap_variant takes size/color; the price is the shop's).
     variants: list[VariantOut] | None = None
 

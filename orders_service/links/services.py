@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders_service.catalogue.offers import offers as catalogue_offers
 from orders_service.db.engine import begin_write
 from orders_service.db.models import EditLink, OrderLine
 from orders_service.db.models import Order as OrderRow
@@ -102,10 +103,18 @@ def customer(link: EditLink) -> Actor:
 async def offers(session: AsyncSession, row: OrderRow) -> dict[str, tuple[Variant, ...]]:
     """Per plain line, the sizes and colours the shop offers: what it has put on orders of the same SKU.
 
-    There is no catalogue: the shop's own recent order lines (and try-on options in this order) are it.
+    For a SKU the catalogue sells, its variants with enough available; otherwise the shop's own recent order
+    lines (and try-on options in this order).
     """
     order = mapping.to_domain(row)
-    skus = {line.sku for line in order.lines if not line.is_tryon}
+    # SKUs the catalogue sells offer its variants with enough available to this order, at the catalogue's price.
+    sold = await catalogue_offers(session, row.id, {line.sku for line in order.lines if not line.is_tryon})
+    in_catalogue = {
+        line.id: [Variant(o.size, o.color, o.price) for o in sold[line.sku] if o.available >= line.quantity]
+        for line in order.lines
+        if line.sku in sold
+    }
+    skus = {line.sku for line in order.lines if not line.is_tryon and line.sku not in sold}
     seen: dict[str, list[Variant]] = {sku: [] for sku in skus}
     for line in order.lines:
         if line.is_tryon and line.sku in seen:
@@ -121,7 +130,7 @@ async def offers(session: AsyncSession, row: OrderRow) -> dict[str, tuple[Varian
         for sku, size, color, price in recent.tuples():
             if price is not None:
                 seen[sku].append(Variant(size, color, price))
-    return {line.id: offered_variants(line, seen.get(line.sku, ())) for line in order.lines}
+    return {line.id: offered_variants(line, in_catalogue.get(line.id, seen.get(line.sku, ()))) for line in order.lines}
 
 
 async def amend_by_link(

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from couriers.base import CourierError
+from orders_service.catalogue import stock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain import merge as m
@@ -163,6 +164,8 @@ async def merge_orders(
             session, row, actor, "merged", old, new, reason=_with_reason(f"merged into {into.code}", data.reason)
         )
         await points.move_redeemed(session, row, into, datetime.datetime.now(datetime.UTC))
+    # The sources' reservations become the survivor's (given back before taken: nothing counts twice).
+    await stock.move(session, [(into, survivor), *((rows[i], None) for i in source_ids)])
     await triggers.orders_merged(session, into, [rows[i].code for i in source_ids], [before, *sources_before], survivor)
     await session.flush()
     await session.refresh(into, ["shipment"])
@@ -317,6 +320,7 @@ async def split_order(
         original,
         reason=f"split into {codes}" + (f": {data.reason}" if data.reason else ""),
     )
+    await stock.move(session, [(row, original), *part_rows])  # each part holds what it sends
     parcels = [(row.code, original), *((r.code, order) for r, order in part_rows)]
     await triggers.order_split(session, row, before, parcels)
     await session.flush()

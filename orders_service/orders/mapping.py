@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import functools
 import uuid
+from typing import Any
 from uuid import UUID
 
 import msgspec
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm.base import NO_VALUE
 
+from orders_service.catalogue.measure import DEFAULT_PARCEL_WEIGHT_G
+from orders_service.catalogue.models import OrderParcel
 from orders_service.db.models import Order as OrderRow
 from orders_service.db.models import OrderLine, Shipment
 from orders_service.domain.delivery import cod_mismatch
@@ -20,6 +25,7 @@ from orders_service.domain.model import (
     Payer,
     Recipient,
     Shipping,
+    TryonOption,
 )
 from orders_service.domain.money import Totals, compute_totals, line_amount
 from orders_service.geo import Warehouse, distance_km, resolve_units, zone
@@ -56,7 +62,7 @@ def _line(row: OrderLine) -> Line:
         unit_price=row.unit_price,
         tryon_options=None
         if row.tryon_options is None
-        else msgspec.convert(row.tryon_options, tuple[s.TryonOption, ...]),
+        else msgspec.convert(row.tryon_options, tuple[TryonOption, ...]),
         kept=None if row.kept is None else msgspec.convert(row.kept, tuple[KeptItem, ...]),
     )
 
@@ -112,6 +118,8 @@ def render(row: OrderRow, merged_from: list[UUID], warehouse: Warehouse, order: 
     units = resolve_units(address.province_code, address.ward_code)
     delivery, km = delivery_zone(warehouse, address.province_code)
     cod_collected = row.shipment.cod_collected if row.shipment is not None else None
+    parcel = parcel_of(row)
+    weights = parcel.lines if parcel is not None else {}
     return s.OrderOut(
         id=row.id,
         code=row.code,
@@ -142,8 +150,9 @@ def render(row: OrderRow, merged_from: list[UUID], warehouse: Warehouse, order: 
                 size=line.size,
                 color=line.color,
                 unit_price=line.unit_price,
-                tryon_options=None if line.tryon_options is None else list(line.tryon_options),
+                tryon_options=None if line.tryon_options is None else _options(line, weights),
                 kept=None if line.kept is None else list(line.kept),
+                weight_g=weights.get(line.id, {}).get("weight_g"),
             )
             for line in order.lines
         ],
@@ -167,7 +176,47 @@ def render(row: OrderRow, merged_from: list[UUID], warehouse: Warehouse, order: 
         cod_collected=cod_collected,
         cod_mismatch=cod_mismatch(order, cod_collected),
         pending_cancel=_pending(row),
+        weight_g=parcel_weight(row),
+        dimensions=_dimensions(parcel),
     )
+
+
+def parcel_of(row: OrderRow) -> OrderParcel | None:
+    """The order's measured parcel, when it was read with it (a draft row has none)."""
+    value = sa_inspect(row).attrs.parcel.loaded_value
+    return None if value is NO_VALUE else value
+
+
+def parcel_weight(row: OrderRow) -> int:
+    """What the parcel weighs: measured from the catalogue, else the default every parcel had before it."""
+    parcel = parcel_of(row)
+    return DEFAULT_PARCEL_WEIGHT_G if parcel is None else parcel.weight_g
+
+
+def parcel_dimensions(row: OrderRow) -> tuple[int, int, int] | None:
+    parcel = parcel_of(row)
+    if parcel is None or not (parcel.length_cm and parcel.width_cm and parcel.height_cm):
+        return None
+    return (parcel.length_cm, parcel.width_cm, parcel.height_cm)
+
+
+def _dimensions(parcel: OrderParcel | None) -> s.DimensionsOut | None:
+    if parcel is None or not (parcel.length_cm and parcel.width_cm and parcel.height_cm):
+        return None
+    return s.DimensionsOut(length_cm=parcel.length_cm, width_cm=parcel.width_cm, height_cm=parcel.height_cm)
+
+
+def _options(line: Line, weights: dict[str, Any]) -> list[s.TryonOptionOut]:
+    known = weights.get(line.id, {}).get("options") or []
+    return [
+        s.TryonOptionOut(
+            size=option.size,
+            color=option.color,
+            unit_price=option.unit_price,
+            weight_g=known[j] if j < len(known) else None,
+        )
+        for j, option in enumerate(line.tryon_options or ())
+    ]
 
 
 def _pending(row: OrderRow) -> s.PendingCancelOut | None:

@@ -20,7 +20,6 @@ from orders_service.domain.model import (
     Payer,
     PersonName,
     ShippingFee,
-    TryonOption,
 )
 from orders_service.domain.operations import LineIn, Operation, Phones
 
@@ -81,6 +80,13 @@ class RecipientOut(Struct):
     address: AddressOut
 
 
+class TryonOptionOut(Struct, omit_defaults=True):
+    size: str | None = None
+    color: str | None = None
+    unit_price: int = 0
+    weight_g: int | None = None  # one unit, from the catalogue; absent for a SKU the catalogue does not sell
+
+
 class LineOut(Struct, omit_defaults=True):
     id: str
     sku: str
@@ -90,8 +96,17 @@ class LineOut(Struct, omit_defaults=True):
     size: str | None = None
     color: str | None = None
     unit_price: int | None = None
-    tryon_options: list[TryonOption] | None = None
+    tryon_options: list[TryonOptionOut] | None = None
     kept: list[KeptItem] | None = None
+    # What the line puts in the parcel (quantity x unit, or every try-on option), from the catalogue; absent for
+    # a SKU the catalogue does not sell.
+    weight_g: int | None = None
+
+
+class DimensionsOut(Struct):
+    length_cm: int
+    width_cm: int
+    height_cm: int
 
 
 class DiscountOut(Struct):
@@ -160,6 +175,10 @@ class OrderOut(Struct):
     cod_mismatch: bool = False  # delivered, and cod_collected is not the cod_amount of what she kept
     # Set while a cancel or merge waits for the courier: meanwhile the order keeps its status and COD.
     pending_cancel: PendingCancelOut | None = None
+    # The parcel: catalogue weights of everything sent (try-on options too), plus 500 g when it holds any item
+    # the catalogue does not sell (500 g alone without a catalogue); what couriers are sent and quoted on.
+    weight_g: int = 500
+    dimensions: DimensionsOut | None = None  # from the catalogue's sizes; None: the courier's default box
 
 
 class ActorOut(Struct):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from uuid_utils.compat import uuid7
 
+from orders_service.catalogue import pricing, stock
 from orders_service.customers.services import create_customer, find_customer, survivor_of
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer, OrderEvent
@@ -156,7 +157,7 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
         raise InvalidField("recipient.name", "the recipient needs a name")
     order = new_order(
         recipient,
-        data.lines,
+        await pricing.price_lines(session, data.lines),  # catalogue prices where left out
         Shipping(fee=data.shipping.fee, payer=data.shipping.payer),
         data.prepaid,
         mapping.new_line_id,
@@ -180,6 +181,7 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
     mapping.write(row, order)
     session.add(row)
     record_change(session, row, actor, "created", None, order)
+    await stock.reserve(session, row, order)  # the catalogue's stock, weight and size of its lines
     await session.flush()
     # A new order has no parcel, and nothing was merged into it: the answer asks the database neither.
     set_committed_value(row, "shipment", None)
@@ -190,7 +192,7 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
 # The order, lines and shipment in one statement (not three selectin round trips), and whether any order was
 # merged into it: when none was, the answer's `merged_from` needs no query of its own.
 _HAS_SOURCES = exists().where(aliased(OrderRow).merged_into_id == OrderRow.id).correlate(OrderRow).label("has_sources")
-_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment))
+_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment), joinedload(OrderRow.parcel))
 _NO_SOURCES = "orders_service.orders_without_sources"  # session.info: ids read here with no merged-in order
 _NOTHING = null().label("along")
 
@@ -297,6 +299,7 @@ async def _amend_order(
         )
         current = replace(before, discount_percent=percent, discount_reason=why)
     value = program_of(session).vnd_per_redeemed_point
+    operations = await pricing.price_operations(session, operations, before)  # catalogue prices where left out
     after = amend(
         current, operations, actor, mapping.new_line_id, courier_status, outside=OUTSIDE, vnd_per_redeemed_point=value
     )
@@ -306,11 +309,15 @@ async def _amend_order(
         now = datetime.datetime.now(datetime.UTC)
         await points.redeem(session, row, wanted, f"v{row.version + 1}", now, write=not dry_run)
     if dry_run:
+        if after.lines != before.lines:  # the preview says out-of-stock as the change would
+            await stock.check(session, row, after, stock.amendment_fields(operations, before))
         return row, after
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, "amended", before, after, operations, reason)
     triggers.order_amended(session, row, before, after)  # an outbox row: the relay makes her message from it
+    if after.lines != before.lines:  # reservations follow the lines (409 out-of-stock naming the operation)
+        await stock.move(session, [(row, after)], stock.amendment_fields(operations, before))
     await session.flush()
     return row, None
 
@@ -369,6 +376,7 @@ async def cancel_now(session: AsyncSession, row: OrderRow, actor: Actor, reason:
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, str(OrderStatus.CANCELLED), before, after, reason=reason)
+    await stock.release(session, row)  # what it held goes back to available
     await session.flush()
 
 

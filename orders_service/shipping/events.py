@@ -10,6 +10,7 @@ from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from couriers.base import MAX_QUANTITY, Event, Status
+from orders_service.catalogue import stock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import CourierInbox, Shipment
 from orders_service.db.models import Order as OrderRow
@@ -91,7 +92,7 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
         select(OrderRow)
         .where(OrderRow.id == order_id)
         .with_for_update(key_share=True)
-        .options(lazyload(OrderRow.shipment))
+        .options(lazyload(OrderRow.shipment), lazyload(OrderRow.parcel))  # catalogue/stock reads it if needed
     )
     shipment = await session.scalar(
         select(Shipment).where(*parcel).with_for_update(key_share=True).execution_options(populate_existing=True)
@@ -147,6 +148,7 @@ async def _move_order(session: AsyncSession, order: OrderRow, event: Event) -> N
     order.version += 1
     actor = Actor(kind=ActorKind.COURIER, id=event.courier)
     record_change(session, order, actor, f"courier_{event.status}", before, after, reason=reason)
+    await stock.follow(session, order, before, after)  # delivered sells what she kept; came back releases
     if after.status is OrderStatus.IN_TRANSIT and before.status is not OrderStatus.IN_TRANSIT:
         triggers.order_shipped(session, order, event.courier, event.tracking_code)
     await settle(session, order, after, kept_reported=event.kept is not None)

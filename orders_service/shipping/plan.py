@@ -14,6 +14,7 @@ import msgspec
 
 from couriers.base import Address, Item, Parcel, Status
 from couriers.capabilities import Aspect, Capabilities
+from orders_service.catalogue.measure import DEFAULT_PARCEL_WEIGHT_G
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.domain.money import compute_totals
 from orders_service.geo import resolve_units
@@ -49,7 +50,7 @@ ASPECT_OF: dict[Action, Aspect] = {action: aspect for aspect, action in UPDATES.
 FIELDS: dict[Aspect, tuple[str, ...]] = {
     Aspect.RECIPIENT: ("recipient_name", "phones", "note"),
     Aspect.ADDRESS: ("address",),
-    Aspect.ITEMS: ("items", "try_on", "value", "weight_g"),
+    Aspect.ITEMS: ("items", "try_on", "value", "weight_g", "dims_cm"),
     Aspect.COD: ("cod_amount", "fee_payer"),
 }
 _COMPARED: dict[Aspect, tuple[str, ...]] = {**FIELDS, Aspect.RECIPIENT: ("recipient_name", "phones")}
@@ -60,9 +61,18 @@ def client_code(order_code: str, generation: int) -> str:
 
 
 def desired_parcel(
-    order: Order, order_code: str, generation: int, courier_ids: Mapping[str, Any] | None = None
+    order: Order,
+    order_code: str,
+    generation: int,
+    courier_ids: Mapping[str, Any] | None = None,
+    *,
+    weight_g: int = DEFAULT_PARCEL_WEIGHT_G,
+    dims_cm: tuple[int, int, int] | None = None,
 ) -> Parcel:
-    """The parcel as the order wants it now; try-on lines send every option to the door."""
+    """The parcel as the order wants it now; try-on lines send every option to the door.
+
+    `weight_g` and `dims_cm`: the order's measured parcel (orders.mapping.parcel_weight, parcel_dimensions).
+    """
     address = order.recipient.address
     units = resolve_units(address.province_code, address.ward_code)
     items: list[Item] = []
@@ -108,7 +118,9 @@ def desired_parcel(
         value=totals.subtotal,
         fee_payer=str(order.shipping.payer),
         try_on=any(line.is_tryon for line in order.lines),
+        weight_g=weight_g,
         note=order.note,
+        dims_cm=dims_cm,
     )
 
 

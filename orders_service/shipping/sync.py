@@ -37,7 +37,7 @@ from orders_service.shipping.rounds import Round
 
 log = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: see db/leases.py
-_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment))
+_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment), joinedload(OrderRow.parcel))
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")
 MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
 
@@ -104,7 +104,8 @@ async def sync_order_shipment(
             courier = couriers.get(shipment.courier)
             domain = mapping.to_domain(order)
             ids = await _courier_ids(session, shipment.courier, domain.recipient.address.ward_code)
-            desired = p.desired_parcel(domain, order.code, shipment.generation, ids)
+            weight, dims = mapping.parcel_weight(order), mapping.parcel_dimensions(order)
+            desired = p.desired_parcel(domain, order.code, shipment.generation, ids, weight_g=weight, dims_cm=dims)
             synced = p.parcel_from_json(shipment.synced)
             courier_status = Status(shipment.status) if shipment.status != "pending" else None
             actions = p.plan(
@@ -351,7 +352,7 @@ async def _locked_order(session: AsyncSession, order_id: UUID) -> OrderRow:
     may just have moved it), so `session.get(Shipment, ...)` afterwards finds it without a query."""
     query = (
         select(OrderRow)
-        .options(joinedload(OrderRow.lines), selectinload(OrderRow.shipment))
+        .options(joinedload(OrderRow.lines), joinedload(OrderRow.parcel), selectinload(OrderRow.shipment))
         .where(OrderRow.id == order_id)
         .with_for_update(key_share=True, of=OrderRow)
     )

@@ -44,6 +44,7 @@ EXPECTED_REFUSALS = [
     "POST /api/orders/<id>/amendments 412",
     "POST /api/orders/<id>/amendments 428",
     "POST /api/orders/merge 409",
+    "POST /api/orders 409",  # the catalogue's out-of-stock order
     "POST /api/public/orders/***/amendments 422",  # the log masks link tokens
     "POST /api/public/orders/***/amendments 409",
     "GET /o/*** 404",
@@ -146,6 +147,15 @@ def test_readme_commands_run_verbatim(server: tuple[int, dict[str, str], Process
     assert re.search(r"^409$", printed["Merge and split"], re.M)  # merging a merged order again
     parts = [o for o in family if "skus" in o]
     assert [p["skus"] for p in parts] == [["DRESS-01"], ["SCARF-05"]] and parts[1]["split_from"]
+
+    stock = _json_lines(printed["Catalogue and stock"])
+    assert {
+        "subtotal": 1800000,
+        "weight_g": 800,
+        "dimensions": {"length_cm": 40, "width_cm": 30, "height_cm": 10},
+    } in stock
+    assert {"stock": 3, "reserved": 2, "available": 1} in stock
+    assert re.search(r"^null$", printed["Catalogue and stock"], re.M)  # the 409: no order made
 
     page = printed["The customer's page"]
     link_json = _json_lines(page)

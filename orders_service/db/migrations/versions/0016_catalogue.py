@@ -1,4 +1,5 @@
-"""the catalogue: products, variants with stock on hand and reserved, each order's reservations and sales
+"""the catalogue: products, variants with stock on hand and reserved, each order's reservations, sales and
+parcel measure
 
 Revision ID: 0016
 Revises: 0015
@@ -8,7 +9,7 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 import sqlalchemy as sa
-from advanced_alchemy.types import GUID, DateTimeUTC
+from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from alembic import op
 
 revision = "0016"
@@ -83,9 +84,23 @@ def upgrade() -> None:
         )
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(batch_op.f(f"ix_{table}_variant_id"), ["variant_id"], unique=False)
+    op.create_table(
+        "order_parcels",
+        sa.Column("order_id", GUID(length=16), nullable=False),
+        sa.Column("weight_g", sa.Integer(), nullable=False),
+        sa.Column("length_cm", sa.Integer(), nullable=True),
+        sa.Column("width_cm", sa.Integer(), nullable=True),
+        sa.Column("height_cm", sa.Integer(), nullable=True),
+        sa.Column("lines", JsonB, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_order_parcels_order_id_orders"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("order_id", name=op.f("pk_order_parcels")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("order_parcels")
     op.drop_table("stock_sales")
     op.drop_table("stock_reservations")
     op.drop_table("product_variants")
