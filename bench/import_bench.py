@@ -132,9 +132,7 @@ async def measure(mode: str, kind: str, path: Path) -> dict[str, Any]:
                 reader = csv.DictReader(text)
                 batch: list[dict[str, Any]] = []
                 for row in reader:
-                    batch.append(
-                        {k: (int(v) if k in {"weight_g", "price", "stock"} else v) for k, v in row.items()}
-                    )
+                    batch.append({k: (int(v) if k in {"weight_g", "price", "stock"} else v) for k, v in row.items()})
                     if len(batch) == BATCH:
                         async with engine.begin() as conn:
                             await conn.execute(table.insert(), batch)
