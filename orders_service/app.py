@@ -29,6 +29,7 @@ from orders_service.dashboard import STATIC, dashboard_router, template_config
 from orders_service.deliveries.controllers import DeliveryController
 from orders_service.geo import Warehouse
 from orders_service.geo.controllers import AddressController, GeoController
+from orders_service.imports.controllers import ImportController
 from orders_service.infra.commit import CommitBeforeSending
 from orders_service.infra.openapi import SCHEMA_PLUGINS, document_routes, swagger_ui
 from orders_service.infra.outbox import on_committed
@@ -128,6 +129,7 @@ def create_app(
         KeyController,
         CustomerController,
         ProductController,
+        ImportController,
         ProfileController,
         SegmentController,
         OrderController,

@@ -1,4 +1,4 @@
-"""The `orders-service` command: serve, worker, beat, db upgrade, keys create, users create."""
+"""The `orders-service` command: serve, worker, beat, db upgrade, keys create, users create, import."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from orders_service.imports.cli import import_group
 from orders_service.infra.settings import Settings, listen_at
 
 
@@ -317,6 +318,8 @@ def config_docs(output: str, check: bool) -> None:
     path.write_text(text, encoding="utf-8")
     click.echo(f"wrote {output}")
 
+
+main.add_command(import_group)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -111,14 +111,34 @@ async def _remember(
     await session.flush()
 
 
-async def create_customer(session: AsyncSession, data: CustomerIn, prefix: str = "") -> Customer:
-    phones = normalise_phones(data.phones, f"{prefix}phones", maximum=MAX_PHONES)
-    identities = identities_of(data, prefix)
+def new_customer(data: CustomerIn, phones: list[str], identities: list[tuple[str, str]]) -> Customer:
+    """The profile `data` describes, with its phones and identities already normalised; not yet in a session.
+
+    Whether the phones and identities are free is the caller's to know (create_customer asks the database; an
+    import asks once for a whole batch).
+    """
     name = data.full_name.strip()
     if not name:
         raise InvalidField("full_name", "give the customer's name")
     if data.birthday is not None and data.birthday > datetime.date.today():
         raise InvalidField("birthday", "a birthday cannot be in the future")
+    return Customer(
+        full_name=name,
+        search_name=fold(name).lower(),
+        email=next((value for kind, value in identities if kind == "email"), None),
+        birthday=data.birthday,
+        gender=data.gender,
+        source=data.source,
+        tags=list(dict.fromkeys(data.tags)),
+        phones=[CustomerPhone(e164=phone, position=i) for i, phone in enumerate(phones)],
+        identities=[CustomerIdentity(kind=kind, value=value) for kind, value in identities],
+    )
+
+
+async def create_customer(session: AsyncSession, data: CustomerIn, prefix: str = "") -> Customer:
+    phones = normalise_phones(data.phones, f"{prefix}phones", maximum=MAX_PHONES)
+    identities = identities_of(data, prefix)
+    customer = new_customer(data, phones, identities)
     # A writer from the start: on SQLite a read that turns into a write fails at once if another writer (the
     # relay's claim, every 0.2 s) committed in between.
     await begin_write(session)
@@ -130,17 +150,6 @@ async def create_customer(session: AsyncSession, data: CustomerIn, prefix: str =
     if existing is not None:
         kind, value = next(i for i in identities if (i[0], i[1]) in {(x.kind, x.value) for x in existing.identities})
         raise IdentityTaken(kind, value, str(existing.id))
-    customer = Customer(
-        full_name=name,
-        search_name=fold(name).lower(),
-        email=next((value for kind, value in identities if kind == "email"), None),
-        birthday=data.birthday,
-        gender=data.gender,
-        source=data.source,
-        tags=list(dict.fromkeys(data.tags)),
-        phones=[CustomerPhone(e164=phone, position=i) for i, phone in enumerate(phones)],
-        identities=[CustomerIdentity(kind=kind, value=value) for kind, value in identities],
-    )
     session.add(customer)
     await session.flush()
     return customer
