@@ -1,4 +1,5 @@
-"""Admin settings: loyalty tiers and points, courier accounts (secrets masked), notification quiet hours."""
+"""Admin settings: loyalty tiers and points, courier accounts (secrets masked), notification quiet hours, and
+which courier ships when staff choose none."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from orders_service.loyalty.program import PROGRAM_KEY
 from orders_service.messaging.config import NOTIFY_KEY
 from orders_service.shop_settings import services
 from orders_service.shop_settings.accounts import ACCOUNTS_KEY
-from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules
+from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules, ShippingRules
 
 
 async def settings_context(session: DbSession, settings: Settings) -> dict[str, Any]:
@@ -43,6 +44,8 @@ async def save_step(session: DbSession, request: DashboardRequest, group: str) -
         elif group == services.NOTIFICATIONS:
             await services.save(session, group, convert(values, NotificationRules), by, now)
             reread_after_commit(session, NOTIFY_KEY)
+        elif group == services.SHIPPING:  # read by each ship, nothing cached to reread
+            await services.save(session, group, convert(values, ShippingRules), by, now)
         else:
             given = {
                 name: convert(
@@ -69,6 +72,6 @@ class SettingsPages(Controller):
         context = await settings_context(db_session, request.app.state.settings)
         return page("settings.html", saved=request.query_params.get("saved"), **context)
 
-    @post(["/loyalty", "/couriers", "/notifications"], status_code=200)
+    @post(["/loyalty", "/couriers", "/notifications", "/shipping"], status_code=200)
     async def save(self, request: DashboardRequest, db_session: DbSession) -> Template | Redirect:
         return await save_step(db_session, request, request.url.path.rsplit("/", 1)[-1])

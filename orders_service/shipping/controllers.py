@@ -7,7 +7,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, HeaderParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from couriers.base import Request as WebhookRequest
 from couriers.base import WebhookRejected
@@ -16,6 +16,7 @@ from orders_service.infra.deps import DbSession, WarehouseDep
 from orders_service.orders.controllers import ETAG_HEADER, answer
 from orders_service.orders.schemas import OrderOut
 from orders_service.shipping import services
+from orders_service.shipping.choice import ShipIn, choose
 from orders_service.shipping.registry import CourierRegistry
 
 IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", max_length=200)]
@@ -29,7 +30,12 @@ class ShipController(Controller):
         "/{order_id:uuid}/ship",
         status_code=200,
         response_headers=ETAG_HEADER,
-        summary="Hand a confirmed order to its courier (If-Match); the courier order is created by the relay",
+        summary="Hand a confirmed order to a courier (If-Match); the courier order is created by the relay",
+        description="Without a body the order ships with its own courier, as before. With a JSON body "
+        "`{courier?, service?}` staff choose: a courier alone ships with it (a service is checked against its "
+        "quote: 422 naming `service` if it offers none such); `{}` lets the shop's rule (`cheapest`, `fastest` or "
+        "a fixed courier: ORDERS_SHIP_RULE, or the dashboard's setting) pick from the quotes. No courier able to "
+        "take the parcel is a 409.",
     )
     async def ship_order(
         self,
@@ -38,9 +44,13 @@ class ShipController(Controller):
         warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         if_match: IfMatch = None,
+        data: JSONBody[ShipIn | None] = None,
     ) -> Response[OrderOut]:
         couriers: CourierRegistry = request.app.state.couriers
-        row = await services.ship_order(db_session, order_id, if_match, request.user, couriers)
+        courier = None
+        if data is not None:
+            courier = await choose(db_session, order_id, data, couriers, request.app.state.settings)
+        row = await services.ship_order(db_session, order_id, if_match, request.user, couriers, courier)
         return await answer(db_session, warehouse, row)
 
 

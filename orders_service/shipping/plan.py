@@ -52,11 +52,21 @@ FIELDS: dict[Aspect, tuple[str, ...]] = {
     Aspect.ITEMS: ("items", "try_on", "value", "weight_g"),
     Aspect.COD: ("cod_amount", "fee_payer"),
 }
+DEFAULT_WEIGHT_G = 500
 _COMPARED: dict[Aspect, tuple[str, ...]] = {**FIELDS, Aspect.RECIPIENT: ("recipient_name", "phones")}
 
 
 def client_code(order_code: str, generation: int) -> str:
     return order_code if generation == 1 else f"{order_code}-{generation}"
+
+
+def parcel_weight(order: Order) -> int:
+    """Grams the courier is told the parcel weighs: the one place quotes and courier orders read it from.
+
+    Every parcel is declared at the same weight today (the weight Parcel had as its default); weights of the
+    lines' products replace this line when the catalogue holds them.
+    """
+    return DEFAULT_WEIGHT_G
 
 
 def desired_parcel(
@@ -108,6 +118,7 @@ def desired_parcel(
         value=totals.subtotal,
         fee_payer=str(order.shipping.payer),
         try_on=any(line.is_tryon for line in order.lines),
+        weight_g=parcel_weight(order),
         note=order.note,
     )
 

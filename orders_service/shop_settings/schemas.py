@@ -38,3 +38,12 @@ class NotificationRules(Struct, kw_only=True):
     quiet_start: Clock = "22:00"
     quiet_end: Clock = "07:00"
     marketing_cap_per_day: Annotated[int, Meta(ge=0, le=50)] = 3
+
+
+SHIP_RULES = ("cheapest", "fastest", "sandbox", "ghn", "ghtk", "viettelpost", "ahamove")
+
+
+class ShippingRules(Struct, kw_only=True):
+    """Which courier ships when staff name none (ORDERS_SHIP_RULE unless saved)."""
+
+    ship_rule: Annotated[str, Meta(pattern="^(" + "|".join(SHIP_RULES) + ")$")] = "cheapest"

@@ -16,9 +16,9 @@ from orders_service.infra.settings import Settings
 from orders_service.loyalty.tiers import parse_tiers
 from orders_service.shipping.registry import EXTERNAL
 from orders_service.shop_settings.accounts import COURIERS, account_in_force
-from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules
+from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules, ShippingRules
 
-LOYALTY, NOTIFICATIONS = "loyalty", "notifications"
+LOYALTY, NOTIFICATIONS, SHIPPING = "loyalty", "notifications", "shipping"
 ACCOUNTS = EXTERNAL  # the couriers whose accounts the form edits
 SECRETS = ("token", "webhook_secret")
 
@@ -68,12 +68,24 @@ def notifications_of(settings: Settings, stored: dict[str, Any] | None) -> Notif
     return msgspec.structs.replace(env, **saved)
 
 
+def shipping_of(settings: Settings, stored: dict[str, Any] | None) -> ShippingRules:
+    """The ship rule in force: the environment's (ORDERS_SHIP_RULE) unless an admin saved one."""
+    saved = {key: value for key, value in (stored or {}).items() if key in ShippingRules.__struct_fields__}
+    return msgspec.convert({"ship_rule": settings.ship_rule, **saved}, ShippingRules)
+
+
+async def shipping_rules(session: AsyncSession, settings: Settings) -> ShippingRules:
+    row = await session.scalar(select(ShopSetting.value).where(ShopSetting.key == SHIPPING))
+    return shipping_of(settings, row)
+
+
 async def effective(session: AsyncSession, settings: Settings) -> dict[str, Any]:
     stored = await _stored(session)
     return {
         LOYALTY: loyalty_of(settings, stored.get(LOYALTY)),
         COURIERS: couriers_of(settings, stored.get(COURIERS)),
         NOTIFICATIONS: notifications_of(settings, stored.get(NOTIFICATIONS)),
+        SHIPPING: shipping_of(settings, stored.get(SHIPPING)),
         "updated": {key: (row_at, by) for key, (row_at, by) in (await _audit(session)).items()},
     }
 
