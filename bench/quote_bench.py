@@ -98,7 +98,9 @@ def couriers() -> tuple[CourierRegistry, Late, list[httpx.AsyncClient]]:
     ]
     base = "http://ghn.bench/shiip/public-api"
     adapters = [
-        GhnCourier(GhnConfig(token=ghn.token, shop_id=885_001, shop=shop, webhook_secret="s", base_url=base), clients[0]),
+        GhnCourier(
+            GhnConfig(token=ghn.token, shop_id=885_001, shop=shop, webhook_secret="s", base_url=base), clients[0]
+        ),
         GhtkCourier(
             GhtkConfig(
                 token=ghtk.token,
@@ -114,7 +116,9 @@ def couriers() -> tuple[CourierRegistry, Late, list[httpx.AsyncClient]]:
     return CourierRegistry({c.name: c for c in adapters}, max_in_flight=1_000), late, clients
 
 
-async def round_of(registry: CourierRegistry, orders: Sequence[Parcel], bound_s: float, in_flight: int) -> dict[str, Any]:
+async def round_of(
+    registry: CourierRegistry, orders: Sequence[Parcel], bound_s: float, in_flight: int
+) -> dict[str, Any]:
     gate = asyncio.Semaphore(in_flight)
     times: list[float] = []
     unavailable: dict[str, int] = {}

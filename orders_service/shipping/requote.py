@@ -94,4 +94,3 @@ def apply_fee(order: Order, fee: int | None) -> Order:
     if fee is None or fee == order.shipping.fee:
         return order
     return replace(order, shipping=replace(order.shipping, fee=fee))
-
