@@ -35,7 +35,7 @@ async def order_quotes(
     """The order's quotes from every configured courier (or `names`), cheapest first."""
     row = await get_order(session, order_id)
     parcel = quotes.quote_parcel(mapping.to_domain(row), row.code)
-    await session.rollback()  # end the read before the couriers are asked: no transaction waits on them
+    await session.commit()  # end the read (it wrote nothing) before the couriers are asked: none waits on them
     return await quotes.quote_all(couriers, settings.warehouse_province, parcel, settings.quote_timeout_s, names)
 
 
@@ -44,12 +44,13 @@ async def choose(
 ) -> str:
     """The courier the order ships with; 422 naming the field for a courier or service that does not exist.
 
-    Ends its reads (rollback) whatever it answers, so that the ship's write begins as a writer.
+    Ends its reads whatever it answers (a commit: nothing was written), so that the ship's write begins as a
+    writer and what the caller read stays usable.
     """
     try:
         return await _choose(session, order_id, choice, couriers, settings)
     finally:
-        await session.rollback()
+        await session.commit()
 
 
 async def _choose(

@@ -61,8 +61,8 @@ async def fee_after(session: AsyncSession, order_id: UUID, operations: Sequence[
     started = not session.in_transaction()
     row = await get_order(session, order_id)
     order, code = mapping.to_domain(row), row.code
-    if started:
-        await session.rollback()
+    if started:  # a commit, not a rollback: it wrote nothing, and what was read stays usable (dashboard end_read)
+        await session.commit()
     if (address.ward_code, address.province_code) == (
         order.recipient.address.ward_code,
         order.recipient.address.province_code,

@@ -25,6 +25,7 @@ from orders_service.infra.settings import Settings
 from orders_service.shipping.registry import shop_from
 from tests.integration.api import Api, order_payload
 from tests.integration.conftest import DATABASES, engine_settings
+from tests.integration.dashboard import signed_in
 
 pytestmark = pytest.mark.anyio
 
@@ -227,3 +228,31 @@ async def test_the_rule_from_the_environment(settings: Settings, keys: dict[str,
         assert answer.status_code == 200, answer.text
         # fastest: GHN predicts a day, GHTK's fee answer predicts nothing; a fixed courier ships whatever is cheaper.
         assert answer.json()["shipment"]["courier"] == ("ghn" if rule == "fastest" else "ghtk")
+
+
+async def test_the_dashboard_ship_page_shows_the_quotes_and_staff_pick_one(world: World) -> None:
+    staff = await signed_in(world.settings, world.api.client, "lan", "staff")
+    order = await confirmed(world.api, courier="ghn")
+    base = f"/dashboard/orders/{order['id']}/ship"
+    shown = await staff.get(base)
+    assert shown.status_code == 200, shown.text
+    table = shown.text[shown.text.index('id="quotes"') :]
+    assert table.index("GHN") < table.index("GHTK")  # cheapest first
+    assert "16.500 ₫" in table and "1 ngày" in table and "22.000 ₫" in table and "hãng không báo" in table
+    assert 'value="ghtk:road"' in table
+
+    picked = await staff.post(base, {"version": str(order["version"]), "choice": "ghtk:road"})
+    assert picked.status_code == 303, picked.text
+    shipped = (await world.api.request("GET", f"/api/orders/{order['id']}")).json()
+    assert (shipped["courier"], shipped["shipment"]["courier"]) == ("ghtk", "ghtk")
+
+
+async def test_the_dashboard_ship_page_lists_a_failing_courier_with_its_reason(world: World) -> None:
+    staff = await signed_in(world.settings, world.api.client, "lan", "staff")
+    order = await confirmed(world.api)
+    world.ghtk_way.hold()
+    shown = await staff.get(f"/dashboard/orders/{order['id']}/ship")
+    world.ghtk_way.release()
+    assert shown.status_code == 200, shown.text
+    assert f"Không báo giá được: no answer within {QUOTE_BOUND_S:g} s" in shown.text
+    assert 'value="ghtk:' not in shown.text  # nothing to pick from a courier that did not answer
