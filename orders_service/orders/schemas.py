@@ -160,6 +160,8 @@ class OrderOut(Struct):
     cod_mismatch: bool = False  # delivered, and cod_collected is not the cod_amount of what she kept
     # Set while a cancel or merge waits for the courier: meanwhile the order keeps its status and COD.
     pending_cancel: PendingCancelOut | None = None
+    # A ship held by the edit window (ORDERS_EDIT_WINDOW_MINUTES): when the order goes to its courier.
+    ship_at: datetime.datetime | None = None
 
 
 class ActorOut(Struct):

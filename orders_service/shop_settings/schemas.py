@@ -47,3 +47,5 @@ class ShippingRules(Struct, kw_only=True):
     """Which courier ships when staff name none (ORDERS_SHIP_RULE unless saved)."""
 
     ship_rule: Annotated[str, Meta(pattern="^(" + "|".join(SHIP_RULES) + ")$")] = "cheapest"
+    # How long a new order (or one the customer just changed) waits before it goes to the courier.
+    edit_window_minutes: Annotated[int, Meta(ge=0, le=7 * 24 * 60)] = 0

@@ -69,9 +69,11 @@ def notifications_of(settings: Settings, stored: dict[str, Any] | None) -> Notif
 
 
 def shipping_of(settings: Settings, stored: dict[str, Any] | None) -> ShippingRules:
-    """The ship rule in force: the environment's (ORDERS_SHIP_RULE) unless an admin saved one."""
+    """The ship rule and edit window in force: the environment's (ORDERS_SHIP_RULE, ORDERS_EDIT_WINDOW_MINUTES)
+    unless an admin saved them."""
     saved = {key: value for key, value in (stored or {}).items() if key in ShippingRules.__struct_fields__}
-    return msgspec.convert({"ship_rule": settings.ship_rule, **saved}, ShippingRules)
+    env = {"ship_rule": settings.ship_rule, "edit_window_minutes": settings.edit_window_minutes}
+    return msgspec.convert({**env, **saved}, ShippingRules)
 
 
 async def shipping_rules(session: AsyncSession, settings: Settings) -> ShippingRules:
