@@ -24,9 +24,9 @@ from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.links.services import create_link
 from orders_service.orders import mapping, services
 from orders_service.orders.discounts import DiscountPolicy
+from orders_service.shipping import window
 from orders_service.shipping.choice import ShipIn, choose, order_quotes
 from orders_service.shipping.quotes import QuoteOut
-from orders_service.shipping.services import ship_order
 
 MOVES = {
     "confirm": ("Xác nhận đơn", "Đơn chuyển sang Đã xác nhận; tiền không đổi."),
@@ -136,7 +136,8 @@ async def ship_step(
         picked, _, service = choice.partition(":")
         wanted = ShipIn() if choice == "rule" else ShipIn(courier=picked[:32], service=service[:64] or None)
         courier = await choose(session, order_id, wanted, couriers, request.app.state.settings)
-    return await ship_order(session, order_id, if_match, request.user.actor, couriers, courier)
+    settings = request.app.state.settings
+    return await window.ship_or_schedule(session, order_id, if_match, request.user.actor, couriers, settings, courier)
 
 
 async def edit_link_step(
@@ -154,6 +155,27 @@ async def edit_link_step(
         return page("edit_link.html", problem.status if problem else 500, order=order, problem=problem)
     url, expires_at = created
     return page("edit_link.html", order=order, url=url, expires_at=expires_at)
+
+
+async def ship_now_step(
+    session: DbSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID
+) -> Template | Redirect:
+    """Staff send a ship held by the edit window at once."""
+    form = await form_of(request)
+    work = window.ship_or_schedule(
+        session,
+        order_id,
+        f'"{one(form, "version")}"',
+        request.user.actor,
+        request.app.state.couriers,
+        request.app.state.settings,
+        now=True,
+    )
+    _, problem = await attempt(work)
+    if problem is not None:
+        order = await render_order(session, warehouse, order_id)
+        return page("move.html", problem.status, order=order, action="ship", move=MOVES["ship"], problem=problem)
+    return Redirect(f"/dashboard/orders/{order_id}", status_code=303)
 
 
 class OrderActions(Controller):
@@ -195,6 +217,12 @@ class OrderActions(Controller):
         order = await render_order(db_session, warehouse, order_id)
         quotes = await ship_quotes(db_session, request, order_id) if action == "ship" else []
         return page("move.html", order=order, action=action, move=MOVES[action], quotes=quotes)
+
+    @post("/ship-now", status_code=200)
+    async def ship_now(
+        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> Template | Redirect:
+        return await ship_now_step(db_session, warehouse, request, order_id)
 
     @post(["/confirm", "/ship", "/cancel"], status_code=200)
     async def move(

@@ -11,14 +11,18 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import PermissionDeniedException, TooManyRequestsException
 from litestar.params import FromPath
 from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders_service.domain.model import OrderStatus
 from orders_service.domain.money import compute_totals
+from orders_service.infra import clock
 from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.infra.settings import Settings
 from orders_service.links import flow, i18n
 from orders_service.links.ratelimit import link_rate_guard
 from orders_service.links.rules import LinkExpired, LinkNotFound
 from orders_service.links.views import message_context, page_context
+from orders_service.shipping import window
 
 _MAX_FIELDS = 400  # lines x 2 + a dozen: far more than any order's form
 
@@ -43,13 +47,24 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k: v for k, v in list(form.items())[:_MAX_FIELDS] if isinstance(v, str)}
 
 
-def _page(request: Request[Any, Any, Any], view: flow.PageView, warehouse: Any) -> Template:
+async def _free_until(session: AsyncSession, view: flow.PageView, settings: Settings) -> datetime.datetime | None:
+    """Until when her changes come before any courier order (the edit window), while that is still ahead."""
+    if view.row.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED) or view.row.shipment is not None:
+        return None
+    until = await window.hold_until(session, view.row.id, await window.window_minutes(session, settings))
+    return until if until is not None and until > clock.now() else None
+
+
+async def _page(
+    request: Request[Any, Any, Any], view: flow.PageView, warehouse: Any, session: AsyncSession | None = None
+) -> Template:
     lang = _lang(request)
     settings: Settings = request.app.state.settings
     base = "/o/" + str(request.path_params["token"])
+    free_until = await _free_until(session, view, settings) if session is not None else None
     return Template(
         template_name="public/order.html",
-        context=page_context(view, base, lang, settings, warehouse),
+        context=page_context(view, base, lang, settings, warehouse, free_until),
         status_code=view.status_code,
         cookies=_cookies(request, lang),
     )
@@ -107,7 +122,7 @@ class EditPageController(Controller):
     async def show(
         self, request: Request[Any, Any, Any], db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
     ) -> Template:
-        return _page(request, await flow.show(db_session, token, _now()), warehouse)
+        return await _page(request, await flow.show(db_session, token, _now()), warehouse, db_session)
 
     @post("/", status_code=200)
     async def submit(
@@ -119,13 +134,13 @@ class EditPageController(Controller):
         token: FromPath[str],
     ) -> Template:
         view = await flow.submit(db_session, token, await _form(request), discounts, _now())
-        return _page(request, view, warehouse)
+        return await _page(request, view, warehouse, db_session)
 
     @post("/cancel", status_code=200)
     async def cancel(
         self, request: Request[Any, Any, Any], db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
     ) -> Template:
-        return _page(request, await flow.cancel(db_session, token, await _form(request), _now()), warehouse)
+        return await _page(request, await flow.cancel(db_session, token, await _form(request), _now()), warehouse)
 
     @post("/quote", status_code=200)
     async def quote(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from orders_service.geo import Warehouse, provinces, wards
 from orders_service.infra.settings import Settings
@@ -12,6 +14,9 @@ from orders_service.links.forms import PHONE_FIELDS, variant_value
 from orders_service.links.schemas import public_order
 
 ERROR_WORDS = {"recipient": "err.recipient", "address": "err.address", "form": "err.order", "cancel": "cancel.check"}
+
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _form_values(view: PageView) -> dict[str, str]:
@@ -50,7 +55,14 @@ def _error_text(section: str, reason: str, words: Any) -> str:
     return str(words[key])
 
 
-def page_context(view: PageView, base: str, lang: str, settings: Settings, warehouse: Warehouse) -> dict[str, Any]:
+def page_context(
+    view: PageView,
+    base: str,
+    lang: str,
+    settings: Settings,
+    warehouse: Warehouse,
+    free_until: datetime.datetime | None = None,
+) -> dict[str, Any]:
     words = i18n.words(lang)
     current = public_order(view.row, warehouse, view.offers, view.link.expires_at)
     preview = (
@@ -77,6 +89,8 @@ def page_context(view: PageView, base: str, lang: str, settings: Settings, wareh
         "editable": view.notice != "cancelled",
         "shop": settings,
         "vnd": lambda amount: i18n.vnd(amount, lang),
+        # The edit window's end (shipping/window.py), in Vietnam time: until then no courier order exists yet.
+        "free_until": None if free_until is None else free_until.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y"),
     }
 
 

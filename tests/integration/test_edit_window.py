@@ -16,6 +16,7 @@ from orders_service.infra import clock
 from orders_service.infra.settings import Settings
 from tests.integration.api import HANOI, HOAN_KIEM, Api, eventually
 from tests.integration.conftest import DATABASES, engine_settings
+from tests.integration.dashboard import signed_in
 from tests.integration.links import issue_link, public, token_of
 
 pytestmark = pytest.mark.anyio
@@ -113,3 +114,29 @@ async def test_her_change_through_the_link_holds_the_order_longer(api: Api) -> N
             return current if current["shipment"] is not None else None
 
         assert (await eventually(handed_over))["status"] == "ready_to_ship"
+
+
+async def test_the_dashboard_shows_the_schedule_and_sends_it_now(settings: Settings, api: Api) -> None:
+    staff = await signed_in(settings, api.client, "lan", "staff")
+    with at(T0):
+        order = await confirmed(api)
+        held = await staff.post(f"/dashboard/orders/{order['id']}/ship", {"version": str(order["version"])})
+        assert held.status_code == 303, held.text
+        page = await staff.get(f"/dashboard/orders/{order['id']}")
+        assert 'id="ship-at"' in page.text and "02/03/2026 10:3" in page.text  # 10:30 in Việt Nam
+        sent = await staff.post(f"/dashboard/orders/{order['id']}/ship-now", {"version": str(order["version"])})
+        assert sent.status_code == 303, sent.text
+        shipped = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+        assert shipped["status"] == "ready_to_ship" and shipped["shipment"] is not None
+
+
+async def test_the_link_page_tells_her_until_when_she_can_change_freely(api: Api) -> None:
+    with at(T0):
+        order = await confirmed(api)
+        token = token_of(await issue_link(api, order))
+        page = await api.client.get(f"/o/{token}")
+        assert page.status_code == 200
+        assert "sửa đơn thoải mái đến 10:3" in page.text and "02/03/2026 (giờ Việt Nam)" in page.text
+        assert (await ship(api, order, now="true")).status_code == 200
+        after = await api.client.get(f"/o/{token}")
+        assert 'id="free-until"' not in after.text  # with the courier now: the window is over
