@@ -6,8 +6,8 @@ the baseline (every courier answers at once) and the same orders with GHTK answe
 orders quoted per second and the p50/p99 time of one order's quotes, side by side; with `--slow-ms` above the
 bound, GHTK is listed unavailable and p99 stays at the bound.
 
-    PYTHONPATH=$PWD python bench/quote_bench.py                   # 1,000 orders, 50 in flight, GHTK 300 ms late
-    PYTHONPATH=$PWD python bench/quote_bench.py --slow-ms 3000    # GHTK past the 1 s bound: listed unavailable
+    PYTHONPATH=$PWD python bench/quote_bench.py                   # 1,000 orders, 10 in flight, GHTK 300 ms late
+    PYTHONPATH=$PWD python bench/quote_bench.py --slow-ms 3000    # GHTK past the 2 s bound: listed unavailable
     PYTHONPATH=$PWD python bench/quote_bench.py --smoke           # 20 orders: that it runs (the tests do this)
 """
 
@@ -168,9 +168,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1_000)
-    parser.add_argument("--in-flight", type=int, default=50, help="orders quoted at once")
+    parser.add_argument("--in-flight", type=int, default=10, help="orders quoted at once")
     parser.add_argument("--slow-ms", type=int, default=300, help="how late GHTK answers in the second round")
-    parser.add_argument("--bound-s", type=float, default=1.0, help="ORDERS_QUOTE_TIMEOUT_S: the wait for all")
+    parser.add_argument("--bound-s", type=float, default=2.0, help="ORDERS_QUOTE_TIMEOUT_S: the wait for all")
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--results", type=Path, help="write the figures to this JSON file too")
     parser.add_argument("--smoke", action="store_true", help="20 orders, GHTK 20 ms late, a 10 s bound")
