@@ -75,10 +75,11 @@ async def fee_after(session: AsyncSession, order_id: UUID, operations: Sequence[
 async def _requoted(requoter: Requoter, order: Order, moved: Order, code: str) -> int | None:
     try:
         courier = requoter.couriers.get(order.courier)
+        # Both parcels before either call: a bad ward must not leave a courier call made and never awaited.
+        before, after = desired_parcel(order, code, 1), desired_parcel(moved, code, 1)
         old, new = await asyncio.wait_for(
             asyncio.gather(
-                courier.quote(requoter.origin_province, desired_parcel(order, code, 1)),
-                courier.quote(requoter.origin_province, desired_parcel(moved, code, 1)),
+                courier.quote(requoter.origin_province, before), courier.quote(requoter.origin_province, after)
             ),
             requoter.timeout_s,
         )
