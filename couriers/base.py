@@ -141,9 +141,20 @@ class Remote(Struct, frozen=True):
     return_code: str | None = None
 
 
+class ExpectedDelivery(Struct, frozen=True):
+    """Whole days from hand-over to delivery, as the courier predicts them."""
+
+    min_days: int
+    max_days: int
+
+
 class Quote(Struct, frozen=True):
-    fee: int
-    zone: str | None = None
+    """What one courier's service would charge the shop for a parcel, and how long it would take."""
+
+    courier: str
+    service: str
+    fee: int  # VND
+    expected_delivery: ExpectedDelivery | None = None  # None: the courier does not say
 
 
 class KeptItem(Struct, frozen=True):
@@ -207,7 +218,9 @@ class Courier(Protocol):
 
     async def cancel(self, tracking_code: str) -> None: ...
 
-    async def quote(self, origin_province: int, parcel: Parcel) -> Quote: ...
+    async def quote(self, origin_province: int, parcel: Parcel) -> Quote:
+        """Fee and lead time of the parcel from the shop's pickup address (in `origin_province`)."""
+        ...
 
     def parse_webhook(self, request: Request) -> list[Event]:
         """Verify and parse; raise WebhookRejected for anything unsigned, forged, stale or malformed, and

@@ -63,6 +63,7 @@ from orders_service.relay.nudge import DispatchNudge
 from orders_service.relay.threaded import embedded_relay
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
+from orders_service.shipping.quote_controllers import CourierController
 from orders_service.shipping.reconcile import reconcile_shipments
 from orders_service.shop_settings.accounts import load_courier_accounts
 
@@ -135,6 +136,7 @@ def create_app(
         OrderController,
         FamilyController,
         ShipController,
+        CourierController,
         DeliveryController,
         CodStatementController,
         WebhookController,

@@ -17,6 +17,7 @@ from couriers.ahamove.statuses import ORDER, raw_status, status_of
 from couriers.base import (
     Created,
     Event,
+    ExpectedDelivery,
     Parcel,
     PermanentCourierError,
     Quote,
@@ -187,7 +188,11 @@ class AhamoveCourier:
         if found is None or not isinstance(found.get("data"), dict):
             why = (found or {}).get("error") or "no estimate"
             raise PermanentCourierError(f"Ahamove gave no price for {service}: {why}")
-        return Quote(fee=_money(found["data"].get("total_pay")), zone=service)
+        # On-demand within the city: delivered the day it is handed over.
+        same_day = ExpectedDelivery(min_days=0, max_days=0)
+        return Quote(
+            courier=self.name, service=service, fee=_money(found["data"].get("total_pay")), expected_delivery=same_day
+        )
 
     def parse_webhook(self, request: Request) -> list[Event]:
         c = self.config

@@ -11,6 +11,7 @@ import msgspec
 from couriers.base import (
     Created,
     Event,
+    ExpectedDelivery,
     Parcel,
     PermanentCourierError,
     Quote,
@@ -77,6 +78,16 @@ class _DetailData(msgspec.Struct):
 
 class _FeeData(msgspec.Struct):
     total: int
+
+
+class _LeadtimeData(msgspec.Struct):
+    leadtime: int  # unix seconds: when GHN expects to deliver
+    order_date: int = 0  # unix seconds: the hand-over the prediction counts from
+
+
+# GHN's service_type_id -> the service name our quotes show (couriers.md section 1.2).
+SERVICE_NAMES = {1: "express", 2: "light", 3: "saving", 5: "heavy"}
+DAY_S = 86_400
 
 
 class _CancelResult(msgspec.Struct):
@@ -153,10 +164,14 @@ class GhnCourier:
         raise PermanentCourierError(mine.message or f"GHN refused to cancel {tracking_code}", status_code=200)
 
     async def quote(self, origin_province: int, parcel: Parcel) -> Quote:
-        # GHN prices from the shop's store (the ShopId header); origin_province only names the zone.
-        data = await self._post("/v2/shipping-order/fee", payloads.fee_body(self.config, parcel))
-        zone = "intra_province" if origin_province == parcel.address.province_code else "inter_province"
-        return Quote(fee=_convert(data, _FeeData, "fee").total, zone=zone)
+        # GHN prices from the shop's store (the ShopId header); origin_province is where that store is.
+        body = payloads.fee_body(self.config, parcel)
+        fee = _convert(await self._post("/v2/shipping-order/fee", body), _FeeData, "fee").total
+        # The lead time takes the same route and service (couriers.md section 1.2), not the money fields.
+        route = {key: value for key, value in body.items() if key.startswith(("from_", "to_", "service_"))}
+        lead = _convert(await self._post("/v2/shipping-order/leadtime", route), _LeadtimeData, "leadtime")
+        service = SERVICE_NAMES.get(self.config.service_type_id, f"service_type_{self.config.service_type_id}")
+        return Quote(courier=self.name, service=service, fee=fee, expected_delivery=_days(lead))
 
     def parse_webhook(self, request: Request) -> list[Event]:
         return webhook.parse(request, secret=self.config.webhook_secret, shop_id=self.config.shop_id)
@@ -214,6 +229,14 @@ def _convert(data: Any, kind: type[T], what: str) -> T:
     except msgspec.ValidationError as exc:
         # GHN said success but the data is not what we read: treat the outcome as unknown (look up, retry).
         raise TransientCourierError(f"GHN {what} answered unexpected data: {exc}") from exc
+
+
+def _days(lead: _LeadtimeData) -> ExpectedDelivery | None:
+    """GHN predicts one moment: whole days after the order date, counted up (a part-day is a day)."""
+    if lead.order_date <= 0 or lead.leadtime < lead.order_date:
+        return None  # no usable prediction: the quote still stands, without a lead time
+    days = max(1, -(-(lead.leadtime - lead.order_date) // DAY_S))
+    return ExpectedDelivery(min_days=days, max_days=days)
 
 
 def _is_not_found(exc: PermanentCourierError) -> bool:

@@ -192,7 +192,8 @@ class GhtkCourier:
             raise PermanentCourierError(
                 f"GHTK does not deliver to {parcel.address.ward_name}, {parcel.address.province_name}"
             )
-        return Quote(fee=_total_fee(fee), zone=str(fee["name"]) if fee.get("name") else None)
+        # §2.3's answer has no lead time (that is /services/shipment/pick-time, not asked here): none is promised.
+        return Quote(courier=self.name, service=self.config.transport, fee=_total_fee(fee))
 
     def parse_webhook(self, request: Request) -> list[Event]:
         return webhook.parse(request, self.config.webhook_secret)

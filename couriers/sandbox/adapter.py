@@ -15,6 +15,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from couriers.base import (
     Created,
     Event,
+    ExpectedDelivery,
     KeptItem,
     Parcel,
     PermanentCourierError,
@@ -108,7 +109,10 @@ class SandboxCourier:
     async def quote(self, origin_province: int, parcel: Parcel) -> Quote:
         body = {"origin_province": origin_province, "province_code": parcel.address.province_code}
         quoted = await self._call("POST", "/quote", QuoteOut, json=body | {"weight_g": parcel.weight_g})
-        return Quote(fee=quoted.fee, zone=quoted.zone)
+        expected = None
+        if quoted.min_days is not None and quoted.max_days is not None:
+            expected = ExpectedDelivery(min_days=quoted.min_days, max_days=quoted.max_days)
+        return Quote(courier=self.name, service=quoted.service, fee=quoted.fee, expected_delivery=expected)
 
     def parse_webhook(self, request: Request) -> list[Event]:
         try:

@@ -75,6 +75,11 @@ class FeeTable:
         return base + steps * self.step_fee, zone
 
 
+# Whole days from pickup to delivery by zone (same province, the neighbouring region within `near_km`, far),
+# as couriers publish them for their standard service; data, so a test or a shop's sandbox can change them.
+LEAD_DAYS: dict[str, tuple[int, int]] = {"intra_province": (1, 2), "near": (2, 3), "far": (3, 5)}
+
+
 def new_tracking_code() -> str:
     return "SBX" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(9))
 

@@ -80,6 +80,9 @@ class QuoteIn(Struct, frozen=True):
 class QuoteOut(Struct, frozen=True):
     fee: int
     zone: str
+    service: str = "standard"
+    min_days: int | None = None  # the lead time of the zone (rules.LEAD_DAYS)
+    max_days: int | None = None
 
 
 class KeptLine(Struct, frozen=True):

@@ -41,6 +41,7 @@ class SandboxServerConfig:
     webhook_backoff_s: float = 0.5  # before the 2nd attempt; doubles after each failure
     webhook_timeout_s: float = 10.0
     fees: FeeTable = field(default_factory=FeeTable)
+    lead_days: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(rules.LEAD_DAYS))
     store_path: Path | None = None
     # Another Bearer credential the test-driver endpoints accept (the service passes a check of its API keys).
     driver_key: Callable[[str], Awaitable[bool]] | None = None
@@ -154,7 +155,8 @@ class SandboxService(FaultControls):
 
     def quote(self, data: QuoteIn) -> QuoteOut:
         fee, zone = self._quote(data.origin_province, data.province_code, data.weight_g)
-        return QuoteOut(fee=fee, zone=zone)
+        min_days, max_days = self.config.lead_days[zone]
+        return QuoteOut(fee=fee, zone=zone, min_days=min_days, max_days=max_days)
 
     # -- the test driver -------------------------------------------------------------------------------------
 

@@ -158,8 +158,8 @@ class VtpCourier:
         )
         if not isinstance(data, dict) or data.get("MONEY_TOTAL") is None:
             raise PermanentCourierError("Viettel Post price answer without MONEY_TOTAL")
-        zone = "intra_province" if origin_province == parcel.address.province_code else "inter_province"
-        return Quote(fee=as_int(data["MONEY_TOTAL"]), zone=zone)
+        # No lead time: the only candidate field (KPI_HT) is unconfirmed, so VTP's quote says none.
+        return Quote(courier=self.name, service=c.service, fee=as_int(data["MONEY_TOTAL"]))
 
     def parse_webhook(self, request: Request) -> list[Event]:
         return webhook.parse(request, self.config.webhook_secret)

@@ -207,6 +207,19 @@ class OrderBook:
         total = self.fee_of(body)
         return {"total": total, "service_fee": total, "insurance_fee": 0, "pick_station_fee": 0, "coupon_value": 0}
 
+    def leadtime(self, shop_id: int | None, body: dict[str, Any]) -> dict[str, int]:
+        """couriers.md section 1.2: `{leadtime, order_date}` in unix seconds for a route and a service."""
+        self._check_address(body)
+        if not (_is_int(body.get("service_id")) or _is_int(body.get("service_type_id"))):
+            raise GhnError("service_id là bắt buộc")
+        # Deterministic, like the fee: the next day within a province, three days across provinces.
+        order_date = self.clock()
+        days = 3 if self._inter_province(body) else 1
+        return {
+            "leadtime": int((order_date + datetime.timedelta(days=days)).timestamp()),
+            "order_date": int(order_date.timestamp()),
+        }
+
     def fee_of(self, body: dict[str, Any]) -> int:
         """Deterministic: a base per zone, then 2,500 VND per started 500 g above the first 500 g."""
         extra_steps = -(-max(0, int(body.get("weight") or 0) - 500) // 500)

@@ -74,6 +74,7 @@ class FakeGhn:
             "/v2/shipping-order/updateCOD": (False, self.book.update_cod),
             "/v2/switch-status/cancel": (True, self.book.cancel),
             "/v2/shipping-order/fee": (True, self.book.fee),
+            "/v2/shipping-order/leadtime": (True, self.book.leadtime),
         }
         self.app = Litestar(route_handlers=[self._gateway()], openapi_config=None)
 

@@ -27,7 +27,9 @@ from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.links.services import create_link
 from orders_service.orders import mapping, services
 from orders_service.orders.discounts import DiscountPolicy
-from orders_service.shipping.services import ship_order
+from orders_service.shipping import window
+from orders_service.shipping.choice import ShipIn, choose, order_quotes
+from orders_service.shipping.quotes import QuoteOut
 
 MOVES = {
     "confirm": ("Xác nhận đơn", "Đơn chuyển sang Đã xác nhận; tiền không đổi."),
@@ -153,15 +155,37 @@ async def move_step(
     if_match, reason = f'"{one(form, "version")}"', one(form, "reason") or None
     actor = request.user.actor
     if action == "ship":
-        work = ship_order(session, order_id, if_match, actor, request.app.state.couriers)
+        work = ship_step(session, request, order_id, if_match, one(form, "choice"))
     else:
         target = OrderStatus.CONFIRMED if action == "confirm" else OrderStatus.CANCELLED
         work = services.move_order(session, order_id, if_match, target, actor, reason and reason[:500])
     _, problem = await attempt(work)
     if problem is not None:
         order = await render_order(session, warehouse, order_id)
-        return page("move.html", problem.status, order=order, action=action, move=MOVES[action], problem=problem)
+        quotes = await ship_quotes(session, request, order_id) if action == "ship" else []
+        context = {"order": order, "action": action, "move": MOVES[action], "quotes": quotes}
+        return page("move.html", problem.status, problem=problem, **context)
     return Redirect(f"/dashboard/orders/{order_id}", status_code=303)
+
+
+async def ship_quotes(session: DbSession, request: DashboardRequest, order_id: UUID) -> list[QuoteOut]:
+    """The order's quotes for the ship page, cheapest first (the couriers asked after the page's read ends)."""
+    return await order_quotes(session, order_id, request.app.state.couriers, request.app.state.settings)
+
+
+async def ship_step(
+    session: DbSession, request: DashboardRequest, order_id: UUID, if_match: str, choice: str | None
+) -> Any:
+    """Staff's pick on the ship page: `courier:service` from the quotes, `rule` (the shop's), or nothing (the
+    order's own courier, as before quotes existed)."""
+    couriers = request.app.state.couriers
+    courier = None
+    if choice:
+        picked, _, service = choice.partition(":")
+        wanted = ShipIn() if choice == "rule" else ShipIn(courier=picked[:32], service=service[:64] or None)
+        courier = await choose(session, order_id, wanted, couriers, request.app.state.settings)
+    settings = request.app.state.settings
+    return await window.ship_or_schedule(session, order_id, if_match, request.user.actor, couriers, settings, courier)
 
 
 async def edit_link_step(
@@ -179,6 +203,27 @@ async def edit_link_step(
         return page("edit_link.html", problem.status if problem else 500, order=order, problem=problem)
     url, expires_at = created
     return page("edit_link.html", order=order, url=url, expires_at=expires_at)
+
+
+async def ship_now_step(
+    session: DbSession, warehouse: Warehouse, request: DashboardRequest, order_id: UUID
+) -> Template | Redirect:
+    """Staff send a ship held by the edit window at once."""
+    form = await form_of(request)
+    work = window.ship_or_schedule(
+        session,
+        order_id,
+        f'"{one(form, "version")}"',
+        request.user.actor,
+        request.app.state.couriers,
+        request.app.state.settings,
+        now=True,
+    )
+    _, problem = await attempt(work)
+    if problem is not None:
+        order = await render_order(session, warehouse, order_id)
+        return page("move.html", problem.status, order=order, action="ship", move=MOVES["ship"], problem=problem)
+    return Redirect(f"/dashboard/orders/{order_id}", status_code=303)
 
 
 class OrderActions(Controller):
@@ -219,7 +264,14 @@ class OrderActions(Controller):
     ) -> Template:
         action = request.url.path.rsplit("/", 1)[-1]
         order = await render_order(db_session, warehouse, order_id)
-        return page("move.html", order=order, action=action, move=MOVES[action])
+        quotes = await ship_quotes(db_session, request, order_id) if action == "ship" else []
+        return page("move.html", order=order, action=action, move=MOVES[action], quotes=quotes)
+
+    @post("/ship-now", status_code=200)
+    async def ship_now(
+        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> Template | Redirect:
+        return await ship_now_step(db_session, warehouse, request, order_id)
 
     @post(["/confirm", "/ship", "/cancel"], status_code=200)
     async def move(

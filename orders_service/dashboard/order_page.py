@@ -5,18 +5,21 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, get
 from litestar.params import FromPath
 from litestar.response import Template
 
 from orders_service.customers.services import get_customer
 from orders_service.dashboard import timeline
-from orders_service.dashboard.pages import page
+from orders_service.dashboard.pages import DashboardRequest, page
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.geo import Warehouse
 from orders_service.infra.deps import DbSession, WarehouseDep
+from orders_service.infra.settings import Settings
 from orders_service.orders import mapping, services
 from orders_service.orders.schemas import OrderOut
+from orders_service.shipping import window
 
 OPEN = {OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.READY_TO_SHIP}
 
@@ -49,8 +52,12 @@ async def render_order(
     return mapping.render(row, merged[row.id], warehouse, preview)
 
 
-async def order_context(session: DbSession, warehouse: Warehouse, order_id: UUID) -> dict[str, Any]:
+async def order_context(
+    session: DbSession, warehouse: Warehouse, order_id: UUID, settings: Settings | None = None
+) -> dict[str, Any]:
     order = await render_order(session, warehouse, order_id)
+    if settings is not None and order.status == OrderStatus.CONFIRMED:  # a ship held by the edit window
+        order = msgspec.structs.replace(order, ship_at=await window.ship_at(session, order_id, settings))
     customer = await get_customer(session, order.customer_id)
     events = await services.list_events(session, order_id)
     return {
@@ -66,5 +73,8 @@ class OrderPage(Controller):
     include_in_schema = False
 
     @get("/{order_id:uuid}")
-    async def show_order(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
-        return page("order.html", **await order_context(db_session, warehouse, order_id))
+    async def show_order(
+        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+    ) -> Template:
+        settings = request.app.state.settings
+        return page("order.html", **await order_context(db_session, warehouse, order_id, settings))

@@ -1,5 +1,5 @@
 """Admin settings: the shop's name, phone, address and public URL; loyalty tiers and points, courier accounts
-(secrets masked), notification quiet hours."""
+(secrets masked), notification quiet hours, and which courier ships when staff choose none."""
 
 from __future__ import annotations
 
@@ -21,7 +21,13 @@ from orders_service.messaging.config import NOTIFY_KEY
 from orders_service.shop_settings import services
 from orders_service.shop_settings.accounts import ACCOUNTS_KEY
 from orders_service.shop_settings.identity import SHOP
-from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules, ShopContact
+from orders_service.shop_settings.schemas import (
+    CourierAccount,
+    LoyaltyRules,
+    NotificationRules,
+    ShippingRules,
+    ShopContact,
+)
 
 
 async def settings_context(session: DbSession, settings: Settings) -> dict[str, Any]:
@@ -48,6 +54,8 @@ async def save_step(session: DbSession, request: DashboardRequest, group: str) -
         elif group == services.NOTIFICATIONS:
             await services.save(session, group, convert(values, NotificationRules), by, now)
             reread_after_commit(session, NOTIFY_KEY)
+        elif group == services.SHIPPING:  # read by each ship, nothing cached to reread
+            await services.save(session, group, convert(values, ShippingRules), by, now)
         else:
             given = {
                 name: convert(
@@ -74,6 +82,6 @@ class SettingsPages(Controller):
         context = await settings_context(db_session, request.app.state.settings)
         return page("settings.html", saved=request.query_params.get("saved"), **context)
 
-    @post(["/shop", "/loyalty", "/couriers", "/notifications"], status_code=200)
+    @post(["/shop", "/loyalty", "/couriers", "/notifications", "/shipping"], status_code=200)
     async def save(self, request: DashboardRequest, db_session: DbSession) -> Template | Redirect:
         return await save_step(db_session, request, request.url.path.rsplit("/", 1)[-1])

@@ -402,3 +402,6 @@ class ShopSetting(UUIDv7Base):
     value: Mapped[dict[str, Any]] = mapped_column(JsonB)
     updated_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=_now)
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+from orders_service.db import schedule_models  # noqa: E402, F401  (the edit window's table, same metadata)

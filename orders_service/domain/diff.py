@@ -47,6 +47,7 @@ def diff(before: Order | None, after: Order) -> dict[str, Change]:
     note("discount.percent", before.discount_percent, after.discount_percent)
     note("discount.reason", before.discount_reason, after.discount_reason)
     note("note", before.note, after.note)
+    note("courier", before.courier, after.courier)  # chosen at ship time (staff or the shop's rule)
     old_totals, new_totals = compute_totals(before), compute_totals(after)
     for field in ("subtotal", "discount_amount", "total", "cod_amount", "refund_due"):
         note(field, getattr(old_totals, field), getattr(new_totals, field))

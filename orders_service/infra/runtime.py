@@ -29,6 +29,7 @@ from orders_service.messaging.providers import build_providers
 from orders_service.relay.core import Handler
 from orders_service.relay.handlers import build_handlers
 from orders_service.shipping.registry import EXTERNAL, CourierRegistry
+from orders_service.shipping.requote import REQUOTE_KEY, Requoter
 from orders_service.shop_settings.accounts import ACCOUNTS_KEY, CourierAccounts
 
 IN_PROCESS = "http://orders-service.internal"
@@ -88,6 +89,8 @@ class Runtime:
         self.info = session_info(settings, self.program)  # the app's request sessions share it
         if accounts is not None:  # and the GHN/GHTK accounts, re-read the same way
             self.info[ACCOUNTS_KEY] = accounts
+        # An amendment's new address is re-quoted with the order's courier (shipping/requote.py).
+        self.info[REQUOTE_KEY] = Requoter(couriers, settings.warehouse_province, settings.quote_timeout_s)
         self.db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False, info=self.info)
         self.handlers: dict[str, Handler] = build_handlers(
             self.db, couriers, settings.sync_lease_s, self.providers, settings.lease_renew_s

@@ -70,6 +70,8 @@ VI: dict[str, str] = {
     "confirm": "Xác nhận thay đổi",
     "preview.hint": "Kiểm tra số tiền mới rồi bấm Xác nhận. Chưa có gì được lưu.",
     "saved": "Đã lưu thay đổi. Cửa hàng và đơn vị vận chuyển sẽ được cập nhật.",
+    "free_until": "Bạn có thể sửa đơn thoải mái đến {time} (giờ Việt Nam), "
+    "trước khi đơn được giao cho hãng vận chuyển.",
     "changed": "Cửa hàng vừa cập nhật đơn hàng này. Đây là đơn hàng mới nhất, vui lòng xem lại rồi thay đổi.",
     "cancel.title": "Huỷ đơn hàng",
     "cancel.check": "Tôi muốn huỷ đơn hàng này",
@@ -154,6 +156,7 @@ EN: dict[str, str] = {
     "confirm": "Confirm the changes",
     "preview.hint": "Check the new amount, then press Confirm. Nothing is saved yet.",
     "saved": "Your changes are saved. The shop and the courier will be updated.",
+    "free_until": "You can change your order freely until {time} (Vietnam time), before it goes to the courier.",
     "changed": "The shop has just updated this order. This is the latest version: please check it, then change it.",
     "cancel.title": "Cancel the order",
     "cancel.check": "I want to cancel this order",

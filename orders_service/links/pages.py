@@ -19,6 +19,7 @@ from orders_service.links import flow, i18n, readonly
 from orders_service.links.ratelimit import link_rate_guard
 from orders_service.links.rules import LinkExpired, LinkNotFound, LinkReadOnly
 from orders_service.links.views import message_context, page_context, read_only_context
+from orders_service.shipping import window
 from orders_service.shop_settings.identity import ShopIdentity, identity_of, shop_identity
 
 _MAX_FIELDS = 400  # lines x 2 + a dozen: far more than any order's form
@@ -53,7 +54,9 @@ async def _page(request: Request[Any, Any, Any], view: flow.PageView, warehouse:
         after = await readonly.successor(session, view.row) if view.row.status == "merged" else None
         name, context = "public/readonly.html", read_only_context(view, after, lang, shop, warehouse)
     else:
-        name, context = "public/order.html", page_context(view, base, lang, settings, warehouse, shop=shop)
+        free_until = await window.free_until(session, view.row, settings) if session is not None else None
+        context = page_context(view, base, lang, settings, warehouse, free_until, shop=shop)
+        name = "public/order.html"
     return Template(template_name=name, context=context, status_code=view.status_code, cookies=_cookies(request, lang))
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from orders_service.db.models import Order as OrderRow
 from orders_service.geo import Warehouse, provinces, wards
@@ -15,6 +17,9 @@ from orders_service.links.schemas import public_order
 from orders_service.shop_settings.identity import ShopIdentity, identity_of
 
 ERROR_WORDS = {"recipient": "err.recipient", "address": "err.address", "form": "err.order", "cancel": "cancel.check"}
+
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _form_values(view: PageView) -> dict[str, str]:
@@ -54,7 +59,14 @@ def _error_text(section: str, reason: str, words: Any) -> str:
 
 
 def page_context(
-    view: PageView, base: str, lang: str, settings: Settings, warehouse: Warehouse, *, shop: ShopIdentity | None = None
+    view: PageView,
+    base: str,
+    lang: str,
+    settings: Settings,
+    warehouse: Warehouse,
+    free_until: datetime.datetime | None = None,
+    *,
+    shop: ShopIdentity | None = None,
 ) -> dict[str, Any]:
     words = i18n.words(lang)
     current = public_order(view.row, warehouse, view.offers, view.link.expires_at)
@@ -82,6 +94,8 @@ def page_context(
         "editable": view.notice != "cancelled",
         "shop": shop or identity_of(settings, None),
         "vnd": lambda amount: i18n.vnd(amount, lang),
+        # The edit window's end (shipping/window.py), in Vietnam time: until then no courier order exists yet.
+        "free_until": None if free_until is None else free_until.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y"),
     }
 
 

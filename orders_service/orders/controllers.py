@@ -6,6 +6,7 @@ import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.openapi import ResponseSpec
@@ -18,6 +19,7 @@ from orders_service.infra.pagination import Limit, Offset, Page, phone_query, te
 from orders_service.orders import listing, mapping, services
 from orders_service.orders.links import AnswersNewOrder, AnswersOrder, NewOrderBody
 from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderOut
+from orders_service.shipping import window
 
 IfMatch = Annotated[
     str | None,
@@ -71,9 +73,13 @@ class OrderController(Controller):
         operation_class=AnswersOrder,
     )
     async def get_order(
-        self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+        self, request: StaffRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
     ) -> Response[OrderOut]:
-        return await answer(db_session, warehouse, await services.get_order(db_session, order_id))
+        response = await answer(db_session, warehouse, await services.get_order(db_session, order_id))
+        if response.content.status == OrderStatus.CONFIRMED:  # only a confirmed order can wait for its courier
+            until = await window.ship_at(db_session, order_id, request.app.state.settings)
+            response.content = msgspec.structs.replace(response.content, ship_at=until)
+        return response
 
     @get("/", summary="List orders, newest first")
     async def list_orders(

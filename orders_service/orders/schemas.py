@@ -220,6 +220,8 @@ class OrderOut(Struct):
     # the catalogue does not sell (500 g alone without a catalogue); what couriers are sent and quoted on.
     weight_g: int = 500
     dimensions: DimensionsOut | None = None  # from the catalogue's sizes; None: the courier's default box
+    # A ship held by the edit window (ORDERS_EDIT_WINDOW_MINUTES): when the order goes to its courier.
+    ship_at: datetime.datetime | None = None
 
 
 class ActorOut(Struct):

@@ -46,6 +46,7 @@ from orders_service.orders import mapping, pending, store
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.outside import OUTSIDE
 from orders_service.orders.schemas import OrderIn
+from orders_service.shipping import requote
 
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read out on the phone
 
@@ -271,8 +272,9 @@ async def amend_order(
     Counted in `orders_amendments_total` by actor kind and outcome (applied, dry_run, or the domain error).
     """
     try:
+        fee = await requote.fee_after(session, order_id, operations)  # a new address re-prices the parcel
         found = await _amend_order(
-            session, order_id, if_match, operations, reason, actor, dry_run=dry_run, discounts=discounts
+            session, order_id, if_match, operations, reason, actor, dry_run=dry_run, discounts=discounts, fee=fee
         )
     except DomainError as error:
         metrics.amendment(str(actor.kind), metrics.error_outcome(error))
@@ -291,6 +293,7 @@ async def _amend_order(
     *,
     dry_run: bool,
     discounts: DiscountPolicy | None,
+    fee: int | None = None,
 ) -> tuple[OrderRow, Order | None]:
     """Before the parcel is picked up, the discount follows the customer's tier now (`discounts`), so an order
     amended after she moved up a tier gets her new percent; the event records the change.
@@ -321,6 +324,7 @@ async def _amend_order(
     after = amend(
         current, operations, actor, mapping.new_line_id, courier_status, outside=OUTSIDE, vnd_per_redeemed_point=value
     )
+    after = requote.apply_fee(after, fee)
     # Redeemed points are paid in with `paid`; the ledger gives them out in the same transaction, or refuses.
     wanted = [(i, op.points) for i, op in enumerate(operations) if isinstance(op, RedeemPoints)]
     if wanted:

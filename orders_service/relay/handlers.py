@@ -15,6 +15,7 @@ from orders_service.messaging.expansion import expand_campaign
 from orders_service.messaging.sender import send_notification
 from orders_service.messaging.triggers import AMENDED_TOPIC, make_amended_message
 from orders_service.relay.core import Handler
+from orders_service.shipping import window
 from orders_service.shipping.registry import CourierRegistry
 from orders_service.shipping.sync import sync_order_shipment
 
@@ -43,8 +44,13 @@ def build_handlers(
         # A campaign's members, a batch per transaction; the key is the campaign's.
         return await expand_campaign(db, message.key)
 
+    async def hand_over(message: OutboxMessage) -> str:
+        # A ship held by the edit window falls due (shipping/window.py); the key is the order's.
+        return await window.hand_over(db, couriers, UUID(message.key), int(message.payload.get("minutes", 0)))
+
     return {
         "order.": order_changed,
+        window.HANDOVER_TOPIC: hand_over,
         "notifications.send": notify,
         AMENDED_TOPIC: amended,
         "campaigns.expand": expand,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, HeaderParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from couriers.base import Request as WebhookRequest
 from couriers.base import WebhookRejected
@@ -15,7 +16,8 @@ from orders_service.domain.model import Actor
 from orders_service.infra.deps import DbSession, WarehouseDep
 from orders_service.orders.controllers import ETAG_HEADER, answer
 from orders_service.orders.schemas import OrderOut
-from orders_service.shipping import services
+from orders_service.shipping import services, window
+from orders_service.shipping.choice import ShipIn, choose
 from orders_service.shipping.registry import CourierRegistry
 
 IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", max_length=200)]
@@ -29,7 +31,15 @@ class ShipController(Controller):
         "/{order_id:uuid}/ship",
         status_code=200,
         response_headers=ETAG_HEADER,
-        summary="Hand a confirmed order to its courier (If-Match); the courier order is created by the relay",
+        summary="Hand a confirmed order to a courier (If-Match); the courier order is created by the relay",
+        description="Within the edit window (ORDERS_EDIT_WINDOW_MINUTES after creation or the customer's last "
+        "change through her link) the ship is scheduled instead: 202 with `ship_at`, the order still confirmed; "
+        "`?now=true` sends it at once (also a scheduled one). "
+        "Without a body the order ships with its own courier, as before. With a JSON body "
+        "`{courier?, service?}` staff choose: a courier alone ships with it (a service is checked against its "
+        "quote: 422 naming `service` if it offers none such); `{}` lets the shop's rule (`cheapest`, `fastest` or "
+        "a fixed courier: ORDERS_SHIP_RULE, or the dashboard's setting) pick from the quotes. No courier able to "
+        "take the parcel is a 409.",
     )
     async def ship_order(
         self,
@@ -38,10 +48,22 @@ class ShipController(Controller):
         warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         if_match: IfMatch = None,
+        now: FromQuery[bool] = False,
+        data: JSONBody[ShipIn | None] = None,
     ) -> Response[OrderOut]:
         couriers: CourierRegistry = request.app.state.couriers
-        row = await services.ship_order(db_session, order_id, if_match, request.user, couriers)
-        return await answer(db_session, warehouse, row)
+        settings = request.app.state.settings
+        courier = None
+        if data is not None:
+            courier = await choose(db_session, order_id, data, couriers, settings)
+        row, until = await window.ship_or_schedule(
+            db_session, order_id, if_match, request.user, couriers, settings, courier, now=now
+        )
+        response = await answer(db_session, warehouse, row)
+        if until is not None:  # held by the edit window: accepted, it goes to the courier at ship_at
+            response.content = msgspec.structs.replace(response.content, ship_at=until)
+            response.status_code = 202
+        return response
 
 
 class WebhookController(Controller):

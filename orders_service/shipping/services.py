@@ -28,19 +28,28 @@ log = logging.getLogger(__name__)
 
 
 async def ship_order(
-    session: AsyncSession, order_id: UUID, if_match: str | None, actor: Actor, couriers: CourierRegistry
+    session: AsyncSession,
+    order_id: UUID,
+    if_match: str | None,
+    actor: Actor,
+    couriers: CourierRegistry,
+    courier: str | None = None,
 ) -> OrderRow:
-    """Create the courier order through the outbox: the order moves to ready_to_ship at once."""
+    """Create the courier order through the outbox: the order moves to ready_to_ship at once.
+
+    `courier` (chosen by staff or the shop's rule, shipping/choice.py) replaces the order's; None keeps it.
+    """
     await begin_write(session)
     row = await get_order(session, order_id, lock=True)
     check_precondition(if_match, row.version)
     before = mapping.to_domain(row)
     check_transition(before.status, OrderStatus.READY_TO_SHIP)
-    couriers.get(before.courier)  # a courier the shop has no account with is refused now, not in the relay
+    courier = courier or before.courier
+    couriers.get(courier)  # a courier the shop has no account with is refused now, not in the relay
     if row.shipment is not None:
         raise InvalidTransition("the order already has a courier order")
-    session.add(Shipment(order_id=row.id, courier=before.courier, client_code=client_code(row.code, 1)))
-    after = replace(before, status=OrderStatus.READY_TO_SHIP)
+    session.add(Shipment(order_id=row.id, courier=courier, client_code=client_code(row.code, 1)))
+    after = replace(before, status=OrderStatus.READY_TO_SHIP, courier=courier)
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, "shipped", before, after)

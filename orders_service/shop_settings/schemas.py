@@ -48,3 +48,14 @@ class ShopContact(Struct, kw_only=True):
     address: Annotated[str, Meta(max_length=300, pattern=ONE_LINE)] = ""
     # Where customers reach the service: links in messages and the staff's new edit links start with it.
     public_url: Annotated[str, Meta(max_length=200, pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")] = ""
+
+
+SHIP_RULES = ("cheapest", "fastest", "sandbox", "ghn", "ghtk", "viettelpost", "ahamove")
+
+
+class ShippingRules(Struct, kw_only=True):
+    """Which courier ships when staff name none (ORDERS_SHIP_RULE unless saved)."""
+
+    ship_rule: Annotated[str, Meta(pattern="^(" + "|".join(SHIP_RULES) + ")$")] = "cheapest"
+    # How long a new order (or one the customer just changed) waits before it goes to the courier.
+    edit_window_minutes: Annotated[int, Meta(ge=0, le=7 * 24 * 60)] = 0

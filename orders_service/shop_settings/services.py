@@ -18,9 +18,15 @@ from orders_service.loyalty.tiers import parse_tiers
 from orders_service.shipping.registry import EXTERNAL
 from orders_service.shop_settings.accounts import COURIERS, account_in_force
 from orders_service.shop_settings.identity import SHOP, identity_of
-from orders_service.shop_settings.schemas import CourierAccount, LoyaltyRules, NotificationRules, ShopContact
+from orders_service.shop_settings.schemas import (
+    CourierAccount,
+    LoyaltyRules,
+    NotificationRules,
+    ShippingRules,
+    ShopContact,
+)
 
-LOYALTY, NOTIFICATIONS = "loyalty", "notifications"
+LOYALTY, NOTIFICATIONS, SHIPPING = "loyalty", "notifications", "shipping"
 ACCOUNTS = EXTERNAL[:2]  # the couriers whose accounts the form edits: GHN and GHTK (the others: environment only)
 SECRETS = ("token", "webhook_secret")
 
@@ -70,6 +76,19 @@ def notifications_of(settings: Settings, stored: dict[str, Any] | None) -> Notif
     return msgspec.structs.replace(env, **saved)
 
 
+def shipping_of(settings: Settings, stored: dict[str, Any] | None) -> ShippingRules:
+    """The ship rule and edit window in force: the environment's (ORDERS_SHIP_RULE, ORDERS_EDIT_WINDOW_MINUTES)
+    unless an admin saved them."""
+    saved = {key: value for key, value in (stored or {}).items() if key in ShippingRules.__struct_fields__}
+    env = {"ship_rule": settings.ship_rule, "edit_window_minutes": settings.edit_window_minutes}
+    return msgspec.convert({**env, **saved}, ShippingRules)
+
+
+async def shipping_rules(session: AsyncSession, settings: Settings) -> ShippingRules:
+    row = await session.scalar(select(ShopSetting.value).where(ShopSetting.key == SHIPPING))
+    return shipping_of(settings, row)
+
+
 async def effective(session: AsyncSession, settings: Settings) -> dict[str, Any]:
     stored = await _stored(session)
     return {
@@ -78,6 +97,7 @@ async def effective(session: AsyncSession, settings: Settings) -> dict[str, Any]
         NOTIFICATIONS: notifications_of(settings, stored.get(NOTIFICATIONS)),
         SHOP: stored.get(SHOP) or {},  # what an admin set; blank fields show the environment's (`shop_env`)
         "shop_env": identity_of(settings, None),
+        SHIPPING: shipping_of(settings, stored.get(SHIPPING)),
         "updated": {key: (row_at, by) for key, (row_at, by) in (await _audit(session)).items()},
     }
 

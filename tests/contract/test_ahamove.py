@@ -151,7 +151,8 @@ async def test_estimate_is_the_quote(courier: AhamoveCourier, fake: FakeAhamove)
     quote = await courier.quote(79, parcel())
     assert fake.calls[-1].path == "/v3/orders/estimates"
     assert fake.calls[-1].body["services"] == [{"_id": "SGN-BIKE", "requests": []}]
-    assert (quote.fee, quote.zone) == (15_000 + 8_000 + 3_040, "SGN-BIKE")
+    assert (quote.courier, quote.service, quote.fee) == ("ahamove", "SGN-BIKE", 15_000 + 8_000 + 3_040)
+    assert (quote.expected_delivery.min_days, quote.expected_delivery.max_days) == (0, 0)  # type: ignore[union-attr]
 
 
 async def test_the_recipient_changes_in_place_while_waiting_for_a_driver(

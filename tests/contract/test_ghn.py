@@ -281,9 +281,21 @@ async def test_quote_prices_by_weight_and_zone(fake: FakeGhn) -> None:
     courier = connect(fake)
     same = await courier.quote(79, parcel(address=HCM, weight_g=500))
     other = await courier.quote(79, PARCEL)
-    assert fake.calls[-1][0] == "/v2/shipping-order/fee"
-    assert (same.zone, other.zone) == ("intra_province", "inter_province")
+    assert [call[0] for call in fake.calls[-2:]] == ["/v2/shipping-order/fee", "/v2/shipping-order/leadtime"]
+    assert (same.courier, same.service) == ("ghn", "light")
     assert same.fee < other.fee < (await courier.quote(79, parcel(weight_g=5_000))).fee
+
+
+async def test_quote_reads_the_lead_time_in_days(fake: FakeGhn) -> None:
+    courier = connect(fake)
+    same = await courier.quote(79, parcel(address=HCM))
+    other = await courier.quote(79, PARCEL)
+    leadtime = fake.calls[-1]
+    assert leadtime[0] == "/v2/shipping-order/leadtime"
+    assert leadtime[1]["shopid"] == "885001" and leadtime[2]["service_type_id"] == 2
+    assert "cod_value" not in leadtime[2] and "to_ward_name" in leadtime[2]
+    assert same.expected_delivery is not None and other.expected_delivery is not None
+    assert (same.expected_delivery.min_days, other.expected_delivery.max_days) == (1, 3)
 
 
 async def test_a_delivered_webhook_reports_the_collected_cod(fake: FakeGhn) -> None:

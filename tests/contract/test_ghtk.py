@@ -269,8 +269,9 @@ async def test_quote_asks_by_names_in_grams(courier: GhtkCourier, fake: FakeGhtk
         "&address=45+B%E1%BA%A1ch+%C4%90%E1%BA%B1ng&weight=1200&value=2000000&transport=road&deliver_option=none"
     )
     # 1,200 g is two 500 g steps over the first; 0.5 % insurance over 1,000,000 VND.
-    assert (far.fee, far.zone) == (30_000 + 5_000 + 10_000, "area2")
-    assert (near.fee, near.zone) == (22_000 + 5_000 + 10_000, "area1")
+    assert (far.courier, far.service, far.fee) == ("ghtk", "road", 30_000 + 5_000 + 10_000)
+    assert near.fee == 22_000 + 5_000 + 10_000
+    assert far.expected_delivery is None  # the fee answer (section 2.3) promises no lead time
     with pytest.raises(PermanentCourierError, match="pickup province"):
         await courier.quote(1, parcel())  # GHTK quotes by names; only the shop's pickup address is known
 

@@ -236,18 +236,20 @@ async def test_cancel_before_pickup_only(env: Env) -> None:
 
 
 @pytest.mark.parametrize(
-    ("province", "weight_g", "fee", "zone"),
+    ("province", "weight_g", "fee", "days"),
     [
-        (HCM, 500, 20_000, "intra_province"),
-        (HCM, 1_000, 20_000, "intra_province"),
-        (DONG_NAI, 1_001, 35_000, "near"),
-        (HA_NOI, 500, 40_000, "far"),
-        (HA_NOI, 2_600, 60_000, "far"),  # 1,600 g above the first kg: 4 started steps of 500 g
+        (HCM, 500, 20_000, (1, 2)),  # same province
+        (HCM, 1_000, 20_000, (1, 2)),
+        (DONG_NAI, 1_001, 35_000, (2, 3)),  # the neighbouring region (< 300 km)
+        (HA_NOI, 500, 40_000, (3, 5)),  # far
+        (HA_NOI, 2_600, 60_000, (3, 5)),  # 1,600 g above the first kg: 4 started steps of 500 g
     ],
 )
-async def test_quote_zones_and_weight(env: Env, province: int, weight_g: int, fee: int, zone: str) -> None:
+async def test_quote_zones_and_weight(env: Env, province: int, weight_g: int, fee: int, days: tuple[int, int]) -> None:
     quote = await env.courier.quote(HCM, make_parcel(province=province, weight_g=weight_g))
-    assert (quote.fee, quote.zone) == (fee, zone)
+    assert (quote.courier, quote.service, quote.fee) == ("sandbox", "standard", fee)
+    assert quote.expected_delivery is not None
+    assert (quote.expected_delivery.min_days, quote.expected_delivery.max_days) == days
 
 
 async def test_delivered_with_kept_items_sends_a_signed_webhook(env: Env) -> None:

@@ -236,7 +236,7 @@ async def test_quote_prices_the_route_through_get_price(courier: VtpCourier, fak
     quote = await courier.quote(79, parcel())
     assert fake.calls[-1].path == "/v2/order/getPrice"
     assert fake.calls[-1].body["RECEIVER_DISTRICT"] == 350 and fake.calls[-1].body["SENDER_DISTRICT"] == 43
-    assert (quote.fee, quote.zone) == ((37_000 + 7_300) * 11 // 10, "inter_province")
+    assert (quote.courier, quote.fee, quote.expected_delivery) == ("viettelpost", (37_000 + 7_300) * 11 // 10, None)
     with pytest.raises(PermanentCourierError, match="shop's province 79"):
         await courier.quote(1, parcel())
 

@@ -43,6 +43,7 @@ TRYON_SHIRT = {
     ],
 }
 COD = 450000 + 380000 + 30000  # the dress, the dearest shirt option, shipping
+MOVED = 30_000 - 16_500  # what the GHN fake charges more to Hà Nội than within the city: re-quoted on a move
 HANOI_ADDRESS = {"line": "5 Hàng Bài", "ward_code": HOAN_KIEM, "province_code": HANOI}
 GHN_HOAN_KIEM = {"district_id": 1489, "ward_code": "1A0807"}  # GHN's own ids for the ward, in the address map
 
@@ -200,8 +201,9 @@ async def test_ghn_journey_from_ship_to_delivered(world: World) -> None:
     paid = await api.amend(synced, {"op": "add_payment", "amount": 100000})
     assert paid.status_code == 200, paid.text
     synced = await shipping.synced(order["id"])
-    assert ghn.calls[-1][0] == "/v2/shipping-order/updateCOD" and ghn.calls[-1][2]["cod_amount"] == COD - 100000
-    assert stored.fields["cod_amount"] == synced["shipment"]["cod_amount"] == COD - 100000
+    last = ghn.calls[-1]
+    assert last[0] == "/v2/shipping-order/updateCOD" and last[2]["cod_amount"] == COD + MOVED - 100000
+    assert stored.fields["cod_amount"] == synced["shipment"]["cod_amount"] == COD + MOVED - 100000
 
     delivered: list[dict[str, Any]] = []
     ghn.set_status(tracking, "picked")
@@ -218,14 +220,15 @@ async def test_ghn_journey_from_ship_to_delivered(world: World) -> None:
     out = await shipping.synced(order["id"])
     assert (out["status"], out["shipment"]["status"]) == ("in_transit", "out_for_delivery")
     refused(await api.amend(out, {"op": "add_payment", "amount": 50000}), "cod", "GHN")
-    assert [path for path, _, _ in ghn.calls].count("/v2/shipping-order/updateCOD") == 1
+    # Two: the move's re-quoted fee, then the payment; not the refused one.
+    assert [path for path, _, _ in ghn.calls].count("/v2/shipping-order/updateCOD") == 2
 
     ghn.set_status(tracking, "delivered")
     delivered += await ghn_webhooks(world)
     final = await shipping.synced(order["id"])
     assert (final["status"], final["shipment"]["status"]) == ("delivered", "delivered")
-    assert (final["total"], final["paid"], final["cod_amount"]) == (COD, 100000, COD - 100000)
-    assert final["shipment"]["cod_amount"] == COD - 100000
+    assert (final["total"], final["paid"], final["cod_amount"]) == (COD + MOVED, 100000, COD + MOVED - 100000)
+    assert final["shipment"]["cod_amount"] == COD + MOVED - 100000
     refused(await api.amend(final, {"op": "add_payment", "amount": 1000}), "delivered")
 
     # GHN retries webhooks: a replay of every one changes nothing.

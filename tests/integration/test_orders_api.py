@@ -69,7 +69,8 @@ async def test_amend_gift_to_a_friend_records_who_and_what(api: Api) -> None:
     assert [e["type"] for e in events] == ["created", "amended"]
     assert events[1]["actor"] == {"kind": "staff", "id": "test-staff"}
     assert events[1]["changes"]["recipient.name"] == {"before": "Nguyễn Thị Lan", "after": "Phạm Hoa"}
-    assert events[1]["cod_before"] == events[1]["cod_after"] == 480000
+    # Hà Nội is far from the warehouse: the sandbox charges 20,000 more than within the city, re-quoted.
+    assert (events[1]["cod_before"], events[1]["cod_after"]) == (480000, 500000)
 
 
 async def test_quantity_and_payment_change_cod_exactly(api: Api) -> None:

@@ -64,6 +64,20 @@ SHOP = Group(
             "The shipping fee of each part of a split order when not given: `quote` (its courier's quote, else the "
             "original's fee), `same` (the original's fee again) or `shop` (the shop pays the extra parcels).",
             (API,), choices=("quote", "same", "shop")),
+        Var("ORDERS_SHIP_RULE", "choice", "cheapest",
+            "Which courier ships an order when staff name none: `cheapest` or `fastest` of the quotes, or one "
+            "courier by name; a shop setting in the dashboard overrides it.",
+            (API,), choices=("cheapest", "fastest", "sandbox", "ghn", "ghtk", "viettelpost", "ahamove")),
+        Var("ORDERS_EDIT_WINDOW_MINUTES", "integer", "0",
+            "How long a new order waits before it goes to its courier, counted from its creation or from the "
+            "customer's last change through her link, so that most changes come before any courier order exists; "
+            "a ship asked sooner is scheduled (`ship_at`) and staff can send it at once. 0: no wait. A shop setting "
+            "in the dashboard overrides it.",
+            (API, WORKER)),
+        Var("ORDERS_QUOTE_TIMEOUT_S", "seconds", "5",
+            "How long `GET /api/orders/{id}/quotes` (and a ship that picks by rule) waits for all couriers "
+            "together; one that has not answered by then is listed unavailable.",
+            (API,)),
     ),
 )
 

@@ -54,6 +54,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     broker_url: str = "redis://127.0.0.1:6379/0"
     celery_queue: str = "orders-service"
     split_fee: str = "quote"
+    ship_rule: str = "cheapest"
+    quote_timeout_s: float = 5.0
+    edit_window_minutes: int = 0
     tiers: str = DEFAULT_TIERS
     vnd_per_point: int = 10_000
     tier_downgrade: str = "never"
@@ -115,6 +118,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             broker_url=e.get("ORDERS_BROKER_URL"),
             celery_queue=e.get("ORDERS_CELERY_QUEUE"),
             split_fee=e.choice("ORDERS_SPLIT_FEE"),
+            ship_rule=e.choice("ORDERS_SHIP_RULE"),
+            quote_timeout_s=_positive_seconds(e, "ORDERS_QUOTE_TIMEOUT_S"),
+            edit_window_minutes=_window_minutes(e),
             tiers=_tiers(e),
             vnd_per_point=positive(e, "ORDERS_VND_PER_POINT"),
             tier_downgrade=e.choice("ORDERS_TIER_DOWNGRADE"),
@@ -274,3 +280,17 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
     return url
+
+
+def _positive_seconds(env: Env, name: str) -> float:
+    value = number(env, name, float)
+    if not 0 < value <= 3600:  # nan fails both comparisons
+        raise ValueError(f"{name} must be a number of seconds above 0 and at most 3600, not {value}")
+    return value
+
+
+def _window_minutes(env: Env) -> int:
+    value = non_negative(env, "ORDERS_EDIT_WINDOW_MINUTES")
+    if value > 7 * 24 * 60:
+        raise ValueError(f"ORDERS_EDIT_WINDOW_MINUTES must be at most a week (10080), not {value}")
+    return value

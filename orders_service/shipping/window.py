@@ -1,0 +1,149 @@
+"""The edit window: a new order goes to its courier only once it has been left alone for a while.
+
+For `ORDERS_EDIT_WINDOW_MINUTES` (or the dashboard's setting) after the order was created, or after the
+customer's last change through her link, a ship request is held: it is scheduled (a `ship_schedules` row, shown
+as `ship_at`) and an outbox message falls due then. Most changes so happen before any courier order exists: no
+GHTK cancel-and-recreate, no GHN update limits. When the message falls due the window is measured again: a
+change she made meanwhile holds the order longer (the message is put back for then); otherwise the order is
+handed over, with the courier that was chosen. Staff can send a scheduled order at once ("send now").
+
+The time is the service's one clock (infra/clock.py), so tests set it instead of waiting.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from uuid import UUID
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from orders_service.db.engine import begin_write
+from orders_service.db.models import Order as OrderRow
+from orders_service.db.models import OrderEvent
+from orders_service.db.schedule_models import ShipSchedule
+from orders_service.domain.errors import DomainError, InvalidTransition
+from orders_service.domain.model import Actor, ActorKind, OrderStatus
+from orders_service.domain.status import check_transition
+from orders_service.infra import clock
+from orders_service.infra.outbox import enqueue
+from orders_service.infra.settings import Settings
+from orders_service.orders.services import check_precondition, get_order, record_note
+from orders_service.shipping.registry import CourierRegistry
+from orders_service.shipping.services import ship_order
+from orders_service.shop_settings.services import shipping_rules
+
+log = logging.getLogger(__name__)
+HANDOVER_TOPIC = "shipping.handover"
+SYSTEM = Actor(kind=ActorKind.SYSTEM, id="edit-window")
+
+
+async def hold_until(session: AsyncSession, order_id: UUID, minutes: int) -> datetime.datetime | None:
+    """When the window closes: `minutes` after the order's creation or the customer's last change; None: no
+    window."""
+    if minutes <= 0:
+        return None
+    started = await session.scalar(
+        select(func.max(OrderEvent.at)).where(
+            OrderEvent.order_id == order_id, or_(OrderEvent.seq == 1, OrderEvent.actor_kind == str(ActorKind.CUSTOMER))
+        )
+    )
+    return None if started is None else started + datetime.timedelta(minutes=minutes)
+
+
+async def window_minutes(session: AsyncSession, settings: Settings) -> int:
+    return (await shipping_rules(session, settings)).edit_window_minutes
+
+
+async def free_until(session: AsyncSession, row: OrderRow, settings: Settings) -> datetime.datetime | None:
+    """Until when her changes come before any courier order (the edit window), while that is still ahead."""
+    if row.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED) or row.shipment is not None:
+        return None
+    until = await hold_until(session, row.id, await window_minutes(session, settings))
+    return until if until is not None and until > clock.now() else None
+
+
+async def ship_at(session: AsyncSession, order_id: UUID, settings: Settings) -> datetime.datetime | None:
+    """When a scheduled order goes to its courier: its schedule, or later if she changed it since; else None."""
+    scheduled = await session.scalar(select(ShipSchedule.ship_at).where(ShipSchedule.order_id == order_id))
+    if scheduled is None:
+        return None
+    until = await hold_until(session, order_id, await window_minutes(session, settings))
+    return max(scheduled, until) if until is not None else scheduled
+
+
+async def ship_or_schedule(
+    session: AsyncSession,
+    order_id: UUID,
+    if_match: str | None,
+    actor: Actor,
+    couriers: CourierRegistry,
+    settings: Settings,
+    courier: str | None = None,
+    *,
+    now: bool = False,
+) -> tuple[OrderRow, datetime.datetime | None]:
+    """Ship at once (`now`, no window, or the window closed), else schedule: (the order, when it will go)."""
+    minutes = await window_minutes(session, settings)
+    await session.commit()  # end the read (it wrote nothing): the write below begins as a writer
+    await begin_write(session)
+    row = await get_order(session, order_id, lock=True)
+    check_precondition(if_match, row.version)
+    schedule = await session.scalar(select(ShipSchedule).where(ShipSchedule.order_id == order_id))
+    until = None if now else await hold_until(session, order_id, minutes)
+    if until is None or clock.now() >= until:
+        if schedule is not None:
+            courier = courier or schedule.courier
+            await session.delete(schedule)
+        return await ship_order(session, order_id, if_match, actor, couriers, courier), None
+    # Held: refused now for what the ship itself would refuse, not when it falls due.
+    check_transition(OrderStatus(row.status), OrderStatus.READY_TO_SHIP)
+    courier = courier or (schedule.courier if schedule is not None else row.courier)
+    couriers.get(courier)
+    if row.shipment is not None:
+        raise InvalidTransition("the order already has a courier order")
+    if schedule is None:
+        session.add(ShipSchedule(order_id=row.id, ship_at=until, courier=courier, requested_by=actor.id))
+    else:
+        schedule.ship_at, schedule.courier = until, courier
+    record_note(session, row, actor, "ship_scheduled", f"goes to {courier.upper()} at {until.isoformat()}")
+    _due_at(session, row.id, minutes, until)
+    await session.flush()
+    return row, until
+
+
+def _due_at(session: AsyncSession, order_id: UUID, minutes: int, at: datetime.datetime) -> None:
+    message = enqueue(session, HANDOVER_TOPIC, str(order_id), {"order_id": str(order_id), "minutes": minutes})
+    message.available_at = at
+
+
+async def hand_over(
+    db: async_sessionmaker[AsyncSession], couriers: CourierRegistry, order_id: UUID, minutes: int
+) -> str:
+    """The relay's handler for a due schedule: hand the order over, or put it back if she changed it since."""
+    async with db() as session, session.begin():
+        await begin_write(session)
+        schedule = await session.scalar(select(ShipSchedule).where(ShipSchedule.order_id == order_id))
+        if schedule is None:
+            return "not scheduled"  # sent at once by staff, or an older message of a schedule since moved
+        until = await hold_until(session, order_id, minutes)
+        if until is not None and clock.now() < until:
+            schedule.ship_at = max(schedule.ship_at, until)
+            _due_at(session, order_id, minutes, schedule.ship_at)
+            row = await get_order(session, order_id, lock=True)
+            note = f"held until {schedule.ship_at.isoformat()}: the customer changed the order"
+            record_note(session, row, SYSTEM, "ship_rescheduled", note)
+            return "rescheduled"
+        if clock.now() < schedule.ship_at:
+            return "not yet"  # an older message: a later one falls due at ship_at
+        row = await get_order(session, order_id, lock=True)
+        courier = schedule.courier
+        await session.delete(schedule)
+        try:
+            await ship_order(session, order_id, f'"{row.version}"', SYSTEM, couriers, courier)
+        except DomainError as refused:  # cancelled meanwhile, or the courier's account removed: said, not retried
+            record_note(session, row, SYSTEM, "ship_dropped", f"not handed over to {courier.upper()}: {refused}")
+            log.info("scheduled ship of %s dropped: %s", order_id, refused)
+            return "dropped"
+        return "handed over"
