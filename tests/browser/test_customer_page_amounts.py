@@ -6,16 +6,19 @@ SQLite only, like test_customer_page: the integration suite covers the same answ
 
 from __future__ import annotations
 
+import datetime
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from tests.browser.chromium import ARTIFACTS
 from tests.browser.conftest import Phone
-from tests.browser.test_customer_page import _ok
+from tests.browser.test_customer_page import _ok, _shipped_order
 from tests.integration.api import order_payload
 from tests.integration.links import DRESS_L
 
@@ -148,3 +151,25 @@ def page_width(screen: Phone) -> int:
     size = screen.page.viewport_size
     assert size is not None
     return int(size["width"])
+
+
+def test_after_pickup_her_phones_and_the_time_read_as_she_writes_them(screen: Phone, staff: httpx.Client) -> None:
+    order = _shipped_order(staff)
+    link = _ok(staff.post(f"/api/orders/{order['id']}/edit-link"), 201)
+    tracking = order["shipment"]["tracking_code"]
+    _ok(staff.post(f"/sandbox-courier/shipments/{tracking}/events", json={"status": "picked"}))
+    deadline = time.monotonic() + 20
+    while (moving := _ok(staff.get(f"/api/orders/{order['id']}")))["status"] != "in_transit":
+        assert time.monotonic() < deadline, "the pickup never reached the order"
+        time.sleep(0.1)
+    page, width = screen.page, page_width(screen)
+
+    page.goto(link["url"])
+    phone = moving["recipient"]["phones"][0]
+    shown = page.locator(".recipient .phone").first.inner_text()
+    assert shown.replace(" ", "") == "0" + phone.removeprefix("+84") and len(shown.split()) == 3
+    updated = datetime.datetime.fromisoformat(moving["updated_at"]).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert page.locator("#updated").inner_text() == f"Cập nhật lúc {updated:%H:%M %d/%m/%Y} (giờ Việt Nam)"
+    assert "UTC" not in page.content() and _unwrapped(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screen.shot(f"1-after-pickup-{width}")
