@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,10 +20,10 @@ from orders_service.infra.invalid_field import first_invalid
 from orders_service.links.rules import Variant
 
 PHONE_FIELDS = ("phone1", "phone2", "phone3")
-# Where a field of an operation sits on the page: (section, the path below the operation) -> the form's field.
-# Phones are looked up by their place among the phones she gave (the empty fields are not sent).
+# A field path of the API (`operations[1].address.ward_code`): the operation's index, then its segments.
 _OPERATION_FIELD = re.compile(r"^operations\[(\d+)\]")
 _SEGMENT = re.compile(r"\.([^\W\d]\w*)|\[(\d+)\]")
+# Where a field of the address operation sits on the page.
 _ADDRESS_FIELDS = {"line": "street", "ward_code": "ward", "province_code": "province", "text": "address_text"}
 # What is not part of the change itself, and so not of the digest that proves she saw its amount.
 _CONTROL_FIELDS = frozenset({"_csrf_token", "action", "previewed", "version"})
@@ -40,7 +41,8 @@ class FormError(InvalidField):
 
 
 def field_of(section: str, path: tuple[str | int, ...], phone_fields: Sequence[str] = PHONE_FIELDS) -> str:
-    """The form's field an error at `path` (below its operation) of the `section`'s operation sits on."""
+    """The form's field an error at `path` (below its operation) of the `section`'s operation sits on; a phone
+    by its place among `phone_fields`, the fields she filled in (the empty ones are not sent)."""
     head = path[0] if path else None
     if section == "recipient":
         if head == "phones" and len(path) > 1 and isinstance(path[1], int) and path[1] < len(phone_fields):
@@ -83,7 +85,10 @@ def located(error: InvalidField, sections: Sequence[str], form: Mapping[str, str
         return FormError("form", "order", error.message)
     path = tuple(int(i) if i else str(name) for name, i in _SEGMENT.findall(error.field[match.end() :]))
     given = [field for field in PHONE_FIELDS if form.get(field, "").strip()]
-    field = field_of(sections[int(match.group(1))], path, given)
+    section = sections[int(match.group(1))]
+    if section == "address" and form.get("address_text", "").strip():
+        return FormError("address_text", "address_text", error.message)  # she typed it whole: that field
+    field = field_of(section, path, given)
     return FormError(field, code_of(field), error.message)
 
 
@@ -100,14 +105,14 @@ def _op(section: str, raw: dict[str, Any]) -> ops.Operation:
 def _number(form: Mapping[str, str], name: str) -> int:
     raw = form.get(name, "").strip()
     if not raw.isdigit() or len(raw) > 6:
-        raise FormError(name, name.split("-")[0], f"{name} must be a whole number")
+        raise FormError(name, code_of(name), f"{name} must be a whole number")
     return int(raw)
 
 
 def phone_problem(raw: str) -> str:
     """Why a number the domain refused is refused, in the words she can act on: too few or too many digits,
     a foreign number (couriers in Vietnam call Vietnamese ones), or not a phone number at all."""
-    compact = "".join(ch for ch in raw if ch not in " .-()")
+    compact = "".join(ch for ch in unicodedata.normalize("NFKC", raw) if ch not in " .-()")
     digits = compact.removeprefix("+")
     if not digits.isdigit():
         return "phone.invalid"
@@ -123,10 +128,9 @@ def phone_problem(raw: str) -> str:
     return "phone.too_long" if len(national) > 10 else "phone.invalid"
 
 
-def _phones(form: Mapping[str, str]) -> tuple[tuple[str, ...], list[str]]:
-    """The phones she gave, in E.164, and the fields they came from; the first field in error is raised."""
+def _phones(form: Mapping[str, str]) -> tuple[str, ...]:
+    """The phones she gave, in E.164; the first field in error is raised, on that field."""
     phones: list[str] = []
-    fields: list[str] = []
     for field in PHONE_FIELDS:
         raw = form.get(field, "").strip()
         if not raw:
@@ -138,17 +142,16 @@ def _phones(form: Mapping[str, str]) -> tuple[tuple[str, ...], list[str]]:
         if phone in phones:
             raise FormError(field, "phone.duplicate", f"{phone} is already given")
         phones.append(phone)
-        fields.append(field)
     if not phones:
         raise FormError("phone1", "phone.required", "give a phone number")
-    return tuple(phones), fields
+    return tuple(phones)
 
 
 def _recipient(order: Order, form: Mapping[str, str]) -> list[tuple[str, ops.Operation]]:
     name = form.get("name", "").strip()
     if not name:
         raise FormError("name", "name.required", "give a name")
-    phones, _ = _phones(form)
+    phones = _phones(form)
     changed: dict[str, Any] = {}
     if name != order.recipient.name:
         changed["name"] = name

@@ -145,6 +145,8 @@ def test_a_field_path_of_the_api_becomes_the_form_field_it_came_from() -> None:
         ("customer_id", "form"),
     ):
         assert located(InvalidField(path, "why"), sections, form).field == field, path
+    typed = _form(address_text="12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM")
+    assert located(InvalidField("operations[1].address.ward_code", "why"), sections, typed).field == "address_text"
     assert form_digest(_form(action="preview", version="1")) == form_digest(_form(action="confirm", version="2"))
     assert form_digest(_form()) != form_digest(_form(street="13 Lê Lợi"))
 
