@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import re
 from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +18,11 @@ from orders_service.db.models import Order as OrderRow
 from orders_service.domain.errors import InvalidField, OrderNotAmendable, VersionMismatch
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.links import services
-from orders_service.links.forms import FormError, form_digest, form_operations
+from orders_service.links.forms import FormError, form_digest, form_operations, located
 from orders_service.links.rules import READ_ONLY, Variant, customer_operations
 from orders_service.orders import mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.services import amend_order, move_order
-
-_OPERATION_FIELD = re.compile(r"^operations\[(\d+)\]")
 
 
 @dataclasses.dataclass
@@ -35,7 +32,7 @@ class PageView:
     offers: dict[str, tuple[Variant, ...]]
     preview: Order | None = None  # the dry run's order, when the form's change was previewed
     form: Mapping[str, str] | None = None  # the values she sent, shown again; None shows the order's own
-    errors: dict[str, str] = dataclasses.field(default_factory=dict)  # page section -> reason
+    errors: dict[str, FormError] = dataclasses.field(default_factory=dict)  # the form's field -> why
     notice: str | None = None  # saved | changed | cancelled
     previewed: str | None = None  # the digest of the previewed change: confirm is offered for it only
     status_code: int = 200
@@ -60,15 +57,6 @@ async def refused(session: AsyncSession, token: str, now: datetime.datetime) -> 
 def _if_match(form: Mapping[str, str]) -> str:
     version = form.get("version", "").strip()
     return f'"{version}"' if version.isdigit() else '"0"'
-
-
-def _section(error: InvalidField, sections: list[str]) -> str:
-    if isinstance(error, FormError):
-        return error.field
-    match = _OPERATION_FIELD.match(error.field)
-    if match and int(match.group(1)) < len(sections):
-        return sections[int(match.group(1))]
-    return "form"
 
 
 async def submit(
@@ -102,11 +90,11 @@ async def submit(
     except VersionMismatch:
         return PageView(row, link, offers, notice="changed", status_code=412)
     except InvalidField as error:
-        return PageView(
-            row, link, offers, form=form, errors={_section(error, sections): error.message}, status_code=422
-        )
+        problem = located(error, sections, form)
+        return PageView(row, link, offers, form=form, errors={problem.field: problem}, status_code=422)
     except OrderNotAmendable as error:
-        return PageView(row, link, offers, form=form, errors={"form": error.detail}, status_code=409)
+        problem = FormError("form", "order", error.detail)
+        return PageView(row, link, offers, form=form, errors={"form": problem}, status_code=409)
     if confirm:
         return PageView(row, link, await services.offers(session, row), notice="saved")
     return PageView(row, link, offers, preview=preview, form=form, previewed=digest)
@@ -118,7 +106,8 @@ async def cancel(session: AsyncSession, token: str, form: Mapping[str, str], now
     link, row = await services.open_link(session, token, now)
     offers = await services.offers(session, row)
     if form.get("really") != "yes":
-        return PageView(row, link, offers, errors={"cancel": "tick the box to cancel"}, status_code=422)
+        problem = FormError("really", "cancel", "tick the box to cancel")
+        return PageView(row, link, offers, errors={"really": problem}, status_code=422)
     try:
         row = await move_order(session, row.id, _if_match(form), OrderStatus.CANCELLED, services.customer(link), None)
     except VersionMismatch:

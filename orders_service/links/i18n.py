@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+import phonenumbers
 
 from notifications.money import format_vnd
 
 LANGUAGES = ("vi", "en")
 DEFAULT = "vi"
 COOKIE = "lang"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7 all year: the page's times are the customer's, never UTC
+# The label an error names its field by (qty-<id> and variant-<id> by their prefix).
+FIELD_LABELS = {
+    "name": "name",
+    "phone1": "phone",
+    "phone2": "phone.other",
+    "phone3": "phone.other",
+    "province": "province",
+    "ward": "ward",
+    "street": "street",
+    "address_text": "address_text.short",
+    "qty": "quantity",
+    "variant": "variant",
+}
 
 VI: dict[str, str] = {
     "title": "Đơn hàng của bạn",
@@ -80,10 +98,31 @@ VI: dict[str, str] = {
     "cancel_requested": "Đã gửi yêu cầu huỷ. Đơn sẽ được huỷ khi đơn vị vận chuyển xác nhận huỷ vận đơn.",
     "errors": "Vui lòng kiểm tra lại",
     "err.nothing": "Bạn chưa thay đổi gì.",
-    "err.recipient": "Họ tên hoặc số điện thoại chưa đúng.",
-    "err.address": "Địa chỉ chưa đúng: chọn phường / xã thuộc tỉnh / thành đã chọn và ghi số nhà, tên đường.",
-    "err.line": "Lựa chọn sản phẩm này chưa đúng.",
     "err.order": "Đơn hàng không thể thay đổi như vậy.",
+    "err.cancel": "Đánh dấu ô “Tôi muốn huỷ đơn hàng này” rồi bấm Huỷ đơn hàng.",
+    "err.name": "chưa đúng (tối đa 120 ký tự, trên một dòng)",
+    "err.name.required": "chưa ghi họ tên",
+    "err.phone.required": "cần ít nhất một số",
+    "err.phone.too_short": "thiếu số",
+    "err.phone.too_long": "thừa số",
+    "err.phone.duplicate": "trùng với số đã ghi ở trên",
+    "err.phone.foreign": "không phải số Việt Nam (đơn vị vận chuyển chỉ gọi số Việt Nam)",
+    "err.phone.invalid": "không phải số điện thoại Việt Nam, ví dụ 0912 345 678",
+    "err.province": "chọn tỉnh / thành phố trong danh sách",
+    "err.ward": "chọn phường / xã thuộc tỉnh / thành đã chọn",
+    "err.street": "chưa đúng (tối đa 200 ký tự, trên một dòng)",
+    "err.street.required": "chưa ghi số nhà, tên đường",
+    "err.address_text": "không tìm thấy địa chỉ này: ghi số nhà, tên đường, phường / xã và tỉnh / thành",
+    "err.address_text.choose": "phường / xã này nay thuộc nhiều phường / xã mới, ghi rõ một trong: {wards}",
+    "err.qty": "chọn một số trong danh sách",
+    "err.qty.last_line": "đơn hàng cần ít nhất một sản phẩm; muốn bỏ hết, hãy huỷ đơn ở cuối trang",
+    "err.variant": "chọn size / màu cửa hàng có",
+    "phone.other": "Số điện thoại khác",
+    "address_text.short": "Địa chỉ",
+    "amounts.now": "Hiện tại",
+    "amounts.new": "Sau thay đổi",
+    "times.zone": "giờ Việt Nam",
+    "updated": "Cập nhật lúc",
     "csrf.title": "Không gửi được",
     "csrf.body": "Trang này đã cũ hoặc không được mở từ liên kết của bạn. Vui lòng tải lại trang rồi thử lại.",
     "expired.title": "Liên kết đã hết hạn",
@@ -165,10 +204,31 @@ EN: dict[str, str] = {
     "cancel_requested": "Cancellation asked. The order is cancelled once the courier confirms it cancelled the parcel.",
     "errors": "Please check",
     "err.nothing": "You have not changed anything.",
-    "err.recipient": "The name or a phone number is not right.",
-    "err.address": "The address is not right: choose a ward of the chosen province, and give the house and street.",
-    "err.line": "This item's choice is not right.",
     "err.order": "The order cannot be changed this way.",
+    "err.cancel": "Tick “I want to cancel this order”, then press Cancel the order.",
+    "err.name": "not right (up to 120 characters, on one line)",
+    "err.name.required": "give a name",
+    "err.phone.required": "give at least one number",
+    "err.phone.too_short": "some digits are missing",
+    "err.phone.too_long": "too many digits",
+    "err.phone.duplicate": "the same number as one above",
+    "err.phone.foreign": "not a Vietnamese number (couriers call Vietnamese numbers only)",
+    "err.phone.invalid": "not a Vietnamese phone number, e.g. 0912 345 678",
+    "err.province": "choose a province or city from the list",
+    "err.ward": "choose a ward of the chosen province",
+    "err.street": "not right (up to 200 characters, on one line)",
+    "err.street.required": "give the house number and street",
+    "err.address_text": "this address was not found: give the house, street, ward and province",
+    "err.address_text.choose": "this ward is now part of several 2025 wards, name one of: {wards}",
+    "err.qty": "choose a number from the list",
+    "err.qty.last_line": "an order keeps at least one item; to drop them all, cancel the order below",
+    "err.variant": "choose a size and colour the shop offers",
+    "phone.other": "Another phone",
+    "address_text.short": "Address",
+    "amounts.now": "Now",
+    "amounts.new": "After the change",
+    "times.zone": "Vietnam time",
+    "updated": "Updated",
     "csrf.title": "Not sent",
     "csrf.body": "This page is out of date or was not opened from your link. Please reload it and try again.",
     "expired.title": "This link has expired",
@@ -199,3 +259,30 @@ def words(lang: str) -> Mapping[str, str]:
 def vnd(amount: int, lang: str) -> str:
     """450000 -> "450.000 ₫" (vi) or "450,000 VND" (en)."""
     return format_vnd(amount) if lang == "vi" else f"{amount:,} VND"
+
+
+def phone(e164: str) -> str:
+    """+84912345678 -> "0912 345 678", +842838221234 -> "028 3822 1234": as people write them."""
+    try:
+        number = phonenumbers.parse(e164, "VN")
+    except phonenumbers.NumberParseException:
+        return e164
+    if not phonenumbers.is_valid_number(number):
+        return e164
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+
+
+def local_time(moment: datetime.datetime) -> str:
+    """A moment as Vietnamese write it, in Vietnam time: "21:30 06/12/2026"."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)  # SQLite gives naive UTC
+    return aware.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
+
+
+def field_error(field: str, code: str, params: Mapping[str, str], lang: str) -> str:
+    """ "Số điện thoại khác: thiếu số": the field's label, then why; a reason of the whole form stands alone."""
+    table = words(lang)
+    reason = table.get(f"err.{code}") or table["err.order"]
+    for name, value in params.items():
+        reason = reason.replace("{" + name + "}", value)
+    label = FIELD_LABELS.get(field) or FIELD_LABELS.get(field.split("-")[0])
+    return f"{table[label]}: {reason}" if label else reason

@@ -12,13 +12,13 @@ from litestar.exceptions import PermissionDeniedException, TooManyRequestsExcept
 from litestar.params import FromPath
 from litestar.response import Template
 
-from orders_service.domain.money import compute_totals
 from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.infra.settings import Settings
 from orders_service.links import flow, i18n, readonly
 from orders_service.links.ratelimit import link_rate_guard
 from orders_service.links.rules import LinkExpired, LinkNotFound, LinkReadOnly
-from orders_service.links.views import message_context, page_context, read_only_context
+from orders_service.links.schemas import public_order
+from orders_service.links.views import AmountRow, amount_rows, message_context, page_context, read_only_context
 from orders_service.shipping import window
 from orders_service.shop_settings.identity import ShopIdentity, identity_of, shop_identity
 
@@ -95,11 +95,13 @@ def _forbidden(request: Request[Any, Any, Any], _: Exception) -> Template:
 
 
 class Quote(msgspec.Struct):
-    """The live preview's answer: the new amount to pay on delivery, or why the change cannot be made."""
+    """The live preview's answer: the new amount to pay on delivery and every line of it now and after the
+    change (the page's table, as text), or the field that stops the change."""
 
     ok: bool
     cod_amount: int | None = None
     text: str | None = None
+    rows: list[AmountRow] | None = None
     error: str | None = None
 
 
@@ -147,7 +149,12 @@ class EditPageController(Controller):
 
     @post("/quote", status_code=200)
     async def quote(
-        self, request: Request[Any, Any, Any], db_session: DbSession, discounts: Discounts, token: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        warehouse: WarehouseDep,
+        discounts: Discounts,
+        token: FromPath[str],
     ) -> Response[Quote]:
         """The page's script asks this as she edits: the form's change, previewed (never saved)."""
         form = {k: v for k, v in (await _form(request)).items() if k != "action"}
@@ -159,5 +166,7 @@ class EditPageController(Controller):
         if view.preview is None:
             error = next(iter(view.errors), "changed")
             return Response(Quote(ok=False, error=error), status_code=200)
-        cod = compute_totals(view.preview).cod_amount
-        return Response(Quote(ok=True, cod_amount=cod, text=i18n.vnd(cod, lang)))
+        now = public_order(view.row, warehouse, view.offers, view.link.expires_at)
+        after = public_order(view.row, warehouse, view.offers, view.link.expires_at, view.preview)
+        rows = amount_rows(now, after, lang)
+        return Response(Quote(ok=True, cod_amount=after.cod_amount, text=i18n.vnd(after.cod_amount, lang), rows=rows))

@@ -6,6 +6,8 @@ import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from orders_service.db.models import Order as OrderRow
 from orders_service.geo import Warehouse, provinces, wards
 from orders_service.infra.settings import Settings
@@ -13,10 +15,46 @@ from orders_service.links import i18n
 from orders_service.links.flow import PageView
 from orders_service.links.forms import PHONE_FIELDS, variant_value
 from orders_service.links.readonly import shipment_of
-from orders_service.links.schemas import public_order
+from orders_service.links.schemas import PublicOrderOut, public_order
 from orders_service.shop_settings.identity import ShopIdentity, identity_of
 
-ERROR_WORDS = {"recipient": "err.recipient", "address": "err.address", "form": "err.order", "cancel": "cancel.check"}
+
+class AmountRow(msgspec.Struct):
+    """A line of the amounts: what it is, its amount now and, when a change is previewed, after it."""
+
+    key: str  # subtotal | discount | shipping | paid | cod
+    label: str
+    now: str
+    after: str | None = None
+
+
+def _parts(order: PublicOrderOut) -> dict[str, int]:
+    shipping = order.shipping.fee if order.shipping.payer == "customer" else 0
+    return {
+        "subtotal": order.subtotal,
+        "discount": order.discount.amount,
+        "shipping": shipping,
+        "paid": order.paid,
+        "cod": order.cod_amount,
+    }
+
+
+def amount_rows(current: PublicOrderOut, preview: PublicOrderOut | None, lang: str) -> list[AmountRow]:
+    """Goods, discount, shipping, paid and the amount to pay on delivery, now and after the previewed change;
+    a line that is zero on both sides is left out (no "Giảm giá −0 ₫"), the goods and the amount due never."""
+    words = i18n.words(lang)
+    now, after = _parts(current), None if preview is None else _parts(preview)
+    percent = (preview or current).discount.percent or current.discount.percent
+    rows = []
+    for key, amount in now.items():
+        new = None if after is None else after[key]
+        if key in ("discount", "paid", "shipping") and not amount and not new:
+            continue
+        sign = "−" if key in ("discount", "paid") else ""  # taken off what she pays
+        label = words["discount"] + f" ({percent}%)" if key == "discount" and percent else words[key]
+        shown = None if new is None else sign + i18n.vnd(new, lang)
+        rows.append(AmountRow(key, label, sign + i18n.vnd(amount, lang), shown))
+    return rows
 
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -34,7 +72,7 @@ def _form_values(view: PageView) -> dict[str, str]:
         "street": order.address_line,
     }
     for field, phone in zip(PHONE_FIELDS, [*order.recipient_phones, "", "", ""], strict=False):
-        values[field] = phone
+        values[field] = i18n.phone(phone) if phone else ""
     for line in order.lines:
         values[f"qty-{line.id}"] = str(line.quantity)
         offers = view.offers.get(str(line.id), ())
@@ -49,13 +87,6 @@ def _wards(province: str) -> list[tuple[int, str]]:
         return wards(int(province))
     except ValueError:
         return []
-
-
-def _error_text(section: str, reason: str, words: Any) -> str:
-    if reason == "nothing was changed":
-        return str(words["err.nothing"])
-    key = ERROR_WORDS.get(section, "err.line")
-    return str(words[key])
 
 
 def page_context(
@@ -76,6 +107,7 @@ def page_context(
         else public_order(view.row, warehouse, view.offers, view.link.expires_at, view.preview)
     )
     values = _form_values(view)
+    errors = {field: i18n.field_error(field, e.code, e.params, lang) for field, e in view.errors.items()}
     return {
         "t": words,
         "lang": lang,
@@ -87,8 +119,10 @@ def page_context(
         "offers": {line_id: [(variant_value(v), v) for v in offers] for line_id, offers in view.offers.items()},
         "provinces": provinces(),
         "wards": _wards(values.get("province", "")),
-        "errors": {section: _error_text(section, reason, words) for section, reason in view.errors.items()},
-        "details": view.errors,
+        "errors": errors,
+        "first_error": next(iter(errors), None),
+        "amounts": amount_rows(current, preview, lang),
+        "expires": i18n.local_time(view.link.expires_at),
         "notice": view.notice,
         "previewed": view.previewed,
         "editable": view.notice != "cancelled",
@@ -116,6 +150,8 @@ def read_only_context(
         "notice": view.notice,
         "shop": shop,
         "vnd": lambda amount: i18n.vnd(amount, lang),
+        "phone": i18n.phone,
+        "updated": i18n.local_time(view.row.updated_at),
         "courier": lambda name: words.get(f"courier.{name}", name),
     }
 

@@ -22,8 +22,8 @@ def test_she_types_an_old_address_sees_its_2025_ward_and_confirms(phone: Phone, 
     page.goto(link["url"])
     page.get_by_label("Hoặc gõ cả địa chỉ, kiểu cũ hay mới").fill("1 Kim Mã, P. Kim Mã, Q. Ba Đình, HN")
     page.get_by_role("button", name="Xem số tiền mới").click()
-    page.wait_for_selector("#err-address")
-    assert "Phường Giảng Võ" in page.locator("#err-address").inner_text()  # split: she is asked, not guessed for
+    page.wait_for_selector("#err-address_text")
+    assert "Phường Giảng Võ" in page.locator("#err-address_text").inner_text()  # split: she is asked, not guessed for
     phone.shot("1-split-ward")
     # The refused form comes back as a 422 page, which Chromium logs; that one is expected, nothing else is.
     assert all("status of 422" in error for error in phone.errors), phone.errors

@@ -168,8 +168,8 @@ async def test_the_customer_page_names_the_wards_a_split_ward_may_be(api: Api) -
     first = await page(api, token)
     form = form_of(order, csrf_field(first.text), address_text="1 Kim Mã, P. Kim Mã, Q. Ba Đình, HN")
     refused = await page(api, token, method="POST", data={**form, "action": "preview"})
-    assert 'id="err-address"' in refused.text and 'id="new-address"' not in refused.text
-    error = html.unescape(refused.text.split('id="err-address"')[1].split("</p>")[0])
+    assert 'id="err-address_text"' in refused.text and 'id="new-address"' not in refused.text
+    error = html.unescape(refused.text.split('id="err-address_text"')[1].split("</p>")[0])
     assert all(name in error for name in ("Phường Ba Đình", "Phường Giảng Võ", "Phường Ngọc Hà"))
     assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == 1
 

@@ -12,7 +12,7 @@ from orders_service.domain import operations as ops
 from orders_service.domain.errors import InvalidField, OrderNotAmendable
 from orders_service.domain.model import Address, Line, Order, OrderStatus, Payer, Recipient, Shipping
 from orders_service.infra.settings import Settings, secret_key
-from orders_service.links.forms import FormError, form_digest, form_operations, variant_value
+from orders_service.links.forms import FormError, form_digest, form_operations, located, variant_value
 from orders_service.links.rules import (
     LinkState,
     Variant,
@@ -112,15 +112,41 @@ def test_the_form_becomes_only_the_operations_that_change_something() -> None:
         (f"line-{L1}", "swap_variant"),
         (f"line-{L1}", "set_quantity"),
     ]
-    assert [ops.op_name(op) for _, op in form_operations(ORDER, _form(**{f"qty-{L1}": "0"}), OFFERS)] == ["remove_line"]
-    for bad, section in (
-        (_form(ward="x"), "address"),
-        (_form(phone1="12"), "recipient"),
-        (_form(**{f"variant-{L1}": "[]"}), f"line-{L1}"),
+    # Each error names the form's field it sits on, and the reason the page words (i18n's err.<code>).
+    for bad, field, code in (
+        (_form(ward="x"), "ward", "ward"),
+        (_form(street=""), "street", "street.required"),
+        (_form(phone1="12"), "phone1", "phone.too_short"),
+        (_form(phone2="0283 822 1234 5"), "phone2", "phone.too_long"),
+        (_form(phone2="+84 901 234 567"), "phone2", "phone.duplicate"),
+        (_form(phone3="+1 650 253 0000"), "phone3", "phone.foreign"),
+        (_form(phone2="abc"), "phone2", "phone.invalid"),
+        (_form(phone1="", phone2=""), "phone1", "phone.required"),
+        (_form(name=" "), "name", "name.required"),
+        (_form(**{f"variant-{L1}": "[]"}), f"variant-{L1}", "variant"),
+        (_form(**{f"qty-{L1}": "0"}), f"qty-{L1}", "qty.last_line"),  # her only line: the order keeps one
     ):
         with pytest.raises(FormError) as caught:
             form_operations(ORDER, bad, OFFERS)
-        assert caught.value.field == section
+        assert (caught.value.field, caught.value.code) == (field, code), bad
+
+
+def test_a_field_path_of_the_api_becomes_the_form_field_it_came_from() -> None:
+    sections = ["recipient", "address", f"line-{L1}"]
+    form = _form(phone1="", phone2="0912 345 678", phone3="0283 822 1234")  # the empty field is not sent
+    for path, field in (
+        ("operations[0].phones[1]", "phone3"),
+        ("operations[0].name", "name"),
+        ("operations[1].address.ward_code", "ward"),
+        ("operations[1].address.line", "street"),
+        ("operations[2].size", f"variant-{L1}"),
+        ("operations[2].line_id", f"qty-{L1}"),
+        ("operations[7].name", "form"),
+        ("customer_id", "form"),
+    ):
+        assert located(InvalidField(path, "why"), sections, form).field == field, path
+    typed = _form(address_text="12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM")
+    assert located(InvalidField("operations[1].address.ward_code", "why"), sections, typed).field == "address_text"
     assert form_digest(_form(action="preview", version="1")) == form_digest(_form(action="confirm", version="2"))
     assert form_digest(_form()) != form_digest(_form(street="13 Lê Lợi"))
 

@@ -1,12 +1,11 @@
-// Enhancements only: the page works without this. Wards follow the province; the new amount follows the form.
+// Enhancements only: the page works without this. Wards follow the province; the amounts follow the form.
 (function () {
   "use strict";
   var form = document.getElementById("edit");
   if (!form) return;
   var province = document.getElementById("province");
   var ward = document.getElementById("ward");
-  var preview = document.getElementById("preview");
-  var newCod = document.getElementById("new-cod");
+  var table = document.getElementById("amounts");
   var timer = null;
 
   function fillWards(units) {
@@ -26,6 +25,32 @@
       .catch(function () { /* the plain form still works: the server checks the ward */ });
   });
 
+  function cell(tag, text, className, id) {
+    var element = document.createElement(tag);
+    element.textContent = text; // text, never markup
+    if (className) element.className = className;
+    if (id) element.id = id;
+    return element;
+  }
+
+  // The table of amounts, now and after the change, as the server counts them (rows of text).
+  function showRows(rows) {
+    var body = document.createElement("tbody");
+    rows.forEach(function (row) {
+      var cod = row.key === "cod";
+      var line = document.createElement("tr");
+      line.className = "row-" + row.key + (cod ? " cod" : "");
+      var label = cell("th", row.label);
+      label.scope = "row";
+      line.appendChild(label);
+      line.appendChild(cell("td", row.now, "money", cod ? "cod" : null));
+      line.appendChild(cell("td", row.after || "", "money after", cod ? "new-cod" : null));
+      body.appendChild(line);
+    });
+    table.replaceChild(body, table.tBodies[0]);
+    table.classList.add("compared");
+  }
+
   function quote() {
     var body = new URLSearchParams(new FormData(form));
     body.delete("action");
@@ -33,8 +58,7 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (answer) {
         if (!answer || !answer.ok) return;
-        newCod.textContent = answer.text;
-        preview.classList.remove("hidden");
+        showRows(answer.rows); // the confirm button comes with the previewed page: its change is the one she saw
       })
       .catch(function () { /* the preview button still works */ });
   }
