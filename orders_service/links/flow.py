@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orders_service.db.engine import begin_write
 from orders_service.db.models import EditLink
 from orders_service.db.models import Order as OrderRow
-from orders_service.domain.errors import InvalidField, OrderNotAmendable, VersionMismatch
+from orders_service.domain.errors import InvalidField, OrderNotAmendable, OutOfStock, VersionMismatch
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.links import services
 from orders_service.links.forms import FormError, form_digest, form_operations, located
@@ -95,6 +95,10 @@ async def submit(
     except OrderNotAmendable as error:
         problem = FormError("form", "order", error.detail)
         return PageView(row, link, offers, form=form, errors={"form": problem}, status_code=409)
+    except OutOfStock as error:  # on the line's quantity (or size) it names, in the page's words
+        at = located(InvalidField(error.field, error.message), sections, form)
+        problem = FormError(at.field, "out_of_stock", error.message)
+        return PageView(row, link, offers, form=form, errors={problem.field: problem}, status_code=409)
     if confirm:
         return PageView(row, link, await services.offers(session, row), notice="saved")
     return PageView(row, link, offers, preview=preview, form=form, previewed=digest)

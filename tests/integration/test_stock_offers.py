@@ -104,3 +104,18 @@ async def test_the_dashboard_swaps_and_sets_tryon_options_from_the_catalogue(
         ("L", "blue"): (1, 1, 0),
     }
     assert (await stock_of(api, "DRESS-01"))[("L", "red")] == (1, 1, 0)
+
+
+async def test_more_than_the_shop_has_is_said_on_the_quantity_of_her_page(api: Api, catalogue: None) -> None:
+    from tests.integration.links import csrf_field, page
+    from tests.integration.test_edit_page import form_of
+    from tests.integration.test_edit_page_fields import errors_of
+
+    order = (await api.request("POST", "/api/orders", json=order_payload(lines=[dress("M")]))).json()
+    token = token_of(await issue_link(api, order))
+    line = order["lines"][0]["id"]
+    form = form_of(order, csrf_field((await page(api, token)).text), **{f"qty-{line}": "6"})  # 5 in stock
+    answer = await page(api, token, method="POST", data={**form, "action": "preview"})
+    assert answer.status_code == 409, answer.text
+    assert errors_of(answer.text) == {f"qty-{line}": "Số lượng: cửa hàng không còn đủ hàng cho số lượng này"}
+    assert (await stock_of(api, "DRESS-01"))[("M", "red")] == (5, 1, 4)
