@@ -14,8 +14,10 @@ from orders_service.infra.settings import Settings
 from tests.integration.api import Api, order_payload
 from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.dashboard import Dashboard, signed_in
-from tests.integration.links import issue_link, public, token_of
+from tests.integration.links import csrf_field, issue_link, page, public, token_of
 from tests.integration.test_dashboard_actions import amend_form
+from tests.integration.test_edit_page import form_of
+from tests.integration.test_edit_page_fields import errors_of
 from tests.integration.test_stock import DRESS, SHIRT, dress, stock_of, tryon_shirt
 
 pytestmark = pytest.mark.anyio
@@ -107,10 +109,6 @@ async def test_the_dashboard_swaps_and_sets_tryon_options_from_the_catalogue(
 
 
 async def test_more_than_the_shop_has_is_said_on_the_quantity_of_her_page(api: Api, catalogue: None) -> None:
-    from tests.integration.links import csrf_field, page
-    from tests.integration.test_edit_page import form_of
-    from tests.integration.test_edit_page_fields import errors_of
-
     order = (await api.request("POST", "/api/orders", json=order_payload(lines=[dress("M")]))).json()
     token = token_of(await issue_link(api, order))
     line = order["lines"][0]["id"]
