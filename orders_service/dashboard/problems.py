@@ -83,6 +83,17 @@ MESSAGES: list[tuple[re.Pattern[str], str]] = [
         (r".*>= ?(-?\d+).*", N_("phải từ %(1)s trở lên")),
         (r".*<= ?(-?\d+).*", N_("phải không quá %(1)s")),
         (r"unknown ward.*", N_("không có phường/xã này")),
+        # the typed address (orders_service.geo.resolve); the wards it could be follow after ": "
+        (r".* may be any of (\d+) wards since 1 July 2025(?:: (?P<names>.*))?", N_("có thể là %(1)s phường/xã mới")),
+        (r"no ward is called .*?(?:: (?P<names>.*))?", N_("không có phường/xã nào tên như vậy")),
+        (
+            r"no ward found before the district and province(?:: (?P<names>.*))?",
+            N_("không thấy phường/xã trong địa chỉ"),
+        ),
+        (r"no province (is called|found) .*", N_("không thấy tỉnh/thành phố")),
+        (r".* may be any of these provinces: (?P<names>.*)", N_("có thể là nhiều tỉnh/thành phố")),
+        (r"no district called .*", N_("không thấy quận/huyện")),
+        (r"the address is empty", N_("chưa nhập địa chỉ")),
         (r".*is not a tier of this shop.*", N_("không phải một hạng của shop")),
         (r"the customer holds (\d+) points, not (\d+)", N_("khách chỉ có %(1)s điểm, không đủ %(2)s")),
         (r".*are reserved by open orders.*|.*not enough stock.*|.*only \d+ left.*", N_("không đủ hàng trong kho")),
@@ -143,7 +154,9 @@ def _matched(message: str) -> str | None:
     for pattern, words in MESSAGES:
         found = pattern.fullmatch(message.strip())
         if found:
-            return gettext(words) % {str(i + 1): g for i, g in enumerate(found.groups()) if g is not None}
+            said = gettext(words) % {str(i + 1): g for i, g in enumerate(found.groups()) if g is not None}
+            names = found.groupdict().get("names")  # place names, the same in every language
+            return f"{said}: {names}" if names else said
     return _status(message)
 
 
