@@ -42,7 +42,8 @@ def read(path: Path, language: str | None = None) -> Catalog:
 def write(catalog: Catalog, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as file:
-        write_po(file, catalog, width=120, sort_output=False, omit_header=False, ignore_obsolete=True)
+        # File names without line numbers: moving a line of code does not rewrite every catalogue.
+        write_po(file, catalog, width=120, ignore_obsolete=True, include_lineno=False)
 
 
 def refresh() -> None:
