@@ -11,6 +11,7 @@ from litestar import Litestar, asgi
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -25,7 +26,7 @@ from orders_service.auth.middleware import ApiKeyAuthentication
 from orders_service.catalogue.controllers import ProductController
 from orders_service.cod.controllers import CodStatementController
 from orders_service.customers.controllers import CustomerController
-from orders_service.dashboard import STATIC, dashboard_router, template_config
+from orders_service.dashboard import STATIC, dashboard_router, not_found, template_config
 from orders_service.deliveries.controllers import DeliveryController
 from orders_service.geo import Warehouse
 from orders_service.geo.controllers import AddressController, GeoController
@@ -192,7 +193,8 @@ def create_app(
             CommitBeforeSending(db_config.session_scope_key),
         ],
         before_send=[echo_request_id],
-        exception_handlers=EXCEPTION_HANDLERS,
+        # No route matches /dashboard/orders/abc: the dashboard answers that with a page, the API with a problem.
+        exception_handlers={**EXCEPTION_HANDLERS, NotFoundException: not_found},
         before_request=strict_json_body,
         template_config=template_config(),
         csrf_config=CSRFConfig(

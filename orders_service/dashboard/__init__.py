@@ -12,10 +12,11 @@ from orders_service.dashboard.cod_pages import CodPages
 from orders_service.dashboard.customer_data_pages import CustomerDataPages
 from orders_service.dashboard.customer_pages import CustomerPages
 from orders_service.dashboard.family_pages import FamilyPages
+from orders_service.dashboard.i18n import LanguageMiddleware
 from orders_service.dashboard.order_actions import GeoOptions, OrderActions
 from orders_service.dashboard.order_list import OrderListPage
 from orders_service.dashboard.order_page import OrderPage
-from orders_service.dashboard.pages import EXCEPTION_HANDLERS, STATIC, TEMPLATES, template_config
+from orders_service.dashboard.pages import EXCEPTION_HANDLERS, STATIC, TEMPLATES, not_found, template_config
 from orders_service.dashboard.queues import QueuePages
 from orders_service.dashboard.sessions import SessionAuthentication
 from orders_service.dashboard.settings_pages import SettingsPages
@@ -40,10 +41,10 @@ def dashboard_router() -> Router:
     return Router(
         path="/",
         route_handlers=PAGES,
-        middleware=[DefineMiddleware(SessionAuthentication)],
+        middleware=[LanguageMiddleware, DefineMiddleware(SessionAuthentication)],
         exception_handlers=EXCEPTION_HANDLERS,
         include_in_schema=False,
     )
 
 
-__all__ = ["STATIC", "TEMPLATES", "dashboard_router", "template_config"]
+__all__ = ["STATIC", "TEMPLATES", "dashboard_router", "not_found", "template_config"]

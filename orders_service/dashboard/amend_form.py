@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta, Struct
 
+from orders_service.dashboard.i18n import N_
 from orders_service.dashboard.pages import convert
 from orders_service.domain.errors import InvalidField
 from orders_service.domain.model import (
@@ -143,7 +144,7 @@ def operations(form: AmendForm, order: OrderOut) -> list[Operation]:
         ops.append({"op": "add_payment", "amount": form.payment})
     chosen = _catalogue_operations(form, order)
     if not ops and not chosen:
-        raise InvalidField("form", "nothing was changed")
+        raise InvalidField("form", N_("chưa thay đổi gì"))
     try:
         return [*msgspec.convert(ops, list[Operation]), *chosen]
     except msgspec.ValidationError as error:

@@ -15,6 +15,7 @@ from orders_service.customers.merge import merge_customers
 from orders_service.customers.schemas import CustomerMergeIn
 from orders_service.customers.services import get_customer, search_customers
 from orders_service.dashboard.chart import HEIGHT, WIDTH, bars, monthly, tier_progress
+from orders_service.dashboard.i18n import N_, gettext
 from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
 from orders_service.domain.errors import DomainError, InvalidField
 from orders_service.infra import clock
@@ -23,6 +24,34 @@ from orders_service.loyalty import services as loyalty
 from orders_service.loyalty.program import program_of
 
 PHONE_LIKE = re.compile(r"^[\d\s+().-]{9,}$")
+# The program's own tier names (loyalty.tiers.DEFAULT_TIERS); a tier an admin named shows as she typed it.
+TIER_LABELS = {"member": N_("Thành viên"), "standard": N_("Thân thiết"), "gold": N_("Vàng")}
+SEGMENT_LABELS = {
+    "new": N_("Khách mới"),
+    "regular": N_("Khách quen"),
+    "vip": N_("Khách VIP"),
+    "at_risk": N_("Lâu chưa mua"),
+    "birthday_this_month": N_("Sinh nhật tháng này"),
+    "rfm_champions": N_("Khách tốt nhất (mua gần, nhiều, giá trị cao)"),
+    "rfm_loyal": N_("Khách trung thành"),
+    "rfm_promising": N_("Khách tiềm năng (một đơn gần đây)"),
+    "rfm_cant_lose": N_("Khách lớn lâu chưa quay lại"),
+    "rfm_hibernating": N_("Khách ngủ đông"),
+}
+LEDGER_LABELS = {
+    "earn": N_("Tích điểm"),
+    "reverse": N_("Trừ lại (trả hàng)"),
+    "redeem": N_("Dùng điểm"),
+    "expire": N_("Hết hạn"),
+    "adjust": N_("Điều chỉnh"),
+}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    """A code in words in the page's language; a code the table does not know (a tier an admin typed) as is."""
+    if not code:
+        return "-"
+    return gettext(table[code]) if code in table else code
 
 
 async def search(session: DbSession, q: str) -> dict[str, Any]:
@@ -54,6 +83,9 @@ async def profile_context(session: DbSession, customer_id: UUID) -> dict[str, An
         "bars": bars(series),
         "chart": {"width": WIDTH, "height": HEIGHT, "total": sum(v for _, v in series)},
         "progress": tier_progress(program, profile.loyalty.tier, profile.loyalty.lifetime_spend),
+        "tier": lambda code: label(TIER_LABELS, code),
+        "segment": lambda code: label(SEGMENT_LABELS, code),
+        "ledger": lambda code: label(LEDGER_LABELS, code),
     }
 
 

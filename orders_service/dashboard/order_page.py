@@ -12,7 +12,9 @@ from litestar.response import Template
 
 from orders_service.customers.services import get_customer
 from orders_service.dashboard import timeline
+from orders_service.dashboard.i18n import N_
 from orders_service.dashboard.pages import DashboardRequest, page
+from orders_service.dashboard.services import family_codes
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.geo import Warehouse
 from orders_service.infra.deps import DbSession, WarehouseDep
@@ -25,21 +27,26 @@ OPEN = {OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.READY_TO_SHIP}
 
 
 def actions_for(order: OrderOut) -> list[tuple[str, str]]:
-    """Links to the actions the order's status allows: (path below the order, label)."""
+    """Links to the actions the order's status allows: (path below the order, label to translate when shown)."""
     status = OrderStatus(order.status)
     found: list[tuple[str, str]] = []
     if order.pending_cancel is not None:  # nothing changes until the courier answers the cancel
         return found
     if status in OPEN or status is OrderStatus.IN_TRANSIT:
-        found.append(("amend", "Sửa đơn"))
+        found.append(("amend", N_("Sửa đơn")))
     if status is OrderStatus.PENDING:
-        found.append(("confirm", "Xác nhận"))
+        found.append(("confirm", N_("Xác nhận")))
     if status is OrderStatus.CONFIRMED and order.shipment is None:
-        found.append(("ship", "Giao cho hãng"))
+        found.append(("ship", N_("Giao cho hãng")))
     if status in OPEN:
-        found += [("edit-link", "Gửi link sửa đơn"), ("split", "Tách đơn"), ("merge", "Gộp đơn"), ("cancel", "Huỷ đơn")]
+        found += [
+            ("edit-link", N_("Gửi link sửa đơn")),
+            ("split", N_("Tách đơn")),
+            ("merge", N_("Gộp đơn")),
+            ("cancel", N_("Huỷ đơn")),
+        ]
     if status is OrderStatus.NEEDS_REVIEW:
-        found.append(("review", "Kiểm tra hàng hoàn"))
+        found.append(("review", N_("Kiểm tra hàng hoàn")))
     return found
 
 
@@ -65,6 +72,8 @@ async def order_context(
         "customer": customer,
         "timeline": [timeline.entry(e) for e in reversed(events)],  # newest first: what happened last on top
         "actions": actions_for(order),
+        "family": await family_codes(session, order.id, order.split_from),
+        "courier_status": timeline.courier_status,
     }
 
 

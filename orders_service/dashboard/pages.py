@@ -10,17 +10,25 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.money import format_vnd
+from orders_service.dashboard import i18n
+from orders_service.dashboard.i18n import N_
+from orders_service.dashboard.problems import detail_words, field_words
 from orders_service.dashboard.sessions import Staff
 from orders_service.domain import errors as e
 from orders_service.infra.invalid_field import first_invalid
-from orders_service.infra.problems import DOMAIN_PROBLEMS
+from orders_service.infra.problems import DOMAIN_PROBLEMS, http_error_handler
 
 T = TypeVar("T")
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -44,8 +52,20 @@ def local_time(moment: datetime.datetime | None, with_time: bool = True) -> str:
 
 
 def _configure(engine: JinjaTemplateEngine) -> None:
-    engine.engine.filters.update(vnd=vnd, local=local_time)
-    engine.engine.globals.update(STATUS=STATUS_LABELS, quote=quote)
+    env = engine.engine
+    env.add_extension("jinja2.ext.i18n")
+    # newstyle: `_("... %(n)s", n=1)` formats after translating, and autoescapes what it inserts
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.template_gettext, ngettext=i18n.template_ngettext, newstyle=True
+    )
+    env.filters.update(vnd=vnd, local=local_time)
+    env.globals.update(
+        STATUS=STATUS_LABELS,
+        quote=quote,
+        LANGUAGES=i18n.NAMES,
+        lang_url=i18n.switch_url,
+        page_language=i18n.page_language,
+    )
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
@@ -53,17 +73,17 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
 
 STATUS_LABELS = {
-    "pending": "Chờ xác nhận",
-    "confirmed": "Đã xác nhận",
-    "ready_to_ship": "Chờ lấy hàng",
-    "in_transit": "Đang giao",
-    "needs_review": "Cần kiểm tra",
-    "delivered": "Đã giao",
-    "partially_delivered": "Giao một phần",
-    "returning": "Đang hoàn",
-    "returned": "Đã hoàn",
-    "cancelled": "Đã huỷ",
-    "merged": "Đã gộp",
+    "pending": N_("Chờ xác nhận"),
+    "confirmed": N_("Đã xác nhận"),
+    "ready_to_ship": N_("Chờ lấy hàng"),
+    "in_transit": N_("Đang giao"),
+    "needs_review": N_("Cần kiểm tra"),
+    "delivered": N_("Đã giao"),
+    "partially_delivered": N_("Giao một phần"),
+    "returning": N_("Đang hoàn"),
+    "returned": N_("Đã hoàn"),
+    "cancelled": N_("Đã huỷ"),
+    "merged": N_("Đã gộp"),
 }
 
 
@@ -80,9 +100,10 @@ class FormProblem(msgspec.Struct):
 
 
 def problem_of(error: e.DomainError) -> FormProblem:
+    """The refusal in the page's language: the field in words, never the API's path or English message."""
     status = next((v[0] for k, v in DOMAIN_PROBLEMS.items() if isinstance(error, k)), 400)
-    field = error.field if isinstance(error, e.InvalidField) else None
-    return FormProblem(detail=error.detail, status=status, field=field)
+    field, detail = detail_words(error)
+    return FormProblem(detail=detail, status=status, field=field)
 
 
 async def attempt(work: Awaitable[T]) -> tuple[T | None, FormProblem | None]:
@@ -131,19 +152,42 @@ def to_login(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Resp
 
 
 def forbidden(_: Request[Any, Any, Any], exc: PermissionDeniedException) -> Template:
-    return page("error.html", 403, title="Không có quyền", detail=exc.detail)
+    if "csrf" in str(exc.detail).lower():  # the form's anti-forgery token: missing or from an old page
+        detail = N_("Biểu mẫu đã cũ hoặc thiếu mã bảo vệ CSRF: hãy tải lại trang rồi gửi lại.")
+    else:
+        detail = N_("Chỉ quản trị viên (admin) mới làm được việc này.")
+    return page("error.html", 403, title=N_("Không có quyền"), detail=detail)
 
 
 def domain_error(_: Request[Any, Any, Any], exc: e.DomainError) -> Template:
     problem = problem_of(exc)
-    return page("error.html", problem.status, title="Không thực hiện được", detail=problem.detail)
+    detail = f"{problem.field}: {problem.detail}" if problem.field else problem.detail
+    return page("error.html", problem.status, title=N_("Không thực hiện được"), detail=detail)
 
 
 def invalid_request(_: Request[Any, Any, Any], exc: ValidationException) -> Template:
     extra = exc.extra if isinstance(exc.extra, list) else []
-    fields = ", ".join(str(item.get("key")) for item in extra if isinstance(item, dict) and item.get("key"))
-    detail = f"giá trị không hợp lệ: {fields}" if fields else "yêu cầu không hợp lệ"
-    return page("error.html", 400, title="Yêu cầu không hợp lệ", detail=detail)
+    fields = [field_words(str(item["key"])) for item in extra if isinstance(item, dict) and item.get("key")]
+    detail = (
+        i18n.gettext("Giá trị chưa hợp lệ: %(fields)s") % {"fields": ", ".join(fields)}
+        if fields
+        else i18n.gettext("Yêu cầu chưa hợp lệ.")
+    )
+    return page("error.html", 400, title=N_("Yêu cầu không hợp lệ"), detail=detail)
+
+
+def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    """A dashboard address that leads nowhere (a mistyped order id, which no route matches, so the app's handler
+    runs, not the dashboard router's): a page in her language, not the API's JSON. Other paths: the API's problem."""
+    if request.url.path != "/dashboard" and not request.url.path.startswith("/dashboard/"):
+        return http_error_handler(request, exc)
+    i18n.current.set(i18n.language_of(request))  # raised before the dashboard's middleware ran
+    return page(
+        "error.html",
+        404,
+        title=N_("Không tìm thấy trang"),
+        detail=N_("Địa chỉ này không dẫn tới đơn, khách hàng hay trang nào."),
+    )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
@@ -151,4 +195,5 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     PermissionDeniedException: forbidden,
     ValidationException: invalid_request,
     e.DomainError: domain_error,
+    NotFoundException: not_found,
 }

@@ -31,6 +31,20 @@ async def courier_report(session: AsyncSession, order_id: UUID) -> str | None:
     )
 
 
+async def family_codes(
+    session: AsyncSession, order_id: UUID, split_from: UUID | None
+) -> dict[str, list[tuple[UUID, str]]]:
+    """The orders split off this one (its parts) and the one it was split from, with their codes, for links."""
+    parts = await session.execute(
+        select(OrderRow.id, OrderRow.code).where(OrderRow.split_from_id == order_id).order_by(OrderRow.created_at)
+    )
+    origin: list[tuple[UUID, str]] = []
+    if split_from is not None:
+        found = await session.execute(select(OrderRow.id, OrderRow.code).where(OrderRow.id == split_from))
+        origin = [(i, c) for i, c in found.tuples()]
+    return {"parts": [(i, c) for i, c in parts.tuples()], "origin": origin}
+
+
 def reread_after_commit(session: AsyncSession, key: str) -> None:
     """This process reads the saved group again at its next transaction, so at once, where other processes take
     up to their sources' TTL. Only after the commit: a transaction starting before it would read the old row,

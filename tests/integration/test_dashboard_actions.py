@@ -56,7 +56,7 @@ async def test_amend_the_address_with_a_preview_then_commit(staff: Dashboard, ap
     assert events[-1]["actor"] == {"kind": "staff", "id": "lan"} and events[-1]["reason"] == "gửi bạn"
 
     stale = await staff.post(f"/dashboard/orders/{order['id']}/amend", {**form, "line": "7 Lý Thái Tổ"})
-    assert stale.status_code == 412 and "changed meanwhile" in stale.text
+    assert stale.status_code == 412 and "Đơn vừa được thay đổi ở nơi khác" in stale.text
     # A version that smuggles `*` into If-Match does not turn the lock off either.
     smuggled = {**form, "line": "7 Lý Thái Tổ", "version": '", *, "', "intent": "commit"}
     anything = await staff.post(f"/dashboard/orders/{order['id']}/amend", smuggled)
@@ -72,7 +72,7 @@ async def test_bad_input_is_named_on_the_form_and_changes_nothing(staff: Dashboa
         ({"phones": "12345"}, "phone"),
         ({"fee": "-1"}, "fee"),
         ({"fee": "nhiều"}, "fee"),
-        ({}, "nothing was changed"),
+        ({}, "chưa thay đổi gì"),
     ]
     for change, named in cases:
         response = await staff.post(path, {**amend_form(order, **change), "intent": "commit"})
@@ -122,14 +122,14 @@ async def test_merge_offers_her_other_orders_previews_then_commits(staff: Dashbo
     assert "1.140.000 ₫" in preview.text  # 450.000 + 2 x 380.000 + 30.000 - 100.000: one fee
     assert (await api.request("GET", f"/api/orders/{second['id']}")).json()["status"] == "pending"
     stale = await staff.post(f"/dashboard/orders/{first['id']}/merge", {**form, f"v_{second['id']}": "0"})
-    assert stale.status_code == 409 and "changed since you looked" in stale.text
+    assert stale.status_code == 409 and "Không gộp hoặc tách được các đơn này" in stale.text
     done = await staff.post(f"/dashboard/orders/{first['id']}/merge", {**form, "intent": "commit"})
     assert done.status_code == 303
     assert (await api.request("GET", f"/api/orders/{second['id']}")).json()["status"] == "merged"
     survivor = (await api.request("GET", f"/api/orders/{first['id']}")).json()
     assert survivor["cod_amount"] == 1140000
     nothing = await staff.post(f"/dashboard/orders/{first['id']}/merge", {"version": "2"})
-    assert nothing.status_code == 422 and "order_ids" in nothing.text
+    assert nothing.status_code == 422 and "Đơn cần gộp" in nothing.text
 
 
 async def test_split_moves_the_late_item_to_a_new_order(staff: Dashboard, api: Api) -> None:
@@ -166,4 +166,4 @@ async def test_send_the_edit_link_shows_it_once_and_the_customer_can_open_it(sta
     cancelled = await api.request("POST", f"/api/orders/{order['id']}/cancel", headers={"If-Match": '"1"'})
     assert cancelled.status_code == 200
     refused = await staff.post(f"{base}/edit-link")
-    assert refused.status_code == 409 and "cancelled" in refused.text
+    assert refused.status_code == 409 and "Đơn đang ở trạng thái Đã huỷ" in refused.text

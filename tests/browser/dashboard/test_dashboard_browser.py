@@ -140,6 +140,6 @@ async def test_open_a_customer_profile_with_its_chart(site: Site) -> None:
     await chart.wait_for()
     assert await chart.locator("rect.bar").count() == 12
     assert float(await chart.locator("rect.bar").last.get_attribute("height") or 0) > 0  # this month's spend
-    assert "Còn 4.550.000 ₫ nữa để lên hạng gold" in await site.page.inner_text("#tier")
+    assert "Còn 4.550.000 ₫ nữa để lên hạng Vàng" in await site.page.inner_text("#tier")
     assert order["code"] in await site.page.content()
     await site.shoot("profile")
