@@ -60,23 +60,24 @@ def test_she_changes_the_address_and_a_size_sees_the_new_amount_and_confirms(pho
     page.get_by_label("Phường / xã").select_option(str(HOAN_KIEM))
     page.get_by_label("Số nhà, tên đường").fill("5 Tràng Tiền")
     page.locator(f"#variant-{line}").select_option('["L","red"]')
-    expect(page.locator("#new-cod")).to_have_text("510.000 ₫")  # the live preview, before any button
+    # the live preview, before any button: the dress in L (+30,000) and the courier's fee to Hà Nội (+20,000)
+    expect(page.locator("#new-cod")).to_have_text("530.000 ₫")
     phone.shot("2-changed")
 
     page.get_by_role("button", name="Xem số tiền mới").click()
     page.wait_for_selector("#confirm-button")
-    assert page.locator("#new-cod").inner_text() == "510.000 ₫"
+    assert page.locator("#new-cod").inner_text() == "530.000 ₫"
     assert page.locator("#cod").inner_text() == "480.000 ₫"  # nothing saved yet
     phone.shot("3-preview")
 
     page.get_by_role("button", name="Xác nhận thay đổi").click()
     page.wait_for_selector("#notice")
     assert "Đã lưu thay đổi" in page.locator("#notice").inner_text()
-    assert page.locator("#cod").inner_text() == "510.000 ₫"
+    assert page.locator("#cod").inner_text() == "530.000 ₫"
     phone.shot("4-confirmed")
 
     saved = _synced(staff, order["id"])
-    assert (saved["version"], saved["cod_amount"]) == (order["version"] + 1, 510000)
+    assert (saved["version"], saved["cod_amount"]) == (order["version"] + 1, 530000)
     assert saved["lines"][0]["size"] == "L" and saved["lines"][0]["unit_price"] == 480000
     assert saved["recipient"]["address"] == {
         **saved["recipient"]["address"],
@@ -86,8 +87,8 @@ def test_she_changes_the_address_and_a_size_sees_the_new_amount_and_confirms(pho
     }
     last = _ok(staff.get(f"/api/orders/{order['id']}/events"))[-1]
     assert last["type"] == "amended" and last["actor"]["kind"] == "customer"
-    assert (last["cod_before"], last["cod_after"]) == (480000, 510000)
+    assert (last["cod_before"], last["cod_after"]) == (480000, 530000)
     parcel = _ok(staff.get(f"/sandbox-courier/shipments/{saved['shipment']['tracking_code']}"))
-    assert parcel["cod_amount"] == 510000
+    assert parcel["cod_amount"] == 530000
     assert (parcel["address"]["ward_code"], parcel["address"]["line"]) == (HOAN_KIEM, "5 Tràng Tiền")
     assert [item.get("size") for item in parcel["items"]] == ["L"]
