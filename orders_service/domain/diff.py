@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from orders_service.domain.model import Line, Order
+from orders_service.domain.model import Address, Line, Order
 from orders_service.domain.money import compute_totals
 
 Change = dict[str, Any]
@@ -14,6 +14,11 @@ Change = dict[str, Any]
 
 def _line_view(line: Line) -> dict[str, Any]:
     return {k: v for k, v in msgspec.to_builtins(line).items() if v is not None and k != "id"}
+
+
+def _address_view(address: Address) -> dict[str, Any]:
+    """The address as events record it: what was typed (`input`) only when there was something."""
+    return {k: v for k, v in msgspec.to_builtins(address).items() if v is not None}
 
 
 def diff(before: Order | None, after: Order) -> dict[str, Change]:
@@ -32,9 +37,7 @@ def diff(before: Order | None, after: Order) -> dict[str, Change]:
     note("status", str(before.status), str(after.status))
     note("recipient.name", before.recipient.name, after.recipient.name)
     note("recipient.phones", list(before.recipient.phones), list(after.recipient.phones))
-    note(
-        "recipient.address", msgspec.to_builtins(before.recipient.address), msgspec.to_builtins(after.recipient.address)
-    )
+    note("recipient.address", _address_view(before.recipient.address), _address_view(after.recipient.address))
     old_lines = {line.id: line for line in before.lines}
     new_lines = {line.id: line for line in after.lines}
     for line_id in [*old_lines, *(i for i in new_lines if i not in old_lines)]:
@@ -61,7 +64,7 @@ def snapshot(order: Order) -> dict[str, Change]:
         "status": str(order.status),
         "recipient.name": order.recipient.name,
         "recipient.phones": list(order.recipient.phones),
-        "recipient.address": msgspec.to_builtins(order.recipient.address),
+        "recipient.address": _address_view(order.recipient.address),
         **{f"lines.{line.id}": _line_view(line) for line in order.lines},
         "shipping.fee": order.shipping.fee,
         "shipping.payer": str(order.shipping.payer),

@@ -30,7 +30,11 @@ def view(order: dict[str, Any]) -> dict[str, Any]:
         "status": order["status"],
         "recipient.name": order["recipient"]["name"],
         "recipient.phones": order["recipient"]["phones"],
-        "recipient.address": {k: order["recipient"]["address"][k] for k in ("line", "ward_code", "province_code")},
+        "recipient.address": {
+            k: order["recipient"]["address"][k]
+            for k in ("line", "ward_code", "province_code", "input")
+            if order["recipient"]["address"].get(k) is not None
+        },
         "shipping.fee": order["shipping"]["fee"],
         "shipping.payer": order["shipping"]["payer"],
         "paid": order["paid"],
@@ -43,6 +47,9 @@ def view(order: dict[str, Any]) -> dict[str, Any]:
     for line in order["lines"]:
         keys = ("sku", "name", "quantity", "size", "color", "unit_price", "tryon_options", "kept")
         fields[f"lines.{line['id']}"] = {k: line[k] for k in keys if line.get(k) is not None}
+        if "tryon_options" in fields[f"lines.{line['id']}"]:  # each option's weight is the catalogue's, not an event's
+            options = [{k: o.get(k) for k in ("size", "color", "unit_price")} for o in line["tryon_options"]]
+            fields[f"lines.{line['id']}"]["tryon_options"] = options
     if order.get("note") is not None:
         fields["note"] = order["note"]
     return fields
