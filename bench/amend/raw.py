@@ -86,6 +86,10 @@ class _State:
         return value.bytes if self.sqlite else str(value)
 
     def bind(self, step: Step) -> Any:
+        if step.binds == "sku":
+            if not self.line_rows:
+                raise StepError("the catalogue's read comes before the order's lines")
+            return self.line_rows[0][self.replay.line_columns["sku"]]
         if step.binds == "customer":
             if self.order_row is None:
                 raise StepError("the customer's read comes before the order's")

@@ -115,7 +115,7 @@ class Step:
     sql: str
     columns: tuple[str, ...] = ()  # a write's columns
     rows: int = 1  # an INSERT's rows
-    binds: str = "order"  # a read's one parameter: the order's id or its customer's
+    binds: str = "order"  # a read's one parameter: the order's id, its customer's, or its line's SKU
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,8 @@ def _read(sql: str, dialect: Dialect) -> Step | str:
         return Step("read", sql, binds="customer")
     if re.search(r"WHERE \w+\.(order_id|merged_into_id) (=|IN \()", where):
         return Step("read", sql, binds="order")
+    if re.search(r"WHERE products\.sku IN \(", where):  # the catalogue's variants of the order's SKUs
+        return Step("read", sql, binds="sku")
     return f"a SELECT whose parameter the bench cannot tell: {sql[:300]}"
 
 
