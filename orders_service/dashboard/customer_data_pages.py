@@ -8,11 +8,9 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from orders_service.auth.services import Role
 from orders_service.customers.export import export_customer
 from orders_service.customers.privacy import erase_customer, update_customer
 from orders_service.customers.schemas import CustomerPatch
@@ -27,6 +25,7 @@ from orders_service.dashboard.pages import (
     page,
     problem_of,
 )
+from orders_service.dashboard.sessions import admins_only
 from orders_service.domain.errors import DomainError, ErasureBlocked
 from orders_service.infra.deps import DbSession
 
@@ -40,11 +39,6 @@ def patch_of(form: dict[str, list[str]]) -> CustomerPatch:
     values["full_name"] = one(form, "full_name")
     values["tags"] = [t.strip() for t in one(form, "tags").split(",") if t.strip()]
     return convert(values, CustomerPatch)
-
-
-def require_admin(request: DashboardRequest) -> None:
-    if request.scope.get("auth") != Role.ADMIN:
-        raise PermissionDeniedException("Chỉ quản trị viên được xoá dữ liệu cá nhân của khách hàng")
 
 
 class CustomerDataPages(Controller):
@@ -82,18 +76,16 @@ class CustomerDataPages(Controller):
             headers={"Content-Disposition": f'attachment; filename="customer-{customer_id}.json"'},
         )
 
-    @get("/erase")
+    @get("/erase", guards=[admins_only])
     async def erase_form(
         self, request: DashboardRequest, db_session: DbSession, customer_id: FromPath[UUID]
     ) -> Template:
-        require_admin(request)
         return page("customer_erase.html", customer=await get_customer(db_session, customer_id), word=CONFIRM_WORD)
 
-    @post("/erase", status_code=200)
+    @post("/erase", status_code=200, guards=[admins_only])
     async def erase(
         self, request: DashboardRequest, db_session: DbSession, customer_id: FromPath[UUID]
     ) -> Template | Redirect:
-        require_admin(request)
         form = await form_of(request)
         customer = await get_customer(db_session, customer_id)
         context: dict[str, Any] = {"customer": customer, "word": CONFIRM_WORD}

@@ -120,4 +120,4 @@ class SessionAuthentication(AbstractAuthenticationMiddleware):
 def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     # scope, not connection.auth: OPTIONS skips authentication, and reading an unset auth raises (a 500)
     if connection.scope.get("auth") != Role.ADMIN:
-        raise PermissionDeniedException("only an admin may change the shop's settings")
+        raise PermissionDeniedException("only an admin may do this")
