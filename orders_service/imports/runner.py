@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from orders_service.db.engine import DatabaseBusy
+from orders_service.db.engine import DatabaseBusy, begin_write
 from orders_service.imports.formats import Binding, Kind, Layout, detect
 from orders_service.imports.reader import CsvFile
 from orders_service.imports.rows import Failed, Parsed, Skipped
@@ -104,6 +104,9 @@ async def _save(
 ) -> list[RowResult]:
     try:
         async with sessionmaker() as session, session.begin():
+            # A writer from the start: a batch that read first and wrote later would fail at once on SQLite
+            # when another writer committed in between (its snapshot is stale), not wait its turn.
+            await begin_write(session)
             return await importer.save(session, batch)
     except (SQLAlchemyError, DatabaseBusy, OSError) as error:
         # Nothing of this batch was saved (its transaction rolled back); the next batch may well be.
