@@ -7,12 +7,12 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie
 from litestar.exceptions import PermissionDeniedException, TooManyRequestsException
 from litestar.params import FromPath
 from litestar.response import Template
 
 from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.i18n import LanguageMiddleware, language_of
 from orders_service.infra.settings import Settings
 from orders_service.links import flow, i18n, readonly
 from orders_service.links.ratelimit import link_rate_guard
@@ -30,13 +30,8 @@ def _now() -> datetime.datetime:
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
-    return i18n.choose(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
-
-
-def _cookies(request: Request[Any, Any, Any], lang: str) -> list[Cookie]:
-    if request.query_params.get("lang") != lang:
-        return []
-    return [Cookie(key=i18n.COOKIE, value=lang, max_age=365 * 86400, samesite="lax", httponly=True)]
+    """As on the dashboard: `?lang=` (remembered in a cookie by LanguageMiddleware), the cookie, Accept-Language."""
+    return language_of(request)
 
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -57,7 +52,7 @@ async def _page(request: Request[Any, Any, Any], view: flow.PageView, warehouse:
         free_until = await window.free_until(session, view.row, settings) if session is not None else None
         context = page_context(view, base, lang, settings, warehouse, free_until, shop=shop)
         name = "public/order.html"
-    return Template(template_name=name, context=context, status_code=view.status_code, cookies=_cookies(request, lang))
+    return Template(template_name=name, context=context, status_code=view.status_code)
 
 
 def _shop(request: Request[Any, Any, Any]) -> ShopIdentity:
@@ -109,6 +104,7 @@ class EditPageController(Controller):
     path = "/o/{token:str}"
     include_in_schema = False
     guards = [link_rate_guard]  # noqa: RUF012
+    middleware = [LanguageMiddleware]  # noqa: RUF012
     exception_handlers = {  # noqa: RUF012
         LinkNotFound: _not_found,
         LinkExpired: _expired,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 
 from orders_service.db.models import Order as OrderRow
 from orders_service.geo import Warehouse, provinces, wards
 from orders_service.infra.settings import Settings
-from orders_service.links import i18n
+from orders_service.links import i18n, words
 from orders_service.links.flow import PageView
 from orders_service.links.forms import PHONE_FIELDS, variant_value
 from orders_service.links.readonly import shipment_of
@@ -42,7 +41,6 @@ def _parts(order: PublicOrderOut) -> dict[str, int]:
 def amount_rows(current: PublicOrderOut, preview: PublicOrderOut | None, lang: str) -> list[AmountRow]:
     """Goods, discount, shipping, paid and the amount to pay on delivery, now and after the previewed change;
     a line that is zero on both sides is left out (no "Giảm giá −0 ₫"), the goods and the amount due never."""
-    words = i18n.words(lang)
     now, after = _parts(current), None if preview is None else _parts(preview)
     percent = (preview or current).discount.percent or current.discount.percent
     rows = []
@@ -51,13 +49,23 @@ def amount_rows(current: PublicOrderOut, preview: PublicOrderOut | None, lang: s
         if key in ("discount", "paid", "shipping") and not amount and not new:
             continue
         sign = "−" if key in ("discount", "paid") else ""  # taken off what she pays
-        label = words["discount"] + f" ({percent}%)" if key == "discount" and percent else words[key]
+        label = words._(words.AMOUNTS[key], lang)
+        label = f"{label} ({percent}%)" if key == "discount" and percent else label
         shown = None if new is None else sign + i18n.vnd(new, lang)
         rows.append(AmountRow(key, label, sign + i18n.vnd(amount, lang), shown))
     return rows
 
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+def _language(lang: str) -> dict[str, Any]:
+    """What every page's template needs of its language (its words come from `_()`, the `public` catalogue)."""
+    other = words.other_language(lang)
+    return {
+        "lang": lang,
+        "other_lang": other,
+        "other_name": words.language_name(other),
+        "status_words": lambda code: words.status(code, lang),
+        "notice_words": lambda code: words.notice(code, lang),
+    }
 
 
 def _form_values(view: PageView) -> dict[str, str]:
@@ -99,7 +107,6 @@ def page_context(
     *,
     shop: ShopIdentity | None = None,
 ) -> dict[str, Any]:
-    words = i18n.words(lang)
     current = public_order(view.row, warehouse, view.offers, view.link.expires_at)
     preview = (
         None
@@ -107,11 +114,9 @@ def page_context(
         else public_order(view.row, warehouse, view.offers, view.link.expires_at, view.preview)
     )
     values = _form_values(view)
-    errors = {field: i18n.field_error(field, e.code, e.params, lang) for field, e in view.errors.items()}
+    errors = {field: words.field_error(field, e.code, e.params, lang) for field, e in view.errors.items()}
     return {
-        "t": words,
-        "lang": lang,
-        "other_lang": "en" if lang == "vi" else "vi",
+        **_language(lang),
         "base": base,
         "order": current,
         "preview": preview,
@@ -129,7 +134,7 @@ def page_context(
         "shop": shop or identity_of(settings, None),
         "vnd": lambda amount: i18n.vnd(amount, lang),
         # The edit window's end (shipping/window.py), in Vietnam time: until then no courier order exists yet.
-        "free_until": None if free_until is None else free_until.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y"),
+        "free_until": None if free_until is None else i18n.local_time(free_until),
     }
 
 
@@ -137,12 +142,9 @@ def read_only_context(
     view: PageView, after: OrderRow | None, lang: str, shop: ShopIdentity, warehouse: Warehouse
 ) -> dict[str, Any]:
     """The page after pickup or a merge: the order, its parcel, the order it became (hers), and the shop."""
-    words = i18n.words(lang)
     successor = None if after is None else public_order(after, warehouse, {}, view.link.expires_at)
     return {
-        "t": words,
-        "lang": lang,
-        "other_lang": "en" if lang == "vi" else "vi",
+        **_language(lang),
         "order": public_order(view.row, warehouse, {}, view.link.expires_at),
         "shipment": shipment_of(view.row),
         "successor": successor,
@@ -152,17 +154,15 @@ def read_only_context(
         "vnd": lambda amount: i18n.vnd(amount, lang),
         "phone": i18n.phone,
         "updated": i18n.local_time(view.row.updated_at),
-        "courier": lambda name: words.get(f"courier.{name}", name),
+        "courier": lambda name: words.courier(name, lang),
     }
 
 
 def message_context(kind: str, lang: str, settings: Settings, *, shop: ShopIdentity | None = None) -> dict[str, Any]:
-    words = i18n.words(lang)
+    title, body = words.message(kind, lang)
     return {
-        "t": words,
-        "lang": lang,
-        "other_lang": "en" if lang == "vi" else "vi",
-        "title": words[f"{kind}.title"],
-        "body": words[f"{kind}.body"],
+        **_language(lang),
+        "title": title,
+        "body": body,
         "shop": shop or identity_of(settings, None),
     }
