@@ -11,7 +11,7 @@ from litestar import Litestar, asgi
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -34,14 +34,14 @@ from orders_service.imports.controllers import ImportController
 from orders_service.infra.commit import CommitBeforeSending
 from orders_service.infra.openapi import SCHEMA_PLUGINS, document_routes, swagger_ui
 from orders_service.infra.outbox import on_committed
-from orders_service.infra.problems import EXCEPTION_HANDLERS
+from orders_service.infra.problems import EXCEPTION_HANDLERS, http_error_handler
 from orders_service.infra.redact import install_redaction
 from orders_service.infra.runtime import build_runtime
 from orders_service.infra.settings import Settings, secret_key
 from orders_service.infra.strict_body import strict_json_body
 from orders_service.links.controllers import EditLinkController, PublicOrderController
 from orders_service.links.headers import LinkHeaders
-from orders_service.links.pages import EditPageController
+from orders_service.links.pages import EditPageController, page_or
 from orders_service.links.ratelimit import LinkLimiter
 from orders_service.loyalty.controllers import ProfileController, SegmentController
 from orders_service.loyalty.points import expire_points
@@ -194,7 +194,11 @@ def create_app(
         ],
         before_send=[echo_request_id],
         # No route matches /dashboard/orders/abc: the dashboard answers that with a page, the API with a problem.
-        exception_handlers={**EXCEPTION_HANDLERS, NotFoundException: not_found},
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            NotFoundException: page_or(not_found),
+            MethodNotAllowedException: page_or(http_error_handler),
+        },
         before_request=strict_json_body,
         template_config=template_config(),
         csrf_config=CSRFConfig(

@@ -9,6 +9,8 @@ behind the code, or an English line is left untranslated."""
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -39,11 +41,18 @@ def read(path: Path, language: str | None = None) -> Catalog:
         return read_po(file, locale=language)
 
 
+_DATED = re.compile(rb'^"POT-Creation-Date: .*$', re.M)
+
+
 def write(catalog: Catalog, path: Path) -> None:
+    buffer = io.BytesIO()
+    # File names without line numbers: moving a line of code does not rewrite every catalogue.
+    write_po(buffer, catalog, width=120, ignore_obsolete=True, include_lineno=False)
+    text = buffer.getvalue()
+    if path.exists() and _DATED.sub(b"", path.read_bytes()) == _DATED.sub(b"", text):
+        return  # only the date would change: a refresh of one domain leaves the other's files alone
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as file:
-        # File names without line numbers: moving a line of code does not rewrite every catalogue.
-        write_po(file, catalog, width=120, ignore_obsolete=True, include_lineno=False)
+    path.write_bytes(text)
 
 
 def refresh(domain: str = DASHBOARD) -> None:

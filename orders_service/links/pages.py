@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import PermissionDeniedException, TooManyRequestsException
+from litestar.exceptions import HTTPException, PermissionDeniedException, TooManyRequestsException
 from litestar.params import FromPath
 from litestar.response import Template
 
@@ -83,6 +84,19 @@ def _expired(request: Request[Any, Any, Any], _: Exception) -> Template:
 
 def _busy(request: Request[Any, Any, Any], exc: TooManyRequestsException) -> Template:
     return _message(request, "busy", 429, dict(exc.headers or {}))
+
+
+def page_or(handler: Callable[[Request[Any, Any, Any], Any], Response[Any]]) -> Any:
+    """An address under /o/ that no route takes (a mistyped path, a method the page has not): the page's "link not
+    valid" in her language, with the status kept; any other address goes to `handler` (a page or the API's problem).
+    App-level, because no route, and so none of this controller's handlers, matched."""
+
+    def handle(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+        if request.url.path.startswith("/o/"):
+            return _message(request, "notfound", exc.status_code)
+        return handler(request, exc)
+
+    return handle
 
 
 def _forbidden(request: Request[Any, Any, Any], _: Exception) -> Template:

@@ -117,8 +117,11 @@ REASONS = {
 }
 
 
+UNKNOWN_STATUS = N_("Đang xử lý")  # a status added later, until it has its words here
+
+
 def status(code: str, lang: str) -> str:
-    return _(STATUS.get(code, N_("Đang xử lý")), lang)
+    return _(STATUS.get(code, UNKNOWN_STATUS), lang)
 
 
 def courier(name: str, lang: str) -> str:
