@@ -53,6 +53,7 @@ async def _page(request: Request[Any, Any, Any], view: flow.PageView, warehouse:
         free_until = await window.free_until(session, view.row, settings) if session is not None else None
         context = page_context(view, base, lang, settings, warehouse, free_until, shop=shop)
         name = "public/order.html"
+    context["home"] = base  # the language switch opens her page, also from the answer to a cancel
     return Template(template_name=name, context=context, status_code=view.status_code)
 
 
@@ -66,9 +67,12 @@ def _message(
     request: Request[Any, Any, Any], kind: str, status: int, headers: dict[str, str] | None = None
 ) -> Template:
     lang = _lang(request)
+    context = message_context(kind, lang, request.app.state.settings, shop=_shop(request))
+    token = request.path_params.get("token")
+    context["home"] = f"/o/{token}" if isinstance(token, str) else request.url.path
     return Template(
         template_name="public/message.html",
-        context=message_context(kind, lang, request.app.state.settings, shop=_shop(request)),
+        context=context,
         status_code=status,
         headers=headers,
     )
