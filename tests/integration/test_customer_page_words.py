@@ -192,6 +192,20 @@ async def test_wrong_expired_read_only_and_busy_links_answer_in_her_language(api
             words = check(answer, lang, data_of(shipped), f"{lang}: a change after pickup {suffix}")
             assert ("Không thể thay đổi" if lang == "vi" else "Not changed") in words
 
+    kept = await api.create_order()
+    merged = await api.create_order(customer_id=kept["customer_id"])
+    token = token_of(await issue_link(api, merged))
+    form = form_of(merged, csrf_field((await page(api, token, headers=me)).text), street="5 Pasteur")
+    into = {"order_ids": [kept["id"], merged["id"]], "into": kept["id"]}
+    assert (await api.request("POST", "/api/orders/merge", json=into)).status_code == 201
+    for lang in ("vi", "en"):
+        shown = await page(api, token, params={"lang": lang}, headers=me)
+        assert shown.status_code == 200 and kept["code"] in shown.text
+        check(shown, lang, data_of(merged), f"{lang}: the page of a merged order")
+        answer = await page(api, token, method="POST", data={**form, "action": "preview"}, params={"lang": lang})
+        assert answer.status_code == 409
+        check(answer, lang, data_of(merged), f"{lang}: a change of a merged order")
+
     me = client_address()
     busy = [await page(api, secrets.token_urlsafe(32), headers=me, params={"lang": "en"}) for _ in range(101)]
     assert busy[-1].status_code == 429
