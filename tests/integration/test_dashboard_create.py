@@ -1,0 +1,172 @@
+"""Staff create an order and a customer on the dashboard, through the API's own use cases: catalogue lines
+priced by the catalogue, a line the catalogue does not sell at the shop's price, and every refusal shown on
+its own field in words with nothing saved."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from orders_service.infra.settings import Settings
+from tests.integration.api import BEN_THANH, HANOI, HCMC, HOAN_KIEM, Api, random_mobile
+from tests.integration.dashboard import Dashboard, signed_in
+
+pytestmark = pytest.mark.anyio
+
+DRESS = {
+    "sku": "DRESS-01",
+    "name": "Đầm hoa",
+    "weight_g": 300,
+    "variants": [
+        {"size": "M", "color": "red", "price": 450000, "stock": 5},
+        {"size": "L", "color": "red", "price": 470000, "stock": 1},
+    ],
+}
+
+
+@pytest.fixture
+async def staff(settings: Settings, client: httpx.AsyncClient) -> Dashboard:
+    return await signed_in(settings, client, "lan", "staff")
+
+
+def new_order_form(phone: str, **changes: Any) -> dict[str, Any]:
+    form = {
+        "customer_name": "Trần Thị Mai",
+        "customer_phones": phone,
+        "line": "12 Lê Lợi",
+        "province_code": str(HCMC),
+        "ward_code": str(BEN_THANH),
+        "item_0": "DRESS-01 · L · red",
+        "qty_0": "1",
+        "fee": "30000",
+        "payer": "customer",
+        "prepaid": "0",
+    }
+    return {**form, **changes}
+
+
+def field_error(html: str, name: str) -> str:
+    """The words shown under one field of the form ("" when it has none)."""
+    found = re.search(rf'<span class="field-error" id="err-{name}" role="alert">([^<]*)</span>', html)
+    return found.group(1) if found else ""
+
+
+async def orders_of(api: Api, phone: str) -> list[dict[str, Any]]:
+    response = await api.request("GET", "/api/orders", params={"phone": phone})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_create_an_order_from_the_catalogue_and_a_line_it_does_not_sell(staff: Dashboard, api: Api) -> None:
+    assert (await api.request("POST", "/api/products", json=DRESS)).status_code == 201
+    listed = await staff.get("/dashboard/orders")
+    assert 'href="/dashboard/orders/new"' in listed.text
+    empty = await staff.get("/dashboard/orders/new")
+    assert empty.status_code == 200
+    assert '<option value="DRESS-01 · L · red">Đầm hoa · 470.000 ₫ · 1</option>' in empty.text
+    phone = random_mobile()
+    form = new_order_form(
+        phone,
+        recipient_name="Trần Văn Bình",
+        recipient_phones="",  # the customer's own
+        other_sku_0="GIFT-BOX",
+        other_name_0="Hộp quà",
+        other_price_0="20000",
+        other_qty_0="2",
+        prepaid="100000",
+        note="giao giờ hành chính",
+        channel="facebook",
+    )
+    created = await staff.post("/dashboard/orders/new", form)
+    assert created.status_code == 303, created.text
+    [order] = await orders_of(api, phone)
+    assert created.headers["location"] == f"/dashboard/orders/{order['id']}"
+    lines = [(x["sku"], x.get("size"), x["unit_price"], x["quantity"]) for x in order["lines"]]
+    assert lines == [("DRESS-01", "L", 470000, 1), ("GIFT-BOX", None, 20000, 2)]  # the catalogue's price
+    assert order["recipient"]["name"] == "Trần Văn Bình" and order["recipient"]["phones"] == [f"+84{phone[1:]}"]
+    assert (order["paid"], order["cod_amount"], order["note"]) == (
+        100000,
+        470000 + 40000 + 30000 - 100000,
+        "giao giờ hành chính",
+    )
+    assert order["channel"] == "facebook"
+    events = (await api.request("GET", f"/api/orders/{order['id']}/events")).json()
+    assert events[0]["actor"] == {"kind": "staff", "id": "lan"}
+    product = (await api.request("GET", "/api/products/DRESS-01")).json()
+    assert [v["available"] for v in product["variants"]] == [5, 0]  # the L is held for her
+
+    # The same phone again: the same customer, found, not a second profile.
+    again = await staff.post("/dashboard/orders/new", new_order_form(phone, item_0="DRESS-01 · M · red"))
+    assert again.status_code == 303, again.text
+    both = await orders_of(api, phone)
+    assert len(both) == 2 and {o["customer_id"] for o in both} == {order["customer_id"]}
+
+
+async def test_bad_input_is_said_on_its_field_and_saves_nothing(staff: Dashboard, api: Api) -> None:
+    assert (await api.request("POST", "/api/products", json=DRESS)).status_code == 201
+    await staff.get("/dashboard/orders/new")
+    phone = random_mobile()
+    cases = [
+        ({"customer_phones": ""}, "customer_phones", "chưa nhập số điện thoại"),
+        ({"customer_phones": "12345"}, "customer_phones", "không phải số điện thoại"),
+        ({"item_0": "NO-SUCH-SKU"}, "item_0", "không có mã hàng này trong danh mục"),
+        ({"item_0": "DRESS-01 · XL · red"}, "item_0", "shop không có phân loại này"),
+        ({"item_0": "", "qty_0": ""}, "item_0", "chọn ít nhất một sản phẩm"),
+        ({"qty_0": "1000"}, "qty_0", "phải không quá 999"),
+        ({"province_code": str(HANOI), "ward_code": str(BEN_THANH)}, "ward_code", "không thuộc tỉnh/thành phố đã chọn"),
+        ({"ward_code": str(HOAN_KIEM)}, "ward_code", "không thuộc tỉnh/thành phố đã chọn"),
+        ({"address_text": "12 Lê Lợi, Phường Không Có, TP.HCM"}, "address_text", ""),
+        ({"fee": "-1"}, "fee", "phải từ 0 trở lên"),
+        ({"other_name_0": "Hộp quà", "other_sku_0": "GIFT-BOX"}, "other_price_0", ""),
+    ]
+    for change, field, words in cases:
+        response = await staff.post("/dashboard/orders/new", new_order_form(phone, **change))
+        assert response.status_code == 422, (change, response.status_code, response.text[:2000])
+        said = field_error(response.text, field)
+        assert said, (change, field, response.text[:3000])
+        assert words in said, (change, said)
+        assert not re.search(r"lines\[|recipient\.|Expected|\bNone\b", response.text), change  # no internals
+        assert 'value="12 Lê Lợi"' in response.text  # what she typed stays on the form
+    assert await orders_of(api, phone) == []  # nothing saved, not even the customer
+    customers = (await api.request("GET", "/api/customers", params={"phone": phone})).json()
+    assert customers["items"] == []
+    product = (await api.request("GET", "/api/products/DRESS-01")).json()
+    assert [v["available"] for v in product["variants"]] == [5, 1]
+
+    english = await staff.post("/dashboard/orders/new?lang=en", new_order_form(phone, item_0="NO-SUCH-SKU"))
+    assert english.status_code == 422 and field_error(english.text, "item_0") == "no such SKU in the catalogue"
+
+
+async def test_create_a_customer_then_an_order_for_her_from_her_profile(staff: Dashboard, api: Api) -> None:
+    listed = await staff.get("/dashboard/customers")
+    assert 'href="/dashboard/customers/new"' in listed.text
+    assert (await staff.get("/dashboard/customers/new")).status_code == 200
+    phone = random_mobile()
+    missing = await staff.post("/dashboard/customers/new", {"full_name": "Lê Thị Hoa", "phones": ""})
+    assert missing.status_code == 422 and field_error(missing.text, "phones") == "chưa nhập"
+    bad = await staff.post(
+        "/dashboard/customers/new", {"full_name": "Lê Thị Hoa", "phones": phone, "birthday": "2999-01-01"}
+    )
+    assert bad.status_code == 422 and field_error(bad.text, "birthday") == "ngày sinh không thể ở tương lai"
+    assert (await api.request("GET", "/api/customers", params={"phone": phone})).json()["items"] == []
+
+    created = await staff.post(
+        "/dashboard/customers/new", {"full_name": "Lê Thị Hoa", "phones": phone, "email": "hoa@example.vn"}
+    )
+    assert created.status_code == 303, created.text
+    [customer] = (await api.request("GET", "/api/customers", params={"phone": phone})).json()["items"]
+    assert created.headers["location"] == f"/dashboard/customers/{customer['id']}"
+    assert customer["full_name"] == "Lê Thị Hoa" and customer["email"] == "hoa@example.vn"
+
+    taken = await staff.post("/dashboard/customers/new", {"full_name": "Hoa", "phones": phone})
+    assert taken.status_code == 409 and "đã thuộc về một khách hàng khác" in field_error(taken.text, "phones")
+    assert f'href="/dashboard/customers/{customer["id"]}"' in taken.text  # her profile, one click away
+
+    profile = await staff.get(f"/dashboard/customers/{customer['id']}")
+    assert f'href="/dashboard/orders/new?customer_id={customer["id"]}"' in profile.text
+    prefilled = await staff.get(f"/dashboard/orders/new?customer_id={customer['id']}")
+    assert 'value="Lê Thị Hoa"' in prefilled.text and customer["phones"][0] in prefilled.text
