@@ -7,9 +7,11 @@ A refusal leaves nothing saved: the request's transaction is rolled back on any 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
@@ -23,6 +25,7 @@ from orders_service.dashboard.new_order_form import (
     CATALOGUE_ROWS,
     OTHER_ROWS,
     Rows,
+    catalogue_line,
     form_field,
     order_in,
     phones,
@@ -31,7 +34,8 @@ from orders_service.dashboard.new_order_form import (
 )
 from orders_service.dashboard.pages import DashboardRequest, FormProblem, convert, end_read, form_of, one, page
 from orders_service.dashboard.problems import detail_words
-from orders_service.domain.errors import DomainError, PhoneTaken
+from orders_service.domain.errors import DomainError, InvalidField, PhoneTaken
+from orders_service.domain.operations import LineIn
 from orders_service.geo import AddressError, provinces, wards
 from orders_service.infra.deps import DbSession, Discounts
 from orders_service.infra.problems import DOMAIN_PROBLEMS
@@ -41,12 +45,16 @@ from orders_service.orders.discounts import DiscountPolicy
 CATALOGUE_SHOWN = 500  # variants offered in the picker's list; any SKU can still be typed
 
 
-async def _products(session: DbSession, form: dict[str, list[str]]) -> dict[str, ProductOut]:
-    """The catalogue's products for the picker, and any SKU typed on the form that the first page left out."""
+def _typed(form: dict[str, list[str]]) -> list[str]:
+    return [one(form, f"item_{k}") for k in range(CATALOGUE_ROWS)]
+
+
+async def catalogue_products(session: DbSession, typed: Iterable[str]) -> dict[str, ProductOut]:
+    """The catalogue's products for the picker, and any SKU typed (`typed`: tokens) that its first page left out."""
     rows, _ = await catalogue.search_products(session, q=None, limit=CATALOGUE_SHOWN, offset=0)
     found = {row.sku: catalogue.to_out(row) for row in rows}
-    for k in range(CATALOGUE_ROWS):
-        sku = one(form, f"item_{k}").split("·")[0].split(" ")[0].strip()
+    for token in typed:
+        sku = token.split("·")[0].split(" ")[0].strip()
         if sku and sku not in found and sku.upper() not in found:
             try:
                 product = await catalogue.get_product(session, sku)
@@ -63,7 +71,20 @@ def _wards_of(province: str) -> list[tuple[int, str]]:
         return []
 
 
-def _offers(products: dict[str, ProductOut]) -> list[tuple[str, str]]:
+async def added_lines(session: DbSession, form: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """The amend form's line from the catalogue (`add_item`, `add_qty`), as the API's `add_line` takes it."""
+    token = one(form, "add_item")
+    if not token:
+        return []
+    products = await catalogue_products(session, [token])
+    try:
+        line = catalogue_line(token, one(form, "add_qty") or "1", products)
+    except InvalidField as error:
+        raise InvalidField("sku", error.message) from None
+    return [msgspec.to_builtins(convert(line, LineIn))]
+
+
+def offers(products: dict[str, ProductOut]) -> list[tuple[str, str]]:
     """(token, label) of each variant with stock: "DRESS-01 · M · red", "Đầm hoa · 450.000 ₫ · còn 5"."""
     return [
         (variant_token(p.sku, v.size, v.color), f"{p.name} · {v.price:,} ₫ · {v.available}".replace(",", "."))
@@ -87,7 +108,7 @@ def order_context(form: dict[str, list[str]], products: dict[str, ProductOut]) -
     province = values.get("province_code", "")
     return {
         "values": values,
-        "offers": _offers(products),
+        "offers": offers(products),
         "catalogue_rows": range(CATALOGUE_ROWS),
         "other_rows": range(OTHER_ROWS),
         "provinces": provinces(),
@@ -101,7 +122,7 @@ async def create_order_step(
     session: DbSession, discounts: DiscountPolicy, request: DashboardRequest
 ) -> Template | Redirect:
     form = await form_of(request)
-    products = await _products(session, form)
+    products = await catalogue_products(session, _typed(form))
     context = order_context(form, products)
     errors: dict[str, str] = context["errors"]
     rows = read_rows(form, products, errors)
@@ -155,7 +176,7 @@ class CreatePages(Controller):
             customer = await get_customer(db_session, customer_id)
             numbers = "\n".join(p.e164 for p in customer.phones)
             form = {"customer_name": [customer.full_name], "customer_phones": [numbers]}
-        return page("order_new.html", **order_context(form, await _products(db_session, form)))
+        return page("order_new.html", **order_context(form, await catalogue_products(db_session, _typed(form))))
 
     @post("/orders/new", status_code=200)
     async def create_order(

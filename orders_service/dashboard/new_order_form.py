@@ -77,7 +77,7 @@ def _variant(product: ProductOut, rest: list[str]) -> tuple[str | None, str | No
     raise InvalidField("", N_("chọn size/màu trong danh sách"))
 
 
-def _catalogue_line(token: str, quantity: str, products: Mapping[str, ProductOut]) -> dict[str, Any]:
+def catalogue_line(token: str, quantity: str, products: Mapping[str, ProductOut]) -> dict[str, Any]:
     sku, *rest = [p.strip() for p in token.split("·")]
     if len(rest) == 0 and " " in sku:  # "DRESS-01 M" typed by hand
         sku, *rest = sku.split()
@@ -97,7 +97,7 @@ def read_rows(form: dict[str, list[str]], products: Mapping[str, ProductOut], er
         if not token:
             continue
         try:
-            rows.lines.append(_catalogue_line(token, one(form, f"qty_{k}"), products))
+            rows.lines.append(catalogue_line(token, one(form, f"qty_{k}"), products))
             rows.origin.append(f"item_{k}")
         except InvalidField as error:
             errors[f"item_{k}"] = error.message

@@ -99,6 +99,7 @@ MESSAGES: list[tuple[re.Pattern[str], str]] = [
         (r".*is not a tier of this shop.*", N_("không phải một hạng của shop")),
         (r"the customer holds (\d+) points, not (\d+)", N_("khách chỉ có %(1)s điểm, không đủ %(2)s")),
         (r".*are reserved by open orders.*|.*not enough stock.*|.*only \d+ left.*", N_("không đủ hàng trong kho")),
+        (r".*: (\d+) wanted, (\d+) available", N_("không đủ hàng: shop chỉ còn %(2)s")),
         (r"the shop does not offer .*|the catalogue has no .*", N_("shop không có phân loại này")),
         (r"no such line in this order", N_("đơn không có dòng hàng này")),
         (r"no (order|customer) .*", N_("không tìm thấy")),

@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from orders_service.infra.settings import Settings
-from tests.integration.api import BEN_THANH, HANOI, HCMC, HOAN_KIEM, Api, random_mobile
+from tests.integration.api import BEN_THANH, HANOI, HCMC, HOAN_KIEM, Api, Shipping, random_mobile
 from tests.integration.dashboard import Dashboard, signed_in
+from tests.integration.test_dashboard_actions import amend_form
+from tests.integration.test_loyalty import deliver
 
 pytestmark = pytest.mark.anyio
 
@@ -170,3 +172,40 @@ async def test_create_a_customer_then_an_order_for_her_from_her_profile(staff: D
     assert f'href="/dashboard/orders/new?customer_id={customer["id"]}"' in profile.text
     prefilled = await staff.get(f"/dashboard/orders/new?customer_id={customer['id']}")
     assert 'value="Lê Thị Hoa"' in prefilled.text and customer["phones"][0] in prefilled.text
+
+
+async def test_amend_adds_a_catalogue_line_and_spends_her_points(staff: Dashboard, api: Api) -> None:
+    assert (await api.request("POST", "/api/products", json=DRESS)).status_code == 201
+    shipping = Shipping(api)
+    first = await api.create_order()
+    await deliver(api, shipping, first)  # 450,000 VND kept: 45 points
+    order = await api.create_order(customer_id=first["customer_id"])  # 450,000 - 10% + 30,000
+    path = f"/dashboard/orders/{order['id']}/amend"
+    shown = await staff.get(path)
+    assert "Khách có 45 điểm" in shown.text and '<option value="DRESS-01 · M · red">' in shown.text
+
+    refused = [
+        ({"points": "46"}, "khách chỉ có 45 điểm, không đủ 46"),
+        ({"add_item": "NO-SUCH-SKU"}, "không có mã hàng này trong danh mục"),
+        ({"add_item": "DRESS-01 · XL · red"}, "shop không có phân loại này"),
+        ({"add_item": "DRESS-01 · L · red", "add_qty": "2"}, "không đủ hàng: shop chỉ còn 1"),
+    ]
+    for change, words in refused:
+        response = await staff.post(path, {**amend_form(order, **change), "intent": "commit"})
+        assert response.status_code in (409, 422), (change, response.status_code)
+        assert words in response.text, (change, re.findall(r'role="alert">(.*?)</p>', response.text))
+    unchanged = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+    assert (unchanged["version"], len(unchanged["lines"]), unchanged["paid"]) == (order["version"], 1, 0)
+
+    form = amend_form(order, add_item="DRESS-01 · L · red", add_qty="1", points="20")
+    preview = await staff.post(path, {**form, "intent": "preview"})
+    assert preview.status_code == 200, preview.text
+    assert 'name="add_item" value="DRESS-01 · L · red"' in preview.text  # carried to the commit
+    committed = await staff.post(path, {**form, "intent": "commit"})
+    assert committed.status_code == 303, committed.text
+    after = (await api.request("GET", f"/api/orders/{order['id']}")).json()
+    added = after["lines"][-1]
+    assert (added["sku"], added["size"], added["unit_price"], added["quantity"]) == ("DRESS-01", "L", 470000, 1)
+    assert after["paid"] == 20000  # 20 points, 1,000 VND each
+    profile = (await api.request("GET", f"/api/customers/{order['customer_id']}/profile")).json()
+    assert profile["loyalty"]["points"] == 25
