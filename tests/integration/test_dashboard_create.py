@@ -209,3 +209,47 @@ async def test_amend_adds_a_catalogue_line_and_spends_her_points(staff: Dashboar
     assert after["paid"] == 20000  # 20 points, 1,000 VND each
     profile = (await api.request("GET", f"/api/customers/{order['customer_id']}/profile")).json()
     assert profile["loyalty"]["points"] == 25
+
+
+async def test_split_into_two_parts_one_to_a_new_recipient(staff: Dashboard, api: Api) -> None:
+    shirt = {"sku": "SHIRT-02", "name": "Sơ mi", "unit_price": 200000, "quantity": 3}
+    order = await api.create_order(lines=[shirt])
+    line = order["lines"][0]["id"]
+    path = f"/dashboard/orders/{order['id']}/split"
+    shown = await staff.get(path)
+    assert f'name="take1_{line}"' in shown.text and 'name="address_text_1"' in shown.text
+    friend = random_mobile()
+    form = {
+        "version": "1",
+        f"take_{line}": "1",
+        f"take1_{line}": "1",
+        "name_1": "Phạm Thu Hà",
+        "phones_1": friend,
+        "line_1": "5 Hàng Bài",
+        "province_code_1": str(HANOI),
+        "ward_code_1": str(HOAN_KIEM),
+    }
+    refused = [
+        ({"phones_1": "12345"}, "phones_1", "không phải số điện thoại"),
+        ({"ward_code_1": str(BEN_THANH)}, "ward_code_1", "không thuộc tỉnh/thành phố đã chọn"),
+    ]
+    for change, field, words in refused:
+        response = await staff.post(path, {**form, **change, "intent": "commit"})
+        assert response.status_code == 422, (change, response.status_code)
+        assert words in field_error(response.text, field), (change, re.findall(r'role="alert">(.*?)<', response.text))
+        assert 'value="Phạm Thu Hà"' in response.text
+    assert (await api.request("GET", f"/api/orders/{order['id']}")).json()["version"] == 1  # nothing saved
+
+    preview = await staff.post(path, {**form, "intent": "preview"})
+    assert preview.status_code == 200, preview.text
+    assert preview.text.count("Đơn mới") >= 2 and "Phạm Thu Hà" in preview.text and "Phường Hoàn Kiếm" in preview.text
+    done = await staff.post(path, {**form, "intent": "commit"})
+    assert done.status_code == 303, done.text
+    family = (await api.request("GET", "/api/orders", params={"customer_id": order["customer_id"]})).json()["items"]
+    assert len(family) == 3
+    by_name = {o["recipient"]["name"]: o for o in family if o["id"] != order["id"]}
+    assert set(by_name) == {"Nguyễn Thị Lan", "Phạm Thu Hà"}
+    gift = by_name["Phạm Thu Hà"]
+    assert gift["recipient"]["phones"] == [f"+84{friend[1:]}"]
+    assert gift["recipient"]["address"]["ward_code"] == HOAN_KIEM
+    assert [o["lines"][0]["quantity"] for o in family] == [1, 1, 1] and all(o["split_from"] for o in by_name.values())
