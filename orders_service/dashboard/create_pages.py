@@ -66,7 +66,7 @@ async def catalogue_products(session: DbSession, typed: Iterable[str]) -> dict[s
 
 def _wards_of(province: str) -> list[tuple[int, str]]:
     try:
-        return wards(int(province)) if province.isdigit() else []
+        return wards(int(province)) if province.isascii() and province.isdigit() else []
     except AddressError:
         return []
 

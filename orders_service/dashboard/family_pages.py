@@ -92,7 +92,7 @@ def split_context(order: OrderOut, form: dict[str, list[str]]) -> dict[str, Any]
 
 def _wards_of(province: str) -> list[tuple[int, str]]:
     try:
-        return wards(int(province)) if province.isdigit() else []
+        return wards(int(province)) if province.isascii() and province.isdigit() else []
     except AddressError:
         return []
 

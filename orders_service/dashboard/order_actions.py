@@ -117,7 +117,8 @@ def amend_context(order: Any, form: dict[str, list[str]] | None) -> dict[str, An
         values.update({k: v[0] for k, v in form.items() if v and k != "_csrf_token" and not k.startswith("opts_")})
     # The try-on boxes ticked: a name that repeats, carried whole to the commit.
     ticked = [(k, v) for k, vs in (form or {}).items() if k.startswith("opts_") for v in vs]
-    province = int(values["province_code"]) if values["province_code"].isdigit() else 0
+    typed = values["province_code"]
+    province = int(typed) if typed.isascii() and typed.isdigit() else 0  # "²" is a digit that int() refuses
     return {
         "order": order,
         "values": values,

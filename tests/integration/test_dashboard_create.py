@@ -123,6 +123,7 @@ async def test_bad_input_is_said_on_its_field_and_saves_nothing(staff: Dashboard
         ({"ward_code": str(HOAN_KIEM)}, "ward_code", "không thuộc tỉnh/thành phố đã chọn"),
         ({"address_text": "12 Lê Lợi, Phường Không Có, TP.HCM"}, "address_text", ""),
         ({"fee": "-1"}, "fee", "phải từ 0 trở lên"),
+        ({"province_code": "²"}, "province_code", "phải là số nguyên"),  # a digit that int() refuses
         ({"other_name_0": "Hộp quà", "other_sku_0": "GIFT-BOX"}, "other_price_0", ""),
     ]
     for change, field, words in cases:
@@ -186,6 +187,7 @@ async def test_amend_adds_a_catalogue_line_and_spends_her_points(staff: Dashboar
 
     refused = [
         ({"points": "46"}, "khách chỉ có 45 điểm, không đủ 46"),
+        ({"province_code": "²"}, "phải là số nguyên"),  # a digit that int() refuses: a 500 before
         ({"add_item": "NO-SUCH-SKU"}, "không có mã hàng này trong danh mục"),
         ({"add_item": "DRESS-01 · XL · red"}, "shop không có phân loại này"),
         ({"add_item": "DRESS-01 · L · red", "add_qty": "2"}, "không đủ hàng: shop chỉ còn 1"),
@@ -232,6 +234,7 @@ async def test_split_into_two_parts_one_to_a_new_recipient(staff: Dashboard, api
     refused = [
         ({"phones_1": "12345"}, "phones_1", "không phải số điện thoại"),
         ({"ward_code_1": str(BEN_THANH)}, "ward_code_1", "không thuộc tỉnh/thành phố đã chọn"),
+        ({"province_code_1": "²"}, "province_code_1", "phải là số nguyên"),
     ]
     for change, field, words in refused:
         response = await staff.post(path, {**form, **change, "intent": "commit"})
