@@ -70,3 +70,33 @@ async def test_create_an_order_from_the_list(site: Site) -> None:
     assert (order["lines"][0]["size"], order["lines"][0]["unit_price"]) == ("L", 470000)
     assert order["recipient"]["address"]["ward_code"] == HOAN_KIEM and order["cod_amount"] == 500000
     await site.shoot("created")
+
+
+async def test_split_a_part_to_another_recipient(site: Site) -> None:
+    shirt = {"sku": "SHIRT-02", "name": "Sơ mi", "unit_price": 200000, "quantity": 2}
+    order = await site.create_order(lines=[shirt])
+    line = order["lines"][0]["id"]
+    await sign_in(site)
+    await site.open(f"/dashboard/orders/{order['id']}/split")
+    await site.page.fill(f"input[name=take_{line}]", "1")
+    await site.page.click("#recipient-0 summary")
+    await site.page.fill("input[name=name_0]", "Phạm Thu Hà")
+    await site.page.fill("textarea[name=phones_0]", random_mobile())
+    await site.page.fill("input[name=line_0]", "5 Hàng Bài")
+    await site.page.select_option("select[name=province_code_0]", str(HANOI))
+    await site.page.wait_for_selector(f"#ward-select-0 option[value='{HOAN_KIEM}']", state="attached")
+    await site.page.select_option("#ward-select-0", str(HOAN_KIEM))
+    await site.shoot("form")
+    await site.page.set_viewport_size({"width": 390, "height": 844})
+    assert await site.page.evaluate("document.documentElement.scrollWidth") <= 390
+    await site.page.set_viewport_size({"width": 1366, "height": 800})
+    await site.page.click("#split-form button[type=submit]")
+    await site.page.wait_for_selector("#preview")
+    assert "Phạm Thu Hà" in await site.page.inner_text("#preview")
+    await site.shoot("preview")
+    await site.page.click("text=Xác nhận tách")
+    await site.page.wait_for_selector("#timeline")
+    family = (await site.api.get("/api/orders", params={"customer_id": order["customer_id"]})).json()["items"]
+    gift = next(o for o in family if o["id"] != order["id"])
+    assert gift["recipient"]["name"] == "Phạm Thu Hà" and gift["recipient"]["address"]["ward_code"] == HOAN_KIEM
+    await site.shoot("split")
