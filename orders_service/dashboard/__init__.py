@@ -9,6 +9,7 @@ from litestar.middleware import DefineMiddleware
 
 from orders_service.dashboard.auth_pages import AuthPages
 from orders_service.dashboard.cod_pages import CodPages
+from orders_service.dashboard.create_pages import CreatePages
 from orders_service.dashboard.customer_data_pages import CustomerDataPages
 from orders_service.dashboard.customer_pages import CustomerPages
 from orders_service.dashboard.family_pages import FamilyPages
@@ -24,6 +25,7 @@ from orders_service.dashboard.settings_pages import SettingsPages
 PAGES: list[Any] = [
     AuthPages,
     OrderListPage,
+    CreatePages,
     OrderPage,
     OrderActions,
     GeoOptions,

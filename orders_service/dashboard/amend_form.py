@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -25,7 +26,19 @@ from orders_service.domain.operations import Operation, SetTryonOptions, SwapVar
 from orders_service.geo.address_in import AddressIn, to_address
 from orders_service.orders.schemas import OrderOut, Reason
 
-FIELDS = ("name", "phones", "line", "province_code", "ward_code", "address_text", "fee", "payer", "payment", "reason")
+FIELDS = (
+    "name",
+    "phones",
+    "line",
+    "province_code",
+    "ward_code",
+    "address_text",
+    "fee",
+    "payer",
+    "payment",
+    "points",
+    "reason",
+)
 
 
 class AmendForm(Struct, kw_only=True):
@@ -39,6 +52,7 @@ class AmendForm(Struct, kw_only=True):
     address_text: AddressInput | None = None
     payer: Annotated[str, Meta(pattern="^(customer|shop)$")]
     payment: Money = 0
+    points: Annotated[int, Meta(gt=0, le=10**9)] | None = None  # her loyalty points spent on this order
     reason: Reason | None = None
     quantities: dict[str, Annotated[int, Meta(ge=0, le=999)]] = {}
     # Catalogue choices: a plain line's variant, and the try-on options ticked (each a variant_value).
@@ -105,8 +119,9 @@ def _typed(text: str) -> dict[str, Any]:
         raise InvalidField(error.field, error.message + (": " + "; ".join(names) if names else "")) from None
 
 
-def operations(form: AmendForm, order: OrderOut) -> list[Operation]:
-    """Only what differs from the order; the service checks each (phones, ward in province, status)."""
+def operations(form: AmendForm, order: OrderOut, added: Sequence[dict[str, Any]] = ()) -> list[Operation]:
+    """Only what differs from the order, and the lines `added` from the catalogue (API lines); the service checks
+    each (phones, ward in province, status, stock, her points)."""
     ops: list[dict[str, Any]] = []
     recipient: dict[str, Any] = {}
     if form.name.strip() != order.recipient.name:
@@ -142,6 +157,9 @@ def operations(form: AmendForm, order: OrderOut) -> list[Operation]:
         )
     if form.payment:
         ops.append({"op": "add_payment", "amount": form.payment})
+    if form.points:
+        ops.append({"op": "redeem_points", "points": form.points})
+    ops.extend({"op": "add_line", "line": line} for line in added)
     chosen = _catalogue_operations(form, order)
     if not ops and not chosen:
         raise InvalidField("form", N_("chưa thay đổi gì"))

@@ -11,13 +11,14 @@ from litestar.response import Redirect, Template
 
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
+from orders_service.dashboard.split_form import PARTS, split_field, split_input
 from orders_service.domain.errors import DomainError, InvalidField
 from orders_service.domain.model import OrderStatus
-from orders_service.geo import Warehouse
+from orders_service.geo import AddressError, Warehouse, provinces, wards
 from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.orders import family, mapping
 from orders_service.orders.discounts import DiscountPolicy
-from orders_service.orders.family_schemas import MergeIn, SplitIn
+from orders_service.orders.family_schemas import MergeIn
 from orders_service.orders.listing import OrderFilters, list_orders
 from orders_service.orders.schemas import OrderOut
 
@@ -81,15 +82,26 @@ async def merge_step(
     return page("merge.html", preview=merged, form=form, **context)
 
 
-def split_input(order: OrderOut, form: dict[str, list[str]]) -> SplitIn:
-    taken = []
-    for line in order.lines:
-        raw = one(form, f"take_{line.id}", "0") or "0"
-        if raw != "0":
-            taken.append({"line_id": line.id, "quantity": raw})
-    if not taken:
-        raise InvalidField("parts[0].lines", "move at least one item to the new order")
-    return convert({"parts": [{"lines": taken}], "reason": one(form, "reason") or None}, SplitIn)
+def split_context(order: OrderOut, form: dict[str, list[str]]) -> dict[str, Any]:
+    """The order, what was typed, and per part the wards of the province chosen for a new recipient."""
+    values = {k: v[0] for k, v in form.items() if v and k != "_csrf_token"}
+    wards = [_wards_of(values.get(f"province_code_{p}", "")) for p in range(PARTS)]
+    parts = range(PARTS)
+    return {"order": order, "values": values, "parts": parts, "provinces": provinces(), "wards": wards, "errors": {}}
+
+
+def _wards_of(province: str) -> list[tuple[int, str]]:
+    try:
+        return wards(int(province)) if province.isascii() and province.isdigit() else []
+    except AddressError:
+        return []
+
+
+def _refused(context: dict[str, Any], form: dict[str, list[str]], error: DomainError) -> Template:
+    problem = problem_of(error)
+    name = split_field(str(getattr(error, "field", "")), form)
+    errors = {name: problem.detail} if name else {}
+    return page("split.html", problem.status, problem=problem, **{**context, "errors": errors})
 
 
 async def split_step(
@@ -97,27 +109,26 @@ async def split_step(
 ) -> Template | Redirect:
     form = await form_of(request)
     order = await render_order(session, warehouse, order_id)
-    values = {k: v[0] for k, v in form.items() if v and k != "_csrf_token"}
+    context = split_context(order, form)
     try:
         data = split_input(order, form)
     except DomainError as error:
-        return page("split.html", 422, order=order, values=values, problem=problem_of(error))
+        return _refused(context, form, error)
     commit = one(form, "intent") == "commit"
     if_match = f'"{one(form, "version")}"'
     couriers, settings = request.app.state.couriers, request.app.state.settings
-    result, problem = await attempt(
-        family.split_order(
+    try:
+        result = await family.split_order(
             session, order_id, if_match, data, request.user.actor, couriers, settings, dry_run=not commit
         )
-    )
-    if problem is not None or result is None:
-        return page("split.html", problem.status if problem else 500, order=order, values=values, problem=problem)
+    except DomainError as error:
+        return _refused(context, form, error)
     if commit:
         return Redirect(f"/dashboard/orders/{order_id}", status_code=303)
     row, parts, previews = result
     assert previews is not None  # a dry run answers its orders' content
     shown = [mapping.render(r, [], warehouse, p) for r, p in zip([row, *parts], previews, strict=True)]
-    return page("split.html", order=order, values=values, preview=shown)
+    return page("split.html", preview=shown, **context)
 
 
 class FamilyPages(Controller):
@@ -141,7 +152,7 @@ class FamilyPages(Controller):
 
     @get("/split")
     async def split_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
-        return page("split.html", order=await render_order(db_session, warehouse, order_id), values={})
+        return page("split.html", **split_context(await render_order(db_session, warehouse, order_id), {}))
 
     @post("/split", status_code=200)
     async def split(

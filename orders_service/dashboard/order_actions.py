@@ -18,13 +18,16 @@ from litestar.response import Redirect, Template
 from orders_service.catalogue.offers import Offer
 from orders_service.catalogue.offers import offers as catalogue_offers
 from orders_service.dashboard.amend_form import operations, read, variant_value
+from orders_service.dashboard.create_pages import added_lines, catalogue_products, offers
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, end_read, form_of, one, page, problem_of
+from orders_service.dashboard.services import points_of
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import OrderStatus
 from orders_service.geo import AddressError, Warehouse, provinces, wards
 from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.links.services import create_link
+from orders_service.loyalty.program import program_of
 from orders_service.orders import mapping, services
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.shipping import window
@@ -83,7 +86,15 @@ def _pair(value: str) -> tuple[str | None, str | None]:
 
 async def amend_page_context(session: DbSession, order: Any, form: dict[str, list[str]] | None) -> dict[str, Any]:
     sold = await catalogue_offers(session, order.id, {line.sku for line in order.lines})
-    return {**amend_context(order, form), "choices": _choices(order, sold, form)}
+    # A line to add from the catalogue, and her points to spend: what the API's amendment also takes.
+    products = await catalogue_products(session, [one(form, "add_item")] if form else [])
+    return {
+        **amend_context(order, form),
+        "choices": _choices(order, sold, form),
+        "offers": offers(products),
+        "points": await points_of(session, order.customer_id),
+        "vnd_per_point": program_of(session).vnd_per_redeemed_point,
+    }
 
 
 def amend_context(order: Any, form: dict[str, list[str]] | None) -> dict[str, Any]:
@@ -106,7 +117,8 @@ def amend_context(order: Any, form: dict[str, list[str]] | None) -> dict[str, An
         values.update({k: v[0] for k, v in form.items() if v and k != "_csrf_token" and not k.startswith("opts_")})
     # The try-on boxes ticked: a name that repeats, carried whole to the commit.
     ticked = [(k, v) for k, vs in (form or {}).items() if k.startswith("opts_") for v in vs]
-    province = int(values["province_code"]) if values["province_code"].isdigit() else 0
+    typed = values["province_code"]
+    province = int(typed) if typed.isascii() and typed.isdigit() else 0  # "²" is a digit that int() refuses
     return {
         "order": order,
         "values": values,
@@ -129,7 +141,7 @@ async def amend_step(
     if_match = f'"{one(form, "version")}"'
     try:
         data = read(form)
-        ops = operations(data, order)
+        ops = operations(data, order, await added_lines(session, form))
     except DomainError as error:
         return page("amend.html", 422, problem=problem_of(error), **context)
     commit = one(form, "intent") == "commit"

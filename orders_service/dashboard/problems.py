@@ -78,11 +78,13 @@ MESSAGES: list[tuple[re.Pattern[str], str]] = [
         (r"a birthday cannot be in the future", N_("ngày sinh không thể ở tương lai")),
         (r".*(required|missing).*", N_("chưa nhập")),
         (r".*length >= 1.*|.*must not be empty.*", N_("chưa nhập")),
-        (r"Expected `int.*|must be a whole number", N_("phải là số nguyên")),
         (r".*length <= ?(\d+).*", N_("dài quá %(1)s ký tự")),
         (r".*>= ?(-?\d+).*", N_("phải từ %(1)s trở lên")),
         (r".*<= ?(-?\d+).*", N_("phải không quá %(1)s")),
+        # after the bounds: msgspec says "Expected `int` <= 999" of a whole number too large
+        (r"Expected `int.*|must be a whole number", N_("phải là số nguyên")),
         (r"unknown ward.*", N_("không có phường/xã này")),
+        (r"ward \d+ \(.*\) is in province \d+ \(.*\), not in province .*", N_("không thuộc tỉnh/thành phố đã chọn")),
         # the typed address (orders_service.geo.resolve); the wards it could be follow after ": "
         (r".* may be any of (\d+) wards since 1 July 2025(?:: (?P<names>.*))?", N_("có thể là %(1)s phường/xã mới")),
         (r"no ward is called .*?(?:: (?P<names>.*))?", N_("không có phường/xã nào tên như vậy")),
@@ -97,6 +99,7 @@ MESSAGES: list[tuple[re.Pattern[str], str]] = [
         (r".*is not a tier of this shop.*", N_("không phải một hạng của shop")),
         (r"the customer holds (\d+) points, not (\d+)", N_("khách chỉ có %(1)s điểm, không đủ %(2)s")),
         (r".*are reserved by open orders.*|.*not enough stock.*|.*only \d+ left.*", N_("không đủ hàng trong kho")),
+        (r".*: (\d+) wanted, (\d+) available", N_("không đủ hàng: shop chỉ còn %(2)s")),
         (r"the shop does not offer .*|the catalogue has no .*", N_("shop không có phân loại này")),
         (r"no such line in this order", N_("đơn không có dòng hàng này")),
         (r"no (order|customer) .*", N_("không tìm thấy")),

@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders_service.db.models import Customer, OrderEvent
+from orders_service.db.models import Customer, CustomerStats, OrderEvent
 from orders_service.db.models import Order as OrderRow
 
 
@@ -19,6 +19,12 @@ async def customer_names(session: AsyncSession, rows: Iterable[OrderRow]) -> dic
         return {}
     found = await session.execute(select(Customer.id, Customer.full_name).where(Customer.id.in_(ids)))
     return dict(found.tuples().all())
+
+
+async def points_of(session: AsyncSession, customer_id: UUID) -> int:
+    """Her points balance as kept with her stats (what an amendment can redeem)."""
+    held = await session.scalar(select(CustomerStats.points).where(CustomerStats.customer_id == customer_id))
+    return max(0, held or 0)
 
 
 async def courier_report(session: AsyncSession, order_id: UUID) -> str | None:
