@@ -62,6 +62,7 @@ from orders_service.orders.family_controllers import FamilyController
 from orders_service.relay.embedded import Daily, Interval
 from orders_service.relay.nudge import DispatchNudge
 from orders_service.relay.threaded import embedded_relay
+from orders_service.returns.controllers import ReturnRequestController
 from orders_service.shipping.addresses import CourierAddressController
 from orders_service.shipping.controllers import ShipController, WebhookController
 from orders_service.shipping.quote_controllers import CourierController
@@ -139,6 +140,7 @@ def create_app(
         ShipController,
         CourierController,
         DeliveryController,
+        ReturnRequestController,
         CodStatementController,
         WebhookController,
         GeoController,

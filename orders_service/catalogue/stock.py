@@ -276,6 +276,41 @@ async def restock(session: AsyncSession, row: OrderRow) -> None:
         await session.execute(update(StockSale).where(StockSale.order_id == row.id).values(restocked=StockSale.sold))
 
 
+async def restock_items(
+    session: AsyncSession, row: OrderRow, items: Iterable[tuple[str, str | None, str | None, int]]
+) -> int:
+    """Some of what a delivered order sold came back (an approved return request): on hand again, at most what
+    its delivery took out and no return put back yet, so a later whole return restocks only the rest. Items the
+    catalogue does not sell are left alone. Answers how many units went back on hand."""
+    wanted: dict[UUID, int] = {}
+    items = list(items)
+    snapshot = await lookup(session, (sku for sku, _, _, _ in items), fresh=True)
+    for sku, size, color, quantity in items:
+        found = snapshot.variants.get(key(sku, size, color))
+        if found is not None:
+            wanted[found.variant_id] = wanted.get(found.variant_id, 0) + quantity
+    back = 0
+    for vid in sorted(wanted, key=str):
+        left = await session.scalar(
+            select(StockSale.sold - StockSale.restocked).where(
+                StockSale.order_id == row.id, StockSale.variant_id == vid
+            )
+        )
+        n = min(wanted[vid], int(left or 0))
+        if n <= 0:
+            continue
+        await session.execute(
+            update(ProductVariant).where(ProductVariant.id == vid).values(stock=ProductVariant.stock + n)
+        )
+        await session.execute(
+            update(StockSale)
+            .where(StockSale.order_id == row.id, StockSale.variant_id == vid)
+            .values(restocked=StockSale.restocked + n)
+        )
+        back += n
+    return back
+
+
 async def follow(session: AsyncSession, row: OrderRow, before: Order, after: Order) -> None:
     """A status move made by a courier's report or staff's review: delivered sells, came back releases (or,
     once delivered, restocks); anything else leaves stock as it is."""

@@ -405,3 +405,4 @@ class ShopSetting(UUIDv7Base):
 
 
 from orders_service.db import schedule_models  # noqa: E402, F401  (the edit window's table, same metadata)
+from orders_service.returns import models as return_models  # noqa: E402, F401  (return requests, same metadata)

@@ -130,6 +130,47 @@ async def order_moved(
     await reevaluate(session, row.customer_id, now)
 
 
+async def items_returned(
+    session: AsyncSession, row: OrderRow, returned_spend: int, ref: str, now: datetime.datetime | None = None
+) -> Entry | None:
+    """Part of a completed order came back (an approved return request worth `returned_spend` after discount):
+    that part of its points and spend leaves her ledger, once per `ref`; a later whole return reverses the rest.
+
+    Called with the order row locked. None when nothing was written (already reversed, nothing left).
+    """
+    now = now or clock.now()
+    await session.scalar(select(Customer.id).where(Customer.id == row.customer_id).with_for_update(key_share=True))
+    taken = await session.scalar(
+        select(PointsEntry.id).where(
+            PointsEntry.order_id == row.id, PointsEntry.kind == str(Kind.REVERSE), PointsEntry.ref == ref
+        )
+    )
+    if taken is not None:
+        return None
+    mine = [_entry(e) for e in await _entries(session, PointsEntry.order_id == row.id)]
+    held = await _sums(session, row.customer_id)
+    entry = ledger.reverse(mine, held, row.id, returned_spend=max(0, returned_spend), ref=ref)
+    if entry is None or (entry.points == 0 and entry.spend == 0 and entry.orders_delta == 0):
+        return None
+    session.add(
+        PointsEntry(
+            customer_id=row.customer_id,
+            order_id=row.id,
+            kind=str(entry.kind),
+            ref=entry.ref,
+            points=entry.points,
+            spend=entry.spend,
+            orders_delta=entry.orders_delta,
+            created_at=now,
+            note=f"order {row.code}: items returned",
+        )
+    )
+    await stats.add(session, row.customer_id, entry.orders_delta, entry.spend, entry.points)
+    await session.flush()
+    await reevaluate(session, row.customer_id, now)
+    return entry
+
+
 async def _sums(session: AsyncSession, customer_id: UUID) -> ledger.Totals:
     points, spend, orders = (
         await session.execute(

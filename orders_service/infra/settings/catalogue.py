@@ -74,6 +74,11 @@ SHOP = Group(
             "a ship asked sooner is scheduled (`ship_at`) and staff can send it at once. 0: no wait. A shop setting "
             "in the dashboard overrides it.",
             (API, WORKER)),
+        Var("ORDERS_RETURN_WINDOW_DAYS", "integer", "7",
+            "How many days after delivery a customer may ask to return some of what she kept (her link's page, "
+            "or staff through `POST /api/orders/{id}/return-requests`), counted from the moment the order became "
+            "delivered; 0: no return requests.",
+            (API,)),
         Var("ORDERS_QUOTE_TIMEOUT_S", "seconds", "5",
             "How long `GET /api/orders/{id}/quotes` (and a ship that picks by rule) waits for all couriers "
             "together; one that has not answered by then is listed unavailable.",

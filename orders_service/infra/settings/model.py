@@ -57,6 +57,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ship_rule: str = "cheapest"
     quote_timeout_s: float = 5.0
     edit_window_minutes: int = 0
+    return_window_days: int = 7
     tiers: str = DEFAULT_TIERS
     vnd_per_point: int = 10_000
     tier_downgrade: str = "never"
@@ -121,6 +122,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ship_rule=e.choice("ORDERS_SHIP_RULE"),
             quote_timeout_s=_positive_seconds(e, "ORDERS_QUOTE_TIMEOUT_S"),
             edit_window_minutes=_window_minutes(e),
+            return_window_days=non_negative(e, "ORDERS_RETURN_WINDOW_DAYS"),
             tiers=_tiers(e),
             vnd_per_point=positive(e, "ORDERS_VND_PER_POINT"),
             tier_downgrade=e.choice("ORDERS_TIER_DOWNGRADE"),
