@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, PermissionDeniedException, TooMan
 from litestar.params import FromPath
 from litestar.response import Template
 
+from orders_service.infra import clock
 from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
 from orders_service.infra.i18n import LanguageMiddleware, language_of
 from orders_service.infra.settings import Settings
@@ -20,6 +21,7 @@ from orders_service.links.ratelimit import link_rate_guard
 from orders_service.links.rules import LinkExpired, LinkNotFound, LinkReadOnly
 from orders_service.links.schemas import public_order
 from orders_service.links.views import AmountRow, amount_rows, message_context, page_context, read_only_context
+from orders_service.returns import page as return_page
 from orders_service.shipping import window
 from orders_service.shop_settings.identity import ShopIdentity, identity_of, shop_identity
 
@@ -41,14 +43,23 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k: v for k, v in list(form.items())[:_MAX_FIELDS] if isinstance(v, str)}
 
 
-async def _page(request: Request[Any, Any, Any], view: flow.PageView, warehouse: Any, session: Any) -> Template:
+async def _page(
+    request: Request[Any, Any, Any],
+    view: flow.PageView,
+    warehouse: Any,
+    session: Any,
+    returns: return_page.ReturnForm | None = None,
+) -> Template:
     lang = _lang(request)
     settings: Settings = request.app.state.settings
     shop = request.app.state.shop_identity = await shop_identity(session, settings)  # error pages show it too
     base = "/o/" + str(request.path_params["token"])
     if view.read_only:
         after = await readonly.successor(session, view.row) if view.row.status == "merged" else None
-        name, context = "public/readonly.html", read_only_context(view, after, lang, shop, warehouse)
+        if returns is None and session is not None:
+            returns = await return_page.for_page(session, view.row, settings.return_window_days, clock.now())
+        shown = return_page.context(returns, lang, lambda amount: i18n.vnd(amount, lang))
+        name, context = "public/readonly.html", read_only_context(view, after, lang, shop, warehouse, shown, base)
     else:
         free_until = await window.free_until(session, view.row, settings) if session is not None else None
         context = page_context(view, base, lang, settings, warehouse, free_until, shop=shop)
@@ -160,6 +171,17 @@ class EditPageController(Controller):
         except LinkReadOnly:
             view = await flow.refused(db_session, token, _now())
         return await _page(request, view, warehouse, db_session)
+
+    @post("/return", status_code=200)
+    async def ask_return(
+        self, request: Request[Any, Any, Any], db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
+    ) -> Template:
+        """After delivery: she asks to return some of what she kept (the form below her order's items)."""
+        days = request.app.state.settings.return_window_days
+        _, returns = await return_page.ask(db_session, token, await _form(request), days, _now(), clock.now())
+        view = await flow.show(db_session, token, _now())
+        view.status_code = returns.status_code
+        return await _page(request, view, warehouse, db_session, returns)
 
     @post("/quote", status_code=200)
     async def quote(

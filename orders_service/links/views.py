@@ -139,9 +139,16 @@ def page_context(
 
 
 def read_only_context(
-    view: PageView, after: OrderRow | None, lang: str, shop: ShopIdentity, warehouse: Warehouse
+    view: PageView,
+    after: OrderRow | None,
+    lang: str,
+    shop: ShopIdentity,
+    warehouse: Warehouse,
+    returns: dict[str, Any] | None = None,
+    base: str = "",
 ) -> dict[str, Any]:
-    """The page after pickup or a merge: the order, its parcel, the order it became (hers), and the shop."""
+    """The page after pickup or a merge: the order, its parcel, the order it became (hers), and the shop; after
+    delivery, her return requests and the form to ask for one (orders_service.returns.page)."""
     successor = None if after is None else public_order(after, warehouse, {}, view.link.expires_at)
     return {
         **_language(lang),
@@ -155,6 +162,8 @@ def read_only_context(
         "phone": i18n.phone,
         "updated": i18n.local_time(view.row.updated_at),
         "courier": lambda name: words.courier(name, lang),
+        "returns": returns,
+        "base": base,
     }
 
 

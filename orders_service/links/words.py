@@ -53,6 +53,7 @@ NOTICES = {
     "cancelled": N_("Đơn hàng đã được huỷ."),
     "cancel_requested": N_("Đã gửi yêu cầu huỷ. Đơn sẽ được huỷ khi đơn vị vận chuyển xác nhận huỷ vận đơn."),
     "read_only": N_("Không thể thay đổi: đơn hàng đã giao cho đơn vị vận chuyển hoặc đã gộp vào đơn khác."),
+    "return_sent": N_("Đã gửi yêu cầu trả hàng. Cửa hàng sẽ xem và trả lời bạn."),
 }
 # The pages that stand instead of the order: a title and what to do.
 MESSAGES = {
@@ -90,6 +91,8 @@ FIELD_LABELS = {
     "address_text": N_("Địa chỉ"),
     "qty": N_("Số lượng"),
     "variant": N_("Size / màu"),
+    "ret": N_("Số lượng trả"),  # ret-<key>: the return form's quantity of one item (orders_service.returns.page)
+    "return_reason": N_("Lý do trả hàng"),
 }
 # Why a value is refused, by the code forms.FormError carries; "order" when nothing more precise is known.
 REASONS = {
@@ -114,6 +117,18 @@ REASONS = {
     "qty.last_line": N_("đơn hàng cần ít nhất một sản phẩm; muốn bỏ hết, hãy huỷ đơn ở cuối trang"),
     "out_of_stock": N_("cửa hàng không còn đủ hàng cho số lượng này"),
     "variant": N_("chọn size / màu cửa hàng có"),
+    "return.qty": N_("chọn một số từ 0 đến %(max)s"),
+    "return.too_many": N_("chỉ trả được tối đa %(max)s"),
+    "return.none": N_("Chọn số lượng của ít nhất một sản phẩm muốn trả."),
+    "return.reason": N_("ghi lý do (tối đa 500 ký tự)"),
+    "return.closed": N_("Đã hết thời hạn yêu cầu trả hàng cho đơn này. Vui lòng liên hệ cửa hàng."),
+    "return.order": N_("Không gửi được yêu cầu trả hàng như vậy. Vui lòng liên hệ cửa hàng."),
+}
+# A return request's state as she reads it (orders_service.returns.page).
+RETURN_STATES = {
+    "requested": N_("Đang chờ cửa hàng duyệt"),
+    "approved": N_("Cửa hàng đã đồng ý"),
+    "rejected": N_("Cửa hàng từ chối"),
 }
 
 
@@ -122,6 +137,10 @@ UNKNOWN_STATUS = N_("Đang xử lý")  # a status added later, until it has its 
 
 def status(code: str, lang: str) -> str:
     return _(STATUS.get(code, UNKNOWN_STATUS), lang)
+
+
+def return_state(code: str, lang: str) -> str:
+    return _(RETURN_STATES.get(code, UNKNOWN_STATUS), lang)
 
 
 def courier(name: str, lang: str) -> str:

@@ -80,8 +80,9 @@ def problem_field(response: Any) -> str:
     return str(response.json()["errors"][0]["field"])
 
 
-async def delivered_orders(api: Api) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """Her first order (she becomes standard: 10%), then two dresses and a shirt from the catalogue, delivered."""
+async def delivered_orders(api: Api, before: Any = None) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Her first order (she becomes standard: 10%), then two dresses and a shirt from the catalogue, delivered
+    (`before`, if given, is awaited with that order before it ships: to send her link)."""
     for product in (DRESS, SHIRT):
         assert (await api.request("POST", "/api/products", json=product)).status_code == 201
     customer = {"full_name": "Lê Thị Hoa", "phones": [random_mobile()]}
@@ -92,6 +93,8 @@ async def delivered_orders(api: Api) -> tuple[str, dict[str, Any], dict[str, Any
     ]
     second = await api.create_order(customer_id=first["customer_id"], lines=lines)
     assert second["subtotal"] == 1_000_000 and second["discount"]["amount"] == 100_000
+    if before is not None:
+        await before(second)
     return first["customer_id"], first, await deliver(api, second)
 
 
