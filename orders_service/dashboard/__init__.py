@@ -19,6 +19,7 @@ from orders_service.dashboard.order_list import OrderListPage
 from orders_service.dashboard.order_page import OrderPage
 from orders_service.dashboard.pages import EXCEPTION_HANDLERS, STATIC, TEMPLATES, not_found, template_config
 from orders_service.dashboard.queues import QueuePages
+from orders_service.dashboard.return_pages import ReturnPages
 from orders_service.dashboard.sessions import SessionAuthentication
 from orders_service.dashboard.settings_pages import SettingsPages
 
@@ -31,6 +32,7 @@ PAGES: list[Any] = [
     GeoOptions,
     FamilyPages,
     QueuePages,
+    ReturnPages,
     CodPages,
     CustomerPages,
     CustomerDataPages,

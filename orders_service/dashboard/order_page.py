@@ -21,6 +21,7 @@ from orders_service.infra.deps import DbSession, WarehouseDep
 from orders_service.infra.settings import Settings
 from orders_service.orders import mapping, services
 from orders_service.orders.schemas import OrderOut
+from orders_service.returns import services as returns
 from orders_service.shipping import window
 
 OPEN = {OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.READY_TO_SHIP}
@@ -74,6 +75,7 @@ async def order_context(
         "actions": actions_for(order),
         "family": await family_codes(session, order.id, order.split_from),
         "courier_status": timeline.courier_status,
+        "return_requests": await returns.for_order(session, order.id, order.code),
     }
 
 

@@ -245,6 +245,11 @@ async def list_requests(
     )
 
 
+async def for_order(session: AsyncSession, order_id: UUID, code: str) -> list[ReturnRequestOut]:
+    """The order's requests, newest first (the dashboard's order page)."""
+    return [to_out(r, code) for r in reversed(await requests_of(session, order_id))]
+
+
 async def get_request(session: AsyncSession, request_id: UUID) -> ReturnRequestOut:
     found = (
         await session.execute(
