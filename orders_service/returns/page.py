@@ -45,8 +45,9 @@ def field_of(sku: str, size: str | None, color: str | None) -> str:
 
 
 async def for_page(session: AsyncSession, row: OrderRow, days: int, now: datetime.datetime) -> ReturnForm | None:
-    """What the read-only page shows of returns: nothing before delivery (or after a whole return)."""
-    if OrderStatus(row.status) not in rules.RETURNABLE:
+    """What the read-only page shows of returns: nothing before delivery; once the whole order came back, her
+    requests still (no form: the window is closed for an order no longer delivered)."""
+    if OrderStatus(row.status) not in rules.RETURNABLE | {OrderStatus.RETURNED}:
         return None
     return ReturnForm(await services.list_requests(session, row.id, days, now))
 

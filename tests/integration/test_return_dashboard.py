@@ -60,6 +60,11 @@ async def test_staff_approve_one_request_on_the_order_page_and_reject_one_from_t
     listed = await staff.get("/dashboard/returns")
     assert listed.status_code == 200 and "(1)" in listed.text and "Không hợp màu" in listed.text
     assert first["id"] not in listed.text
+    too_long = await staff.post(
+        f"/dashboard/return-requests/{second['id']}/reject", {"back": "returns", "reason": "quá " * 200}
+    )
+    assert too_long.status_code == 422 and "Lý do: dài quá 500 ký tự" in too_long.text  # in words, nothing decided
+    assert "Không hợp màu" in (await staff.get("/dashboard/returns")).text
     rejected = await staff.post(
         f"/dashboard/return-requests/{second['id']}/reject", {"back": "returns", "reason": "Áo đã qua sử dụng"}
     )

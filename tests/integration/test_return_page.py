@@ -91,3 +91,13 @@ async def test_she_asks_back_one_dress_on_her_page_and_sees_it_approved(api: Api
         )
         assert refused.status_code == 409 and "Đã hết thời hạn yêu cầu trả hàng" in error_on(refused.text, "return")
     assert len((await get(api, f"/api/orders/{order['id']}/return-requests"))["items"]) == 1
+
+    # The rest of the order comes back whole: her page still shows what she asked, with no form.
+    current = await get(api, f"/api/orders/{order['id']}")
+    back = await api.request(
+        "POST", f"/api/orders/{order['id']}/return", headers={"If-Match": f'"{current["version"]}"'}
+    )
+    assert back.status_code == 200, back.text
+    returned = await page(api, token, "?lang=vi")
+    assert "Đã hoàn hàng về cửa hàng" in returned.text and "Cửa hàng đã đồng ý" in returned.text
+    assert 'id="return-form"' not in returned.text
