@@ -85,5 +85,10 @@ async def test_she_asks_back_one_dress_and_staff_approve_it(site: Site, browser:
     # One dress is left with her: the form offers it still.
     assert await customer.locator(f"#{field} option").count() == 2
     await shoot(site, customer, "6-customer-approved")
+    await customer.goto(link["url"] + "?lang=en")
+    shown = await customer.inner_text("#return-requests")
+    assert "Approved by the shop" in shown and "450,000 VND" in shown
+    assert "Send the return request" in await customer.inner_text("#return-form")
+    await shoot(site, customer, "7-customer-approved-en")
     await context.close()
     assert errors == [], errors
