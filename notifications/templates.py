@@ -26,6 +26,8 @@ class Template(enum.StrEnum):
     EDIT_LINK = "edit_link"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
+    RETURN_APPROVED = "return_approved"
+    RETURN_REJECTED = "return_rejected"
     SYNC_FAILED = "sync_failed"
     LABEL_REPLACED = "label_replaced"
     TIER_UPGRADED = "tier_upgraded"
@@ -41,6 +43,8 @@ PURPOSE: dict[Template, Purpose] = {
     Template.EDIT_LINK: Purpose.TRANSACTIONAL,
     Template.SHIPPED: Purpose.TRANSACTIONAL,
     Template.DELIVERED: Purpose.TRANSACTIONAL,
+    Template.RETURN_APPROVED: Purpose.TRANSACTIONAL,
+    Template.RETURN_REJECTED: Purpose.TRANSACTIONAL,
     Template.SYNC_FAILED: Purpose.TRANSACTIONAL,
     Template.LABEL_REPLACED: Purpose.TRANSACTIONAL,
     Template.TIER_UPGRADED: Purpose.MARKETING,

@@ -183,6 +183,15 @@ def order_delivered(session: AsyncSession, row: OrderRow, amount: int, points: i
     defer_message(session, Template.DELIVERED, params, f"delivered:{row.id}", row.customer_id, row.id)
 
 
+def return_decided(
+    session: AsyncSession, row: OrderRow, request_id: object, approved: bool, refund: int, reason: str | None
+) -> None:
+    """Her return request was approved (with the refund) or rejected (with the shop's reason): she hears it once."""
+    template = Template.RETURN_APPROVED if approved else Template.RETURN_REJECTED
+    params = {"code": row.code, "amount": refund, "reason": reason or ""}
+    defer_message(session, template, params, f"{template}:{request_id}", row.customer_id, row.id)
+
+
 async def sync_failed(session: AsyncSession, row: OrderRow, courier: str, error: str) -> list[Notification]:
     """A courier refused a change: every staff recipient configured hears about it, once per refused version."""
     made = []

@@ -24,6 +24,7 @@ from orders_service.domain.errors import NotFound, OrderNotAmendable
 from orders_service.domain.model import Actor, OrderStatus
 from orders_service.domain.money import compute_totals
 from orders_service.loyalty.services import items_returned
+from orders_service.messaging import triggers
 from orders_service.orders import mapping
 from orders_service.orders.services import get_order, record_note
 from orders_service.returns import rules
@@ -175,6 +176,7 @@ async def approve(
     await stock.restock_items(session, row, items_of(request))
     await items_returned(session, row, request.refund, f"return-request:{request.id}", now)
     record_note(session, row, actor, APPROVED, note or request.reason)
+    triggers.return_decided(session, row, request.id, True, request.refund, note)
     await session.flush()
     return request
 
@@ -186,6 +188,7 @@ async def reject(
     request.state, request.decided_by, request.decided_at = str(State.REJECTED), actor.id, now
     request.decision_note = note or None
     record_note(session, row, actor, REJECTED, note or request.reason)
+    triggers.return_decided(session, row, request.id, False, request.refund, note)
     await session.flush()
     return request
 

@@ -15,7 +15,7 @@ from litestar import Litestar
 from orders_service.app import create_app
 from orders_service.infra import clock
 from orders_service.infra.settings import Settings
-from tests.integration.api import Api, Shipping, random_mobile
+from tests.integration.api import Api, Shipping, eventually, random_mobile
 from tests.integration.conftest import DATABASES, engine_settings
 
 pytestmark = pytest.mark.anyio
@@ -167,6 +167,14 @@ async def test_a_partial_return_reverses_those_items_only_and_once(api: Api) -> 
         assert [(i["sku"], i["quantity"]) for i in listed["returnable"]] == [("RR-DRESS", 1), ("RR-SHIRT", 1)]
     assert await stock(api, "RR-SHIRT") == 4
     assert (await get(api, f"/api/customers/{me}/profile"))["loyalty"]["points"] == 45 + 54
+
+    async def told() -> dict[str, str] | None:
+        listed = await get(api, f"/api/notifications?order_id={order['id']}")
+        found = {m["template"]: m["body"] for m in listed["items"]}
+        return found if {"return_approved", "return_rejected"} <= set(found) else None
+
+    messages = await eventually(told)  # she hears both decisions, the refund and the shop's reason
+    assert "360.000 ₫" in messages["return_approved"] and "Áo đã giặt" in messages["return_rejected"]
 
     # The rest comes back whole: only what is left is reversed and restocked.
     current = await get(api, f"/api/orders/{order['id']}")

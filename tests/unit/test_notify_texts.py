@@ -28,6 +28,7 @@ PARAMS = {
     "unsubscribe": "http://shop.test/u/abc",
     "codes": ["DHXYZ23456"],
     "parcels": ["DHABC23456: 480.000 ₫", "DHXYZ23456: 405.000 ₫"],
+    "reason": "Áo đã qua sử dụng",
 }
 
 
