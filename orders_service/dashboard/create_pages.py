@@ -66,7 +66,9 @@ async def catalogue_products(session: DbSession, typed: Iterable[str]) -> dict[s
 
 def _wards_of(province: str) -> list[tuple[int, str]]:
     try:
-        return wards(int(province)) if province.isascii() and province.isdigit() else []
+        # as typed: only a short run of ASCII digits reaches int() (5,000 digits would raise, not be refused)
+        return wards(int(province)) if province.isascii() and province.isdigit() and len(province) <= 6 else []
+
     except AddressError:
         return []
 
