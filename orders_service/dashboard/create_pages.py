@@ -55,7 +55,9 @@ async def catalogue_products(session: DbSession, typed: Iterable[str]) -> dict[s
     found = {row.sku: catalogue.to_out(row) for row in rows}
     for token in typed:
         sku = token.split("·")[0].split(" ")[0].strip()
-        if sku and sku not in found and sku.upper() not in found:
+        # Only what could be a SKU is looked up: a NUL or 5,000 characters typed there are refused by the form's
+        # own check, not sent to the database (PostgreSQL fails on a NUL in a query's text).
+        if sku and sku.isprintable() and len(sku) <= 64 and sku not in found and sku.upper() not in found:
             try:
                 product = await catalogue.get_product(session, sku)
             except DomainError:
