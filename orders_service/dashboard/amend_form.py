@@ -69,7 +69,7 @@ def _variant(value: str, field: str) -> tuple[str | None, str | None]:
     try:
         size, color = msgspec.json.decode(value, type=tuple[str | None, str | None])
     except (msgspec.DecodeError, msgspec.ValidationError):
-        raise InvalidField(field, "choose one of the sizes and colours offered") from None
+        raise InvalidField(field, N_("chọn một size/màu trong danh sách")) from None
     return size, color
 
 
@@ -97,7 +97,8 @@ def _catalogue_operations(form: AmendForm, order: OrderOut) -> list[Operation]:
         if ticked is not None and line.tryon_options is not None:
             pairs = [_variant(value, f"opts_{line.id}") for value in ticked]
             if not pairs:
-                raise InvalidField(f"opts_{line.id}", "tick at least one size or colour to try on")
+                raise InvalidField(f"opts_{line.id}", N_("chọn ít nhất một size/màu để gửi thử"))
+
             current = {(o.size, o.color): o.unit_price for o in line.tryon_options}
             if set(pairs) != set(current):
                 chosen_options = [TryonOption(size=s, color=c, unit_price=current.get((s, c), 0)) for s, c in pairs]

@@ -10,6 +10,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from orders_service.dashboard.i18n import gettext
 from orders_service.dashboard.pages import form_of, local_time, one, page
 from orders_service.dashboard.sessions import COOKIE, LIFETIME, sign_in, sign_out
 from orders_service.dashboard.users import LoginRefused
@@ -60,10 +61,12 @@ class AuthPages(Controller):
             _, token = await sign_in(request.app.state.sessionmaker, one(form, "username"), one(form, "password"), now)
         except LoginRefused as refused:
             message = (
-                f"Tài khoản tạm khoá sau nhiều lần sai mật khẩu, đến {local_time(refused.locked_until)}."
+                gettext("Tài khoản tạm khoá sau nhiều lần sai mật khẩu, đến %(at)s.")
+                % {"at": local_time(refused.locked_until)}
                 if refused.locked_until
-                else "Sai tên đăng nhập hoặc mật khẩu."
+                else gettext("Sai tên đăng nhập hoặc mật khẩu.")
             )
+
             return page("login.html", 401, next=target, error=message, username=one(form, "username"))
         lifetime = int(LIFETIME.total_seconds())
         return Redirect(target, status_code=303, cookies=[_cookie(settings, token, lifetime)])

@@ -12,13 +12,16 @@ from litestar.response import Template
 
 from orders_service.cod import listing
 from orders_service.cod.classify import RowStatus
+from orders_service.dashboard.cod_words import explanation_words
+from orders_service.dashboard.i18n import N_
 from orders_service.dashboard.pages import page
 from orders_service.infra import clock
 from orders_service.infra.deps import DbSession
 
 PAGE_SIZE = 50
 QUEUE_SIZE = 100
-STATUS_LABELS = {"matched": "Khớp", "mismatch": "Lệch", "unknown": "Không rõ đơn"}
+STATUS_LABELS = {"matched": N_("Khớp"), "mismatch": N_("Lệch"), "unknown": N_("Không rõ đơn")}
+
 # Mismatches first, then parcels no order of ours has, then the ones that add up.
 ROW_ORDER = {RowStatus.MISMATCH: 0, RowStatus.UNKNOWN: 1, RowStatus.MATCHED: 2}
 
@@ -58,4 +61,4 @@ class CodPages(Controller):
     async def statement(self, db_session: DbSession, statement_id: FromPath[UUID]) -> Template:
         found = await listing.statement_out(db_session, await listing.get_statement(db_session, statement_id))
         rows = sorted(found.rows, key=lambda r: (ROW_ORDER[r.status], r.already_on is not None))
-        return page("cod_statement.html", statement=found, rows=rows, LABELS=STATUS_LABELS)
+        return page("cod_statement.html", statement=found, rows=rows, LABELS=STATUS_LABELS, explain=explanation_words)

@@ -55,7 +55,9 @@ async def catalogue_products(session: DbSession, typed: Iterable[str]) -> dict[s
     found = {row.sku: catalogue.to_out(row) for row in rows}
     for token in typed:
         sku = token.split("·")[0].split(" ")[0].strip()
-        if sku and sku not in found and sku.upper() not in found:
+        # Only what could be a SKU is looked up: a NUL or 5,000 characters typed there are refused by the form's
+        # own check, not sent to the database (PostgreSQL fails on a NUL in a query's text).
+        if sku and sku.isprintable() and len(sku) <= 64 and sku not in found and sku.upper() not in found:
             try:
                 product = await catalogue.get_product(session, sku)
             except DomainError:
@@ -66,7 +68,9 @@ async def catalogue_products(session: DbSession, typed: Iterable[str]) -> dict[s
 
 def _wards_of(province: str) -> list[tuple[int, str]]:
     try:
-        return wards(int(province)) if province.isascii() and province.isdigit() else []
+        # as typed: only a short run of ASCII digits reaches int() (5,000 digits would raise, not be refused)
+        return wards(int(province)) if province.isascii() and province.isdigit() and len(province) <= 6 else []
+
     except AddressError:
         return []
 

@@ -15,6 +15,7 @@ from orders_service.customers.export import export_customer
 from orders_service.customers.privacy import erase_customer, update_customer
 from orders_service.customers.schemas import CustomerPatch
 from orders_service.customers.services import get_customer
+from orders_service.dashboard.i18n import N_
 from orders_service.dashboard.pages import (
     DashboardRequest,
     attempt,
@@ -25,12 +26,22 @@ from orders_service.dashboard.pages import (
     page,
     problem_of,
 )
+from orders_service.dashboard.problems import message_words
 from orders_service.dashboard.sessions import admins_only
-from orders_service.domain.errors import DomainError, ErasureBlocked
+from orders_service.domain.errors import DomainError, ErasureBlocked, InvalidField
 from orders_service.infra.deps import DbSession
 
 EDITABLE = ("full_name", "email", "birthday", "gender", "tags", "note")
-CONFIRM_WORD = "XOÁ"
+CONFIRM_WORD = "XOÁ"  # typed as is in every language: a word she cannot type by accident
+
+
+def blocking_words(conflicts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """ "DH...: the parcel is in the courier's hands..." -> the order's code and why, in the page's language."""
+    shown = []
+    for order_id, reason in conflicts:
+        code, _, why = reason.partition(": ")
+        shown.append((order_id, f"{code}: {message_words(why)}" if why else message_words(reason)))
+    return shown
 
 
 def patch_of(form: dict[str, list[str]]) -> CustomerPatch:
@@ -90,13 +101,14 @@ class CustomerDataPages(Controller):
         customer = await get_customer(db_session, customer_id)
         context: dict[str, Any] = {"customer": customer, "word": CONFIRM_WORD}
         if one(form, "confirm").upper() != CONFIRM_WORD:
-            problem = problem_of(DomainError(f"Gõ {CONFIRM_WORD} để xác nhận xoá"))
+            problem = problem_of(InvalidField("confirm", N_("chưa gõ đúng chữ xác nhận")))
             return page("customer_erase.html", 422, problem=problem, **context)
         await end_read(db_session)
         try:
             await erase_customer(db_session, customer_id, request.user.actor)
         except ErasureBlocked as blocked:
-            return page("customer_erase.html", 409, blocking=blocked.conflicts, **context)
+            return page("customer_erase.html", 409, blocking=blocking_words(blocked.conflicts), **context)
+
         except DomainError as error:
             problem = problem_of(error)
             return page("customer_erase.html", problem.status, problem=problem, **context)

@@ -3,6 +3,7 @@ spend over time), and merging duplicate profiles after a preview."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from uuid import UUID
@@ -96,7 +97,7 @@ async def merge_step(session: DbSession, request: DashboardRequest, customer_id:
     context["chosen"] = set(form.get("from", []))
     try:
         if not form.get("from"):
-            raise InvalidField("from", "choose the duplicate profiles to merge into this one")
+            raise InvalidField("from", N_("chọn các hồ sơ trùng cần gộp vào hồ sơ này"))
         data = convert(
             {"into": str(customer_id), "from": form["from"], "reason": one(form, "reason") or None}, CustomerMergeIn
         )
@@ -109,7 +110,8 @@ async def merge_step(session: DbSession, request: DashboardRequest, customer_id:
         return page("customer_merge.html", problem.status if problem else 500, **{**context, "problem": problem})
     if commit:
         return Redirect(f"/dashboard/customers/{customer_id}", status_code=303)
-    return page("customer_merge.html", preview=result[1], form=form, **context)
+    tier = functools.partial(label, TIER_LABELS)
+    return page("customer_merge.html", preview=result[1], form=form, tier=tier, **context)
 
 
 class CustomerPages(Controller):

@@ -9,6 +9,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from orders_service.dashboard.i18n import N_
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
 from orders_service.dashboard.split_form import PARTS, split_field, split_input
@@ -37,7 +38,7 @@ async def merge_context(session: DbSession, warehouse: Warehouse, order_id: UUID
 def merge_input(order: OrderOut, form: dict[str, list[str]]) -> MergeIn:
     chosen = form.get("order_ids", [])
     if not chosen:
-        raise InvalidField("order_ids", "choose at least one other order to merge into this one")
+        raise InvalidField("order_ids", N_("chọn ít nhất một đơn khác để gộp vào đơn này"))
     versions = {k.removeprefix("v_"): v[0] for k, v in form.items() if k.startswith("v_") and v}
     return convert(
         {
@@ -92,7 +93,9 @@ def split_context(order: OrderOut, form: dict[str, list[str]]) -> dict[str, Any]
 
 def _wards_of(province: str) -> list[tuple[int, str]]:
     try:
-        return wards(int(province)) if province.isascii() and province.isdigit() else []
+        # as typed: only a short run of ASCII digits reaches int() (5,000 digits would raise, not be refused)
+        return wards(int(province)) if province.isascii() and province.isdigit() and len(province) <= 6 else []
+
     except AddressError:
         return []
 

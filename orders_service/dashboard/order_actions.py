@@ -19,6 +19,7 @@ from orders_service.catalogue.offers import Offer
 from orders_service.catalogue.offers import offers as catalogue_offers
 from orders_service.dashboard.amend_form import operations, read, variant_value
 from orders_service.dashboard.create_pages import added_lines, catalogue_products, offers
+from orders_service.dashboard.i18n import N_, gettext
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, end_read, form_of, one, page, problem_of
 from orders_service.dashboard.services import points_of
@@ -34,13 +35,15 @@ from orders_service.shipping import window
 from orders_service.shipping.choice import ShipIn, choose, order_quotes
 from orders_service.shipping.quotes import QuoteOut
 
-MOVES = {
-    "confirm": ("Xác nhận đơn", "Đơn chuyển sang Đã xác nhận; tiền không đổi."),
-    "ship": ("Giao cho hãng vận chuyển", "Tạo đơn ở hãng; hãng sẽ thu hộ đúng số COD dưới đây."),
+MOVES = {  # (title, what it does): translated when shown
+    "confirm": (N_("Xác nhận đơn"), N_("Đơn chuyển sang Đã xác nhận; tiền không đổi.")),
+    "ship": (N_("Giao cho hãng vận chuyển"), N_("Tạo đơn ở hãng; hãng sẽ thu hộ đúng số COD dưới đây.")),
     "cancel": (
-        "Huỷ đơn",
-        "Đơn bị huỷ; điểm đã dùng được hoàn lại. Nếu hãng đã có vận đơn, đơn chờ hãng xác nhận huỷ vận đơn: "
-        "đến lúc đó đơn giữ nguyên COD; hãng đã lấy hàng thì đơn không huỷ được và nhân viên được báo.",
+        N_("Huỷ đơn"),
+        N_(
+            "Đơn bị huỷ; điểm đã dùng được hoàn lại. Nếu hãng đã có vận đơn, đơn chờ hãng xác nhận huỷ vận đơn: "
+            "đến lúc đó đơn giữ nguyên COD; hãng đã lấy hàng thì đơn không huỷ được và nhân viên được báo."
+        ),
     ),
 }
 
@@ -67,7 +70,9 @@ def _choices(order: Any, sold: dict[str, list[Offer]], form: dict[str, list[str]
         found[line.id] = [
             (
                 variant_value(o.size, o.color),
-                f"{o.size or '-'} / {o.color or '-'} · {o.price:,}₫ · còn {max(0, o.available)}".replace(",", "."),
+                f"{o.size or '-'} / {o.color or '-'} · {o.price:,}₫".replace(",", ".")
+                + " · "
+                + gettext("còn %(n)s") % {"n": max(0, o.available)},
                 (o.size, o.color) in current,
             )
             for o in sold[line.sku]
@@ -117,8 +122,8 @@ def amend_context(order: Any, form: dict[str, list[str]] | None) -> dict[str, An
         values.update({k: v[0] for k, v in form.items() if v and k != "_csrf_token" and not k.startswith("opts_")})
     # The try-on boxes ticked: a name that repeats, carried whole to the commit.
     ticked = [(k, v) for k, vs in (form or {}).items() if k.startswith("opts_") for v in vs]
-    typed = values["province_code"]
-    province = int(typed) if typed.isascii() and typed.isdigit() else 0  # "²" is a digit that int() refuses
+    code = values["province_code"]  # as typed: a number of any length or script must not reach int()
+    province = int(code) if code.isascii() and code.isdigit() and len(code) <= 6 else 0
     return {
         "order": order,
         "values": values,

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications.money import format_vnd
 from orders_service.dashboard import i18n
 from orders_service.dashboard.i18n import N_
-from orders_service.dashboard.problems import detail_words, field_words
+from orders_service.dashboard.problems import courier_words, detail_words, field_words, message_words
 from orders_service.dashboard.sessions import Staff
 from orders_service.domain import errors as e
 from orders_service.infra.invalid_field import first_invalid
@@ -65,6 +65,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         LANGUAGES=i18n.NAMES,
         lang_url=i18n.switch_url,
         page_language=i18n.page_language,
+        courier_words=courier_words,
     )
 
 
@@ -151,11 +152,16 @@ def to_login(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Resp
     return Redirect(f"/dashboard/login?next={quote(target, safe='')}", status_code=303)
 
 
-def forbidden(_: Request[Any, Any, Any], exc: PermissionDeniedException) -> Template:
+# error.html shows `detail` as given: each handler says it in the page's language (a translated text may hold a "%",
+# which a second pass through the template's _() would read as a placeholder).
+
+
+def forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Template:
+    i18n.current.set(i18n.language_of(request))  # the CSRF check runs before the dashboard's middleware
     if "csrf" in str(exc.detail).lower():  # the form's anti-forgery token: missing or from an old page
-        detail = N_("Biểu mẫu đã cũ hoặc thiếu mã bảo vệ CSRF: hãy tải lại trang rồi gửi lại.")
+        detail = i18n.gettext("Biểu mẫu đã cũ hoặc thiếu mã bảo vệ CSRF: hãy tải lại trang rồi gửi lại.")
     else:
-        detail = N_("Chỉ quản trị viên (admin) mới làm được việc này.")
+        detail = i18n.gettext("Chỉ quản trị viên (admin) mới làm được việc này.")
     return page("error.html", 403, title=N_("Không có quyền"), detail=detail)
 
 
@@ -167,12 +173,12 @@ def domain_error(_: Request[Any, Any, Any], exc: e.DomainError) -> Template:
 
 def invalid_request(_: Request[Any, Any, Any], exc: ValidationException) -> Template:
     extra = exc.extra if isinstance(exc.extra, list) else []
-    fields = [field_words(str(item["key"])) for item in extra if isinstance(item, dict) and item.get("key")]
-    detail = (
-        i18n.gettext("Giá trị chưa hợp lệ: %(fields)s") % {"fields": ", ".join(fields)}
-        if fields
-        else i18n.gettext("Yêu cầu chưa hợp lệ.")
-    )
+    said = [
+        f"{field_words(str(item['key']))}: {message_words(str(item.get('message', '')))}"
+        for item in extra
+        if isinstance(item, dict) and item.get("key")
+    ]
+    detail = "; ".join(said) if said else i18n.gettext("Yêu cầu chưa hợp lệ.")
     return page("error.html", 400, title=N_("Yêu cầu không hợp lệ"), detail=detail)
 
 
@@ -186,7 +192,7 @@ def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Respon
         "error.html",
         404,
         title=N_("Không tìm thấy trang"),
-        detail=N_("Địa chỉ này không dẫn tới đơn, khách hàng hay trang nào."),
+        detail=i18n.gettext("Địa chỉ này không dẫn tới đơn, khách hàng hay trang nào."),
     )
 
 

@@ -62,7 +62,44 @@ FIELD_WORDS = {
     "kept": N_("Số lượng khách giữ"),
     "public_url": N_("Địa chỉ trang web"),
     "version": N_("Phiên bản"),
+    "number": N_("Trang"),  # the COD list's page number (its query parameter `page`)
+    "versions": N_("Phiên bản"),
+    # The dashboard's own form fields (`qty_<line id>` is read as `qty`).
+    "qty": N_("Số lượng"),
+    "take": N_("Số lượng chuyển sang đơn mới"),
+    "variant": N_("Size/màu"),
+    "opts": N_("Size/màu gửi thử"),
+    "address_text": N_("Địa chỉ"),
+    "payment": N_("Khách trả thêm"),
+    "confirm": N_("Chữ xác nhận"),
+    "gender": N_("Giới tính"),
+    "tags": N_("Nhãn"),
+    "recipient_from": N_("Giữ người nhận"),
+    "address_from": N_("Giữ địa chỉ"),
+    "status": N_("Trạng thái"),
+    "date_from": N_("Từ ngày"),
+    "date_to": N_("Đến ngày"),
+    "page": N_("Trang"),
+    "per_page": N_("Số đơn mỗi trang"),
+    "sync_failed": N_("Lỗi đồng bộ hãng"),
+    "vnd_per_point": N_("Số đồng cho 1 điểm"),
+    "vnd_per_redeemed_point": N_("1 điểm đổi được"),
+    "points_expire_days": N_("Điểm hết hạn sau"),
+    "tier_downgrade": N_("Hạ hạng"),
+    "tier_review_days": N_("Xét lại hạng sau"),
+    "token": N_("Token"),
+    "shop_id": N_("Shop ID"),
+    "partner_code": N_("Partner code"),
+    "webhook_secret": N_("Webhook secret"),
+    "quiet_start": N_("Không gửi từ"),
+    "quiet_end": N_("Không gửi đến"),
+    "marketing_cap_per_day": N_("Tối đa mỗi số mỗi ngày"),
+    "ship_rule": N_("Khi nhân viên không chọn"),
+    "edit_window_minutes": N_("Chờ khách sửa"),
+    "service": N_("Dịch vụ"),
+    "choice": N_("Hãng vận chuyển"),
 }
+
 ITEM = {"lines": N_("sản phẩm thứ %(n)s"), "parts": N_("đơn tách thứ %(n)s")}
 OTHER = N_("Thông tin nhập")
 # English messages of the services (a regex on the whole message) -> words; groups fill the placeholders.
@@ -80,6 +117,7 @@ MESSAGES: list[tuple[re.Pattern[str], str]] = [
         (r".*length >= 1.*|.*must not be empty.*", N_("chưa nhập")),
         (r".*length <= ?(\d+).*", N_("dài quá %(1)s ký tự")),
         (r".*>= ?(-?\d+).*", N_("phải từ %(1)s trở lên")),
+        (r".*out of range.*", N_("số quá lớn")),
         (r".*<= ?(-?\d+).*", N_("phải không quá %(1)s")),
         # after the bounds: msgspec says "Expected `int` <= 999" of a whole number too large
         (r"Expected `int.*|must be a whole number", N_("phải là số nguyên")),
@@ -103,6 +141,19 @@ MESSAGES: list[tuple[re.Pattern[str], str]] = [
         (r"the shop does not offer .*|the catalogue has no .*", N_("shop không có phân loại này")),
         (r"no such line in this order", N_("đơn không có dòng hàng này")),
         (r"no (order|customer) .*", N_("không tìm thấy")),
+        # why her data cannot be erased yet (orders_service.customers.privacy)
+        (r"the parcel is in the courier's hands.*", N_("hàng đang ở chỗ hãng vận chuyển: chờ giao xong hoặc hoàn về")),
+        (
+            r"the order is still open: cancel it first.*",
+            N_("đơn còn mở: hãy huỷ đơn trước, kẻo hàng giao tới địa chỉ đã xoá"),
+        ),
+        # a courier that could not quote (orders_service.shipping.quotes)
+        (r"no answer within ([\d.]+) s", N_("hãng không trả lời trong %(1)s giây")),
+        (r"quote failed: .*", N_("hãng báo lỗi khi hỏi giá")),
+        # why the system gave up on a job (orders_service.relay.core): the details are in the service's log
+        (r"did not finish within ([\d.]+) s", N_("chưa xong sau %(1)s giây")),
+        (r"no handler for topic .*", N_("hệ thống không biết làm việc này")),
+        (r"[A-Z]\w*(Error|Exception|Timeout): .*", N_("lỗi hệ thống (chi tiết trong nhật ký của dịch vụ)")),
         (r".*Expected .*", N_("giá trị không đúng dạng")),
     ]
 ]
@@ -121,11 +172,15 @@ BY_KIND: list[tuple[type[e.DomainError], str]] = [
     (e.PreconditionRequired, N_("Đơn vừa được thay đổi ở nơi khác: hãy tải lại trang rồi làm lại.")),
 ]
 _PART = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+_FORM_ID = re.compile(r"_[0-9a-f-]{8,}(?:_\d+)?$")  # a form field's line or order id: `qty_<line id>`
 
 
 def field_words(path: str) -> str:
     """`operations[0].phones[1]` -> "Số điện thoại thứ 2"; `lines[2].quantity` -> "Số lượng (sản phẩm thứ 3)"."""
-    parts = [(m.group(1), [int(i) for i in re.findall(r"\d+", m.group(2))]) for m in _PART.finditer(path or "")]
+    parts = [
+        (_FORM_ID.sub("", m.group(1)), [int(i) for i in re.findall(r"\d+", m.group(2))])
+        for m in _PART.finditer(path or "")
+    ]
     parts = [(name, index) for name, index in parts if name != "operations"]  # the amendment's steps: not a field
     named = [(name, index) for name, index in parts if name in FIELD_WORDS]
     if not named:
@@ -181,3 +236,10 @@ def detail_words(error: e.DomainError) -> tuple[str | None, str]:
         if isinstance(error, kind):
             return None, gettext(words)
     return None, message_words(error.detail)
+
+
+def courier_words(message: str | None) -> str:
+    """A courier's answer (why it cannot quote): ours in words, the courier's own text as it wrote it."""
+    if not message:
+        return ""
+    return _matched(message) or message

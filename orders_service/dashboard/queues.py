@@ -10,6 +10,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from orders_service.dashboard.i18n import N_, gettext
 from orders_service.dashboard.order_page import render_order
 from orders_service.dashboard.pages import DashboardRequest, attempt, convert, end_read, form_of, one, page, problem_of
 from orders_service.dashboard.services import courier_report, customer_names
@@ -25,6 +26,18 @@ from orders_service.relay.dead_letters import list_dead_letters, retry_dead_lett
 from orders_service.shipping.services import retry_sync
 
 QUEUE_SIZE = 100
+# An outbox topic's family (`order.`, `notifications.`...) in words: what the system was doing when it gave up.
+JOB_LABELS = {
+    "order": N_("Đồng bộ đơn với hãng vận chuyển"),
+    "shipping": N_("Giao đơn cho hãng khi hết giờ chờ khách sửa"),
+    "notifications": N_("Gửi tin nhắn cho khách"),
+    "campaigns": N_("Gửi chiến dịch tin nhắn"),
+}
+
+
+def job_label(topic: str) -> str:
+    family = topic.split(".", 1)[0]
+    return gettext(JOB_LABELS[family]) if family in JOB_LABELS else gettext("Việc khác")
 
 
 async def queues_context(session: DbSession) -> dict[str, Any]:
@@ -39,6 +52,7 @@ async def queues_context(session: DbSession) -> dict[str, Any]:
         "failed_total": failed_total,
         "review": [(row, names.get(row.customer_id, "")) for row in review],
         "review_total": review_total,
+        "job": job_label,
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from orders_service.dashboard.i18n import N_
 from orders_service.dashboard.new_order_form import phones
 from orders_service.dashboard.pages import convert, one
 from orders_service.domain.errors import InvalidField
@@ -55,11 +56,11 @@ def split_input(order: OrderOut, form: dict[str, list[str]]) -> SplitIn:
                 taken.append({"line_id": line.id, "quantity": raw})
         recipient = _recipient(order, form, p)
         if not taken and recipient is not None:
-            raise InvalidField(f"parts[{len(parts)}].lines", "move at least one item to the new order")
+            raise InvalidField(f"parts[{len(parts)}].lines", N_("chọn ít nhất một sản phẩm để chuyển sang đơn mới"))
         if taken:
             parts.append({"lines": taken, **({"recipient": recipient} if recipient else {})})
     if not parts:
-        raise InvalidField("parts[0].lines", "move at least one item to the new order")
+        raise InvalidField("parts[0].lines", N_("chọn ít nhất một sản phẩm để chuyển sang đơn mới"))
     return convert({"parts": parts, "reason": one(form, "reason") or None}, SplitIn)
 
 

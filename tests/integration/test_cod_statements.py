@@ -288,5 +288,5 @@ async def test_the_dashboard_lists_statements_mismatches_first_and_the_orders_no
     assert "Đã giao quá" in queue
     one = await staff.get(f"/dashboard/cod/{off.json()['id']}")
     assert one.status_code == 200
-    assert "Lệch" in one.text and "20,000 ₫ more than" in one.text and recent["code"] in one.text
+    assert "Lệch" in one.text and "nhiều hơn 20.000 ₫" in one.text and recent["code"] in one.text  # the why, in words
     assert (await staff.get(f"/dashboard/cod/{uuid.uuid4()}")).status_code == 404

@@ -28,7 +28,7 @@ async def test_a_statement_with_a_mismatch_from_the_nav(site: Site) -> None:
     first = site.page.locator("#rows tbody tr.parcel").first
     await first.wait_for()
     assert await first.get_attribute("data-status") == "mismatch"  # mismatches first, whatever the file's order
-    assert "30,000 ₫ less than" in await site.page.locator("#rows tbody tr.why").first.inner_text()
+    assert "ít hơn 30.000 ₫" in await site.page.locator("#rows tbody tr.why").first.inner_text()
     await site.shoot("statement")
     await site.page.set_viewport_size({"width": 390, "height": 844})
     # On a phone the page itself does not scroll sideways: wide tables scroll in their own box.

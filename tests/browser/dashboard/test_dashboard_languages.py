@@ -7,6 +7,7 @@ import pytest
 
 from tests.browser.dashboard.conftest import Site, sign_in
 from tests.browser.dashboard.test_dashboard_browser import SHIRT
+from tests.integration.test_dashboard_walk import vietnamese_with_english
 
 pytestmark = pytest.mark.anyio
 PHONE = {"width": 390, "height": 844}
@@ -85,3 +86,29 @@ async def test_split_order_and_profile_at_phone_width_in_both_languages(site: Si
     await site.shoot("profile-en")
     await site.open(f"/dashboard/customers/{order['customer_id']}?lang=vi")
     await site.shoot("profile-vi")
+
+
+async def test_the_forms_once_only_in_vietnamese_read_in_english(site: Site) -> None:
+    """Amend, merge, ship, the queues, COD, customers and their edit form: no Vietnamese the catalogue has in
+    English is left on the English page (the order's own data excepted)."""
+    order = await site.create_order(lines=[SHIRT])
+    await site.create_order(customer_id=order["customer_id"])  # something to merge with
+    await sign_in(site)
+    phrases = vietnamese_with_english()
+    pages = {
+        "amend-en": f"/dashboard/orders/{order['id']}/amend?lang=en",
+        "merge-en": f"/dashboard/orders/{order['id']}/merge",
+        "cancel-en": f"/dashboard/orders/{order['id']}/cancel",
+        "queues-en": "/dashboard/queues",
+        "cod-en": "/dashboard/cod",
+        "customers-en": "/dashboard/customers",
+        "customer-edit-en": f"/dashboard/customers/{order['customer_id']}/edit",
+    }
+    for step, path in pages.items():
+        await site.open(path)
+        text = " ".join((await site.page.inner_text("main")).split())
+        assert [p for p in phrases if p in text] == [], (path, text[:500])
+        await site.shoot(step)
+    await site.open(f"/dashboard/orders/{order['id']}/amend")
+    assert "Recipient's name" in await site.page.inner_text("#amend-form")
+    await fits(site, "#amend-form .grid input, #amend-form .grid select, #amend-form textarea")  # longer English labels
