@@ -27,6 +27,7 @@ from orders_service.dashboard.i18n import N_
 from orders_service.dashboard.problems import courier_words, detail_words, field_words, message_words
 from orders_service.dashboard.sessions import Staff
 from orders_service.domain import errors as e
+from orders_service.domain import phones
 from orders_service.infra.invalid_field import first_invalid
 from orders_service.infra.problems import DOMAIN_PROBLEMS, http_error_handler
 
@@ -58,7 +59,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=i18n.template_gettext, ngettext=i18n.template_ngettext, newstyle=True
     )
-    env.filters.update(vnd=vnd, local=local_time)
+    env.filters.update(vnd=vnd, local=local_time, phone=phones.written)
     env.globals.update(
         STATUS=STATUS_LABELS,
         quote=quote,

@@ -83,3 +83,14 @@ def normalise_phones(
             raise InvalidField(f"{field}[{index}]", f"{phone} is already in the list")
         result.append(phone)
     return result
+
+
+def written(e164: str) -> str:
+    """+84912345678 -> "0912 345 678", +842838221234 -> "028 3822 1234": as people write them."""
+    try:
+        number = phonenumbers.parse(e164, "VN")
+    except phonenumbers.NumberParseException:
+        return e164
+    if not phonenumbers.is_valid_number(number):
+        return e164
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))

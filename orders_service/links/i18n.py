@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-
 from notifications.money import format_vnd
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7 all year: the page's times are the customer's, never UTC
@@ -16,17 +14,6 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7 all year: the page's times are t
 def vnd(amount: int, lang: str) -> str:
     """450000 -> "450.000 ₫" (vi) or "450,000 VND" (en)."""
     return format_vnd(amount) if lang == "vi" else f"{amount:,} VND"
-
-
-def phone(e164: str) -> str:
-    """+84912345678 -> "0912 345 678", +842838221234 -> "028 3822 1234": as people write them."""
-    try:
-        number = phonenumbers.parse(e164, "VN")
-    except phonenumbers.NumberParseException:
-        return e164
-    if not phonenumbers.is_valid_number(number):
-        return e164
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
 
 
 def local_time(moment: datetime.datetime) -> str:

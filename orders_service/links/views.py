@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from orders_service.db.models import Order as OrderRow
+from orders_service.domain import phones
 from orders_service.geo import Warehouse, provinces, wards
 from orders_service.infra.settings import Settings
 from orders_service.links import i18n, words
@@ -80,7 +81,7 @@ def _form_values(view: PageView) -> dict[str, str]:
         "street": order.address_line,
     }
     for field, phone in zip(PHONE_FIELDS, [*order.recipient_phones, "", "", ""], strict=False):
-        values[field] = i18n.phone(phone) if phone else ""
+        values[field] = phones.written(phone) if phone else ""
     for line in order.lines:
         values[f"qty-{line.id}"] = str(line.quantity)
         offers = view.offers.get(str(line.id), ())
@@ -159,7 +160,7 @@ def read_only_context(
         "notice": view.notice,
         "shop": shop,
         "vnd": lambda amount: i18n.vnd(amount, lang),
-        "phone": i18n.phone,
+        "phone": phones.written,
         "updated": i18n.local_time(view.row.updated_at),
         "courier": lambda name: words.courier(name, lang),
         "returns": returns,

@@ -167,3 +167,17 @@ async def test_send_the_edit_link_shows_it_once_and_the_customer_can_open_it(sta
     assert cancelled.status_code == 200
     refused = await staff.post(f"{base}/edit-link")
     assert refused.status_code == 409 and "Đơn đang ở trạng thái Đã huỷ" in refused.text
+
+
+async def test_phones_read_as_people_write_them(staff: Dashboard, api: Api) -> None:
+    order = await api.create_order()
+    e164 = order["recipient"]["phones"][0]  # a mobile: +84 and nine digits
+    written = f"0{e164[3:6]} {e164[6:9]} {e164[9:]}"  # 0901 234 567
+    page = (await staff.get(f"/dashboard/orders/{order['id']}")).text
+    assert f'<a href="tel:{e164}">{written}</a>' in page  # dialled as stored, read as written
+    preview = await staff.post(
+        f"/dashboard/orders/{order['id']}/amend", {**amend_form(order, name="Trần Lan"), "intent": "preview"}
+    )
+    assert f"Trần Lan</strong> · {written}" in preview.text
+    customers = (await staff.get("/dashboard/customers")).text
+    assert written in customers and e164 not in customers
