@@ -146,9 +146,18 @@ async def erase_customer(session: AsyncSession, customer_id: UUID, actor: Actor)
         return ErasureOut(customer_id=customer.id, erased_at=customer.erased_at, **_counts(counts))
     profiles = await profiles_of(session, customer)
     ids = [p.id for p in profiles]
+    # Her orders, then her profiles, locked in the order every writer takes them (order, then customer), before
+    # anything is read for scrubbing: a message being made for her meanwhile (it holds her profile, see
+    # messaging.queue) is committed first and scrubbed here, or waits and then sees her erased.
     orders = list(
-        await session.scalars(select(OrderRow).where(OrderRow.customer_id.in_(ids)).order_by(OrderRow.created_at))
+        await session.scalars(
+            select(OrderRow)
+            .where(OrderRow.customer_id.in_(ids))
+            .order_by(OrderRow.created_at)
+            .with_for_update(of=OrderRow)
+        )
     )
+    await session.execute(select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update())
     blocking = [(str(o.id), f"{o.code}: {BLOCKING[S(o.status)]}") for o in orders if S(o.status) in BLOCKING]
     if blocking:
         raise ErasureBlocked(blocking)

@@ -78,6 +78,13 @@ async def queue_message(
         return None
     link = None
     if customer is not None:
+        # Her profile is held until this message is committed, and one erased meanwhile gets none: an erasure
+        # (customers.privacy) locks it before scrubbing, so her data never outlives it in a message.
+        erased = await session.scalar(
+            select(Customer.erased_at).where(Customer.id == customer.id).with_for_update(read=True)
+        )
+        if erased is not None:
+            return None
         contacts = contacts_of(customer) if contacts is None else contacts
         if template in MARKETING:
             link = await unsubscribe_url(session, customer.id, config)

@@ -254,5 +254,5 @@ async def test_the_dashboard_ship_page_lists_a_failing_courier_with_its_reason(w
     shown = await staff.get(f"/dashboard/orders/{order['id']}/ship")
     world.ghtk_way.release()
     assert shown.status_code == 200, shown.text
-    assert f"Không báo giá được: no answer within {QUOTE_BOUND_S:g} s" in shown.text
+    assert f"Không báo giá được: hãng không trả lời trong {QUOTE_BOUND_S:g} giây" in shown.text
     assert 'value="ghtk:' not in shown.text  # nothing to pick from a courier that did not answer
