@@ -154,10 +154,14 @@ async def erase_customer(session: AsyncSession, customer_id: UUID, actor: Actor)
             select(OrderRow)
             .where(OrderRow.customer_id.in_(ids))
             .order_by(OrderRow.created_at)
-            .with_for_update(of=OrderRow)
+            .with_for_update(of=OrderRow, key_share=True)
         )
     )
-    await session.execute(select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update())
+    # FOR NO KEY UPDATE (key_share): a message's row referencing one of her orders takes a KEY SHARE lock on it
+    # and must not wait for this, or it and this wait on each other (a deadlock seen on PostgreSQL).
+    await session.execute(
+        select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update(key_share=True)
+    )
     blocking = [(str(o.id), f"{o.code}: {BLOCKING[S(o.status)]}") for o in orders if S(o.status) in BLOCKING]
     if blocking:
         raise ErasureBlocked(blocking)
