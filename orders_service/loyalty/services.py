@@ -104,19 +104,8 @@ async def order_moved(
         if completed:
             await stats.order_completed(session, row.customer_id, row.created_at)
         return
-    session.add(
-        PointsEntry(
-            customer_id=row.customer_id,
-            order_id=row.id,
-            kind=str(entry.kind),
-            ref=entry.ref,
-            points=entry.points,
-            spend=entry.spend,
-            orders_delta=entry.orders_delta,
-            created_at=now,
-            expires_at=program.expires_at(now) if entry.kind is Kind.EARN else None,
-            note=f"order {row.code}",
-        )
+    _add_entry(
+        session, row, entry, now, f"order {row.code}", program.expires_at(now) if entry.kind is Kind.EARN else None
     )
     if completed:  # one upsert: the order's dates and the entry's counts
         await stats.order_completed(
@@ -128,6 +117,31 @@ async def order_moved(
     if entry.kind is Kind.EARN:  # delivered: she hears what it came to and the points it earned
         triggers.order_delivered(session, row, entry.spend, entry.points)
     await reevaluate(session, row.customer_id, now)
+
+
+def _add_entry(
+    session: AsyncSession,
+    row: OrderRow,
+    entry: Entry,
+    now: datetime.datetime,
+    note: str,
+    expires_at: datetime.datetime | None = None,
+) -> None:
+    """One ledger row of the order's customer for `entry`."""
+    session.add(
+        PointsEntry(
+            customer_id=row.customer_id,
+            order_id=row.id,
+            kind=str(entry.kind),
+            ref=entry.ref,
+            points=entry.points,
+            spend=entry.spend,
+            orders_delta=entry.orders_delta,
+            created_at=now,
+            expires_at=expires_at,
+            note=note,
+        )
+    )
 
 
 async def items_returned(
@@ -152,19 +166,7 @@ async def items_returned(
     entry = ledger.reverse(mine, held, row.id, returned_spend=max(0, returned_spend), ref=ref)
     if entry is None or (entry.points == 0 and entry.spend == 0 and entry.orders_delta == 0):
         return None
-    session.add(
-        PointsEntry(
-            customer_id=row.customer_id,
-            order_id=row.id,
-            kind=str(entry.kind),
-            ref=entry.ref,
-            points=entry.points,
-            spend=entry.spend,
-            orders_delta=entry.orders_delta,
-            created_at=now,
-            note=f"order {row.code}: items returned",
-        )
-    )
+    _add_entry(session, row, entry, now, f"order {row.code}: items returned")
     await stats.add(session, row.customer_id, entry.orders_delta, entry.spend, entry.points)
     await session.flush()
     await reevaluate(session, row.customer_id, now)
