@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from uuid import UUID
 
-from sqlalchemy import delete, insert, inspect, select, update
+from sqlalchemy import delete, exists, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import NO_VALUE
@@ -36,6 +36,7 @@ from orders_service.catalogue.measure import (
 )
 from orders_service.catalogue.models import OrderParcel, Product, ProductVariant, StockReservation, StockSale
 from orders_service.db.models import Order as OrderRow
+from orders_service.db.models import OrderLine
 from orders_service.domain.errors import OutOfStock
 from orders_service.domain.model import Line, Order, OrderStatus
 from orders_service.domain.operations import AddLine, Operation
@@ -52,6 +53,23 @@ _LAST: weakref.WeakKeyDictionary[AsyncSession, tuple[frozenset[str], Snapshot]] 
 
 def forget(session: AsyncSession) -> None:
     _LAST.pop(session, None)
+
+
+# Whether the catalogue sells any of an order's SKUs, as a column the order's own SELECT carries: most shops'
+# orders name SKUs it does not sell, and then an amendment of their quantities needs no lookup of its own.
+SELLS_ANY = (
+    exists()
+    .where(Product.sku.in_(select(OrderLine.sku).where(OrderLine.order_id == OrderRow.id)))
+    .correlate(OrderRow)
+    .label("sells_any")
+)
+
+
+def sold_none(session: AsyncSession, skus: Iterable[str]) -> None:
+    """The catalogue sells none of these SKUs, as SELLS_ANY read in this transaction: a lookup of them (or of
+    fewer) answers the empty snapshot without a statement, as it would have read."""
+    if session not in _LAST:
+        _LAST[session] = (frozenset(skus), Snapshot({}))
 
 
 async def lookup(session: AsyncSession, skus: Iterable[str], *, fresh: bool = False) -> Snapshot:

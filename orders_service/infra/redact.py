@@ -15,7 +15,9 @@ import re
 _LINK_TOKEN = re.compile(r"(/o/|/u/|/api/public/orders/)[^/?#\s\"'<>]+")
 # Words that make a query parameter, form field or header a secret: GHN's `?token=`, GHTK's `?hash=`, `key`,
 # `secret`, `signature`, `password`, `api_key`, `access_token`, `session`, `csrftoken`, `authorization`, ...
-_SECRET_NAME = r"[\w.-]*(?:token|hash|key|secret|sig|password|passwd|pwd|auth|session|cookie|credential)[\w.-]*"
+_SECRET_WORDS = ("token", "hash", "key", "secret", "sig", "password", "passwd", "pwd", "auth", "session")
+_SECRET_WORDS += ("cookie", "credential")
+_SECRET_NAME = rf"[\w.-]*(?:{'|'.join(_SECRET_WORDS)})[\w.-]*"
 # name=value in a query string or form body: the value runs to the next separator.
 _PARAM = re.compile(rf"(?i)((?:^|[?&;\s])(?:{_SECRET_NAME})=)[^&#;\s\"'<>]*")
 # name: value, or 'name': 'value' in a mapping's repr: a header. A quoted value runs to its closing quote, a bare
@@ -41,9 +43,10 @@ def _mask_phone(match: re.Match[str]) -> str:
     return f"***{digits[-3:]}"
 
 
-# Anything any rule above could change, in one pass: most lines (an access line, with an order's id) have none,
-# and one search costs a sixth of the six substitutions. A UUID alone changes nothing, so the phone rule is
-# enough here; case is ignored throughout, which can only find more.
+# Anything any rule above could change, in one pass: most lines (an access line, with an order's id) have none.
+# A UUID alone changes nothing, so the phone rule is enough here; case is ignored throughout, which can only find
+# more. It is slow (each word is scanned once per place a secret's name could start in it), so an ASCII line is
+# first asked the cheaper questions below.
 _ANYTHING = re.compile(
     "|".join(
         rule.removeprefix("(?i)")
@@ -51,10 +54,20 @@ _ANYTHING = re.compile(
     ),
     re.IGNORECASE,
 )
+# What every rule needs somewhere in an ASCII line, lowercased: a link prefix, a secret's name, a credential's
+# label or prefix (case-insensitive matching has Unicode equivalents beyond str.lower, such as "ſ" for "s",
+# hence ASCII only). A phone needs a 0 or 84 and eight more digits, separators allowed between them.
+_NEEDLES = ("/o/", "/u/", "/api/public/orders/", *_SECRET_WORDS, "bearer", "basic", "osk_", "whsec_")
+_PHONE_START = re.compile(r"(?:\+?84|0)(?:[ .-]?\d){8}")
 
 
 def redact(text: str) -> str:
     """`text` with every secret replaced by `***` and phones cut to their last three digits."""
+    if text.isascii():
+        lowered = text.lower()
+        if not any(needle in lowered for needle in _NEEDLES) and _PHONE_START.search(text) is None:
+            return text
+        return redact_rules(text)
     return text if _ANYTHING.search(text) is None else redact_rules(text)
 
 

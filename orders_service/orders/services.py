@@ -219,22 +219,27 @@ async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False
 
 
 async def _read_order(
-    session: AsyncSession, order_id: UUID, lock: bool, along: ColumnElement[Any] | None
+    session: AsyncSession, order_id: UUID, lock: bool, along: ColumnElement[Any] | None, *, stock_read: bool = False
 ) -> tuple[OrderRow, Any]:
-    """get_order, with `along` (a scalar subquery on the order's row, e.g. her tier) read in the same statement."""
-    found = (await session.execute(_order_query(lock, along), {"order_id": order_id})).unique().first()
+    """get_order, with `along` (a scalar subquery on the order's row, e.g. her tier) read in the same statement;
+    `stock_read`: and whether the catalogue sells any of its SKUs (when not, stock needs no lookup of them)."""
+    query = _order_query(lock, along, stock_read)
+    found = (await session.execute(query, {"order_id": order_id})).unique().first()
     if found is None:
         raise NotFound("order", order_id)
-    row, has_sources, value = found
+    row, has_sources, value, *sells = found
     if not has_sources:  # a merge into it needs its lock (SQLite: the one writer); see merged_from
         session.info.setdefault(_NO_SOURCES, set()).add(row.id)
+    if sells and not sells[0]:
+        stock.sold_none(session, (line.sku for line in row.lines))
     return row, value
 
 
 @functools.lru_cache(maxsize=16)
-def _order_query(lock: bool, along: ColumnElement[Any] | None) -> Select[Any]:
+def _order_query(lock: bool, along: ColumnElement[Any] | None, stock_read: bool = False) -> Select[Any]:
     """Built once per kind (SQLAlchemy memoises a statement's cache key on the statement object itself)."""
-    query = select(OrderRow, _HAS_SOURCES, _NOTHING if along is None else along.label("along"))
+    columns = [_HAS_SOURCES, _NOTHING if along is None else along.label("along")]
+    query = select(OrderRow, *columns, *([stock.SELLS_ANY] if stock_read else []))
     query = query.options(*_WHOLE_ORDER).where(OrderRow.id == bindparam("order_id"))
     return query.with_for_update(key_share=True, of=OrderRow) if lock else query
 
@@ -302,7 +307,7 @@ async def _amend_order(
         await begin_write(session)
     # Her tier comes in the order's own SELECT: one statement fewer, and one turn fewer under the write lock.
     tier = discounts.read_along(OrderRow.customer_id) if discounts is not None else None
-    row, tier_read = await _read_order(session, order_id, not dry_run, tier)
+    row, tier_read = await _read_order(session, order_id, not dry_run, tier, stock_read=True)
     if not dry_run or if_match:
         check_precondition(if_match, row.version)
     waiting = pending.waiting_reason(row)

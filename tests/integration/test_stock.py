@@ -247,3 +247,22 @@ async def test_stock_cannot_go_below_what_orders_hold(api: Api, catalogue: None)
     )
     assert exact.status_code == 200, exact.text
     assert (await stock_of(api, "DRESS-01"))[("M", "red")] == (3, 3, 0)
+
+
+async def test_an_order_whose_sku_the_catalogue_starts_selling_reserves_when_amended(api: Api) -> None:
+    """The order's read says whether the catalogue sells any of its SKUs (an amendment of an order it does not
+    sell needs no lookup); one it has started to sell since the order was made reserves at the next change."""
+    response = await create(api, dress(quantity=1, unit_price=400000), {"sku": "GIFT", "name": "Quà", "unit_price": 0})
+    assert response.status_code == 201, response.text
+    order = response.json()
+    amended = await api.amend(order, {"op": "set_quantity", "line_id": order["lines"][1]["id"], "quantity": 2})
+    assert amended.status_code == 200, amended.text
+    order = amended.json()
+    assert "weight_g" not in order["lines"][0]
+    added = await api.request("POST", "/api/products", json=DRESS)
+    assert added.status_code == 201, added.text
+    assert (await stock_of(api, "DRESS-01"))[("M", "red")] == (5, 0, 5)
+    amended = await api.amend(order, {"op": "set_quantity", "line_id": order["lines"][0]["id"], "quantity": 2})
+    assert amended.status_code == 200, amended.text
+    assert (await stock_of(api, "DRESS-01"))[("M", "red")] == (5, 2, 3)
+    assert amended.json()["lines"][0]["weight_g"] == 600

@@ -54,7 +54,8 @@ def test_filter_rewrites_formatted_message() -> None:
 _PIECES = st.sampled_from(
     ["/o/", "/u/", "/api/public/orders/", "?", "&", "=", ":", " ", "'", '"', "-", ".", "+", "0", "84", "9",
      "1234", "56789", "token", "Key", "SECRET", "sig", "Bearer ", "basic ", "osk_", "whsec_", "ab", "Đầm", "\n",
-     "0193b3a2-7c1e-7000-8000-000000000001", "x"]
+     "0193b3a2-7c1e-7000-8000-000000000001", "x", "ſ", "ı", "\u212a", "İ", "Cookie", "passwd", "hash", "AUTH",
+     "credential", "pwd", "session"]
 )  # fmt: skip
 
 
