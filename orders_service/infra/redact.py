@@ -15,8 +15,7 @@ import re
 _LINK_TOKEN = re.compile(r"(/o/|/u/|/api/public/orders/)[^/?#\s\"'<>]+")
 # Words that make a query parameter, form field or header a secret: GHN's `?token=`, GHTK's `?hash=`, `key`,
 # `secret`, `signature`, `password`, `api_key`, `access_token`, `session`, `csrftoken`, `authorization`, ...
-_SECRET_WORDS = ("token", "hash", "key", "secret", "sig", "password", "passwd", "pwd", "auth", "session")
-_SECRET_WORDS += ("cookie", "credential")
+_SECRET_WORDS = "token hash key secret sig password passwd pwd auth session cookie credential".split()  # noqa: SIM905
 _SECRET_NAME = rf"[\w.-]*(?:{'|'.join(_SECRET_WORDS)})[\w.-]*"
 # name=value in a query string or form body: the value runs to the next separator.
 _PARAM = re.compile(rf"(?i)((?:^|[?&;\s])(?:{_SECRET_NAME})=)[^&#;\s\"'<>]*")
