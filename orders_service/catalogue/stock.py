@@ -123,8 +123,10 @@ async def _set_parcel(
     session: AsyncSession, row: OrderRow, lines: Sequence[Line], snapshot: Snapshot, *, new: bool
 ) -> None:
     """Keep the order's measure; an order with nothing from the catalogue needs none (it weighs the default)."""
-    size = measure(lines, snapshot)
     state = inspect(row)
+    if not snapshot.variants and state.attrs.parcel.loaded_value is None:
+        return  # nothing from the catalogue, before as after: no measure to keep
+    size = measure(lines, snapshot)
     if state.attrs.parcel.loaded_value is NO_VALUE:
         if new or not state.persistent:
             set_committed_value(row, "parcel", None)  # a new order has none: no need to ask
