@@ -124,10 +124,10 @@ async def _set_parcel(
 ) -> None:
     """Keep the order's measure; an order with nothing from the catalogue needs none (it weighs the default)."""
     state = inspect(row)
-    if not snapshot.variants and state.attrs.parcel.loaded_value is None:
+    if not snapshot.variants and state.dict.get("parcel", NO_VALUE) is None:
         return  # nothing from the catalogue, before as after: no measure to keep
     size = measure(lines, snapshot)
-    if state.attrs.parcel.loaded_value is NO_VALUE:
+    if state.dict.get("parcel", NO_VALUE) is NO_VALUE:
         if new or not state.persistent:
             set_committed_value(row, "parcel", None)  # a new order has none: no need to ask
         else:
@@ -153,7 +153,7 @@ async def _set_parcel(
 def _may_hold(row: OrderRow) -> bool:
     """Whether the order may hold stock: only lines measured from the catalogue ever reserved (an order measured
     with none of them, or never measured, holds nothing: no need to ask)."""
-    parcel = inspect(row).attrs.parcel.loaded_value
+    parcel = inspect(row).dict.get("parcel", NO_VALUE)
     if parcel is NO_VALUE:
         return True
     return parcel is not None and any(line.get("weight_g") is not None for line in parcel.lines.values())

@@ -213,7 +213,7 @@ def render(row: OrderRow, merged_from: list[UUID], warehouse: Warehouse, order: 
 
 def parcel_of(row: OrderRow) -> OrderParcel | None:
     """The order's measured parcel, when it was read with it (a draft row has none)."""
-    value = sa_inspect(row).attrs.parcel.loaded_value
+    value = sa_inspect(row).dict.get("parcel", NO_VALUE)  # not .attrs, which builds a view of every attribute
     return None if value is NO_VALUE else value
 
 
