@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from amend.load import LoadResult
+from amend.raw import sqlite_synchronous
 from amend.report import PACKAGES
 from amend.wrk import wrk_path
 from benchlib.load import bounded
@@ -81,7 +82,8 @@ async def measure(args: argparse.Namespace, work: Path) -> tuple[list[LoadResult
     if args.db == "sqlite":
         data_dir = work / "data"
         results = await _measure(args, "sqlite", server_env(data_dir, None, extra, REEXEC_VAR), work)
-        return results, {"database": f"{data_dir / 'orders.db'} (deleted after the run)"}
+        where = {"database": f"{data_dir / 'orders.db'} (deleted after the run)"}
+        return results, {**where, "sqlite_synchronous": sqlite_synchronous(args.server_env)}
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d_%H%M%S")
     name = f"floor_{stamp}_{os.getpid()}"
     async with fresh_database(args.pg_url, name) as server_version:
