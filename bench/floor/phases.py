@@ -24,6 +24,7 @@ from floor.wrk import amend_load, probe_load, write_requests
 BARE_PATH = "/bare/orders/{id}/amendments"
 PROBES = ("stack", "session", "deps", "transaction", "read")  # the probe app's routes, each a layer further
 PROBE_PATH = "/api/_probe/{probe}/{id}"
+SEGMENT = {"session": "db"}  # a probe's path segment, where it is not its name (probe_app.py says why)
 BARE_KEY = "osk_bench_key_not_checked_by_the_bare_app"
 
 
@@ -83,8 +84,9 @@ async def app_loads(args: argparse.Namespace, db: str, app: Server, work: Path) 
     results: list[LoadResult] = []
     for probe in PROBES:
         requests_file = work / f"{probe}-requests.txt"
-        write_requests(requests_file, [PROBE_PATH.format(probe=probe, id=o.id) for o in app.orders], app.orders)
-        _say(f"{db}: POST {PROBE_PATH.format(probe=probe, id='{id}')} for {args.duration:g} s ...")
+        path = PROBE_PATH.format(probe=SEGMENT.get(probe, probe), id="{id}")
+        write_requests(requests_file, [path.format(id=o.id) for o in app.orders], app.orders)
+        _say(f"{db}: POST {path} for {args.duration:g} s ...")
         results.append(await probe_load(probe, db, app.base, requests_file, app.key, args, app.pid))
 
     async def resync(orders: list[BenchOrder]) -> None:
