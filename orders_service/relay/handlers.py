@@ -17,7 +17,7 @@ from orders_service.messaging.triggers import AMENDED_TOPIC, make_amended_messag
 from orders_service.relay.core import Handler
 from orders_service.shipping import window
 from orders_service.shipping.registry import CourierRegistry
-from orders_service.shipping.sync import sync_order_shipment
+from orders_service.shipping.sync import SHIPPED_TOPICS, sync_order_shipment
 
 
 def build_handlers(
@@ -31,7 +31,8 @@ def build_handlers(
 
     async def order_changed(message: OutboxMessage) -> str:
         # Every change of an order may concern its courier; the sync itself decides what to call, if anything.
-        return await sync_order_shipment(db, couriers, UUID(message.key), lease, renew_s)
+        shipped = message.topic in SHIPPED_TOPICS  # the sync need not look for a shipment first
+        return await sync_order_shipment(db, couriers, UUID(message.key), lease, renew_s, shipped=shipped)
 
     async def notify(message: OutboxMessage) -> str:
         return await send_notification(db, providers or {}, UUID(message.key))

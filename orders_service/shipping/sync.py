@@ -40,6 +40,9 @@ LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: s
 _WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment), joinedload(OrderRow.parcel))
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")
 MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
+# Messages that exist only once the order has a shipment (shipments are never deleted): their sync skips the
+# read-only look for one and goes straight to the lease, which finds out again anyway.
+SHIPPED_TOPICS = frozenset({"order.shipped", "order.sync_retried"})
 
 
 class ShipmentBusy(TransientCourierError):
@@ -89,11 +92,17 @@ async def sync_order_shipment(
     order_id: UUID,
     lease: datetime.timedelta = LEASE,
     renew_s: float | None = None,
+    *,
+    shipped: bool = False,
 ) -> str:
-    """Sync the order's shipment, if it has one. Raises TransientCourierError for the relay to retry."""
-    async with db() as session:  # most orders are not shipped yet: find that out without a writer's turn
-        if await session.scalar(select(Shipment.id).where(Shipment.order_id == order_id)) is None:
-            return "no shipment"
+    """Sync the order's shipment, if it has one. Raises TransientCourierError for the relay to retry.
+
+    `shipped`: the caller knows the order has a shipment (a message of SHIPPED_TOPICS), so the look is skipped.
+    """
+    if not shipped:  # most orders are not shipped yet: find that out without a writer's turn
+        async with db() as session:
+            if await session.scalar(select(Shipment.id).where(Shipment.order_id == order_id)) is None:
+                return "no shipment"
     outcome = "no shipment"
     for _ in range(MAX_ROUNDS):
         async with db() as session, session.begin():
