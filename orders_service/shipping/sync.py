@@ -15,7 +15,7 @@ from uuid import UUID
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Status, TransientCourierError
 from couriers.capabilities import Aspect
@@ -38,10 +38,10 @@ from orders_service.shipping.rounds import Round
 log = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: see db/leases.py
 _WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment), joinedload(OrderRow.parcel))
+_NOT_THE_LINES = (raiseload(OrderRow.lines), raiseload(OrderRow.parcel))
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")
 MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
-# Messages that exist only once the order has a shipment (shipments are never deleted): their sync skips the
-# read-only look for one and goes straight to the lease, which finds out again anyway.
+# Messages of an order that has a shipment (never deleted): their sync goes straight to the lease.
 SHIPPED_TOPICS = frozenset({"order.shipped", "order.sync_retried"})
 
 
@@ -224,7 +224,7 @@ async def _recreate(courier: Courier, state: Round) -> None:
         state.status = str(Status.CANCELLED)
     state.replaced = state.tracking_code
     state.generation += 1
-    state.desired = _with_code(state.desired, p.client_code(_base_code(state.desired), state.generation))
+    state.desired = replace(state.desired, client_code=p.client_code(_base_code(state.desired), state.generation))
     try:
         await _create(courier, state)
     except PermanentCourierError as error:
@@ -258,16 +258,13 @@ def _base_code(parcel: Parcel) -> str:
     return parcel.client_code.rsplit("-", 1)[0] if "-" in parcel.client_code else parcel.client_code
 
 
-def _with_code(parcel: Parcel, code: str) -> Parcel:
-    return replace(parcel, client_code=code)
-
-
 async def _record_success(db: async_sessionmaker[AsyncSession], state: Round) -> tuple[bool, str]:
     """Write what the courier now holds, per aspect, and what it refused. Returns whether that was the order's
     latest version, and "synced" or "refused" (an aspect the courier does not hold, shown per aspect)."""
     async with db() as session, session.begin():
         await begin_write(session)
-        order = await _locked_order(session, state.order_id)
+        # The lines are read by the take already; only a cancel confirmed here (cancels.complete) needs them.
+        order = await _locked_order(session, state.order_id, whole=state.cancelled)
         shipment = order.shipment  # read once the order is ours: a webhook may just have moved it
         assert shipment is not None and shipment.id == state.shipment_id
         if state.tracking_code != shipment.tracking_code:
@@ -353,15 +350,18 @@ async def _cancel_refused(
         shipment.last_error, shipment.lease_until = error.message, None
 
 
-async def _locked_order(session: AsyncSession, order_id: UUID) -> OrderRow:
+async def _locked_order(session: AsyncSession, order_id: UUID, *, whole: bool = True) -> OrderRow:
     """Lock the order row (FOR NO KEY UPDATE on PostgreSQL: rows that only reference it, like its shipment's,
     can still be written). Writers lock an order before its shipment (webhooks too), so none wait in a circle.
 
-    Its lines come in the same statement; its shipment in the next one, read once the lock is held (a webhook
-    may just have moved it), so `session.get(Shipment, ...)` afterwards finds it without a query."""
+    Its lines and parcel come in the same statement (unless not `whole`: recording what the courier holds needs
+    the order's own columns only, and a read of them raises instead of loading); its shipment in the next one,
+    read once the lock is held (a webhook may just have moved it), so `session.get(Shipment, ...)` afterwards
+    finds it without a query."""
+    parts = (joinedload(OrderRow.lines), joinedload(OrderRow.parcel)) if whole else _NOT_THE_LINES
     query = (
         select(OrderRow)
-        .options(joinedload(OrderRow.lines), joinedload(OrderRow.parcel), selectinload(OrderRow.shipment))
+        .options(*parts, selectinload(OrderRow.shipment))
         .where(OrderRow.id == order_id)
         .with_for_update(key_share=True, of=OrderRow)
     )

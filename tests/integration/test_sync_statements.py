@@ -76,6 +76,8 @@ async def test_a_courier_create_reads_each_row_once(settings: Settings, keys: di
         # The shop's settings are read once per process (cached), here because the engine is new: left out.
         seen = [s for s in seen_by.seen if "shop_settings" not in s]
         assert len(seen) <= MAX_STATEMENTS, "\n".join(seen)
+        # The order's lines (and its parcel row) are read once, by the take: recording needs the order's columns.
+        assert sum("order_lines" in s for s in seen) == 1, "\n".join(seen)
         # The read-only look for a shipment ends in a ROLLBACK (nothing written); the two writes commit.
         assert seen.count("COMMIT") == 2 and seen.count("ROLLBACK") <= 1, "\n".join(seen)
         view = (await api.request("GET", f"/api/orders/{order['id']}")).json()
