@@ -38,7 +38,7 @@ from orders_service.shipping.rounds import Round
 log = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: see db/leases.py
 _WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment), joinedload(OrderRow.parcel))
-_NOT_THE_LINES = (raiseload(OrderRow.lines), raiseload(OrderRow.parcel))
+_ONLY_THE_ORDER = (raiseload(OrderRow.lines), raiseload(OrderRow.parcel), raiseload(OrderRow.shipment))
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")
 MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
 # Messages of an order that has a shipment (never deleted): their sync goes straight to the lease.
@@ -265,8 +265,9 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: Round) ->
         await begin_write(session)
         # The lines are read by the take already; only a cancel confirmed here (cancels.complete) needs them.
         order = await _locked_order(session, state.order_id, whole=state.cancelled)
-        shipment = order.shipment  # read once the order is ours: a webhook may just have moved it
-        assert shipment is not None and shipment.id == state.shipment_id
+        # Read by its key once the order is ours (a webhook may just have moved it); no query if `whole` read it.
+        shipment = await session.get(Shipment, state.shipment_id)
+        assert shipment is not None and shipment.order_id == order.id
         if state.tracking_code != shipment.tracking_code:
             note = f"{shipment.courier} order {state.tracking_code} (client code {state.desired.client_code})"
             record_note(session, order, SYSTEM, "courier_acknowledged", note)
@@ -354,14 +355,14 @@ async def _locked_order(session: AsyncSession, order_id: UUID, *, whole: bool = 
     """Lock the order row (FOR NO KEY UPDATE on PostgreSQL: rows that only reference it, like its shipment's,
     can still be written). Writers lock an order before its shipment (webhooks too), so none wait in a circle.
 
-    Its lines and parcel come in the same statement (unless not `whole`: recording what the courier holds needs
-    the order's own columns only, and a read of them raises instead of loading); its shipment in the next one,
-    read once the lock is held (a webhook may just have moved it), so `session.get(Shipment, ...)` afterwards
-    finds it without a query."""
-    parts = (joinedload(OrderRow.lines), joinedload(OrderRow.parcel)) if whole else _NOT_THE_LINES
+    Its lines and parcel come in the same statement, its shipment in the next one, read once the lock is held (a
+    webhook may just have moved it), so `session.get(Shipment, ...)` afterwards finds it without a query. Unless
+    not `whole`: recording what the courier holds needs the order's own columns only (a read of its lines, parcel
+    or shipment raises instead of loading), and reads the shipment by its key."""
+    parts = (joinedload(OrderRow.lines), joinedload(OrderRow.parcel), selectinload(OrderRow.shipment))
     query = (
         select(OrderRow)
-        .options(*parts, selectinload(OrderRow.shipment))
+        .options(*(parts if whole else _ONLY_THE_ORDER))
         .where(OrderRow.id == order_id)
         .with_for_update(key_share=True, of=OrderRow)
     )

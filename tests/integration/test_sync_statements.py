@@ -78,6 +78,8 @@ async def test_a_courier_create_reads_each_row_once(settings: Settings, keys: di
         assert len(seen) <= MAX_STATEMENTS, "\n".join(seen)
         # The order's lines (and its parcel row) are read once, by the take: recording needs the order's columns.
         assert sum("order_lines" in s for s in seen) == 1, "\n".join(seen)
+        # Recording reads the shipment by its key, not through the order's relationship loader (order_id IN ...).
+        assert not [s for s in seen if s.startswith("SELECT shipments.") and "order_id IN" in s], "\n".join(seen)
         # The read-only look for a shipment ends in a ROLLBACK (nothing written); the two writes commit.
         assert seen.count("COMMIT") == 2 and seen.count("ROLLBACK") <= 1, "\n".join(seen)
         view = (await api.request("GET", f"/api/orders/{order['id']}")).json()
