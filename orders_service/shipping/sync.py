@@ -13,9 +13,9 @@ import logging
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload, raiseload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, raiseload, selectinload
 
 from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Status, TransientCourierError
 from couriers.capabilities import Aspect
@@ -37,7 +37,14 @@ from orders_service.shipping.rounds import Round
 
 log = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: see db/leases.py
-_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment), joinedload(OrderRow.parcel))
+_WARD = and_(CourierAddress.courier == Shipment.courier, CourierAddress.ward_code == OrderRow.ward_code)
+# The order with its lines, parcel and shipment, and the shipment's courier's ids for the order's ward (or None).
+_WHOLE_ORDER = (
+    select(OrderRow, CourierAddress)
+    .join(Shipment, Shipment.order_id == OrderRow.id)
+    .outerjoin(CourierAddress, _WARD)
+    .options(joinedload(OrderRow.lines), contains_eager(OrderRow.shipment), joinedload(OrderRow.parcel))
+)
 _ONLY_THE_ORDER = (raiseload(OrderRow.lines), raiseload(OrderRow.parcel), raiseload(OrderRow.shipment))
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")
 MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
@@ -58,9 +65,11 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-async def _take(session: AsyncSession, order_id: UUID, lease: datetime.timedelta) -> tuple[Shipment, OrderRow] | None:
-    """Lease the shipment first, then read the order, its lines and the shipment in one statement: the lease
-    holds the shipment's row, so what is read after it is what the courier calls start from (no re-read)."""
+async def _take(
+    session: AsyncSession, order_id: UUID, lease: datetime.timedelta
+) -> tuple[Shipment, OrderRow, dict[str, Any] | None] | None:
+    """Lease the shipment, then read the order, its lines, the shipment and the courier's ids for its ward in one
+    statement: the lease holds the shipment's row, so what is read after it is what the calls start from."""
     await begin_write(session)
     now = _now()
     taken = await session.execute(
@@ -73,17 +82,10 @@ async def _take(session: AsyncSession, order_id: UUID, lease: datetime.timedelta
         if await session.scalar(select(Shipment.id).where(Shipment.order_id == order_id)) is None:
             return None
         raise ShipmentBusy("another worker is syncing this shipment")
-    whole = select(OrderRow).options(*_WHOLE_ORDER).where(OrderRow.id == order_id)
-    order = (await session.scalars(whole)).unique().first()
-    assert order is not None and order.shipment is not None
-    return order.shipment, order
-
-
-async def _courier_ids(session: AsyncSession, courier: str, ward_code: int) -> dict[str, Any] | None:
-    row = await session.scalar(
-        select(CourierAddress).where(CourierAddress.courier == courier, CourierAddress.ward_code == ward_code)
-    )
-    return dict(row.ids) if row is not None else None
+    found = (await session.execute(_WHOLE_ORDER.where(OrderRow.id == order_id))).unique().first()
+    assert found is not None and found[0].shipment is not None
+    order, ward = found
+    return order.shipment, order, dict(ward.ids) if ward is not None else None
 
 
 async def sync_order_shipment(
@@ -109,10 +111,9 @@ async def sync_order_shipment(
             taken = await _take(session, order_id, lease)
             if taken is None:
                 return outcome
-            shipment, order = taken
+            shipment, order, ids = taken
             courier = couriers.get(shipment.courier)
             domain = mapping.to_domain(order)
-            ids = await _courier_ids(session, shipment.courier, domain.recipient.address.ward_code)
             weight, dims = mapping.parcel_weight(order), mapping.parcel_dimensions(order)
             desired = p.desired_parcel(domain, order.code, shipment.generation, ids, weight_g=weight, dims_cm=dims)
             synced = p.parcel_from_json(shipment.synced)
