@@ -17,7 +17,9 @@ from orders_service.messaging.triggers import AMENDED_TOPIC, make_amended_messag
 from orders_service.relay.core import Handler
 from orders_service.shipping import window
 from orders_service.shipping.registry import CourierRegistry
-from orders_service.shipping.sync import sync_order_shipment
+from orders_service.shipping.sync import SHIPPED_TOPICS, sync_order_shipment
+
+KNOWN_SHIPPED = 10_000  # orders remembered as shipped, per relay
 
 
 def build_handlers(
@@ -28,10 +30,19 @@ def build_handlers(
     renew_s: float | None = None,
 ) -> dict[str, Handler]:
     lease = datetime.timedelta(seconds=sync_lease_s)
+    # Orders seen with a shipment (never deleted, so this stays true): their next syncs skip the look for one.
+    shipped_orders: dict[UUID, None] = {}
 
     async def order_changed(message: OutboxMessage) -> str:
         # Every change of an order may concern its courier; the sync itself decides what to call, if anything.
-        return await sync_order_shipment(db, couriers, UUID(message.key), lease, renew_s)
+        order_id = UUID(message.key)
+        shipped = message.topic in SHIPPED_TOPICS or order_id in shipped_orders
+        outcome = await sync_order_shipment(db, couriers, order_id, lease, renew_s, shipped=shipped)
+        if outcome != "no shipment" and order_id not in shipped_orders:
+            if len(shipped_orders) >= KNOWN_SHIPPED:  # the oldest goes: it only costs that order one look
+                del shipped_orders[next(iter(shipped_orders))]
+            shipped_orders[order_id] = None
+        return outcome
 
     async def notify(message: OutboxMessage) -> str:
         return await send_notification(db, providers or {}, UUID(message.key))

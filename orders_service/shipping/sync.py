@@ -13,9 +13,9 @@ import logging
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, raiseload, selectinload
 
 from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Status, TransientCourierError
 from couriers.capabilities import Aspect
@@ -37,9 +37,19 @@ from orders_service.shipping.rounds import Round
 
 log = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=30)  # renewed while the courier calls run: see db/leases.py
-_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment), joinedload(OrderRow.parcel))
+_WARD = and_(CourierAddress.courier == Shipment.courier, CourierAddress.ward_code == OrderRow.ward_code)
+# The order with its lines, parcel and shipment, and the shipment's courier's ids for the order's ward (or None).
+_WHOLE_ORDER = (
+    select(OrderRow, CourierAddress)
+    .join(Shipment, Shipment.order_id == OrderRow.id)
+    .outerjoin(CourierAddress, _WARD)
+    .options(joinedload(OrderRow.lines), contains_eager(OrderRow.shipment), joinedload(OrderRow.parcel))
+)
+_ONLY_THE_ORDER = (raiseload(OrderRow.lines), raiseload(OrderRow.parcel), raiseload(OrderRow.shipment))
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="courier-sync")
 MAX_ROUNDS = 5  # edits that land while we talk to the courier are caught up in the same run
+# Messages of an order that has a shipment (never deleted): their sync goes straight to the lease.
+SHIPPED_TOPICS = frozenset({"order.shipped", "order.sync_retried"})
 
 
 class ShipmentBusy(TransientCourierError):
@@ -55,9 +65,11 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-async def _take(session: AsyncSession, order_id: UUID, lease: datetime.timedelta) -> tuple[Shipment, OrderRow] | None:
-    """Lease the shipment first, then read the order, its lines and the shipment in one statement: the lease
-    holds the shipment's row, so what is read after it is what the courier calls start from (no re-read)."""
+async def _take(
+    session: AsyncSession, order_id: UUID, lease: datetime.timedelta
+) -> tuple[Shipment, OrderRow, dict[str, Any] | None] | None:
+    """Lease the shipment, then read the order, its lines, the shipment and the courier's ids for its ward in one
+    statement: the lease holds the shipment's row, so what is read after it is what the calls start from."""
     await begin_write(session)
     now = _now()
     taken = await session.execute(
@@ -70,17 +82,10 @@ async def _take(session: AsyncSession, order_id: UUID, lease: datetime.timedelta
         if await session.scalar(select(Shipment.id).where(Shipment.order_id == order_id)) is None:
             return None
         raise ShipmentBusy("another worker is syncing this shipment")
-    whole = select(OrderRow).options(*_WHOLE_ORDER).where(OrderRow.id == order_id)
-    order = (await session.scalars(whole)).unique().first()
-    assert order is not None and order.shipment is not None
-    return order.shipment, order
-
-
-async def _courier_ids(session: AsyncSession, courier: str, ward_code: int) -> dict[str, Any] | None:
-    row = await session.scalar(
-        select(CourierAddress).where(CourierAddress.courier == courier, CourierAddress.ward_code == ward_code)
-    )
-    return dict(row.ids) if row is not None else None
+    found = (await session.execute(_WHOLE_ORDER.where(OrderRow.id == order_id))).unique().first()
+    assert found is not None and found[0].shipment is not None
+    order, ward = found
+    return order.shipment, order, dict(ward.ids) if ward is not None else None
 
 
 async def sync_order_shipment(
@@ -89,21 +94,26 @@ async def sync_order_shipment(
     order_id: UUID,
     lease: datetime.timedelta = LEASE,
     renew_s: float | None = None,
+    *,
+    shipped: bool = False,
 ) -> str:
-    """Sync the order's shipment, if it has one. Raises TransientCourierError for the relay to retry."""
-    async with db() as session:  # most orders are not shipped yet: find that out without a writer's turn
-        if await session.scalar(select(Shipment.id).where(Shipment.order_id == order_id)) is None:
-            return "no shipment"
+    """Sync the order's shipment, if it has one. Raises TransientCourierError for the relay to retry.
+
+    `shipped`: the caller knows the order has a shipment (a message of SHIPPED_TOPICS), so the look is skipped.
+    """
+    if not shipped:  # most orders are not shipped yet: find that out without a writer's turn
+        async with db() as session:
+            if await session.scalar(select(Shipment.id).where(Shipment.order_id == order_id)) is None:
+                return "no shipment"
     outcome = "no shipment"
     for _ in range(MAX_ROUNDS):
         async with db() as session, session.begin():
             taken = await _take(session, order_id, lease)
             if taken is None:
                 return outcome
-            shipment, order = taken
+            shipment, order, ids = taken
             courier = couriers.get(shipment.courier)
             domain = mapping.to_domain(order)
-            ids = await _courier_ids(session, shipment.courier, domain.recipient.address.ward_code)
             weight, dims = mapping.parcel_weight(order), mapping.parcel_dimensions(order)
             desired = p.desired_parcel(domain, order.code, shipment.generation, ids, weight_g=weight, dims_cm=dims)
             synced = p.parcel_from_json(shipment.synced)
@@ -215,7 +225,7 @@ async def _recreate(courier: Courier, state: Round) -> None:
         state.status = str(Status.CANCELLED)
     state.replaced = state.tracking_code
     state.generation += 1
-    state.desired = _with_code(state.desired, p.client_code(_base_code(state.desired), state.generation))
+    state.desired = replace(state.desired, client_code=p.client_code(_base_code(state.desired), state.generation))
     try:
         await _create(courier, state)
     except PermanentCourierError as error:
@@ -249,18 +259,16 @@ def _base_code(parcel: Parcel) -> str:
     return parcel.client_code.rsplit("-", 1)[0] if "-" in parcel.client_code else parcel.client_code
 
 
-def _with_code(parcel: Parcel, code: str) -> Parcel:
-    return replace(parcel, client_code=code)
-
-
 async def _record_success(db: async_sessionmaker[AsyncSession], state: Round) -> tuple[bool, str]:
     """Write what the courier now holds, per aspect, and what it refused. Returns whether that was the order's
     latest version, and "synced" or "refused" (an aspect the courier does not hold, shown per aspect)."""
     async with db() as session, session.begin():
         await begin_write(session)
-        order = await _locked_order(session, state.order_id)
-        shipment = order.shipment  # read once the order is ours: a webhook may just have moved it
-        assert shipment is not None and shipment.id == state.shipment_id
+        # The lines are read by the take already; only a cancel confirmed here (cancels.complete) needs them.
+        order = await _locked_order(session, state.order_id, whole=state.cancelled)
+        # Read by its key once the order is ours (a webhook may just have moved it); no query if `whole` read it.
+        shipment = await session.get(Shipment, state.shipment_id)
+        assert shipment is not None and shipment.order_id == order.id
         if state.tracking_code != shipment.tracking_code:
             note = f"{shipment.courier} order {state.tracking_code} (client code {state.desired.client_code})"
             record_note(session, order, SYSTEM, "courier_acknowledged", note)
@@ -344,15 +352,18 @@ async def _cancel_refused(
         shipment.last_error, shipment.lease_until = error.message, None
 
 
-async def _locked_order(session: AsyncSession, order_id: UUID) -> OrderRow:
+async def _locked_order(session: AsyncSession, order_id: UUID, *, whole: bool = True) -> OrderRow:
     """Lock the order row (FOR NO KEY UPDATE on PostgreSQL: rows that only reference it, like its shipment's,
     can still be written). Writers lock an order before its shipment (webhooks too), so none wait in a circle.
 
-    Its lines come in the same statement; its shipment in the next one, read once the lock is held (a webhook
-    may just have moved it), so `session.get(Shipment, ...)` afterwards finds it without a query."""
+    Its lines and parcel come in the same statement, its shipment in the next one, read once the lock is held (a
+    webhook may just have moved it), so `session.get(Shipment, ...)` afterwards finds it without a query. Unless
+    not `whole`: recording what the courier holds needs the order's own columns only (a read of its lines, parcel
+    or shipment raises instead of loading), and reads the shipment by its key."""
+    parts = (joinedload(OrderRow.lines), joinedload(OrderRow.parcel), selectinload(OrderRow.shipment))
     query = (
         select(OrderRow)
-        .options(joinedload(OrderRow.lines), joinedload(OrderRow.parcel), selectinload(OrderRow.shipment))
+        .options(*(parts if whole else _ONLY_THE_ORDER))
         .where(OrderRow.id == order_id)
         .with_for_update(key_share=True, of=OrderRow)
     )
