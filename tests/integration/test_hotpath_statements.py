@@ -26,6 +26,7 @@ from orders_service.infra.settings import Settings
 from orders_service.messaging.triggers import AMENDED_TOPIC, make_amended_message
 from tests.integration.api import Api, order_payload
 from tests.integration.conftest import DATABASES, engine_settings
+from tests.integration.dashboard import seed_orders, signed_in
 from tests.integration.test_amend_statements import Statements
 
 pytestmark = pytest.mark.anyio
@@ -194,3 +195,28 @@ async def test_an_order_is_created_in_one_flush(paths: Paths) -> None:
     assert (created["version"], created["shipment"], created["merged_from"]) == (1, None, [])
     events = await paths.api.request("GET", f"/api/orders/{created['id']}/events")
     assert [(e["type"], e["seq"]) for e in events.json()] == [("created", 1)], events.text
+
+
+# The list shows the summary's columns (her name and the courier sync's state joined in): BEGIN, the SELECT of
+# them, the COUNT, COMMIT. Before: the COUNT, the whole orders, their shipments and parcels (two selectin
+# loads), and the customers' names: 5 statements.
+async def test_the_dashboard_list_reads_its_page_in_one_select(paths: Paths, settings: Settings) -> None:
+    dashboard = await signed_in(settings, paths.api.client, "lister", "staff")
+    await seed_orders(settings, 11)  # and the fixture's own: 12
+    for per_page, count in ((20, False), (10, True)):
+        await dashboard.get("/dashboard/orders")  # her session is cached now: its lookup left out
+        paths.statements.seen.clear()
+        paths.statements.on = True
+        try:
+            page = await dashboard.get("/dashboard/orders", params={"per_page": per_page})
+        finally:
+            paths.statements.on = False
+        seen = [s for s in paths.statements.seen if "staff_sessions" not in s]
+        assert page.status_code == 200, page.text
+        reads = [s for s in seen if s.startswith("SELECT")]
+        # A first page shorter than a page is every match: no COUNT. A later one counts.
+        assert len(reads) == (2 if count else 1), _show(seen)
+        assert not [s for s in reads if any(t in s for t in ("FROM shipments", "FROM order_parcels", "FROM customers"))]
+        assert page.text.count('<a href="/dashboard/orders/') == min(per_page, 12) and "(12)" in page.text, page.text
+    past = await dashboard.get("/dashboard/orders", params={"per_page": 10, "page": 3})  # past the end: counted
+    assert past.text.count('<a href="/dashboard/orders/') == 0 and "(12)" in past.text, past.text
