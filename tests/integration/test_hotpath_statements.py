@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
@@ -23,6 +24,8 @@ from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage, Shipment
 from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
+from orders_service.links import services as link_services
+from orders_service.links.rules import Variant
 from orders_service.messaging.triggers import AMENDED_TOPIC, make_amended_message
 from tests.integration.api import Api, order_payload
 from tests.integration.conftest import DATABASES, engine_settings
@@ -220,3 +223,28 @@ async def test_the_dashboard_list_reads_its_page_in_one_select(paths: Paths, set
         assert page.text.count('<a href="/dashboard/orders/') == min(per_page, 12) and "(12)" in page.text, page.text
     past = await dashboard.get("/dashboard/orders", params={"per_page": 10, "page": 3})  # past the end: counted
     assert past.text.count('<a href="/dashboard/orders/') == 0 and "(12)" in past.text, past.text
+
+
+async def test_the_customer_page_gets_each_recent_variant_once(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sizes and colours on offer come from the recent lines of the same SKU: the database folds them into
+    the distinct variants. Before: every line scanned (up to 500) was sent and made a Variant here."""
+    line = {"sku": "DRESS-01", "name": "Đầm hoa", "size": "L", "color": "red", "quantity": 1}
+    for price in (460000, 470000):  # the newest price of a size and colour is the one offered
+        for _ in range(3):
+            await paths.api.create_order(lines=[line | {"unit_price": price}])
+    order = await paths.api.create_order()  # size M
+    link = await paths.api.request("POST", f"/api/orders/{order['id']}/edit-link")
+    token = httpx.URL(link.json()["url"]).path.removeprefix("/o/")
+    made: list[Variant] = []
+
+    class Counted(Variant, frozen=True):
+        def __post_init__(self) -> None:
+            made.append(self)
+
+    monkeypatch.setattr(link_services, "Variant", Counted)
+    answer = await paths.api.client.get(f"/api/public/orders/{token}")
+    assert answer.status_code == 200, answer.text
+    offered = [(v["size"], v["color"], v["unit_price"]) for v in answer.json()["lines"][0]["variants"]]
+    assert offered == [("M", "red", 450000), ("L", "red", 470000)]
+    # M at 450,000 (the fixture's first order and this one) and L at two prices: three, not eight lines.
+    assert len(made) == 3, made
