@@ -248,3 +248,27 @@ async def test_the_customer_page_gets_each_recent_variant_once(paths: Paths, mon
     assert offered == [("M", "red", 450000), ("L", "red", 470000)]
     # M at 450,000 (the fixture's first order and this one) and L at two prices: three, not eight lines.
     assert len(made) == 3, made
+
+
+# BEGIN, the shop's edit window, the order locked (with its lines and parcel), its schedule, UPDATE orders,
+# INSERT order_events, outbox and shipments, COMMIT. Before: 13, the window read in a transaction of its own
+# (BEGIN, SELECT, COMMIT), the order read a second time by ship_order, and the new parcel read back after its
+# INSERT for the answer.
+MAX_SHIP = 9
+
+
+async def test_a_ship_is_one_transaction_reading_the_order_once(paths: Paths) -> None:
+    order = await paths.api.create_order()
+    path = f"/api/orders/{order['id']}"
+    confirmed = await paths.api.request("POST", f"{path}/confirm", headers={"If-Match": f'"{order["version"]}"'})
+    etag = {"If-Match": f'"{confirmed.json()["version"]}"'}
+    response, seen = await paths.counted("POST", f"{path}/ship", headers=paths.api.headers() | etag)
+    assert len(seen) <= MAX_SHIP, f"{len(seen)}\n{_show(seen)}"
+    assert len([s for s in seen if s.startswith("BEGIN")]) == 1 and seen.count("COMMIT") == 1, _show(seen)
+    assert len([s for s in seen if s.startswith("SELECT orders.")]) == 1, _show(seen)
+    inserted = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO shipments"))
+    assert not [s for s in seen[inserted:] if s.startswith("SELECT")], _show(seen)
+    shipped = response.json()
+    assert (shipped["status"], shipped["version"]) == ("ready_to_ship", confirmed.json()["version"] + 1)
+    again = await paths.api.request("GET", path)
+    assert shipped == again.json()  # the answer without the read back is the order as read afterwards
