@@ -189,7 +189,7 @@ async def test_the_webhook_messages_come_through_the_outbox_once(paths: Paths, s
 # its lines, its event, its outbox row, COMMIT. Before: 15 (an UPDATE of last_seq after the INSERT, the shipment
 # refreshed in two SELECTs, the merged-from query for an order nothing could have been merged into). And the
 # catalogue's variants of its SKUs, read once for prices, weights and reservations (none here).
-MAX_CREATE = 12
+MAX_CREATE = 11  # 12 before her phones were asked once
 
 
 async def test_an_order_is_created_in_one_flush(paths: Paths) -> None:
@@ -275,3 +275,17 @@ async def test_a_ship_is_one_transaction_reading_the_order_once(paths: Paths) ->
     assert (shipped["status"], shipped["version"]) == ("ready_to_ship", confirmed.json()["version"] + 1)
     again = await paths.api.request("GET", path)
     assert shipped == again.json()  # the answer without the read back is the order as read afterwards
+
+
+async def test_a_new_customer_s_phones_are_asked_once(paths: Paths) -> None:
+    """Her phones are looked up once in the order's write transaction: found free, her profile is inserted
+    without asking again (before: the same SELECT of customer_phones twice, and her phones normalised twice)."""
+    _, seen = await paths.counted("POST", "/api/orders", json=order_payload(), headers=paths.api.headers())
+    assert len([s for s in seen if s.startswith("SELECT customer_phones.")]) == 1, _show(seen)
+    # Her next order finds her by that phone (and adds the new one to her profile).
+    first = (await paths.api.request("GET", "/api/orders", params={"limit": 1})).json()["items"][0]
+    phones = [*first["recipient"]["phones"], "0912345678"]
+    again = await paths.api.request(
+        "POST", "/api/orders", json=order_payload(customer={"full_name": "Lan", "phones": phones})
+    )
+    assert again.status_code == 201 and again.json()["customer_id"] == first["customer_id"], again.text
