@@ -56,11 +56,15 @@ async def window_minutes(session: AsyncSession, settings: Settings) -> int:
     return (await shipping_rules(session, settings)).edit_window_minutes
 
 
-async def free_until(session: AsyncSession, row: OrderRow, settings: Settings) -> datetime.datetime | None:
-    """Until when her changes come before any courier order (the edit window), while that is still ahead."""
+async def free_until(
+    session: AsyncSession, row: OrderRow, settings: Settings, minutes: int | None = None
+) -> datetime.datetime | None:
+    """Until when her changes come before any courier order (the edit window), while that is still ahead.
+    `minutes`: the window in force, when the caller read it already."""
     if row.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED) or row.shipment is not None:
         return None
-    until = await hold_until(session, row.id, await window_minutes(session, settings))
+    minutes = await window_minutes(session, settings) if minutes is None else minutes
+    until = await hold_until(session, row.id, minutes)
     return until if until is not None and until > clock.now() else None
 
 

@@ -289,3 +289,14 @@ async def test_a_new_customer_s_phones_are_asked_once(paths: Paths) -> None:
         "POST", "/api/orders", json=order_payload(customer={"full_name": "Lan", "phones": phones})
     )
     assert again.status_code == 201 and again.json()["customer_id"] == first["customer_id"], again.text
+
+
+async def test_the_customer_page_reads_the_shop_s_settings_once(paths: Paths) -> None:
+    """The shop (its name on the page) and its edit window (until when her changes come first) in one read of
+    shop_settings; before: two, one per group."""
+    order = await paths.api.create_order()
+    link = await paths.api.request("POST", f"/api/orders/{order['id']}/edit-link")
+    path = httpx.URL(link.json()["url"]).path
+    response, seen = await paths.counted("GET", path)
+    assert len([s for s in seen if "FROM shop_settings" in s]) == 1, _show(seen)
+    assert order["code"] in response.text
