@@ -22,6 +22,7 @@ from standardwebhooks import Webhook
 from orders_service.app import create_app
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage, Shipment
+from orders_service.infra import i18n
 from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
 from orders_service.links import services as link_services
@@ -300,3 +301,25 @@ async def test_the_customer_page_reads_the_shop_s_settings_once(paths: Paths) ->
     response, seen = await paths.counted("GET", path)
     assert len([s for s in seen if "FROM shop_settings" in s]) == 1, _show(seen)
     assert order["code"] in response.text
+
+
+async def test_the_dashboard_list_finds_its_language_once_per_page(
+    paths: Paths, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each string the page translates (some 5 per order shown) used to work out the request's language again
+    (its query, cookie and Accept-Language) and the template's domain: now once per render."""
+    dashboard = await signed_in(settings, paths.api.client, "reader", "staff")
+    await seed_orders(settings, 20)
+    asked: list[object] = []
+    real = i18n.language_of
+
+    def counted(request: Any) -> str:
+        asked.append(request)
+        return real(request)
+
+    monkeypatch.setattr(i18n, "language_of", counted)
+    for lang, word in (("en", "Orders"), ("vi", "Đơn hàng")):
+        asked.clear()
+        page = await dashboard.get("/dashboard/orders", params={"lang": lang})
+        assert page.status_code == 200 and f"<h1>{word}" in page.text, page.text
+        assert len(asked) <= 5, len(asked)  # the middleware's and the render's own, not one per string
