@@ -91,6 +91,23 @@ async def find_customer(session: AsyncSession, data: CustomerIn, prefix: str) ->
     return found
 
 
+async def find_or_create_customer(session: AsyncSession, data: CustomerIn, prefix: str) -> Customer:
+    """find_customer, else her new profile (a new order's customer). One write transaction from the start, so
+    the phones and identities the find saw free are still free at the INSERT: not asked a second time, as
+    create_customer asks, nor normalised twice."""
+    phones = normalise_phones(data.phones, f"{prefix}phones", maximum=MAX_PHONES)
+    identities = identities_of(data, prefix)
+    await begin_write(session)
+    found = await owner_of(session, phones) or await identity_owner_of(session, identities)
+    if found is not None:
+        await _remember(session, found, phones, identities)
+        return found
+    customer = new_customer(data, phones, identities)
+    session.add(customer)
+    await session.flush()
+    return customer
+
+
 async def _remember(
     session: AsyncSession, customer: Customer, phones: list[str], identities: list[tuple[str, str]]
 ) -> None:

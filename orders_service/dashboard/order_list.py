@@ -13,12 +13,10 @@ from msgspec import Meta, Struct
 
 from couriers.capabilities import COURIERS
 from orders_service.dashboard.pages import VIETNAM, DashboardRequest, attempt, convert, page, problem_of
-from orders_service.dashboard.services import customer_names
-from orders_service.db.models import Order as OrderRow
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import ONE_LINE, OrderStatus
 from orders_service.infra.deps import DbSession
-from orders_service.orders.listing import OrderFilters, list_orders
+from orders_service.orders.listing import OrderFilters, order_summaries
 
 PAGE_SIZE = 50
 CODE = re.compile(r"^DH[A-Z0-9]{8}$")
@@ -64,16 +62,15 @@ async def orders_page(session: DbSession, raw: dict[str, str]) -> dict[str, Any]
         query = convert(given, ListQuery)
     except DomainError as error:  # shown above an empty list
         problem = problem_of(error)
-    rows: list[OrderRow] = []
+    rows: list[Any] = []
     total = 0
-    if problem is None:
+    if problem is None:  # the summary's columns only (with her name and the sync state): one SELECT, no objects
         found, problem = await attempt(
-            list_orders(session, filters_of(query), query.per_page, (query.page - 1) * query.per_page, lines=False)
+            order_summaries(session, filters_of(query), query.per_page, (query.page - 1) * query.per_page)
         )
         rows, total = found or ([], 0)
-    names = await customer_names(session, rows)
     return {
-        "orders": [(row, names.get(row.customer_id, "")) for row in rows],
+        "orders": rows,
         "total": total,
         "query": query,
         "raw": given,

@@ -23,7 +23,8 @@ from orders_service.links.schemas import public_order
 from orders_service.links.views import AmountRow, amount_rows, message_context, page_context, read_only_context
 from orders_service.returns import page as return_page
 from orders_service.shipping import window
-from orders_service.shop_settings.identity import ShopIdentity, identity_of, shop_identity
+from orders_service.shop_settings.identity import SHOP, ShopIdentity, identity_of
+from orders_service.shop_settings.services import SHIPPING, shipping_of, stored_groups
 
 _MAX_FIELDS = 400  # lines x 2 + a dozen: far more than any order's form
 
@@ -52,7 +53,9 @@ async def _page(
 ) -> Template:
     lang = _lang(request)
     settings: Settings = request.app.state.settings
-    shop = request.app.state.shop_identity = await shop_identity(session, settings)  # error pages show it too
+    # The shop and its edit window, saved by an admin, in one read.
+    stored = await stored_groups(session, (SHOP, SHIPPING)) if session is not None else {}
+    shop = request.app.state.shop_identity = identity_of(settings, stored.get(SHOP))  # error pages show it too
     base = "/o/" + str(request.path_params["token"])
     if view.read_only:
         after = await readonly.successor(session, view.row) if view.row.status == "merged" else None
@@ -61,7 +64,8 @@ async def _page(
         shown = return_page.context(returns, lang, lambda amount: i18n.vnd(amount, lang))
         name, context = "public/readonly.html", read_only_context(view, after, lang, shop, warehouse, shown, base)
     else:
-        free_until = await window.free_until(session, view.row, settings) if session is not None else None
+        minutes = shipping_of(settings, stored.get(SHIPPING)).edit_window_minutes
+        free_until = await window.free_until(session, view.row, settings, minutes) if session is not None else None
         context = page_context(view, base, lang, settings, warehouse, free_until, shop=shop)
         name = "public/order.html"
     context["home"] = base  # the language switch opens her page, also from the answer to a cancel

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.catalogue.offers import offers as catalogue_offers
@@ -42,6 +42,25 @@ from orders_service.orders.services import amend_order, get_order, move_order, r
 from orders_service.shop_settings.identity import public_url
 
 _VARIANTS_SCANNED = 500  # recent lines of the same products read to find the sizes and colours on offer
+
+
+def _recent_variants() -> Select[tuple[str, str | None, str | None, int | None]]:
+    """Each SKU, size, colour and price among the recent lines of the SKUs, the newest first: the database
+    folds the lines scanned (up to 500, mostly the same few variants) into the few distinct ones the page
+    offers, instead of sending every line to be folded here. Built once (its cache key with it)."""
+    scanned = (
+        select(OrderLine.sku, OrderLine.size, OrderLine.color, OrderLine.unit_price, OrderRow.created_at)
+        .join(OrderRow, OrderRow.id == OrderLine.order_id)
+        .where(OrderLine.sku.in_(bindparam("skus", expanding=True)), OrderLine.unit_price.is_not(None))
+        .order_by(OrderRow.created_at.desc())
+        .limit(_VARIANTS_SCANNED)
+        .subquery()
+    )
+    variant = (scanned.c.sku, scanned.c.size, scanned.c.color, scanned.c.unit_price)
+    return select(*variant).group_by(*variant).order_by(func.max(scanned.c.created_at).desc())
+
+
+_RECENT_VARIANTS = _recent_variants()
 
 
 async def create_link(
@@ -130,13 +149,7 @@ async def offers(session: AsyncSession, row: OrderRow) -> dict[str, tuple[Varian
         if line.is_tryon and line.sku in seen:
             seen[line.sku] += [Variant(o.size, o.color, o.unit_price) for o in line.tryon_options or ()]
     if skus:
-        recent = await session.execute(
-            select(OrderLine.sku, OrderLine.size, OrderLine.color, OrderLine.unit_price)
-            .join(OrderRow, OrderRow.id == OrderLine.order_id)
-            .where(OrderLine.sku.in_(skus), OrderLine.unit_price.is_not(None))
-            .order_by(OrderRow.created_at.desc())
-            .limit(_VARIANTS_SCANNED)
-        )
+        recent = await session.execute(_RECENT_VARIANTS, {"skus": sorted(skus)})
         for sku, size, color, price in recent.tuples():
             if price is not None:
                 seen[sku].append(Variant(size, color, price))

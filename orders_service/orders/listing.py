@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.filters import BeforeAfter, CollectionFilter, LimitOffset, OnBeforeAfter, OrderBy
-from sqlalchemy import ColumnElement, String, and_, cast, or_, select
+from advanced_alchemy.filters import LimitOffset, OrderBy
+from sqlalchemy import ColumnElement, Row, String, and_, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import noload
 
 from orders_service.db.models import Customer, CustomerPhone, Shipment
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import OrderStatus
 from orders_service.domain.phones import normalise_phone
 from orders_service.geo import fold
-from orders_service.infra.pagination import Repository, given
+from orders_service.infra.pagination import Repository
 
 
 class OrderRepository(Repository[OrderRow]):
@@ -56,8 +56,17 @@ def _containing(word: str) -> str:
 
 
 def _matching(filters: OrderFilters) -> list[ColumnElement[bool]]:
-    """The filters that look beyond the order's own columns: its customer's phones, its shipment."""
-    found = []
+    """Every filter given, as conditions on the order: its own columns, its customer's phones, its shipment."""
+    code = filters.code.strip().upper() if filters.code is not None else None
+    equal = ((OrderRow.customer_id, filters.customer_id), (OrderRow.channel, filters.channel),
+             (OrderRow.courier, filters.courier), (OrderRow.code, code))  # fmt: skip
+    found: list[ColumnElement[bool]] = [column == value for column, value in equal if value is not None]
+    if filters.status:
+        found.append(OrderRow.status.in_([str(s) for s in filters.status]))
+    if (start := _utc(filters.created_from)) is not None:
+        found.append(OrderRow.created_at >= start)
+    if (end := _utc(filters.created_to)) is not None:
+        found.append(OrderRow.created_at < end)
     if filters.phone is not None:
         e164 = normalise_phone(filters.phone, "phone")
         owners = select(CustomerPhone.customer_id).where(CustomerPhone.e164 == e164)
@@ -75,26 +84,39 @@ def _matching(filters: OrderFilters) -> list[ColumnElement[bool]]:
 
 
 async def list_orders(
-    session: AsyncSession, filters: OrderFilters, limit: int, offset: int, *, lines: bool = True
+    session: AsyncSession, filters: OrderFilters, limit: int, offset: int
 ) -> tuple[list[OrderRow], int]:
-    """A page of the orders that match every filter given, newest first, and how many match in all.
-
-    `lines=False` for a list that shows none (the dashboard's): their query is most of the page's work.
-    """
+    """A page of the orders that match every filter given, newest first, and how many match in all."""
     rows, total = await OrderRepository(session=session).get_many_and_count(
-        CollectionFilter("status", [str(s) for s in filters.status] if filters.status else None),
-        OnBeforeAfter("created_at", on_or_before=None, on_or_after=_utc(filters.created_from)),
-        BeforeAfter("created_at", before=_utc(filters.created_to), after=None),
-        *_matching(filters),
-        OrderBy("created_at", "desc"),
-        OrderBy("id", "desc"),
-        LimitOffset(limit, offset),
-        **given(
-            customer_id=filters.customer_id,
-            channel=filters.channel,
-            courier=filters.courier,
-            code=filters.code.strip().upper() if filters.code is not None else None,
-        ),
-        load=None if lines else [noload(OrderRow.lines)],
+        *_matching(filters), OrderBy("created_at", "desc"), OrderBy("id", "desc"), LimitOffset(limit, offset)
     )
     return list(rows), total
+
+
+# What a list of orders shows (the dashboard's): no order object, no lines, parcel or package, the customer's
+# name and the courier sync's state joined in (a shipment is one per order). Built once, page bounds as bound
+# values: unfiltered (the list as it opens), the statement and its cache key are the same object every time.
+_SHOWN = (OrderRow.id, OrderRow.code, OrderRow.created_at, OrderRow.status, OrderRow.courier, OrderRow.cod_amount,
+          OrderRow.recipient_name, Customer.full_name.label("customer_name"), Shipment.sync_state)  # fmt: skip
+_SUMMARY = (
+    select(*_SHOWN)
+    .join(Customer, Customer.id == OrderRow.customer_id)
+    .outerjoin(Shipment, Shipment.order_id == OrderRow.id)
+    .order_by(OrderRow.created_at.desc(), OrderRow.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_COUNT = select(func.count()).select_from(OrderRow)
+
+
+async def order_summaries(
+    session: AsyncSession, filters: OrderFilters, limit: int, offset: int
+) -> tuple[list[Row[Any]], int]:
+    """list_orders for a list that shows only the summary's columns: one SELECT of them, and the COUNT only when
+    the page does not tell the total (a first page shorter than `limit` is every match)."""
+    where = _matching(filters)
+    query = _SUMMARY.where(*where) if where else _SUMMARY
+    rows = list((await session.execute(query, {"limit": limit, "offset": offset})).all())
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)
+    return rows, int(await session.scalar(_COUNT.where(*where) if where else _COUNT) or 0)

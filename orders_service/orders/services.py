@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from uuid_utils.compat import uuid7
 
 from orders_service.catalogue import pricing, stock
-from orders_service.customers.services import create_customer, find_customer, survivor_of
+from orders_service.customers.services import find_or_create_customer, survivor_of
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Customer, OrderEvent
 from orders_service.db.models import Order as OrderRow
@@ -85,8 +85,7 @@ async def _customer_for(session: AsyncSession, data: OrderIn) -> Customer:
         return await survivor_of(session, customer)
     if data.customer is None:
         raise InvalidField("customer_id", "give customer_id, or customer with full_name and phones")
-    found = await find_customer(session, data.customer, "customer.")
-    return found or await create_customer(session, data.customer, "customer.")
+    return await find_or_create_customer(session, data.customer, "customer.")
 
 
 def change_of(

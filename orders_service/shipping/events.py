@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from couriers.base import MAX_QUANTITY, Event, Status
@@ -54,6 +56,32 @@ ORDER_STATUS: dict[Status, OrderStatus | None] = {
 }
 
 
+def _store(insert: Any) -> Any:
+    return (
+        insert(CourierInbox.__table__)
+        .on_conflict_do_nothing(index_elements=["courier", "event_key"])
+        .returning(CourierInbox.__table__.c.id)
+    )
+
+
+# Built once each (SQLAlchemy memoises a statement's cache key on the statement object).
+_STORE = {"sqlite": _store(sqlite.insert), "postgresql": _store(postgresql.insert)}
+_THE_PARCEL = (Shipment.courier == bindparam("courier"), Shipment.tracking_code == bindparam("tracking_code"))
+_ORDER_OF_PARCEL = (
+    select(OrderRow)
+    .where(OrderRow.id == select(Shipment.order_id).where(*_THE_PARCEL).scalar_subquery())
+    .options(joinedload(OrderRow.lines), lazyload(OrderRow.shipment), lazyload(OrderRow.parcel))  # parcel: stock
+    .with_for_update(key_share=True, of=OrderRow)
+)
+_PARCEL = select(Shipment).where(*_THE_PARCEL).with_for_update(key_share=True).execution_options(populate_existing=True)
+
+
+async def _outcome(session: AsyncSession, inbox_id: Any, outcome: str) -> None:
+    """The stored event's outcome when it was not applied (stored as applied: the usual case writes nothing)."""
+    if outcome != "applied":
+        await session.execute(update(CourierInbox).where(CourierInbox.id == inbox_id).values(outcome=outcome))
+
+
 async def apply_event(session: AsyncSession, event: Event) -> str:
     """Returns applied, duplicate, stale (older than what we know) or unmatched (not our parcel).
 
@@ -65,39 +93,26 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
     if any(not 0 < k.quantity <= MAX_QUANTITY for k in event.kept or ()):
         raise InvalidField("kept", f"{event.courier} reported a kept quantity outside 1..{MAX_QUANTITY}")
     await begin_write(session)
-    try:
-        async with session.begin_nested():
-            inbox = CourierInbox(
-                courier=event.courier,
-                event_key=event.event_key[:200],
-                tracking_code=event.tracking_code,
-                status=str(event.status),
-                payload=msgspec.to_builtins(event),
-            )
-            session.add(inbox)
-            await session.flush()
-    except IntegrityError:
+    # Stored once: a repeated event (the same key) inserts nothing, so nothing is applied twice. One statement,
+    # where a SAVEPOINT around an INSERT that may fail took three.
+    stored = {"courier": event.courier, "event_key": event.event_key[:200], "tracking_code": event.tracking_code,
+              "status": str(event.status), "payload": msgspec.to_builtins(event)}  # fmt: skip
+    inbox_id = await session.scalar(_STORE[session.get_bind().dialect.name], stored)
+    if inbox_id is None:
         return "duplicate"
-    parcel = (Shipment.courier == event.courier, Shipment.tracking_code == event.tracking_code)
-    order_id = await session.scalar(select(Shipment.order_id).where(*parcel))
-    if order_id is None:
-        inbox.outcome = await returns.apply(session, event)
-        return inbox.outcome
-    # The order first, then its shipment: the order every writer takes them in (the sync does too), so two
-    # of them never wait on each other; and the shipment is read after the lock, so two events for one
-    # parcel are compared one after the other, never both against the same old status.
-    # The order's own selectin load of its shipment would read the parcel before the lock, only to read it
-    # again: the locked read below is the one the order gets.
-    order = await session.scalar(
-        select(OrderRow)
-        .where(OrderRow.id == order_id)
-        .with_for_update(key_share=True)
-        .options(lazyload(OrderRow.shipment), lazyload(OrderRow.parcel))  # catalogue/stock reads it if needed
-    )
-    shipment = await session.scalar(
-        select(Shipment).where(*parcel).with_for_update(key_share=True).execution_options(populate_existing=True)
-    )
-    assert order is not None and shipment is not None
+    # The order first (found by its parcel, with its lines, in one statement), then its shipment: the order
+    # every writer takes them in (the sync does too), so two of them never wait on each other; and the shipment
+    # is read after the lock, so two events for one parcel are compared one after the other, never both against
+    # the same old status. The order's own load of its shipment would read the parcel before the lock, only to
+    # read it again: the locked read below is the one the order gets.
+    parcel = {"courier": event.courier, "tracking_code": event.tracking_code}
+    order = (await session.execute(_ORDER_OF_PARCEL, parcel)).unique().scalar_one_or_none()
+    if order is None:
+        outcome = await returns.apply(session, event)
+        await _outcome(session, inbox_id, outcome)
+        return outcome
+    shipment = await session.scalar(_PARCEL, parcel)
+    assert shipment is not None
     set_committed_value(order, "shipment", shipment)
     if event.return_code and shipment.return_code is None:
         shipment.return_code = event.return_code  # GHN: the refused part comes back under its own order code
@@ -106,7 +121,7 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
         RANK[event.status] == RANK[current] and (shipment.status_at is None or event.occurred_at > shipment.status_at)
     )
     if not newer:
-        inbox.outcome = "stale"
+        await _outcome(session, inbox_id, "stale")
         return "stale"
     shipment.status, shipment.raw_status, shipment.status_at = str(event.status), event.raw_status, event.occurred_at
     if event.cod_collected is not None:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from couriers.base import Courier, Request, WebhookFieldInvalid, WebhookRejected
 from orders_service.db.engine import begin_write
@@ -34,13 +35,17 @@ async def ship_order(
     actor: Actor,
     couriers: CourierRegistry,
     courier: str | None = None,
+    *,
+    row: OrderRow | None = None,
 ) -> OrderRow:
     """Create the courier order through the outbox: the order moves to ready_to_ship at once.
 
     `courier` (chosen by staff or the shop's rule, shipping/choice.py) replaces the order's; None keeps it.
+    `row`: the order as the caller already read it locked in this transaction (not read a second time).
     """
-    await begin_write(session)
-    row = await get_order(session, order_id, lock=True)
+    if row is None:
+        await begin_write(session)
+        row = await get_order(session, order_id, lock=True)
     check_precondition(if_match, row.version)
     before = mapping.to_domain(row)
     check_transition(before.status, OrderStatus.READY_TO_SHIP)
@@ -48,13 +53,16 @@ async def ship_order(
     couriers.get(courier)  # a courier the shop has no account with is refused now, not in the relay
     if row.shipment is not None:
         raise InvalidTransition("the order already has a courier order")
-    session.add(Shipment(order_id=row.id, courier=courier, client_code=client_code(row.code, 1)))
+    shipment = Shipment(order_id=row.id, courier=courier, client_code=client_code(row.code, 1))
+    session.add(shipment)
     after = replace(before, status=OrderStatus.READY_TO_SHIP, courier=courier)
     mapping.write(row, after)
     row.version += 1
     record_change(session, row, actor, "shipped", before, after)
     await session.flush()
-    await session.refresh(row, ["shipment"])
+    # The parcel just written is the order's (its columns are all set by the INSERT's own defaults): the answer
+    # shows it without reading it back.
+    set_committed_value(row, "shipment", shipment)
     return row
 
 

@@ -56,11 +56,15 @@ async def window_minutes(session: AsyncSession, settings: Settings) -> int:
     return (await shipping_rules(session, settings)).edit_window_minutes
 
 
-async def free_until(session: AsyncSession, row: OrderRow, settings: Settings) -> datetime.datetime | None:
-    """Until when her changes come before any courier order (the edit window), while that is still ahead."""
+async def free_until(
+    session: AsyncSession, row: OrderRow, settings: Settings, minutes: int | None = None
+) -> datetime.datetime | None:
+    """Until when her changes come before any courier order (the edit window), while that is still ahead.
+    `minutes`: the window in force, when the caller read it already."""
     if row.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED) or row.shipment is not None:
         return None
-    until = await hold_until(session, row.id, await window_minutes(session, settings))
+    minutes = await window_minutes(session, settings) if minutes is None else minutes
+    until = await hold_until(session, row.id, minutes)
     return until if until is not None and until > clock.now() else None
 
 
@@ -85,9 +89,8 @@ async def ship_or_schedule(
     now: bool = False,
 ) -> tuple[OrderRow, datetime.datetime | None]:
     """Ship at once (`now`, no window, or the window closed), else schedule: (the order, when it will go)."""
+    await begin_write(session)  # first: the shop's window is read in the write, not in a transaction of its own
     minutes = await window_minutes(session, settings)
-    await session.commit()  # end the read (it wrote nothing): the write below begins as a writer
-    await begin_write(session)
     row = await get_order(session, order_id, lock=True)
     check_precondition(if_match, row.version)
     schedule = await session.scalar(select(ShipSchedule).where(ShipSchedule.order_id == order_id))
@@ -96,7 +99,7 @@ async def ship_or_schedule(
         if schedule is not None:
             courier = courier or schedule.courier
             await session.delete(schedule)
-        return await ship_order(session, order_id, if_match, actor, couriers, courier), None
+        return await ship_order(session, order_id, if_match, actor, couriers, courier, row=row), None
     # Held: refused now for what the ship itself would refuse, not when it falls due.
     check_transition(OrderStatus(row.status), OrderStatus.READY_TO_SHIP)
     courier = courier or (schedule.courier if schedule is not None else row.courier)
@@ -141,7 +144,7 @@ async def hand_over(
         courier = schedule.courier
         await session.delete(schedule)
         try:
-            await ship_order(session, order_id, f'"{row.version}"', SYSTEM, couriers, courier)
+            await ship_order(session, order_id, f'"{row.version}"', SYSTEM, couriers, courier, row=row)
         except DomainError as refused:  # cancelled meanwhile, or the courier's account removed: said, not retried
             record_note(session, row, SYSTEM, "ship_dropped", f"not handed over to {courier.upper()}: {refused}")
             log.info("scheduled ship of %s dropped: %s", order_id, refused)

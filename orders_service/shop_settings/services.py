@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.db.engine import begin_write
@@ -82,6 +82,16 @@ def shipping_of(settings: Settings, stored: dict[str, Any] | None) -> ShippingRu
     saved = {key: value for key, value in (stored or {}).items() if key in ShippingRules.__struct_fields__}
     env = {"ship_rule": settings.ship_rule, "edit_window_minutes": settings.edit_window_minutes}
     return msgspec.convert({**env, **saved}, ShippingRules)
+
+
+_STORED = select(ShopSetting.key, ShopSetting.value).where(ShopSetting.key.in_(bindparam("keys", expanding=True)))
+
+
+async def stored_groups(session: AsyncSession, keys: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """What an admin saved under each of `keys` (a key not saved is absent), in one statement: for a page that
+    needs several groups (the customer's page: the shop and its edit window)."""
+    rows = await session.execute(_STORED, {"keys": list(keys)})
+    return {key: value for key, value in rows.tuples() if isinstance(value, dict)}
 
 
 async def shipping_rules(session: AsyncSession, settings: Settings) -> ShippingRules:

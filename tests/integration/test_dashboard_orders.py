@@ -122,5 +122,6 @@ async def test_a_list_of_100_orders_costs_the_same_queries_as_a_list_of_2(
     await seed_orders(settings, 98)
     with counted(app, settings) as large:
         assert len(listed(await staff.get("/dashboard/orders", params={"per_page": "100"}))) == 100
-    assert len(large) == len(small), large
-    assert len(large) <= 6  # session, count, orders, their lines and shipments, customers' names
+    # The COUNT only for the full page (two orders on a page of 100 are every match).
+    assert len(large) <= len(small) + 1, (small, large)
+    assert len(large) <= 3, large  # session, the orders with their names and sync states, count

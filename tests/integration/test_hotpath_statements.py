@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
@@ -21,11 +22,15 @@ from standardwebhooks import Webhook
 from orders_service.app import create_app
 from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage, Shipment
+from orders_service.infra import i18n
 from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
+from orders_service.links import services as link_services
+from orders_service.links.rules import Variant
 from orders_service.messaging.triggers import AMENDED_TOPIC, make_amended_message
 from tests.integration.api import Api, order_payload
 from tests.integration.conftest import DATABASES, engine_settings
+from tests.integration.dashboard import seed_orders, signed_in
 from tests.integration.test_amend_statements import Statements
 
 pytestmark = pytest.mark.anyio
@@ -104,14 +109,15 @@ IN_REQUEST_MESSAGE = (
     "unsubscribe_tokens",
     "SAVEPOINT sa_savepoint_2",
 )
-# BEGIN, the inbox row in its SAVEPOINT (3), the parcel's order, the order and its lines, the locked parcel,
-# UPDATE orders, INSERT order_events, INSERT outbox, UPDATE shipments, COMMIT.
-MAX_PICKED = 13
+# BEGIN, the inbox row (INSERT .. ON CONFLICT DO NOTHING), the order of the parcel with its lines, the locked
+# parcel, UPDATE orders, INSERT order_events, INSERT outbox, UPDATE shipments, COMMIT. Before: 13, the inbox row
+# in a SAVEPOINT (3 statements), the parcel's order id, then the order, then its lines.
+MAX_PICKED = 9
 # And the customer's lock, the points' idempotency SELECT, INSERT points_ledger, her tier and sums, the tier
 # rows, and the two messages' outbox rows; and the kept numbers segments and the profile read: her stats row (one
 # upsert for the completed order and its points entry; it was two) and her favourite sizes, colours and SKUs; and
 # the stock it held, to sell what she kept (catalogue/stock.py; none here).
-MAX_DELIVERED = 25
+MAX_DELIVERED = 21  # 25 before the inbox row and the order's read were one statement each
 
 
 def _show(seen: list[str]) -> str:
@@ -135,9 +141,11 @@ async def test_a_courier_webhook_makes_no_message_in_the_request(paths: Paths) -
         assert len(seen) <= limit, f"{status}: {len(seen)}\n{_show(seen)}"
         assert not [s for s in seen if any(word in s for word in IN_REQUEST_MESSAGE)], _show(seen)
         assert not [s for s in seen if s.startswith("SELECT customers.id AS")], _show(seen)
-        # The parcel is read twice: which order it belongs to, then locked after the order (never a third time
-        # through the order's own load).
-        assert len([s for s in seen if s.startswith("SELECT shipments.")]) == 2, _show(seen)
+        # The parcel is read once, locked after the order (which is found by it: a subquery of its own read),
+        # never a second time through the order's own load; the order with its lines in one statement.
+        assert len([s for s in seen if s.startswith("SELECT shipments.")]) == 1, _show(seen)
+        assert len([s for s in seen if s.startswith(("SELECT orders.", "SELECT order_lines."))]) == 1, _show(seen)
+        assert not [s for s in seen if "SAVEPOINT" in s], _show(seen)
         assert seen[-1] == "COMMIT" and "ROLLBACK" not in seen
         # Her kept numbers: one upsert for the completed order and its points entry together.
         stats = [s for s in seen if "customer_stats" in s]
@@ -182,7 +190,7 @@ async def test_the_webhook_messages_come_through_the_outbox_once(paths: Paths, s
 # its lines, its event, its outbox row, COMMIT. Before: 15 (an UPDATE of last_seq after the INSERT, the shipment
 # refreshed in two SELECTs, the merged-from query for an order nothing could have been merged into). And the
 # catalogue's variants of its SKUs, read once for prices, weights and reservations (none here).
-MAX_CREATE = 12
+MAX_CREATE = 11  # 12 before her phones were asked once
 
 
 async def test_an_order_is_created_in_one_flush(paths: Paths) -> None:
@@ -194,3 +202,124 @@ async def test_an_order_is_created_in_one_flush(paths: Paths) -> None:
     assert (created["version"], created["shipment"], created["merged_from"]) == (1, None, [])
     events = await paths.api.request("GET", f"/api/orders/{created['id']}/events")
     assert [(e["type"], e["seq"]) for e in events.json()] == [("created", 1)], events.text
+
+
+# The list shows the summary's columns (her name and the courier sync's state joined in): BEGIN, the SELECT of
+# them, the COUNT, COMMIT. Before: the COUNT, the whole orders, their shipments and parcels (two selectin
+# loads), and the customers' names: 5 statements.
+async def test_the_dashboard_list_reads_its_page_in_one_select(paths: Paths, settings: Settings) -> None:
+    dashboard = await signed_in(settings, paths.api.client, "lister", "staff")
+    await seed_orders(settings, 11)  # and the fixture's own: 12
+    for per_page, count in ((20, False), (10, True)):
+        await dashboard.get("/dashboard/orders")  # her session is cached now: its lookup left out
+        paths.statements.seen.clear()
+        paths.statements.on = True
+        try:
+            page = await dashboard.get("/dashboard/orders", params={"per_page": per_page})
+        finally:
+            paths.statements.on = False
+        seen = [s for s in paths.statements.seen if "staff_sessions" not in s]
+        assert page.status_code == 200, page.text
+        reads = [s for s in seen if s.startswith("SELECT")]
+        # A first page shorter than a page is every match: no COUNT. A later one counts.
+        assert len(reads) == (2 if count else 1), _show(seen)
+        assert not [s for s in reads if any(t in s for t in ("FROM shipments", "FROM order_parcels", "FROM customers"))]
+        assert page.text.count('<a href="/dashboard/orders/') == min(per_page, 12) and "(12)" in page.text, page.text
+    past = await dashboard.get("/dashboard/orders", params={"per_page": 10, "page": 3})  # past the end: counted
+    assert past.text.count('<a href="/dashboard/orders/') == 0 and "(12)" in past.text, past.text
+
+
+async def test_the_customer_page_gets_each_recent_variant_once(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sizes and colours on offer come from the recent lines of the same SKU: the database folds them into
+    the distinct variants. Before: every line scanned (up to 500) was sent and made a Variant here."""
+    line = {"sku": "DRESS-01", "name": "Đầm hoa", "size": "L", "color": "red", "quantity": 1}
+    for price in (460000, 470000):  # the newest price of a size and colour is the one offered
+        for _ in range(3):
+            await paths.api.create_order(lines=[line | {"unit_price": price}])
+    order = await paths.api.create_order()  # size M
+    link = await paths.api.request("POST", f"/api/orders/{order['id']}/edit-link")
+    token = httpx.URL(link.json()["url"]).path.removeprefix("/o/")
+    made: list[Variant] = []
+
+    class Counted(Variant, frozen=True):
+        def __post_init__(self) -> None:
+            made.append(self)
+
+    monkeypatch.setattr(link_services, "Variant", Counted)
+    answer = await paths.api.client.get(f"/api/public/orders/{token}")
+    assert answer.status_code == 200, answer.text
+    offered = [(v["size"], v["color"], v["unit_price"]) for v in answer.json()["lines"][0]["variants"]]
+    assert offered == [("M", "red", 450000), ("L", "red", 470000)]
+    # M at 450,000 (the fixture's first order and this one) and L at two prices: three, not eight lines.
+    assert len(made) == 3, made
+
+
+# BEGIN, the shop's edit window, the order locked (with its lines and parcel), its schedule, UPDATE orders,
+# INSERT order_events, outbox and shipments, COMMIT. Before: 13, the window read in a transaction of its own
+# (BEGIN, SELECT, COMMIT), the order read a second time by ship_order, and the new parcel read back after its
+# INSERT for the answer.
+MAX_SHIP = 9
+
+
+async def test_a_ship_is_one_transaction_reading_the_order_once(paths: Paths) -> None:
+    order = await paths.api.create_order()
+    path = f"/api/orders/{order['id']}"
+    confirmed = await paths.api.request("POST", f"{path}/confirm", headers={"If-Match": f'"{order["version"]}"'})
+    etag = {"If-Match": f'"{confirmed.json()["version"]}"'}
+    response, seen = await paths.counted("POST", f"{path}/ship", headers=paths.api.headers() | etag)
+    assert len(seen) <= MAX_SHIP, f"{len(seen)}\n{_show(seen)}"
+    assert len([s for s in seen if s.startswith("BEGIN")]) == 1 and seen.count("COMMIT") == 1, _show(seen)
+    assert len([s for s in seen if s.startswith("SELECT orders.")]) == 1, _show(seen)
+    inserted = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO shipments"))
+    assert not [s for s in seen[inserted:] if s.startswith("SELECT")], _show(seen)
+    shipped = response.json()
+    assert (shipped["status"], shipped["version"]) == ("ready_to_ship", confirmed.json()["version"] + 1)
+    again = await paths.api.request("GET", path)
+    assert shipped == again.json()  # the answer without the read back is the order as read afterwards
+
+
+async def test_a_new_customer_s_phones_are_asked_once(paths: Paths) -> None:
+    """Her phones are looked up once in the order's write transaction: found free, her profile is inserted
+    without asking again (before: the same SELECT of customer_phones twice, and her phones normalised twice)."""
+    _, seen = await paths.counted("POST", "/api/orders", json=order_payload(), headers=paths.api.headers())
+    assert len([s for s in seen if s.startswith("SELECT customer_phones.")]) == 1, _show(seen)
+    # Her next order finds her by that phone (and adds the new one to her profile).
+    first = (await paths.api.request("GET", "/api/orders", params={"limit": 1})).json()["items"][0]
+    phones = [*first["recipient"]["phones"], "0912345678"]
+    again = await paths.api.request(
+        "POST", "/api/orders", json=order_payload(customer={"full_name": "Lan", "phones": phones})
+    )
+    assert again.status_code == 201 and again.json()["customer_id"] == first["customer_id"], again.text
+
+
+async def test_the_customer_page_reads_the_shop_s_settings_once(paths: Paths) -> None:
+    """The shop (its name on the page) and its edit window (until when her changes come first) in one read of
+    shop_settings; before: two, one per group."""
+    order = await paths.api.create_order()
+    link = await paths.api.request("POST", f"/api/orders/{order['id']}/edit-link")
+    path = httpx.URL(link.json()["url"]).path
+    response, seen = await paths.counted("GET", path)
+    assert len([s for s in seen if "FROM shop_settings" in s]) == 1, _show(seen)
+    assert order["code"] in response.text
+
+
+async def test_the_dashboard_list_finds_its_language_once_per_page(
+    paths: Paths, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each string the page translates (some 5 per order shown) used to work out the request's language again
+    (its query, cookie and Accept-Language) and the template's domain: now once per render."""
+    dashboard = await signed_in(settings, paths.api.client, "reader", "staff")
+    await seed_orders(settings, 20)
+    asked: list[object] = []
+    real = i18n.language_of
+
+    def counted(request: Any) -> str:
+        asked.append(request)
+        return real(request)
+
+    monkeypatch.setattr(i18n, "language_of", counted)
+    for lang, word in (("en", "Orders"), ("vi", "Đơn hàng")):
+        asked.clear()
+        page = await dashboard.get("/dashboard/orders", params={"lang": lang})
+        assert page.status_code == 200 and f"<h1>{word}" in page.text, page.text
+        assert len(asked) <= 5, len(asked)  # the middleware's and the render's own, not one per string
