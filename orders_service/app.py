@@ -122,6 +122,7 @@ def create_app(
         # Only closes the session: CommitBeforeSending commits before the answer leaves (orders_service.infra.commit).
         before_send_handler=None,
         create_all=False,
+        enable_file_object_listener=False,  # no model stores files (see NO_LISTENERS in infra/runtime.py)
     )
     policy = discounts or TierDiscount()
     warehouse = Warehouse.in_province(settings.warehouse_province)

@@ -115,8 +115,13 @@ class Runtime:
         await self.engine.dispose()
 
 
+# advanced-alchemy's cache and file-object listeners run on every commit and flush; we use neither, and without
+# these keys each of them asks the engine for its execution options, which builds a copy of the engine each time.
+NO_LISTENERS = {"enable_cache_listener": False, "enable_file_object_listener": False}
+
+
 def session_info(settings: Settings, program: ProgramSource | None = None) -> dict[str, Any]:
-    return {PROGRAM_KEY: program or ProgramSource(settings), NOTIFY_KEY: NotifySource(settings.notify)}
+    return {PROGRAM_KEY: program or ProgramSource(settings), NOTIFY_KEY: NotifySource(settings.notify), **NO_LISTENERS}
 
 
 def standalone_sandbox(settings: Settings) -> SandboxServer:
