@@ -109,8 +109,12 @@ def test_short_scale_run(tmp_path: Path) -> None:
     assert backends[str(first_api)]["served"] > 0 and backends[str(second_api)]["served"] > 0, backends
     assert run["balancer"]["unserved"] == 0
 
-    # The mix ran: orders were created, changed and shipped, and the courier moved parcels on.
+    # The mix ran: orders were created, changed and shipped, and the courier moved parcels on. A parcel reaches the
+    # courier through the worker, killed at 30% of the run: when it took until the last seconds to come back (19.6 s
+    # of 20 once, on a machine full with the rest of the suite), no parcel could be picked up in time.
     ops = run["operations"]
-    for op in ("create", "amend", "ship", "courier_picked"):
-        assert ops.get(op, {}).get("ok", 0) > 0, (op, ops.get(op))
+    worker_back_s = next(f["healed_at"] for f in run["faults"] if f["name"] == "kill_worker")
+    moved = ("courier_picked",) if worker_back_s < SECONDS - 5 else ()
+    for op in ("create", "amend", "ship", *moved):
+        assert ops.get(op, {}).get("ok", 0) > 0, (op, ops.get(op), f"worker back at {worker_back_s} s")
     assert run["orders"] >= SECONDS * RATE / 10
