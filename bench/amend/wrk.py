@@ -53,6 +53,12 @@ async def _wrk(
         "--timeout", f"{REQUEST_TIMEOUT:g}s", "-s", str(LUA), base_url, "--",
         str(orders_file), str(state_file), key, str(concurrency), prefix,
     ]  # fmt: skip
+    return await run_wrk(argv, seconds, RESULT)
+
+
+async def run_wrk(argv: list[str], seconds: float, result: str) -> dict[str, object]:
+    """Run wrk (argv) for about `seconds`, bounded; the JSON its script printed after `result` on its last such line,
+    with the tail of its stderr. Also used by bench/floor."""
     proc = await asyncio.create_subprocess_exec(
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True
     )
@@ -62,10 +68,10 @@ async def _wrk(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    lines = [line for line in out.decode().splitlines() if line.startswith(RESULT)]
+    lines = [line for line in out.decode().splitlines() if line.startswith(result)]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {err.decode(errors='replace')[-1500:]}")
-    return dict(json.loads(lines[-1][len(RESULT) :]), stderr=err.decode(errors="replace")[-1500:])
+    return dict(json.loads(lines[-1][len(result) :]), stderr=err.decode(errors="replace")[-1500:])
 
 
 async def wrk_load(

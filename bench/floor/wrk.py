@@ -6,15 +6,13 @@ bench/amend/amend.lua (through amend.wrk) for the real amendment, which must sen
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from amend.domain import BenchOrder
 from amend.load import LoadResult, amendment_body
-from amend.wrk import wrk_load, wrk_path
+from amend.wrk import run_wrk, wrk_load, wrk_path
 from benchlib.cpu import cpu_sample, cpu_use
 from benchlib.servers import REQUEST_TIMEOUT
 
@@ -33,19 +31,7 @@ async def _wrk(base_url: str, requests_file: Path, key: str, seconds: float, con
         wrk_path(), "-t", str(connections), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
         "--timeout", f"{REQUEST_TIMEOUT:g}s", "-s", str(LUA), base_url, "--", str(requests_file), key,
     ]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(
-        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=seconds + REQUEST_TIMEOUT + 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    lines = [line for line in out.decode().splitlines() if line.startswith(RESULT)]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"wrk failed ({proc.returncode}): {err.decode(errors='replace')[-1500:]}")
-    return dict(json.loads(lines[-1][len(RESULT) :]), stderr=err.decode(errors="replace")[-1500:])
+    return await run_wrk(argv, seconds, RESULT)
 
 
 async def probe_load(
