@@ -47,6 +47,18 @@ def _payload(phone: str) -> dict[str, Any]:
 
 
 _OUTBOX_INSERT = re.compile(r"^INSERT INTO outbox \((.+?)\) VALUES ")
+# The same INSERT as the last of several writes in one statement (PostgreSQL: WITH ... INSERT INTO outbox).
+_OUTBOX_LAST = re.compile(r"\) INSERT INTO outbox \((.+?)\) VALUES (\(.+\))$")
+
+
+def _numbered_topics(sql: str, params: Any) -> list[str]:
+    """The topics of a WITH statement's outbox rows, read at their $N among its parameters."""
+    found = _OUTBOX_LAST.search(sql)
+    if found is None:
+        return []
+    at = [c.strip().strip('"') for c in found[1].split(", ")].index("topic")
+    numbers = [int(re.findall(r"\$(\d+)", row)[at]) for row in re.findall(r"\(([^()]*)\)", found[2])]
+    return [str(list(params)[n - 1]) for n in numbers]
 
 
 async def capture(key: str) -> dict[str, list[str]]:
@@ -63,7 +75,9 @@ async def capture(key: str) -> dict[str, list[str]]:
         nested = many and isinstance(params, list | tuple) and bool(params) and isinstance(params[0], list | tuple)
         rows = list(params) if nested else [params]
         statements.extend([sql] * len(rows))
-        if (insert := _OUTBOX_INSERT.match(sql)) is not None:
+        if sql.startswith("WITH "):
+            topics.extend(_numbered_topics(sql, params))
+        elif (insert := _OUTBOX_INSERT.match(sql)) is not None:
             columns = [c.strip().strip('"') for c in insert[1].split(", ")]
             at, width = columns.index("topic"), len(columns)
             for row in rows:  # insertmanyvalues: several rows' values in one flat list

@@ -161,7 +161,7 @@ def write_values(
             "id": uid(uuid7()), "order_id": uid(order.id), "seq": plan.seq, "at": now, "actor_kind": "staff",
             "actor_id": ACTOR, "type": "amended", "reason": None, "operations": plan.operations,
             "changes": plan.changes, "cod_before": plan.cod_before, "cod_after": plan.totals["cod_amount"],
-            "version": plan.version,
+            "version": plan.version, "sa_orm_sentinel": None,
         }  # fmt: skip
         return tuple(values[c] for c in columns)
     flat: list[Any] = []

@@ -105,6 +105,11 @@ class _State:
             self.line_rows = rows
 
     def write(self, step: Step, now: Any) -> tuple[Any, ...]:
+        if step.kind == "writes":  # several writes in one statement: each part's values at its $N
+            values: dict[int, Any] = {}
+            for part in step.parts:
+                values.update(zip(part.numbers, self.write(part, now), strict=True))
+            return tuple(values[n] for n in range(1, len(values) + 1))
         if self.plan is None:
             if self.order_row is None:
                 raise StepError("order not found")

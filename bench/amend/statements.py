@@ -28,7 +28,7 @@ WRITABLE = {
     },
     "insert_event": {
         "id", "order_id", "seq", "at", "actor_kind", "actor_id", "type", "reason", "operations", "changes",
-        "cod_before", "cod_after", "version",
+        "cod_before", "cod_after", "version", "sa_orm_sentinel",
     },
     "insert_outbox": {
         "id", "topic", "key", "payload", "created_at", "available_at", "attempts", "locked_until", "processed_at",
@@ -111,11 +111,16 @@ POSTGRES = Dialect(name="postgres", begin=None)
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # begin, commit, order, lines, read, or one of WRITES
+    kind: str  # begin, commit, order, lines, read, one of WRITES, or "writes" (several in one statement)
     sql: str
     columns: tuple[str, ...] = ()  # a write's columns
     rows: int = 1  # an INSERT's rows
     binds: str = "order"  # a read's one parameter: the order's id, its customer's, or its line's SKU
+    parts: tuple[Step, ...] = ()  # "writes": each write of the statement, in the order its text has them
+    numbers: tuple[int, ...] = ()  # a part's PostgreSQL parameter numbers ($N), in the order its text has them
+
+    def flat(self) -> tuple[Step, ...]:
+        return self.parts or (self,)
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,42 @@ def _read(sql: str, dialect: Dialect) -> Step | str:
     return f"a SELECT whose parameter the bench cannot tell: {sql[:300]}"
 
 
+def _with_parts(sql: str) -> list[str] | None:
+    """The statements of `WITH a AS (s1), b AS (s2) s3` (PostgreSQL's data-modifying WITH): [s1, s2, s3]."""
+    rest, parts = sql[len("WITH ") :], []
+    while (head := re.match(r"\w+ AS \(", rest)) is not None:
+        depth, i = 1, head.end()
+        while depth and i < len(rest):
+            depth += {"(": 1, ")": -1}.get(rest[i], 0)
+            i += 1
+        parts.append(rest[head.end() : i - 1])
+        rest = rest[i:].removeprefix(",").lstrip()
+    return [*parts, rest] if parts and rest else None
+
+
+def _write_step(sql: str, problems: list[str]) -> Step | None:
+    """A write the bench can compute the values of; None if not a known write (the caller says so)."""
+    write = _classify_write(sql)
+    if write is None:
+        return None
+    kind, columns, rows = write
+    unknown = sorted(set(columns) - WRITABLE[kind])
+    if unknown:
+        problems.append(f"{kind} sets {', '.join(unknown)}, which the bench does not compute: {sql[:200]}")
+    return Step(kind, sql, columns, rows, numbers=tuple(int(n) for n in re.findall(r"\$(\d+)", sql)))
+
+
+def _writes_step(sql: str, problems: list[str]) -> Step | None:
+    """Several writes in one statement (WITH ... INSERT); None if it is not only writes the bench knows."""
+    texts = _with_parts(sql) if sql.startswith("WITH ") else None
+    if texts is None:
+        return None
+    parts = [_write_step(text, problems) for text in texts]
+    if any(part is None for part in parts):
+        return None
+    return Step("writes", sql, parts=tuple(part for part in parts if part is not None))
+
+
 def build_replay(statements: Sequence[str], outbox_topics: Sequence[str], dialect: Dialect) -> Replay:
     """Classify each statement; raise ReplayError with everything that stops the bench from replaying them."""
     problems: list[str] = []
@@ -156,12 +197,8 @@ def build_replay(statements: Sequence[str], outbox_topics: Sequence[str], dialec
             steps.append(Step("commit", sql))
         elif dialect.begin is not None and sql == dialect.begin:
             steps.append(Step("begin", sql))
-        elif (write := _classify_write(sql)) is not None:
-            kind, columns, rows = write
-            unknown = sorted(set(columns) - WRITABLE[kind])
-            if unknown:
-                problems.append(f"{kind} sets {', '.join(unknown)}, which the bench does not compute: {sql[:200]}")
-            steps.append(Step(kind, sql, columns, rows))
+        elif (write := _write_step(sql, problems) or _writes_step(sql, problems)) is not None:
+            steps.append(write)
         elif sql.startswith("SELECT ") and " FROM " in sql:
             read = _read(sql, dialect)
             if isinstance(read, str):
@@ -170,12 +207,13 @@ def build_replay(statements: Sequence[str], outbox_topics: Sequence[str], dialec
                 steps.append(read)
         else:
             problems.append(f"cannot replay: {sql[:300]}")
-    found = [step.kind for step in steps]
+    flat = [part for step in steps for part in step.flat()]
+    found = [step.kind for step in flat]
     once = ["update_order", "insert_event", "update_line", "order", "commit", *(["begin"] if dialect.begin else [])]
     problems += [f"expected one {k!r} statement, found {found.count(k)}" for k in once if found.count(k) != 1]
     if found.count("lines") > 1:
         problems.append(f"expected at most one SELECT of the lines, found {found.count('lines')}")
-    outbox_rows = sum(step.rows for step in steps if step.kind == "insert_outbox")
+    outbox_rows = sum(step.rows for step in flat if step.kind == "insert_outbox")
     if outbox_rows != len(outbox_topics):
         problems.append(f"{outbox_rows} outbox rows in the SQL, {len(outbox_topics)} topics captured")
     unknown_topics = [topic for topic in outbox_topics if topic not in OUTBOX_TOPICS]
@@ -195,7 +233,7 @@ def build_replay(statements: Sequence[str], outbox_topics: Sequence[str], dialec
     lines_sql = order_sql if lines_joined else next(step.sql for step in steps if step.kind == "lines")
     line_columns = {c: i for (t, c), i in select_columns(lines_sql).items() if t == "order_lines"}
     order_columns = {c: i for (t, c), i in columns.items() if t == "orders"}
-    update = next(step for step in steps if step.kind == "update_order")
+    update = next(step for step in flat if step.kind == "update_order")
     needs = [*_ORDER_NEEDS, *(["last_seq"] if "last_seq" in update.columns else [])]
     problems += [f"the order SELECT lacks orders.{c}" for c in needs if c not in order_columns]
     problems += [f"no SELECT of order_lines.{c}" for c in _LINE_NEEDS if c not in line_columns]

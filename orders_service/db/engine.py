@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import sqlite3
 import threading
 import weakref
 from collections import deque
@@ -14,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
+from orders_service.db.sqlite_trips import OneHopConnection
 from orders_service.infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
-            dbapi_connection.__class__ = _OneHopConnection
+            dbapi_connection.__class__ = OneHopConnection
         # Let SQLAlchemy, not the driver, decide when a transaction begins (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -102,71 +102,6 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
-    """A statement in one trip to aiosqlite's thread instead of three or four.
-
-    SQLAlchemy's adapter awaits aiosqlite for the cursor, the execute, the rows and the close, each a hop to
-    the connection's thread and back: an amendment made about thirty of them, and under load each costs a
-    thread switch and a turn of the GIL. Here the four run together in that thread; what the caller gets (the
-    description, the rows, lastrowid, rowcount, errors) is the same. Server-side cursors keep the adapter's way.
-    """
-
-    __slots__ = ()
-
-    def execute(self, operation: Any, parameters: Any = None) -> Any:
-        def run(connection: sqlite3.Connection) -> tuple[Any, list[Any] | None, int | None, int]:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(operation, () if parameters is None else parameters)
-                description = cursor.description
-                return description, cursor.fetchall() if description else None, cursor.lastrowid, cursor.rowcount
-            finally:
-                cursor.close()
-
-        try:
-            driver = self._connection
-            description, rows, lastrowid, rowcount = self.await_(driver._execute(run, driver._conn))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
-        if description:
-            self.description, self.lastrowid, self.rowcount = description, -1, -1
-            self._rows = deque(rows or ())
-        else:
-            self.description, self.lastrowid, self.rowcount = None, lastrowid, rowcount
-
-    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
-        """Several rows of one statement (an amendment's outbox rows) in one trip as well."""
-
-        def run(connection: sqlite3.Connection) -> tuple[int | None, int]:
-            cursor = connection.cursor()
-            try:
-                cursor.executemany(operation, seq_of_parameters)
-                return cursor.lastrowid, cursor.rowcount
-            finally:
-                cursor.close()
-
-        try:
-            driver = self._connection
-            lastrowid, rowcount = self.await_(driver._execute(run, driver._conn))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
-        self.description, self.lastrowid, self.rowcount = None, lastrowid, rowcount
-
-
-class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
-
-    def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
-        return super().cursor(server_side) if server_side else _OneHopCursor(self)
-
-    def rollback(self) -> None:
-        # The pool rolls back every connection it takes back (reset on return), nearly always one whose
-        # transaction already ended with its COMMIT: for SQLite that ROLLBACK does nothing, but it cost a trip
-        # to aiosqlite's thread per request. Asking SQLite whether a transaction is open needs no trip.
-        if self._connection.in_transaction:
-            super().rollback()
 
 
 class _Turn:
