@@ -47,18 +47,18 @@ def _payload(phone: str) -> dict[str, Any]:
 
 
 _OUTBOX_INSERT = re.compile(r"^INSERT INTO outbox \((.+?)\) VALUES ")
-# The same INSERT as the last of several writes in one statement (PostgreSQL: WITH ... INSERT INTO outbox).
-_OUTBOX_LAST = re.compile(r"\) INSERT INTO outbox \((.+?)\) VALUES (\(.+\))$")
+# The same INSERTs among several writes in one statement (PostgreSQL: WITH w0 AS (INSERT INTO outbox ...) ...).
+_OUTBOX_ANY = re.compile(r"INSERT INTO outbox \((.+?)\) VALUES ((?:\([^()]*\)(?:, )?)+)")
 
 
 def _numbered_topics(sql: str, params: Any) -> list[str]:
-    """The topics of a WITH statement's outbox rows, read at their $N among its parameters."""
-    found = _OUTBOX_LAST.search(sql)
-    if found is None:
-        return []
-    at = [c.strip().strip('"') for c in found[1].split(", ")].index("topic")
-    numbers = [int(re.findall(r"\$(\d+)", row)[at]) for row in re.findall(r"\(([^()]*)\)", found[2])]
-    return [str(list(params)[n - 1]) for n in numbers]
+    """The topics of a WITH statement's outbox rows, in the order its text has them, read at their $N."""
+    topics = []
+    for found in _OUTBOX_ANY.finditer(sql):
+        at = [c.strip().strip('"') for c in found[1].split(", ")].index("topic")
+        for row in re.findall(r"\(([^()]*)\)", found[2]):
+            topics.append(str(list(params)[int(re.findall(r"\$(\d+)", row)[at]) - 1]))
+    return topics
 
 
 async def capture(key: str) -> dict[str, list[str]]:

@@ -7,11 +7,16 @@ CPU (bench/README.md), about as much as the statement itself.
 - `OneHopCursor`: SQLAlchemy's adapter awaits the cursor, the execute, the rows and the close, four trips;
   here they run together in the thread. What the caller gets (description, rows, lastrowid, rowcount, errors)
   is the same.
+- A transaction's BEGIN (db/engine.py sends `BEGIN IMMEDIATE` for writers) waits on the connection and goes
+  with its first statement, in the same trip: SQLite takes the write lock at that moment instead of one trip
+  earlier, with nothing run in between. A transaction that runs nothing sends neither BEGIN nor COMMIT.
 - `held(connection)`: writes whose outcome the caller does not read (an amendment's UPDATEs and INSERTs, no
   rowcount asked, nothing returned) wait on the connection and go with its next statement, in the same trip and
   in order, before it. An error of a held write is raised by that statement, inside SQLAlchemy's execute, so
   it reaches the caller wrapped as any statement's error would. Reads always see the held writes: nothing is
   run between them. A COMMIT takes any still held with it; a ROLLBACK forgets them, as it would undo them.
+
+SQLAlchemy's events see every statement as before (they fire when it is given to the cursor, not when sent).
 """
 
 from __future__ import annotations
@@ -59,12 +64,22 @@ def _run_held(connection: sqlite3.Connection, writes: list[tuple[str, Any, bool]
             cursor.close()
 
 
-def _holds(held: _Held | None, operation: str) -> bool:
-    """Whether this statement waits: a plain write, while its connection holds writes."""
-    if held is None or not held.on:
-        return False
-    head = operation.lstrip()[:6].upper()
-    return head in _WRITES and "RETURNING" not in operation.upper()
+def _is_begin(operation: str) -> bool:
+    return operation.lstrip()[:6].upper() in ("BEGIN", "BEGIN ")
+
+
+def _holds(held: _Held, operation: str) -> bool:
+    """Whether this statement waits: a BEGIN, or a plain write while its connection holds writes."""
+    if _is_begin(operation):
+        return True
+    return held.on and operation.lstrip()[:6].upper() in _WRITES and "RETURNING" not in operation.upper()
+
+
+def _held(driver: Any) -> _Held:
+    held = _HELD.get(driver)
+    if held is None:
+        held = _HELD[driver] = _Held()
+    return held
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -75,13 +90,12 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         driver = self._connection
-        held = _HELD.get(driver)
+        held = _held(driver)
         if _holds(held, operation):
-            assert held is not None
             held.writes.append((operation, parameters, False))
             self.description, self.lastrowid, self.rowcount = None, 0, -1  # not known: not run yet
             return
-        before = held.take() if held is not None else []
+        before = held.take()
 
         def run(connection: sqlite3.Connection) -> tuple[Any, list[Any] | None, int | None, int]:
             _run_held(connection, before)
@@ -106,13 +120,12 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         """Several rows of one statement (an amendment's outbox rows) in one trip as well."""
         driver = self._connection
-        held = _HELD.get(driver)
+        held = _held(driver)
         if _holds(held, operation):
-            assert held is not None
             held.writes.append((operation, list(seq_of_parameters), True))
             self.description, self.lastrowid, self.rowcount = None, 0, -1  # not known: not run yet
             return
-        before = held.take() if held is not None else []
+        before = held.take()
 
         def run(connection: sqlite3.Connection) -> tuple[int | None, int]:
             _run_held(connection, before)
@@ -134,18 +147,24 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
-        return super().cursor(server_side) if server_side else OneHopCursor(self)
+        if not server_side:
+            return OneHopCursor(self)
+        self._send_held(lambda connection: None)  # a streaming cursor runs on its own: what waits goes first
+        return super().cursor(server_side)
 
     def commit(self) -> None:
-        held = _HELD.get(self._connection)
-        writes = held.take() if held is not None else []
-        if not writes:
-            super().commit()
-            return
+        writes = _held(self._connection).take()
+        if all(_is_begin(operation) for operation, _, _ in writes) and not self._connection.in_transaction:
+            return  # the transaction ran nothing (its BEGIN waited, never sent): nothing to commit, no trip
+        self._send_held(lambda connection: connection.commit(), writes)
+
+    def _send_held(self, then: Any, writes: list[tuple[str, Any, bool]] | None = None) -> None:
+        """One trip: what waits on the connection (or `writes`), then `then(connection)`."""
+        writes = _held(self._connection).take() if writes is None else writes
 
         def run(connection: sqlite3.Connection) -> None:
             _run_held(connection, writes)
-            connection.commit()
+            then(connection)
 
         try:
             self.await_(self._connection._execute(run, self._connection._conn))
@@ -153,9 +172,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             self._handle_exception(error)
 
     def rollback(self) -> None:
-        held = _HELD.get(self._connection)
-        if held is not None:
-            held.take()  # never sent: the rollback undoes them by forgetting them
+        _held(self._connection).take()  # never sent: the rollback undoes them by forgetting them
         # The pool rolls back every connection it takes back (reset on return), nearly always one whose
         # transaction already ended with its COMMIT: for SQLite that ROLLBACK does nothing, but it cost a trip
         # to aiosqlite's thread per request. Asking SQLite whether a transaction is open needs no trip.
@@ -171,9 +188,7 @@ def held(connection: Connection) -> Iterator[None]:
     if not isinstance(adapted, OneHopConnection):
         yield
         return
-    state = _HELD.get(adapted._connection)
-    if state is None:
-        state = _HELD[adapted._connection] = _Held()
+    state = _held(adapted._connection)
     state.on = True
     try:
         yield

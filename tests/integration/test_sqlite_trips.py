@@ -1,6 +1,6 @@
-"""Trips to aiosqlite's thread, counted: an amendment's writes go together with its COMMIT, and writes held
-that way keep a transaction's meaning (read after write, commit, rollback, errors). SQLite only: elsewhere
-`held` changes nothing, which the amendment tests on PostgreSQL cover."""
+"""Trips to aiosqlite's thread, counted: an amendment's BEGIN goes with its read, its writes with its COMMIT,
+and what waits that way keeps a transaction's meaning (the write lock, read after write, commit, rollback,
+errors). SQLite only: elsewhere nothing waits, which the amendment tests on PostgreSQL cover."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import NullPool
 
@@ -46,10 +46,11 @@ class Trips:
         monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
 
 
-async def test_an_amendment_is_three_trips_to_sqlites_thread(
+async def test_an_amendment_is_two_trips_to_sqlites_thread(
     settings: Settings, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """BEGIN IMMEDIATE, the order's read, its writes with the COMMIT. Before: seven (each write its own trip)."""
+    """BEGIN IMMEDIATE with the order's read, its writes with the COMMIT. Before: seven (BEGIN, the read and
+    each write a trip of its own, then COMMIT)."""
     trips = Trips(monkeypatch)
     app = create_app(msgspec.structs.replace(settings, relay="off"))
     async with AsyncTestClient(app=app, timeout=30) as client:
@@ -59,7 +60,7 @@ async def test_an_amendment_is_three_trips_to_sqlites_thread(
         trips.count = 0
         amended = await api.amend(order, {"op": "set_quantity", "line_id": line, "quantity": 2})
         assert amended.status_code == 200, amended.text
-        assert trips.count == 3
+        assert trips.count == 2
         now = (await api.request("GET", f"/api/orders/{order['id']}")).json()
     assert (now["version"], now["lines"][0]["quantity"], now["cod_amount"]) == (2, 2, 930000)
 
@@ -134,3 +135,39 @@ async def test_a_held_write_that_fails_at_the_commit_fails_the_commit_and_keeps_
         await connection.rollback()
     async with engine.connect() as connection:
         assert await values(connection) == []
+
+
+async def test_a_writer_takes_sqlites_lock_with_its_first_statement(engine: AsyncEngine) -> None:
+    """BEGIN IMMEDIATE waits for the first statement and goes with it: from then on another writer is refused
+    (SQLite: busy), as when it was sent alone; a transaction that runs nothing sends nothing."""
+    first = await engine.connect()
+    second = await engine.connect()
+    try:
+        await second.exec_driver_sql("PRAGMA busy_timeout=0")
+        await second.commit()
+        immediate = {"sqlite_begin": "IMMEDIATE"}
+        await (await first.execution_options(**immediate)).begin()
+        await first.execute(text("SELECT 1"))  # BEGIN IMMEDIATE goes now: the write lock is first's
+        await (await second.execution_options(**immediate)).begin()
+        with pytest.raises(OperationalError, match="locked"):
+            await second.execute(text("INSERT INTO t VALUES (9, 'z')"))
+        await second.rollback()
+        await first.execute(text("INSERT INTO t VALUES (1, 'a')"))
+        await first.commit()
+    finally:
+        await first.close()
+        await second.close()
+    async with engine.connect() as connection:
+        assert await values(connection) == [(1, "a")]
+
+
+async def test_a_transaction_that_runs_nothing_makes_no_trip(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with engine.connect() as connection:
+        trips = Trips(monkeypatch)
+        await (await connection.execution_options(sqlite_begin="IMMEDIATE")).begin()
+        await connection.commit()
+        await connection.begin()
+        await connection.rollback()
+        assert trips.count == 0
