@@ -1,7 +1,9 @@
 """Integration fixtures: the real app and migrations, on SQLite, on PostgreSQL, and at scale (Celery engine).
 
 Every test that takes `settings` (or `api`) runs three times: embedded on SQLite, embedded on PostgreSQL, and
-with relay=celery on PostgreSQL and Redis with a real worker process (see celery_engine.py).
+with relay=celery on PostgreSQL and Redis with a real worker process (see celery_engine.py). Each gets a database
+of its own: a copy of a migrated SQLite template, a PostgreSQL clone of a migrated template (made ahead and
+dropped behind the test by a thread: databases.PgClones), or the Celery engine's database emptied.
 
 A test whose outcome depends on the time of day (quiet hours, campaign pacing, deferred sends) takes
 `time_of_day`: it runs once with the clock pinned inside the quiet hours and once outside them, whatever the
