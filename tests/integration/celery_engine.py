@@ -30,7 +30,12 @@ from tests.integration import databases as dbs
 from tests.integration.processes import Processes, clean_env, free_port
 
 REDIS_URL_ENV = "ORDERS_TEST_REDIS_URL"
-TABLES = ", ".join(t.name for t in OrderEvent.metadata.sorted_tables)
+# Children before parents: emptied with DELETE, not TRUNCATE. TRUNCATE gives each of the 38 tables a new file,
+# made and synced at commit (a second a test on a busy disk); DELETE of a test's few rows is a few milliseconds.
+# The schema has no sequences, so there is no identity to restart.
+# One statement, one round trip.
+_DELETES = " ".join(f'DELETE FROM "{t.name}";' for t in reversed(OrderEvent.metadata.sorted_tables))
+EMPTY_TABLES = text(f"DO $$ BEGIN {_DELETES} END $$")
 
 
 class CeleryEngine:
@@ -81,7 +86,7 @@ class CeleryEngine:
             for attempt in range(5):
                 try:
                     async with engine.begin() as connection:
-                        await connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+                        await connection.execute(EMPTY_TABLES)
                     return
                 except DBAPIError:  # a deadlock with the worker finishing the last test's message: again
                     if attempt == 4:

@@ -1,7 +1,9 @@
 """Integration fixtures: the real app and migrations, on SQLite, on PostgreSQL, and at scale (Celery engine).
 
 Every test that takes `settings` (or `api`) runs three times: embedded on SQLite, embedded on PostgreSQL, and
-with relay=celery on PostgreSQL and Redis with a real worker process (see celery_engine.py).
+with relay=celery on PostgreSQL and Redis with a real worker process (see celery_engine.py). Each gets a database
+of its own: a copy of a migrated SQLite template, a PostgreSQL clone of a migrated template (made ahead and
+dropped behind the test by a thread: databases.PgClones), or the Celery engine's database emptied.
 
 A test whose outcome depends on the time of day (quiet hours, campaign pacing, deferred sends) takes
 `time_of_day`: it runs once with the clock pinned inside the quiet hours and once outside them, whatever the
@@ -75,6 +77,17 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Ite
 
 
 @pytest.fixture(scope="session")
+def pg_clones(pg_template: str | None) -> Iterator[dbs.PgClones | None]:
+    url = dbs.pg_url()
+    if url is None or pg_template is None:
+        yield None
+        return
+    clones = dbs.PgClones(url, pg_template)
+    yield clones
+    clones.close()
+
+
+@pytest.fixture(scope="session")
 def celery_engine(tmp_path_factory: pytest.TempPathFactory, pg_template: str | None) -> Iterator[CeleryEngine]:
     pg_url, redis_url = dbs.pg_url(), os.environ.get(REDIS_URL_ENV)
     if pg_url is None or pg_template is None or redis_url is None:
@@ -105,15 +118,14 @@ def engine_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         sqlite_template: Path = request.getfixturevalue("sqlite_template")
         yield dbs.sqlite_clone(sqlite_template, tmp_path / "data")
         return
-    url = dbs.pg_url()
-    pg_template: str | None = request.getfixturevalue("pg_template")
-    if url is None or pg_template is None:
+    clones: dbs.PgClones | None = request.getfixturevalue("pg_clones")
+    if clones is None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the PostgreSQL tests: set {dbs.PG_URL_ENV} (./dev test does)")
         pytest.skip(f"PostgreSQL not configured ({dbs.PG_URL_ENV}); ./dev test starts one")
-    settings, name = dbs.pg_clone(url, pg_template, tmp_path / "data")
+    settings, name = clones.take(tmp_path / "data")
     yield settings
-    dbs.pg_drop(url, name)
+    clones.drop(name)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import text
@@ -68,3 +69,42 @@ def pg_clone(url: str, template: str, data_dir: Path) -> tuple[Settings, str]:
 
 def pg_drop(url: str, name: str) -> None:
     asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+class PgClones:
+    """`pg_clone` and `pg_drop` for one test process, off the test's path.
+
+    CREATE DATABASE and DROP DATABASE wait on the server's disk (0.1-0.9 s each on a busy machine). A thread
+    makes the next test's database while the current test runs, and drops each finished one behind it: the test
+    still gets a fresh clone of the template of its own, nobody else's, and every clone is dropped at the end.
+    """
+
+    def __init__(self, url: str, template: str) -> None:
+        self.url, self.template = url, template
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-clones")
+        self.next: Future[str] | None = None
+        self.drops: list[Future[None]] = []
+        self.made: list[str] = []
+
+    def _create(self) -> str:
+        name = f"orders_t_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_admin(self.url, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        self.made.append(name)
+        return name
+
+    def take(self, data_dir: Path) -> tuple[Settings, str]:
+        name = self.next.result() if self.next is not None else self._create()
+        self.next = self.thread.submit(self._create)
+        return pg_settings(self.url, name, data_dir), name
+
+    def drop(self, name: str) -> None:
+        self.drops.append(self.thread.submit(pg_drop, self.url, name))
+
+    def close(self) -> None:
+        """Drop the clone made ahead and wait for every drop: one that failed fails here, as it did in teardown."""
+        if self.next is not None:
+            self.drop(self.next.result())
+            self.next = None
+        self.thread.shutdown(wait=True)
+        for dropped in self.drops:
+            dropped.result()

@@ -36,7 +36,7 @@ CAPTURED = [
 @pytest.mark.timeout(300)
 def test_the_amend_bench_runs_every_mode_on_the_captured_sql(tmp_path: Path) -> None:
     databases = "sqlite,postgres" if os.environ.get(PG_URL_ENV) else "sqlite"
-    argv = ["--duration", "1", "--warmup", "1", "--orders", "4", "--concurrency", "2", "--db", databases]
+    argv = ["--duration", "1", "--warmup", "0", "--orders", "4", "--concurrency", "2", "--db", databases]
     argv += ["--client", "wrk" if shutil.which("wrk") else "httpx", "--results-dir", str(tmp_path)]
     if os.environ.get(PG_URL_ENV):
         argv += ["--pg-url", os.environ[PG_URL_ENV]]
