@@ -12,6 +12,8 @@ import json
 import logging
 from typing import Any
 
+import msgspec
+
 from orders_service.infra.redact import RedactFilter, redact
 from orders_service.ops import context
 
@@ -45,7 +47,11 @@ class JsonFormatter(logging.Formatter):
                 line[name] = value
         if record.exc_info:
             line["exc"] = redact(self.formatException(record.exc_info))
-        return json.dumps(line, ensure_ascii=False, default=str)
+        try:
+            # msgspec: about a tenth of json.dumps's time, which builds a JSONEncoder per call (every access line).
+            return msgspec.json.encode(line).decode()
+        except UnicodeEncodeError:  # a lone surrogate (bytes decoded with surrogateescape): escaped as \udc80
+            return json.dumps(line)
 
 
 class TextFormatter(logging.Formatter):
