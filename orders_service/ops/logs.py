@@ -87,3 +87,9 @@ def configure_logging(log_format: str, level: str = "INFO") -> None:
         named.propagate = True
     for name, quiet in _QUIET.items():
         logging.getLogger(name).setLevel(quiet)
+    # Neither format says where a line was logged from, nor its thread or process: the logging HOWTO's
+    # "Optimization" switches spare every record (an access line per request) the stack walk and those look-ups.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False

@@ -10,7 +10,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -93,3 +97,25 @@ def test_a_json_line_is_encoded_without_json_dumps(lines: io.StringIO, monkeypat
     assert len(calls) == 0
     assert len(lines.getvalue().splitlines()) == 2
     assert all(json.loads(text)["logger"] == "orders_service.access" for text in lines.getvalue().splitlines())
+
+
+def test_a_served_process_logs_a_line_without_looking_up_its_caller(tmp_path: Path) -> None:
+    """configure_logging (the served process's set-up) turns off the record fields no format shows: no frame walk
+    to find the caller, no thread or process look-up, per line. In a fresh interpreter: it changes globals."""
+    code = """if True:
+        import logging, os, sys, threading
+        from orders_service.ops.logs import configure_logging
+        configure_logging("json", "INFO")
+        logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))
+        seen = []
+        for owner, name in ((logging, "currentframe"), (threading, "current_thread"), (os, "getpid")):
+            real = getattr(owner, name)
+            setattr(owner, name, lambda *a, real=real, name=name: seen.append(name) or real(*a))
+        logging.getLogger("orders_service.access").info("GET /health 200 0.1 ms")
+        print(len(seen), seen)
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERS_") and k != "DATABASE_URL"}
+    env["ORDERS_DATA_DIR"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[0] == "0", done.stdout
