@@ -10,7 +10,6 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar, asgi
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -124,8 +123,6 @@ def create_app(
         create_all=False,
         enable_file_object_listener=False,  # no model stores files (see NO_LISTENERS in infra/runtime.py)
     )
-    policy = discounts or TierDiscount()
-    warehouse = Warehouse.in_province(settings.warehouse_province)
     handlers: list[Any] = [
         health,
         ready,
@@ -212,15 +209,14 @@ def create_app(
             cookie_secure=settings.public_base_url.startswith("https://"),
             cookie_samesite="strict",
         ),
-        dependencies={
-            "discounts": Provide(lambda: policy, use_cache=True, sync_to_thread=False),
-            "sessionmaker": Provide(lambda: runtime.db, use_cache=True, sync_to_thread=False),
-            "warehouse": Provide(lambda: warehouse, use_cache=True, sync_to_thread=False),
-        },
+        # The request's session (db_session, the SQLAlchemy plugin's) is the one dependency: constants are read
+        # from here with infra/deps.py's accessors, since Litestar resolves several dependencies in a task group.
         state=State(
             {
                 "settings": settings,
                 "sessionmaker": runtime.db,
+                "warehouse": Warehouse.in_province(settings.warehouse_province),
+                "discounts": discounts or TierDiscount(),
                 "couriers": runtime.couriers,
                 "runtime": runtime,
                 "relay": relay,

@@ -7,8 +7,9 @@ small Struct) and answer bare_app.py's small Struct, each one layer further on t
 
 * ``stack``       nothing but the request layer (no dependency);
 * ``session``     plus the request's database session, unused;
-* ``deps``        plus the warehouse and the discount policy (Litestar resolves a batch of several dependencies
-                  in an anyio task group);
+* ``deps``        plus the warehouse and the discount policy, read as the handlers read them (from the app's
+                  state: orders_service/infra/deps.py; they were dependencies, resolved with the session in an
+                  anyio task group, until issue 18);
 * ``transaction`` the session's write transaction (BEGIN IMMEDIATE on SQLite) and one `SELECT 1`, committed by
                   the app's CommitBeforeSending;
 * ``read``        the transaction plus the amendment's own read of the order (services._read_order).
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 BENCH = Path(__file__).resolve().parent.parent
@@ -34,16 +36,25 @@ for _path in (BENCH.parent, BENCH):  # this checkout's orders_service, and bench
         sys.path.insert(0, str(_path))
 
 from bare_app import Ack, AmendmentIn  # noqa: E402
-from litestar import post  # noqa: E402
+from litestar import Request, post  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from orders_service.asgi import app, settings  # noqa: E402
 from orders_service.db.engine import begin_write  # noqa: E402
-from orders_service.infra.deps import DbSession, Discounts, WarehouseDep  # noqa: E402
+from orders_service.infra.deps import DbSession, discounts_of, warehouse_of  # noqa: E402
 from orders_service.orders import services  # noqa: E402
 
 PROBE_PATH = "/api/_probe/{probe}/{order_id}"  # as the bench formats it
 SELECT_ONE = text("SELECT 1")
+
+
+Probe = Request[Any, Any, Any]
+
+
+def _constants(request: Probe) -> None:
+    """What the amendment's handler reads besides its session: the warehouse and the discount policy."""
+    warehouse_of(request)
+    discounts_of(request)
 
 
 def _ack(order_id: UUID, data: AmendmentIn) -> Ack:
@@ -64,25 +75,22 @@ async def session(db_session: DbSession, order_id: UUID, data: AmendmentIn) -> A
 
 
 @post("/api/_probe/deps/{order_id:uuid}", status_code=200, include_in_schema=False)
-async def deps(
-    db_session: DbSession, warehouse: WarehouseDep, discounts: Discounts, order_id: UUID, data: AmendmentIn
-) -> Ack:
+async def deps(request: Probe, db_session: DbSession, order_id: UUID, data: AmendmentIn) -> Ack:
+    _constants(request)
     return _ack(order_id, data)
 
 
 @post("/api/_probe/transaction/{order_id:uuid}", status_code=200, include_in_schema=False)
-async def transaction(
-    db_session: DbSession, warehouse: WarehouseDep, discounts: Discounts, order_id: UUID, data: AmendmentIn
-) -> Ack:
+async def transaction(request: Probe, db_session: DbSession, order_id: UUID, data: AmendmentIn) -> Ack:
+    _constants(request)
     await begin_write(db_session)
     await db_session.execute(SELECT_ONE)
     return _ack(order_id, data)
 
 
 @post("/api/_probe/read/{order_id:uuid}", status_code=200, include_in_schema=False)
-async def read(
-    db_session: DbSession, warehouse: WarehouseDep, discounts: Discounts, order_id: UUID, data: AmendmentIn
-) -> Ack:
+async def read(request: Probe, db_session: DbSession, order_id: UUID, data: AmendmentIn) -> Ack:
+    _constants(request)
     await begin_write(db_session)  # as the amendment: the write transaction first, then the order, locked
     await services._read_order(db_session, order_id, True, None, stock_read=True)
     return _ack(order_id, data)

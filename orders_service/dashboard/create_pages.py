@@ -37,7 +37,7 @@ from orders_service.dashboard.problems import detail_words
 from orders_service.domain.errors import DomainError, InvalidField, PhoneTaken
 from orders_service.domain.operations import LineIn
 from orders_service.geo import AddressError, provinces, wards
-from orders_service.infra.deps import DbSession, Discounts
+from orders_service.infra.deps import DbSession, discounts_of
 from orders_service.infra.problems import DOMAIN_PROBLEMS
 from orders_service.orders import services
 from orders_service.orders.discounts import DiscountPolicy
@@ -183,10 +183,8 @@ class CreatePages(Controller):
         return page("order_new.html", **order_context(form, await catalogue_products(db_session, _typed(form))))
 
     @post("/orders/new", status_code=200)
-    async def create_order(
-        self, request: DashboardRequest, db_session: DbSession, discounts: Discounts
-    ) -> Template | Redirect:
-        return await create_order_step(db_session, discounts, request)
+    async def create_order(self, request: DashboardRequest, db_session: DbSession) -> Template | Redirect:
+        return await create_order_step(db_session, discounts_of(request), request)
 
     @get("/customers/new")
     async def new_customer(self) -> Template:

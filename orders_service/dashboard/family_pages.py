@@ -16,7 +16,7 @@ from orders_service.dashboard.split_form import PARTS, split_field, split_input
 from orders_service.domain.errors import DomainError, InvalidField
 from orders_service.domain.model import OrderStatus
 from orders_service.geo import AddressError, Warehouse, provinces, wards
-from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.deps import DbSession, discounts_of, warehouse_of
 from orders_service.orders import family, mapping
 from orders_service.orders.discounts import DiscountPolicy
 from orders_service.orders.family_schemas import MergeIn
@@ -139,26 +139,24 @@ class FamilyPages(Controller):
     include_in_schema = False
 
     @get("/merge")
-    async def merge_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
-        return page("merge.html", chosen=set(), **await merge_context(db_session, warehouse, order_id))
+    async def merge_form(self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]) -> Template:
+        return page("merge.html", chosen=set(), **await merge_context(db_session, warehouse_of(request), order_id))
 
     @post("/merge", status_code=200)
     async def merge(
         self,
         request: DashboardRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
-        discounts: Discounts,
         order_id: FromPath[UUID],
     ) -> Template | Redirect:
-        return await merge_step(db_session, warehouse, discounts, request, order_id)
+        return await merge_step(db_session, warehouse_of(request), discounts_of(request), request, order_id)
 
     @get("/split")
-    async def split_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
-        return page("split.html", **split_context(await render_order(db_session, warehouse, order_id), {}))
+    async def split_form(self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]) -> Template:
+        return page("split.html", **split_context(await render_order(db_session, warehouse_of(request), order_id), {}))
 
     @post("/split", status_code=200)
     async def split(
-        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+        self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]
     ) -> Template | Redirect:
-        return await split_step(db_session, warehouse, request, order_id)
+        return await split_step(db_session, warehouse_of(request), request, order_id)

@@ -26,7 +26,7 @@ from orders_service.dashboard.services import points_of
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import OrderStatus
 from orders_service.geo import AddressError, Warehouse, provinces, wards
-from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.deps import DbSession, discounts_of, warehouse_of
 from orders_service.links.services import create_link
 from orders_service.loyalty.program import program_of
 from orders_service.orders import mapping, services
@@ -248,8 +248,8 @@ class OrderActions(Controller):
     include_in_schema = False
 
     @get("/amend")
-    async def amend_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
-        order = await render_order(db_session, warehouse, order_id)
+    async def amend_form(self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]) -> Template:
+        order = await render_order(db_session, warehouse_of(request), order_id)
         return page("amend.html", **await amend_page_context(db_session, order, None))
 
     @post("/amend", status_code=200)
@@ -257,44 +257,42 @@ class OrderActions(Controller):
         self,
         request: DashboardRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
-        discounts: Discounts,
         order_id: FromPath[UUID],
     ) -> Template | Redirect:
-        return await amend_step(db_session, warehouse, discounts, request, order_id)
+        return await amend_step(db_session, warehouse_of(request), discounts_of(request), request, order_id)
 
     @get("/edit-link")
     async def edit_link_form(
-        self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+        self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]
     ) -> Template:
-        return page("edit_link.html", order=await render_order(db_session, warehouse, order_id))
+        return page("edit_link.html", order=await render_order(db_session, warehouse_of(request), order_id))
 
     @post("/edit-link", status_code=200)
     async def send_edit_link(
-        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+        self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]
     ) -> Template:
-        return await edit_link_step(db_session, warehouse, request, order_id)
+        return await edit_link_step(db_session, warehouse_of(request), request, order_id)
 
     @get(["/confirm", "/ship", "/cancel"])
-    async def move_form(
-        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
-    ) -> Template:
+    async def move_form(self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]) -> Template:
         action = request.url.path.rsplit("/", 1)[-1]
-        order = await render_order(db_session, warehouse, order_id)
+        order = await render_order(db_session, warehouse_of(request), order_id)
         quotes = await ship_quotes(db_session, request, order_id) if action == "ship" else []
         return page("move.html", order=order, action=action, move=MOVES[action], quotes=quotes)
 
     @post("/ship-now", status_code=200)
     async def ship_now(
-        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+        self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]
     ) -> Template | Redirect:
-        return await ship_now_step(db_session, warehouse, request, order_id)
+        return await ship_now_step(db_session, warehouse_of(request), request, order_id)
 
     @post(["/confirm", "/ship", "/cancel"], status_code=200)
     async def move(
-        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+        self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]
     ) -> Template | Redirect:
-        return await move_step(db_session, warehouse, request, order_id, request.url.path.rsplit("/", 1)[-1])
+        return await move_step(
+            db_session, warehouse_of(request), request, order_id, request.url.path.rsplit("/", 1)[-1]
+        )
 
 
 class GeoOptions(Controller):

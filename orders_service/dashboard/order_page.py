@@ -17,7 +17,7 @@ from orders_service.dashboard.pages import DashboardRequest, page
 from orders_service.dashboard.services import family_codes
 from orders_service.domain.model import Order, OrderStatus
 from orders_service.geo import Warehouse
-from orders_service.infra.deps import DbSession, WarehouseDep
+from orders_service.infra.deps import DbSession, warehouse_of
 from orders_service.infra.settings import Settings
 from orders_service.orders import mapping, services
 from orders_service.orders.schemas import OrderOut
@@ -84,8 +84,6 @@ class OrderPage(Controller):
     include_in_schema = False
 
     @get("/{order_id:uuid}")
-    async def show_order(
-        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
-    ) -> Template:
+    async def show_order(self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]) -> Template:
         settings = request.app.state.settings
-        return page("order.html", **await order_context(db_session, warehouse, order_id, settings))
+        return page("order.html", **await order_context(db_session, warehouse_of(request), order_id, settings))

@@ -19,7 +19,7 @@ from orders_service.deliveries.services import review_delivery
 from orders_service.domain.errors import DomainError
 from orders_service.domain.model import OrderStatus
 from orders_service.geo import Warehouse
-from orders_service.infra.deps import DbSession, WarehouseDep
+from orders_service.infra.deps import DbSession, warehouse_of
 from orders_service.orders.listing import OrderFilters, list_orders
 from orders_service.orders.schemas import OrderOut
 from orders_service.relay.dead_letters import list_dead_letters, retry_dead_letter
@@ -115,15 +115,15 @@ class QueuePages(Controller):
         return Redirect("/dashboard/queues#dead-letters", status_code=303)
 
     @get("/orders/{order_id:uuid}/review")
-    async def review_form(self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]) -> Template:
-        return page("review.html", values={}, **await review_context(db_session, warehouse, order_id))
+    async def review_form(self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]) -> Template:
+        return page("review.html", values={}, **await review_context(db_session, warehouse_of(request), order_id))
 
     @post("/orders/{order_id:uuid}/review", status_code=200)
     async def review(
-        self, request: DashboardRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+        self, request: DashboardRequest, db_session: DbSession, order_id: FromPath[UUID]
     ) -> Template | Redirect:
         form = await form_of(request)
-        context = await review_context(db_session, warehouse, order_id)
+        context = await review_context(db_session, warehouse_of(request), order_id)
         values = {k: v[0] for k, v in form.items() if v}
         try:
             data = review_input(context["order"], form)

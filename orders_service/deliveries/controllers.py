@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from orders_service.deliveries import services
 from orders_service.deliveries.schemas import ReturnsOut, ReviewIn
-from orders_service.infra.deps import DbSession, WarehouseDep
+from orders_service.infra.deps import DbSession, warehouse_of
 from orders_service.orders.controllers import ETAG_HEADER, IfMatch, StaffRequest, answer
 from orders_service.orders.schemas import ActionIn, OrderOut
 
@@ -31,13 +31,12 @@ class DeliveryController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         data: JSONBody[ReviewIn],
         if_match: IfMatch = None,
     ) -> Response[OrderOut]:
         row = await services.review_delivery(db_session, order_id, if_match, data, request.user)
-        return await answer(db_session, warehouse, row)
+        return await answer(db_session, warehouse_of(request), row)
 
     @post(
         "/{order_id:uuid}/return",
@@ -51,14 +50,13 @@ class DeliveryController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         data: JSONBody[ActionIn | None] = None,
         if_match: IfMatch = None,
     ) -> Response[OrderOut]:
         reason = data.reason if data else None
         row = await services.record_return(db_session, order_id, if_match, reason, request.user)
-        return await answer(db_session, warehouse, row)
+        return await answer(db_session, warehouse_of(request), row)
 
     @get("/{order_id:uuid}/returns", summary="What came back from the order's parcel, to put back in stock")
     async def list_returns(self, db_session: DbSession, order_id: FromPath[UUID]) -> ReturnsOut:

@@ -21,7 +21,7 @@ from orders_service.imports.formats import Kind
 from orders_service.imports.reader import FILE
 from orders_service.imports.schemas import ImportReport
 from orders_service.imports.services import import_upload
-from orders_service.infra.deps import Sessionmaker
+from orders_service.infra.deps import sessionmaker_of
 from orders_service.infra.problems import PROBLEM_JSON, Problem
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # 100 MB: about 600,000 rows of a platform's export
@@ -89,10 +89,10 @@ async def _upload(request: Request[Any, Any, Any]) -> IO[bytes]:
     )
 
 
-async def _import(request: Request[Any, Any, Any], sessionmaker: Any, kind: Kind, layout: str | None) -> Stream:
+async def _import(request: Request[Any, Any, Any], kind: Kind, layout: str | None) -> Stream:
     raw = await _upload(request)
     try:
-        report = await import_upload(sessionmaker, kind, raw, layout)
+        report = await import_upload(sessionmaker_of(request), kind, raw, layout)
     finally:
         raw.close()
     # Streamed from the report's file: the rows of a large import never sit in memory as one JSON document.
@@ -110,10 +110,8 @@ class ImportController(Controller):
         operation_class=_CsvUpload,
         responses=_RESPONSES,
     )
-    async def import_products(
-        self, request: Request[Any, Any, Any], sessionmaker: Sessionmaker, format: FromQuery[Format | None] = None
-    ) -> Stream:
-        return await _import(request, sessionmaker, Kind.PRODUCTS, format)
+    async def import_products(self, request: Request[Any, Any, Any], format: FromQuery[Format | None] = None) -> Stream:
+        return await _import(request, Kind.PRODUCTS, format)
 
     @post(
         "/api/customers/import",
@@ -124,6 +122,6 @@ class ImportController(Controller):
         responses=_RESPONSES,
     )
     async def import_customers(
-        self, request: Request[Any, Any, Any], sessionmaker: Sessionmaker, format: FromQuery[Format | None] = None
+        self, request: Request[Any, Any, Any], format: FromQuery[Format | None] = None
     ) -> Stream:
-        return await _import(request, sessionmaker, Kind.CUSTOMERS, format)
+        return await _import(request, Kind.CUSTOMERS, format)

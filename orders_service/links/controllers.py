@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from orders_service.domain.model import Actor
-from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.deps import DbSession, discounts_of, warehouse_of
 from orders_service.infra.settings import Settings
 from orders_service.links import readonly, services
 from orders_service.links.ratelimit import link_rate_guard
@@ -53,14 +53,13 @@ class EditLinkController(Controller):
 async def _answer(
     request: Request[Any, Any, Any],
     db_session: DbSession,
-    warehouse: WarehouseDep,
     row: Any,
     link: Any,
     order: Any = None,
 ) -> Response[PublicOrderOut]:
     read_only = row.status in readonly.READ_ONLY
     offers = {} if read_only else await services.offers(db_session, row)  # nothing to swap to once read-only
-    body = public_order(row, warehouse, offers, link.expires_at, order)
+    body = public_order(row, warehouse_of(request), offers, link.expires_at, order)
     shop = await shop_identity(db_session, request.app.state.settings)
     body = await readonly.with_state(db_session, body, row, shop)
     return Response(content=body, headers={"ETag": f'"{row.version}"'})
@@ -77,10 +76,10 @@ class PublicOrderController(Controller):
 
     @get("/", response_headers=ETAG_HEADER, summary="The order behind a customer's link")
     async def get_order(
-        self, request: Request[Any, Any, Any], db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
+        self, request: Request[Any, Any, Any], db_session: DbSession, token: FromPath[str]
     ) -> Response[PublicOrderOut]:
         link, row = await services.open_link(db_session, token, _now(), to_change=False)
-        return await _answer(request, db_session, warehouse, row, link)
+        return await _answer(request, db_session, row, link)
 
     @post(
         "/amendments",
@@ -92,30 +91,34 @@ class PublicOrderController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        warehouse: WarehouseDep,
-        discounts: Discounts,
         token: FromPath[str],
         data: JSONBody[AmendmentIn],
         if_match: IfMatch = None,
         dry_run: FromQuery[bool] = False,
     ) -> Response[PublicOrderOut]:
         row, preview, link = await services.amend_by_link(
-            db_session, token, if_match, data.domain_operations(), data.reason, discounts, _now(), dry_run=dry_run
+            db_session,
+            token,
+            if_match,
+            data.domain_operations(),
+            data.reason,
+            discounts_of(request),
+            _now(),
+            dry_run=dry_run,
         )
-        return await _answer(request, db_session, warehouse, row, link, preview)
+        return await _answer(request, db_session, row, link, preview)
 
     @post("/cancel", status_code=200, response_headers=ETAG_HEADER, summary="Cancel the order (If-Match required)")
     async def cancel_order(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        warehouse: WarehouseDep,
         token: FromPath[str],
         if_match: IfMatch = None,
         data: JSONBody[ActionIn | None] = None,
     ) -> Response[PublicOrderOut]:
         row, link = await services.cancel_by_link(db_session, token, if_match, data.reason if data else None, _now())
-        answered = await _answer(request, db_session, warehouse, row, link)
+        answered = await _answer(request, db_session, row, link)
         if row.pending_cancel:  # 202: the courier holds a parcel; the cancel is done once it confirms
             answered.status_code = 202
         return answered

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from orders_service.infra import clock
-from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.deps import DbSession, discounts_of, warehouse_of
 from orders_service.infra.i18n import LanguageMiddleware, language_of
 from orders_service.infra.settings import Settings
 from orders_service.links import flow, i18n, readonly
@@ -47,12 +47,12 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
 async def _page(
     request: Request[Any, Any, Any],
     view: flow.PageView,
-    warehouse: Any,
     session: Any,
     returns: return_page.ReturnForm | None = None,
 ) -> Template:
     lang = _lang(request)
     settings: Settings = request.app.state.settings
+    warehouse = warehouse_of(request)
     # The shop and its edit window, saved by an admin, in one read.
     stored = await stored_groups(session, (SHOP, SHIPPING)) if session is not None else {}
     shop = request.app.state.shop_identity = identity_of(settings, stored.get(SHOP))  # error pages show it too
@@ -146,66 +146,59 @@ class EditPageController(Controller):
     }
 
     @get("/")
-    async def show(
-        self, request: Request[Any, Any, Any], db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
-    ) -> Template:
-        return await _page(request, await flow.show(db_session, token, _now()), warehouse, db_session)
+    async def show(self, request: Request[Any, Any, Any], db_session: DbSession, token: FromPath[str]) -> Template:
+        return await _page(request, await flow.show(db_session, token, _now()), db_session)
 
     @post("/", status_code=200)
     async def submit(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        warehouse: WarehouseDep,
-        discounts: Discounts,
         token: FromPath[str],
     ) -> Template:
         try:
-            view = await flow.submit(db_session, token, await _form(request), discounts, _now())
+            view = await flow.submit(db_session, token, await _form(request), discounts_of(request), _now())
         except LinkReadOnly:
             view = await flow.refused(db_session, token, _now())
-        return await _page(request, view, warehouse, db_session)
+        return await _page(request, view, db_session)
 
     @post("/cancel", status_code=200)
-    async def cancel(
-        self, request: Request[Any, Any, Any], db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
-    ) -> Template:
+    async def cancel(self, request: Request[Any, Any, Any], db_session: DbSession, token: FromPath[str]) -> Template:
         try:
             view = await flow.cancel(db_session, token, await _form(request), _now())
         except LinkReadOnly:
             view = await flow.refused(db_session, token, _now())
-        return await _page(request, view, warehouse, db_session)
+        return await _page(request, view, db_session)
 
     @post("/return", status_code=200)
     async def ask_return(
-        self, request: Request[Any, Any, Any], db_session: DbSession, warehouse: WarehouseDep, token: FromPath[str]
+        self, request: Request[Any, Any, Any], db_session: DbSession, token: FromPath[str]
     ) -> Template:
         """After delivery: she asks to return some of what she kept (the form below her order's items)."""
         days = request.app.state.settings.return_window_days
         _, returns = await return_page.ask(db_session, token, await _form(request), days, _now(), clock.now())
         view = await flow.show(db_session, token, _now())
         view.status_code = returns.status_code
-        return await _page(request, view, warehouse, db_session, returns)
+        return await _page(request, view, db_session, returns)
 
     @post("/quote", status_code=200)
     async def quote(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        warehouse: WarehouseDep,
-        discounts: Discounts,
         token: FromPath[str],
     ) -> Response[Quote]:
         """The page's script asks this as she edits: the form's change, previewed (never saved)."""
         form = {k: v for k, v in (await _form(request)).items() if k != "action"}
         try:
-            view = await flow.submit(db_session, token, form, discounts, _now())
+            view = await flow.submit(db_session, token, form, discounts_of(request), _now())
         except LinkReadOnly:
             return Response(Quote(ok=False, error="read_only"), status_code=200)
         lang = _lang(request)
         if view.preview is None:
             error = next(iter(view.errors), "changed")
             return Response(Quote(ok=False, error=error), status_code=200)
+        warehouse = warehouse_of(request)
         now = public_order(view.row, warehouse, view.offers, view.link.expires_at)
         after = public_order(view.row, warehouse, view.offers, view.link.expires_at, view.preview)
         rows = amount_rows(now, after, lang)

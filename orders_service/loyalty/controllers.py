@@ -12,7 +12,7 @@ from orders_service.auth.middleware import admin_only
 from orders_service.customers.schemas import CustomerOut
 from orders_service.customers.services import to_out
 from orders_service.domain.model import Actor
-from orders_service.infra.deps import DbSession, WarehouseDep
+from orders_service.infra.deps import DbSession, warehouse_of
 from orders_service.infra.pagination import Limit, Offset, Page
 from orders_service.loyalty import segment_services, services, tier_services
 from orders_service.loyalty.schemas import (
@@ -71,14 +71,15 @@ class ProfileController(Controller):
     @get("/{customer_id:uuid}/orders", summary="The customer's orders, newest first")
     async def list_orders(
         self,
+        request: Request[Any, Any, Any],
         db_session: DbSession,
-        warehouse: WarehouseDep,
         customer_id: FromPath[UUID],
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[OrderOut]:
         rows, total = await services.orders_of(db_session, customer_id, limit, offset)
         merged = await orders.merged_from(db_session, [row.id for row in rows])
+        warehouse = warehouse_of(request)
         items = [mapping.render(row, merged[row.id], warehouse) for row in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)
 

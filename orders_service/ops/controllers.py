@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get
 
-from orders_service.infra.deps import Sessionmaker
+from orders_service.infra.deps import sessionmaker_of
 from orders_service.infra.problems import TYPE_BASE, FieldError, Problem, problem_response
 from orders_service.infra.settings import Settings
 from orders_service.ops import metrics, probes
@@ -34,9 +34,9 @@ async def health() -> Health:
     summary="Readiness: the database answers, and the broker when Celery runs the relay; else 503 naming what is down",
     security=[],
 )
-async def ready(request: Request[Any, Any, Any], sessionmaker: Sessionmaker) -> Response[Any]:
+async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
     settings: Settings = request.app.state.settings
-    checks = {"database": await probes.check_database(sessionmaker)}
+    checks = {"database": await probes.check_database(sessionmaker_of(request))}
     if settings.relay == "celery":
         checks["broker"] = await probes.check_broker(settings.broker_url)
     down = [FieldError(field=name, message=reason) for name, reason in checks.items() if reason is not None]
@@ -56,7 +56,7 @@ async def ready(request: Request[Any, Any, Any], sessionmaker: Sessionmaker) -> 
     security=[],
     media_type=metrics.CONTENT_TYPE,
 )
-async def prometheus_metrics(request: Request[Any, Any, Any], sessionmaker: Sessionmaker) -> Response[bytes]:
+async def prometheus_metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     settings: Settings = request.app.state.settings
-    outbox = await metrics.outbox_metrics(sessionmaker, datetime.datetime.now(datetime.UTC))
+    outbox = await metrics.outbox_metrics(sessionmaker_of(request), datetime.datetime.now(datetime.UTC))
     return Response(metrics.exposition(outbox, settings.multiproc_dir is not None), media_type=metrics.CONTENT_TYPE)

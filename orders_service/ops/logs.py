@@ -12,6 +12,8 @@ import json
 import logging
 from typing import Any
 
+import msgspec
+
 from orders_service.infra.redact import RedactFilter, redact
 from orders_service.ops import context
 
@@ -45,7 +47,11 @@ class JsonFormatter(logging.Formatter):
                 line[name] = value
         if record.exc_info:
             line["exc"] = redact(self.formatException(record.exc_info))
-        return json.dumps(line, ensure_ascii=False, default=str)
+        try:
+            # msgspec: about a tenth of json.dumps's time, which builds a JSONEncoder per call (every access line).
+            return msgspec.json.encode(line).decode()
+        except UnicodeEncodeError:  # a lone surrogate (bytes decoded with surrogateescape): escaped as \udc80
+            return json.dumps(line)
 
 
 class TextFormatter(logging.Formatter):
@@ -81,3 +87,9 @@ def configure_logging(log_format: str, level: str = "INFO") -> None:
         named.propagate = True
     for name, quiet in _QUIET.items():
         logging.getLogger(name).setLevel(quiet)
+    # Neither format says where a line was logged from, nor its thread or process: the logging HOWTO's
+    # "Optimization" switches spare every record (an access line per request) the stack walk and those look-ups.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False

@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 
 from orders_service.domain.model import Actor, Order, OrderStatus
 from orders_service.geo import Warehouse
-from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.deps import DbSession, discounts_of, warehouse_of
 from orders_service.infra.pagination import Limit, Offset, Page, phone_query, text_query
 from orders_service.orders import listing, mapping, services
 from orders_service.orders.links import AnswersNewOrder, AnswersOrder, NewOrderBody
@@ -59,12 +59,10 @@ class OrderController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
-        discounts: Discounts,
         data: NewOrderBody,
     ) -> Response[OrderOut]:
-        row = await services.create_order(db_session, data, request.user, discounts)
-        return await answer(db_session, warehouse, row, 201)
+        row = await services.create_order(db_session, data, request.user, discounts_of(request))
+        return await answer(db_session, warehouse_of(request), row, 201)
 
     @get(
         "/{order_id:uuid}",
@@ -73,9 +71,9 @@ class OrderController(Controller):
         operation_class=AnswersOrder,
     )
     async def get_order(
-        self, request: StaffRequest, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
+        self, request: StaffRequest, db_session: DbSession, order_id: FromPath[UUID]
     ) -> Response[OrderOut]:
-        response = await answer(db_session, warehouse, await services.get_order(db_session, order_id))
+        response = await answer(db_session, warehouse_of(request), await services.get_order(db_session, order_id))
         if response.content.status == OrderStatus.CONFIRMED:  # only a confirmed order can wait for its courier
             until = await window.ship_at(db_session, order_id, request.app.state.settings)
             response.content = msgspec.structs.replace(response.content, ship_at=until)
@@ -84,8 +82,8 @@ class OrderController(Controller):
     @get("/", summary="List orders, newest first")
     async def list_orders(
         self,
+        request: StaffRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
         status: Annotated[list[OrderStatus] | None, QueryParameter(description="one or more statuses")] = None,
         customer_id: FromQuery[UUID | None] = None,
         phone: Annotated[str | None, phone_query("customer's or recipient's")] = None,
@@ -111,6 +109,7 @@ class OrderController(Controller):
         )
         rows, total = await listing.list_orders(db_session, filters, limit, offset)
         merged = await services.merged_from(db_session, [row.id for row in rows])
+        warehouse = warehouse_of(request)
         items = [mapping.render(row, merged[row.id], warehouse) for row in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
@@ -125,9 +124,7 @@ class OrderController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
         order_id: FromPath[UUID],
-        discounts: Discounts,
         data: JSONBody[AmendmentIn],
         if_match: IfMatch = None,
         dry_run: FromQuery[bool] = False,
@@ -140,9 +137,9 @@ class OrderController(Controller):
             data.reason,
             request.user,
             dry_run=dry_run,
-            discounts=discounts,
+            discounts=discounts_of(request),
         )
-        return await answer(db_session, warehouse, row, order=preview, dry_run=dry_run)
+        return await answer(db_session, warehouse_of(request), row, order=preview, dry_run=dry_run)
 
     @post(
         "/{order_id:uuid}/confirm",
@@ -154,14 +151,13 @@ class OrderController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         if_match: IfMatch = None,
         data: JSONBody[ActionIn | None] = None,
     ) -> Response[OrderOut]:
         reason = data.reason if data else None
         row = await services.move_order(db_session, order_id, if_match, OrderStatus.CONFIRMED, request.user, reason)
-        return await answer(db_session, warehouse, row)
+        return await answer(db_session, warehouse_of(request), row)
 
     @post(
         "/{order_id:uuid}/cancel",
@@ -186,19 +182,16 @@ class OrderController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         if_match: IfMatch = None,
         data: JSONBody[ActionIn | None] = None,
     ) -> Response[OrderOut]:
         reason = data.reason if data else None
         row = await services.move_order(db_session, order_id, if_match, OrderStatus.CANCELLED, request.user, reason)
-        return await answer(db_session, warehouse, row, 202 if row.pending_cancel else 200)
+        return await answer(db_session, warehouse_of(request), row, 202 if row.pending_cancel else 200)
 
     @get("/{order_id:uuid}/events", summary="The order's history, oldest first")
-    async def list_events(
-        self, db_session: DbSession, warehouse: WarehouseDep, order_id: FromPath[UUID]
-    ) -> list[EventOut]:
+    async def list_events(self, db_session: DbSession, order_id: FromPath[UUID]) -> list[EventOut]:
         return [
             EventOut(
                 seq=e.seq,

@@ -8,7 +8,7 @@ from litestar import Controller, Response, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from orders_service.infra.deps import DbSession, Discounts, WarehouseDep
+from orders_service.infra.deps import DbSession, discounts_of, warehouse_of
 from orders_service.infra.settings import Settings
 from orders_service.orders import family, mapping, services
 from orders_service.orders.controllers import ETAG_HEADER, IfMatch, StaffRequest, answer
@@ -47,15 +47,13 @@ class FamilyController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
-        discounts: Discounts,
         data: JSONBody[MergeIn],
         dry_run: FromQuery[bool] = False,
     ) -> Response[OrderOut]:
-        row, preview = await family.merge_orders(db_session, data, request.user, discounts, dry_run=dry_run)
+        row, preview = await family.merge_orders(db_session, data, request.user, discounts_of(request), dry_run=dry_run)
         waiting = not dry_run and bool(await family.pending_sources(db_session, data.order_ids))
         status = 200 if dry_run else 202 if waiting else 201
-        return await answer(db_session, warehouse, row, status, preview, dry_run)
+        return await answer(db_session, warehouse_of(request), row, status, preview, dry_run)
 
     @post(
         "/{order_id:uuid}/split",
@@ -69,7 +67,6 @@ class FamilyController(Controller):
         self,
         request: StaffRequest,
         db_session: DbSession,
-        warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         data: JSONBody[SplitIn],
         if_match: IfMatch = None,
@@ -82,6 +79,7 @@ class FamilyController(Controller):
         )
         rows = [row, *parts]
         merged = await services.merged_from(db_session, [r.id for r in rows if r in db_session])
+        warehouse = warehouse_of(request)
         orders = [
             mapping.render(r, merged.get(r.id, []), warehouse, None if previews is None else previews[i])
             for i, r in enumerate(rows)

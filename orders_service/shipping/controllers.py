@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from couriers.base import Request as WebhookRequest
 from couriers.base import WebhookRejected
 from orders_service.domain.model import Actor
-from orders_service.infra.deps import DbSession, WarehouseDep
+from orders_service.infra.deps import DbSession, warehouse_of
 from orders_service.orders.controllers import ETAG_HEADER, answer
 from orders_service.orders.schemas import OrderOut
 from orders_service.shipping import services, window
@@ -45,7 +45,6 @@ class ShipController(Controller):
         self,
         request: Request[Actor, Any, Any],
         db_session: DbSession,
-        warehouse: WarehouseDep,
         order_id: FromPath[UUID],
         if_match: IfMatch = None,
         now: FromQuery[bool] = False,
@@ -59,7 +58,7 @@ class ShipController(Controller):
         row, until = await window.ship_or_schedule(
             db_session, order_id, if_match, request.user, couriers, settings, courier, now=now
         )
-        response = await answer(db_session, warehouse, row)
+        response = await answer(db_session, warehouse_of(request), row)
         if until is not None:  # held by the edit window: accepted, it goes to the courier at ship_at
             response.content = msgspec.structs.replace(response.content, ship_at=until)
             response.status_code = 202
