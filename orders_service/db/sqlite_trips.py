@@ -89,13 +89,9 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        driver = self._connection
-        held = _held(driver)
-        if _holds(held, operation):
-            held.writes.append((operation, parameters, False))
-            self.description, self.lastrowid, self.rowcount = None, 0, -1  # not known: not run yet
+        before = self._wait_or_take(operation, parameters, many=False)
+        if before is None:
             return
-        before = held.take()
 
         def run(connection: sqlite3.Connection) -> tuple[Any, list[Any] | None, int | None, int]:
             _run_held(connection, before)
@@ -107,10 +103,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             finally:
                 cursor.close()
 
-        try:
-            description, rows, lastrowid, rowcount = self.await_(driver._execute(run, driver._conn))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+        description, rows, lastrowid, rowcount = self._trip(run)
         if description:
             self.description, self.lastrowid, self.rowcount = description, -1, -1
             self._rows = deque(rows or ())
@@ -119,28 +112,39 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         """Several rows of one statement (an amendment's outbox rows) in one trip as well."""
-        driver = self._connection
-        held = _held(driver)
-        if _holds(held, operation):
-            held.writes.append((operation, list(seq_of_parameters), True))
-            self.description, self.lastrowid, self.rowcount = None, 0, -1  # not known: not run yet
+        rows = list(seq_of_parameters)
+        before = self._wait_or_take(operation, rows, many=True)
+        if before is None:
             return
-        before = held.take()
 
         def run(connection: sqlite3.Connection) -> tuple[int | None, int]:
             _run_held(connection, before)
             cursor = connection.cursor()
             try:
-                cursor.executemany(operation, seq_of_parameters)
+                cursor.executemany(operation, rows)
                 return cursor.lastrowid, cursor.rowcount
             finally:
                 cursor.close()
 
+        lastrowid, rowcount = self._trip(run)
+        self.description, self.lastrowid, self.rowcount = None, lastrowid, rowcount
+
+    def _wait_or_take(self, operation: str, parameters: Any, *, many: bool) -> list[tuple[str, Any, bool]] | None:
+        """None when the statement waits on the connection (its outcome is not known yet); else what waited before
+        it, to run first in its trip."""
+        held = _held(self._connection)
+        if not _holds(held, operation):
+            return held.take()
+        held.writes.append((operation, parameters, many))
+        self.description, self.lastrowid, self.rowcount = None, 0, -1  # not known: not run yet
+        return None
+
+    def _trip(self, run: Any) -> Any:
+        driver = self._connection
         try:
-            lastrowid, rowcount = self.await_(driver._execute(run, driver._conn))
+            return self.await_(driver._execute(run, driver._conn))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
-        self.description, self.lastrowid, self.rowcount = None, lastrowid, rowcount
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):

@@ -67,7 +67,8 @@ def statement(extras: Sequence[ColumnElement[Any]], lock: bool) -> Select[Any]:
 async def read(
     session: AsyncSession, query: Select[Any], order_id: Any, n_extras: int
 ) -> tuple[OrderRow, tuple[Any, ...]] | None:
-    """Run `statement(...)`: the order as a persistent row of the session, and its extras' values (a tuple)."""
+    """Run `statement(...)`: the order as a persistent row of the session, and its extras' values (a tuple).
+    For an order the session does not hold yet (services._read_order reads one it holds the ORM's way)."""
     # Through the session's connection: Core execution, even when a subquery names a mapped class (the tier),
     # which through session.execute would run the ORM's per-execution setup for a statement of plain columns.
     connection = await session.connection()
@@ -80,9 +81,6 @@ async def read(
     start = n_order + n_extras
     line_end = start + len(_LINE.columns)
     ship_end = line_end + len(_SHIPMENT.columns)
-    existing = session.identity_map.get(session.identity_key(OrderRow, (first[0],)))
-    if existing is not None:  # read before in this session: that one is the order (its state may be newer)
-        return cast(OrderRow, existing), extras
     row = _ORDER.make(first[:n_order])
     lines = [_LINE.make(r[start:line_end]) for r in rows if r[start] is not None]
     shipment = _SHIPMENT.make(first[line_end:ship_end]) if first[line_end] is not None else None
