@@ -24,6 +24,7 @@ from notifications.providers import (
     TransientProviderError,
     Undeliverable,
 )
+from orders_service.customers.scrub import PLACEHOLDER
 from orders_service.db.engine import begin_write
 from orders_service.infra import clock
 from orders_service.infra.outbox import enqueue
@@ -131,9 +132,14 @@ async def _record(db: async_sessionmaker[AsyncSession], notification_id: UUID, *
     async with db() as session, session.begin():
         await begin_write(session)
         row = await session.get(Notification, notification_id)
-        if row is not None:
-            for name, value in values.items():
-                setattr(row, name, value)
+        if row is None:
+            return
+        if row.to == PLACEHOLDER:
+            # She was erased while the provider had the message: what happened is recorded, her address is not
+            # written back (the erasure replaced it, and nothing of hers may return).
+            values.pop("to", None)
+        for name, value in values.items():
+            setattr(row, name, value)
 
 
 async def send_notification(
