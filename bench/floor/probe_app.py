@@ -12,7 +12,7 @@ small Struct) and answer bare_app.py's small Struct, each one layer further on t
                   anyio task group, until issue 18);
 * ``transaction`` the session's write transaction (BEGIN IMMEDIATE on SQLite) and one `SELECT 1`, committed by
                   the app's CommitBeforeSending;
-* ``read``        the transaction plus the amendment's own read of the order (services._read_order).
+* ``read``        the transaction plus the amendment's own read of the order (loader.read_order).
 
 It is served like `orders-service serve` (orders_service/cli.py): the migrations first, then uvicorn.run with
 one process, log_config=None, access_log=False and the configured log level. With --key-file it first does
@@ -42,7 +42,7 @@ from sqlalchemy import text  # noqa: E402
 from orders_service.asgi import app, settings  # noqa: E402
 from orders_service.db.engine import begin_write  # noqa: E402
 from orders_service.infra.deps import DbSession, discounts_of, warehouse_of  # noqa: E402
-from orders_service.orders import services  # noqa: E402
+from orders_service.orders import loader  # noqa: E402
 
 PROBE_PATH = "/api/_probe/{probe}/{order_id}"  # as the bench formats it
 SELECT_ONE = text("SELECT 1")
@@ -92,7 +92,7 @@ async def transaction(request: Probe, db_session: DbSession, order_id: UUID, dat
 async def read(request: Probe, db_session: DbSession, order_id: UUID, data: AmendmentIn) -> Ack:
     _constants(request)
     await begin_write(db_session)  # as the amendment: the write transaction first, then the order, locked
-    await services._read_order(db_session, order_id, True, None, stock_read=True)
+    await loader.read_order(db_session, order_id, True, None, stock_read=True)
     return _ack(order_id, data)
 
 

@@ -19,7 +19,7 @@ from orders_service.domain.model import Order, OrderStatus
 from orders_service.geo import Warehouse
 from orders_service.infra.deps import DbSession, warehouse_of
 from orders_service.infra.settings import Settings
-from orders_service.orders import mapping, services
+from orders_service.orders import loader, mapping, services
 from orders_service.orders.schemas import OrderOut
 from orders_service.returns import services as returns
 from orders_service.shipping import window
@@ -56,7 +56,7 @@ async def render_order(
 ) -> OrderOut:
     """The order as the API answers it (money computed by the domain), or as a dry run would leave it."""
     row = await services.get_order(session, order_id)
-    merged = await services.merged_from(session, [row.id])
+    merged = await loader.merged_from(session, [row.id])
     return mapping.render(row, merged[row.id], warehouse, preview)
 
 

@@ -23,8 +23,7 @@ from orders_service.loyalty.schemas import (
     TierFloorIn,
     TierStateOut,
 )
-from orders_service.orders import mapping
-from orders_service.orders import services as orders
+from orders_service.orders import loader, mapping
 from orders_service.orders.schemas import OrderOut
 
 
@@ -78,7 +77,7 @@ class ProfileController(Controller):
         offset: Offset = 0,
     ) -> Page[OrderOut]:
         rows, total = await services.orders_of(db_session, customer_id, limit, offset)
-        merged = await orders.merged_from(db_session, [row.id for row in rows])
+        merged = await loader.merged_from(db_session, [row.id for row in rows])
         warehouse = warehouse_of(request)
         items = [mapping.render(row, merged[row.id], warehouse) for row in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)

@@ -16,7 +16,7 @@ from orders_service.domain.model import Actor, Order, OrderStatus
 from orders_service.geo import Warehouse
 from orders_service.infra.deps import DbSession, discounts_of, warehouse_of
 from orders_service.infra.pagination import Limit, Offset, Page, phone_query, text_query
-from orders_service.orders import listing, mapping, services
+from orders_service.orders import listing, loader, mapping, services
 from orders_service.orders.links import AnswersNewOrder, AnswersOrder, NewOrderBody
 from orders_service.orders.schemas import ActionIn, ActorOut, AmendmentIn, EventOut, OrderOut
 from orders_service.shipping import window
@@ -37,7 +37,7 @@ async def answer(
     order: Order | None = None,
     dry_run: FromQuery[bool] = False,
 ) -> Response[OrderOut]:
-    body = mapping.render(row, (await services.merged_from(session, [row.id]))[row.id], warehouse, order)
+    body = mapping.render(row, (await loader.merged_from(session, [row.id]))[row.id], warehouse, order)
     headers = {"ETag": f'"{row.version}"'}
     if dry_run:
         headers["Preference-Applied"] = "dry-run"
@@ -108,7 +108,7 @@ class OrderController(Controller):
             created_to=created_to,
         )
         rows, total = await listing.list_orders(db_session, filters, limit, offset)
-        merged = await services.merged_from(db_session, [row.id for row in rows])
+        merged = await loader.merged_from(db_session, [row.id for row in rows])
         warehouse = warehouse_of(request)
         items = [mapping.render(row, merged[row.id], warehouse) for row in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from orders_service.infra.deps import DbSession, discounts_of, warehouse_of
 from orders_service.infra.settings import Settings
-from orders_service.orders import family, mapping, services
+from orders_service.orders import family, loader, mapping
 from orders_service.orders.controllers import ETAG_HEADER, IfMatch, StaffRequest, answer
 from orders_service.orders.family_schemas import MergeIn, SplitIn, SplitOut
 from orders_service.orders.schemas import OrderOut
@@ -78,7 +78,7 @@ class FamilyController(Controller):
             db_session, order_id, if_match, data, request.user, couriers, settings, dry_run=dry_run
         )
         rows = [row, *parts]
-        merged = await services.merged_from(db_session, [r.id for r in rows if r in db_session])
+        merged = await loader.merged_from(db_session, [r.id for r in rows if r in db_session])
         warehouse = warehouse_of(request)
         orders = [
             mapping.render(r, merged.get(r.id, []), warehouse, None if previews is None else previews[i])

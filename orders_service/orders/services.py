@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime
-import functools
 import secrets
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, bindparam, exists, null, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from uuid_utils.compat import uuid7
 
@@ -27,7 +25,6 @@ from orders_service.domain.errors import (
     DomainError,
     InvalidField,
     InvalidTransition,
-    NotFound,
     OrderNotAmendable,
     PreconditionRequired,
     VersionMismatch,
@@ -42,8 +39,9 @@ from orders_service.loyalty import points
 from orders_service.loyalty.program import program_of
 from orders_service.messaging import triggers
 from orders_service.ops import metrics
-from orders_service.orders import loader, mapping, pending, store
+from orders_service.orders import mapping, pending, store
 from orders_service.orders.discounts import DiscountPolicy
+from orders_service.orders.loader import NO_SOURCES, get_order, read_order
 from orders_service.orders.outside import OUTSIDE
 from orders_service.orders.schemas import OrderIn
 from orders_service.shipping import requote
@@ -199,87 +197,8 @@ async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, disco
     await session.flush()
     # A new order has no parcel, and nothing was merged into it: the answer asks the database neither.
     set_committed_value(row, "shipment", None)
-    session.info.setdefault(_NO_SOURCES, set()).add(row.id)
+    session.info.setdefault(NO_SOURCES, set()).add(row.id)
     return row
-
-
-# The order, lines and shipment in one statement (not three selectin round trips), and whether any order was
-# merged into it: when none was, the answer's `merged_from` needs no query of its own.
-_HAS_SOURCES = exists().where(aliased(OrderRow).merged_into_id == OrderRow.id).correlate(OrderRow).label("has_sources")
-_WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment), joinedload(OrderRow.parcel))
-_NO_SOURCES = "orders_service.orders_without_sources"  # session.info: ids read here with no merged-in order
-_NOTHING = null().label("along")
-
-
-async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> OrderRow:
-    """The order, lines and shipment in one statement; `lock`: FOR NO KEY UPDATE OF orders (SQLite: one writer)."""
-    row, _ = await _read_order(session, order_id, lock, None)
-    return row
-
-
-async def _read_order(
-    session: AsyncSession, order_id: UUID, lock: bool, along: ColumnElement[Any] | None, *, stock_read: bool = False
-) -> tuple[OrderRow, Any]:
-    """get_order, with `along` (a scalar subquery on the order's row, e.g. her tier) read in the same statement;
-    `stock_read`: and whether the catalogue sells any of its SKUs (when not, stock needs no lookup of them).
-
-    One Core statement made into rows by `loader` (the ORM's joined load of it cost about 0.3 ms more on
-    PostgreSQL, 0.1 ms on SQLite); an order this session already holds is read the ORM's way, which fills in what
-    that instance has not loaded."""
-    if session.identity_map.get(session.identity_key(OrderRow, (order_id,))) is None:
-        found = await loader.read(session, _order_query(lock, along, stock_read), order_id, 3 if stock_read else 2)
-    else:
-        found = await _read_loaded(session, order_id, lock, along, stock_read)
-    if found is None:
-        raise NotFound("order", order_id)
-    row, (has_sources, value, *sells) = found
-    if not has_sources:  # a merge into it needs its lock (SQLite: the one writer); see merged_from
-        session.info.setdefault(_NO_SOURCES, set()).add(row.id)
-    if sells and not sells[0]:
-        stock.sold_none(session, (line.sku for line in row.lines))
-    return row, value
-
-
-async def _read_loaded(
-    session: AsyncSession, order_id: UUID, lock: bool, along: ColumnElement[Any] | None, stock_read: bool
-) -> tuple[OrderRow, tuple[Any, ...]] | None:
-    found = (await session.execute(_orm_query(lock, along, stock_read), {"order_id": order_id})).unique().first()
-    return None if found is None else (found[0], tuple(found[1:]))
-
-
-@functools.lru_cache(maxsize=16)
-def _order_query(lock: bool, along: ColumnElement[Any] | None, stock_read: bool = False) -> Select[Any]:
-    """Built once per kind (SQLAlchemy memoises a statement's cache key on the statement object itself)."""
-    return loader.statement(_extras(along, stock_read), lock)
-
-
-@functools.lru_cache(maxsize=16)
-def _orm_query(lock: bool, along: ColumnElement[Any] | None, stock_read: bool) -> Select[Any]:
-    query = select(OrderRow, *_extras(along, stock_read)).options(*_WHOLE_ORDER)
-    query = query.where(OrderRow.id == bindparam("order_id"))
-    return query.with_for_update(key_share=True, of=OrderRow) if lock else query
-
-
-def _extras(along: ColumnElement[Any] | None, stock_read: bool) -> list[ColumnElement[Any]]:
-    tail = [stock.SELLS_ANY] if stock_read else []
-    return [_HAS_SOURCES, _NOTHING if along is None else along.label("along"), *tail]
-
-
-async def merged_from(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
-    result: dict[UUID, list[UUID]] = {i: [] for i in ids}
-    # Known to have none when read, unless this session merged one into it since (sources are loaded to merge).
-    known = session.info.get(_NO_SOURCES, set()) - {
-        o.merged_into_id for o in session.identity_map.values() if isinstance(o, OrderRow)
-    }
-    ids = [i for i in ids if i not in known]
-    if ids:
-        rows = await session.execute(
-            select(OrderRow.merged_into_id, OrderRow.id).where(OrderRow.merged_into_id.in_(ids))
-        )
-        for into, source in rows.tuples():
-            if into is not None:
-                result[into].append(source)
-    return result
 
 
 async def amend_order(
@@ -328,7 +247,7 @@ async def _amend_order(
         await begin_write(session)
     # Her tier comes in the order's own SELECT: one statement fewer, and one turn fewer under the write lock.
     tier = discounts.read_along(OrderRow.customer_id) if discounts is not None else None
-    row, tier_read = await _read_order(session, order_id, not dry_run, tier, stock_read=True)
+    row, tier_read = await read_order(session, order_id, not dry_run, tier, stock_read=True)
     if not dry_run or if_match:
         check_precondition(if_match, row.version)
     waiting = pending.waiting_reason(row)

@@ -160,11 +160,15 @@ def _filled(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     """`values` with the columns' Python-side defaults: SQLAlchemy applies them to a statement's own table only,
     not to an INSERT inside a WITH."""
     filled = dict(values)
-    for column in table.c:
-        if column.key not in filled and isinstance(column.default, ColumnDefault):
-            default = column.default
-            filled[column.key] = default.arg(None) if default.is_callable else default.arg
+    for key, default in _defaults(table):
+        if key not in filled:
+            filled[key] = default.arg(None) if default.is_callable else default.arg
     return filled
+
+
+@functools.cache
+def _defaults(table: Table) -> tuple[tuple[str, ColumnDefault], ...]:
+    return tuple((c.key, c.default) for c in table.c if isinstance(c.default, ColumnDefault))
 
 
 def _as_written(session: Session, writes: Writes) -> None:

@@ -30,7 +30,7 @@ from orders_service.db.models import OutboxMessage
 from orders_service.infra import clock
 from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
-from orders_service.orders import services
+from orders_service.orders import loader, services
 from tests.integration.api import Api, eventually
 from tests.integration.conftest import DATABASES, engine_settings
 
@@ -247,11 +247,11 @@ async def test_merged_from_asks_again_once_the_session_merged_into_the_order(set
         async with async_sessionmaker(engine, info=session_info(settings))() as session, session.begin():
             await begin_write(session)
             row = await services.get_order(session, UUID(into["id"]), lock=True)
-            assert await services.merged_from(session, [row.id]) == {row.id: []}
+            assert await loader.merged_from(session, [row.id]) == {row.id: []}
             merged = await services.get_order(session, UUID(source["id"]), lock=True)
             merged.merged_into_id = row.id
             await session.flush()
-            assert await services.merged_from(session, [row.id]) == {row.id: [merged.id]}
+            assert await loader.merged_from(session, [row.id]) == {row.id: [merged.id]}
             await session.rollback()
     finally:
         await engine.dispose()
