@@ -79,7 +79,10 @@ async def lookup(session: AsyncSession, skus: Iterable[str], *, fresh: bool = Fa
     if not wanted_skus:
         return Snapshot({})
     last = _LAST.get(session)
-    if not fresh and last is not None and last[0].issuperset(wanted_skus):
+    # A fresh read refreshes stock and reserved; a snapshot that found none of these SKUs has none to refresh (the
+    # order's own read says so, sold_none; catalogue writes forget it): the customer page of an order of SKUs
+    # the catalogue does not sell asks it nothing.
+    if last is not None and last[0].issuperset(wanted_skus) and (not fresh or not last[1].variants):
         return last[1]
     rows = await session.execute(
         select(

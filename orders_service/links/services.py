@@ -38,6 +38,7 @@ from orders_service.links.rules import (
 from orders_service.messaging.triggers import queue_edit_link_message
 from orders_service.orders import mapping
 from orders_service.orders.discounts import DiscountPolicy
+from orders_service.orders.loader import read_order
 from orders_service.orders.services import amend_order, get_order, move_order, record_note
 from orders_service.shop_settings.identity import public_url
 
@@ -114,7 +115,7 @@ async def open_link(
     link = await session.scalar(select(EditLink).where(EditLink.token_hash == token_hash(token)))
     if link is None:
         raise LinkNotFound()
-    row = await get_order(session, link.order_id)
+    row, _ = await read_order(session, link.order_id, False, None, stock_read=True)  # and whether SKUs are sold
     state = link_state(link.expires_at, link.revoked_at, OrderStatus(row.status), now)
     if state is LinkState.REVOKED:
         raise LinkNotFound()

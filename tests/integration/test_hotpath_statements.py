@@ -254,6 +254,26 @@ async def test_the_customer_page_gets_each_recent_variant_once(paths: Paths, mon
     assert len(made) == 3, made
 
 
+async def test_the_customer_page_of_skus_the_catalogue_does_not_sell_asks_it_nothing(paths: Paths) -> None:
+    """Whether the catalogue sells any of the order's SKUs comes with the order's own read: when it sells none,
+    neither the page nor its API reads the catalogue's variants (before: one SELECT of them per page)."""
+    order = await paths.api.create_order()  # DRESS-01: the catalogue is empty
+    link = await paths.api.request("POST", f"/api/orders/{order['id']}/edit-link")
+    token = httpx.URL(link.json()["url"]).path.removeprefix("/o/")
+    for path in (f"/api/public/orders/{token}", f"/o/{token}"):
+        answer, seen = await paths.counted("GET", path)
+        assert "M" in answer.text
+        assert not [s for s in seen if "product_variants" in s], _show(seen)
+    # A SKU the catalogue does sell is still offered from it, with its stock read fresh.
+    variants = [{"size": "S", "color": "red", "price": 440000, "stock": 4}]
+    made = await paths.api.request("POST", "/api/products", json={"sku": "DRESS-01", "name": "Đầm hoa",
+        "weight_g": 300, "variants": variants})  # fmt: skip
+    assert made.status_code == 201, made.text
+    answer, seen = await paths.counted("GET", f"/api/public/orders/{token}")
+    assert [s for s in seen if "product_variants" in s], _show(seen)
+    assert ("S", 440000) in [(v["size"], v["unit_price"]) for v in answer.json()["lines"][0]["variants"]], answer.text
+
+
 # BEGIN, the shop's edit window, the order locked (with its lines and parcel), its schedule, UPDATE orders,
 # INSERT order_events, outbox and shipments, COMMIT. Before: 13, the window read in a transaction of its own
 # (BEGIN, SELECT, COMMIT), the order read a second time by ship_order, and the new parcel read back after its
