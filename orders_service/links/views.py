@@ -9,7 +9,8 @@ import msgspec
 
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain import phones
-from orders_service.geo import Warehouse, provinces, wards
+from orders_service.geo import Warehouse
+from orders_service.geo.options import province_options, ward_options
 from orders_service.infra.settings import Settings
 from orders_service.links import i18n, words
 from orders_service.links.flow import PageView
@@ -90,14 +91,6 @@ def _form_values(view: PageView) -> dict[str, str]:
     return values
 
 
-def _wards(province: str) -> list[tuple[int, str]]:
-    # AddressError is a ValueError: an unknown province leaves the picker empty, and the error says why.
-    try:
-        return wards(int(province))
-    except ValueError:
-        return []
-
-
 def page_context(
     view: PageView,
     base: str,
@@ -123,8 +116,8 @@ def page_context(
         "preview": preview,
         "values": values,
         "offers": {line_id: [(variant_value(v), v) for v in offers] for line_id, offers in view.offers.items()},
-        "provinces": provinces(),
-        "wards": _wards(values.get("province", "")),
+        "province_options": province_options(values.get("province")),
+        "ward_options": ward_options(values.get("province", ""), values.get("ward")),
         "errors": errors,
         "first_error": next(iter(errors), None),
         "amounts": amount_rows(current, preview, lang),
