@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.db.models import Customer, CustomerFavorite, OrderLine
 from orders_service.db.models import Order as OrderRow
+from orders_service.db.upsert import Upsert
 from orders_service.loyalty.schemas import FavoritesOut
 from orders_service.loyalty.stats import COMPLETED
 
@@ -64,6 +64,15 @@ def top(counts: Counter[tuple[str, str]]) -> FavoritesOut:
     )
 
 
+# One row per kind and value, counted up or down: a statement SQLAlchemy caches (db/upsert.py), run for each.
+_COUNT = Upsert(
+    cast(Table, CustomerFavorite.__table__),
+    ["customer_id", "kind", "value", "count"],
+    conflict=["customer_id", "kind", "value"],
+    set_={"count": "customer_favorites.count + excluded.count"},
+)
+
+
 async def order_moved(session: AsyncSession, customer_id: UUID, lines: Iterable[OrderLine], sign: int) -> None:
     """An order completed (+1) or a completed one came back (-1): add or take away what she kept of it."""
     counts: Counter[tuple[str, str]] = Counter()
@@ -72,16 +81,8 @@ async def order_moved(session: AsyncSession, customer_id: UUID, lines: Iterable[
             counts[kind, value] += sign * count
     if not counts:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(CustomerFavorite).values(
-        [{"customer_id": customer_id, "kind": k, "value": v, "count": n} for (k, v), n in counts.items()]
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["customer_id", "kind", "value"],
-            set_={"count": CustomerFavorite.count + stmt.excluded.count},
-        )
-    )
+    rows = [{"customer_id": customer_id, "kind": k, "value": v, "count": n} for (k, v), n in counts.items()]
+    await session.execute(_COUNT.statement, [_COUNT.values(row) for row in rows])
 
 
 async def read(session: AsyncSession, customer_id: UUID) -> FavoritesOut:

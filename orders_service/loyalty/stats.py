@@ -13,42 +13,48 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, case, delete, func, insert, literal, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, Table, delete, func, insert, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders_service.db.models import Customer, CustomerStats, PointsEntry
 from orders_service.db.models import Order as OrderRow
+from orders_service.db.upsert import Upsert
 from orders_service.domain.model import OrderStatus
 
 COMPLETED = frozenset({OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED})
 _COMPLETED = [str(s) for s in COMPLETED]
-_AT = CustomerStats.__table__.c.last_order_at.type
+_STATS = cast(Table, CustomerStats.__table__)
 
 
-def _insert(session: AsyncSession) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(CustomerStats)
+# Her numbers, added to (or made, for her first): statements SQLAlchemy caches (db/upsert.py). Adding a zero
+# changes nothing, so one statement serves every entry; the earliest and the latest completed order are kept.
+_SUMS = {name: f"customer_stats.{name} + excluded.{name}" for name in ("orders", "spend", "points")}
+_ADD = Upsert(_STATS, ["customer_id", "orders", "spend", "points"], conflict=["customer_id"], set_=_SUMS)
+_COMPLETED_ORDER = Upsert(
+    _STATS,
+    ["customer_id", "orders", "spend", "points", "first_order_at", "last_order_at"],
+    conflict=["customer_id"],
+    set_={
+        **_SUMS,
+        "first_order_at": "CASE WHEN customer_stats.first_order_at IS NULL"
+        " OR customer_stats.first_order_at > excluded.first_order_at"
+        " THEN excluded.first_order_at ELSE customer_stats.first_order_at END",
+        "last_order_at": "CASE WHEN customer_stats.last_order_at IS NULL"
+        " OR customer_stats.last_order_at < excluded.last_order_at"
+        " THEN excluded.last_order_at ELSE customer_stats.last_order_at END",
+    },
+)
 
 
 async def add(session: AsyncSession, customer_id: UUID, orders: int, spend: int, points: int) -> None:
     """A ledger entry was written for her: add its order count, spend and points (one statement, no read)."""
     if orders == 0 and spend == 0 and points == 0:
         return
-    stmt = _insert(session).values(customer_id=customer_id, orders=orders, spend=spend, points=points)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["customer_id"],
-            set_={
-                "orders": CustomerStats.orders + orders,
-                "spend": CustomerStats.spend + spend,
-                "points": CustomerStats.points + points,
-            },
-        )
-    )
+    values = {"customer_id": customer_id, "orders": orders, "spend": spend, "points": points}
+    await session.execute(_ADD.statement, _ADD.values(values))
 
 
 async def order_completed(
@@ -61,26 +67,9 @@ async def order_completed(
 ) -> None:
     """One more completed order created at `created_at`: it may be her first or her last. With the counts of
     its earn entry, the same statement adds them too (`add`'s work): one upsert per delivered order, not two."""
-    at = bindparam(None, created_at, type_=_AT)
-    first, last = CustomerStats.first_order_at, CustomerStats.last_order_at
-    stmt = _insert(session).values(
-        customer_id=customer_id, orders=orders, spend=spend, points=points, first_order_at=at, last_order_at=at
-    )
-    counts = {
-        name: getattr(CustomerStats, name) + value
-        for name, value in (("orders", orders), ("spend", spend), ("points", points))
-        if value != 0
-    }
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["customer_id"],
-            set_={
-                **counts,
-                "first_order_at": case((or_(first.is_(None), first > at), at), else_=first),
-                "last_order_at": case((or_(last.is_(None), last < at), at), else_=last),
-            },
-        )
-    )
+    values = {"customer_id": customer_id, "orders": orders, "spend": spend, "points": points}
+    at = {"first_order_at": created_at, "last_order_at": created_at}
+    await session.execute(_COMPLETED_ORDER.statement, _COMPLETED_ORDER.values(values | at))
 
 
 async def order_uncompleted(session: AsyncSession, customer_id: UUID, order_id: UUID) -> None:

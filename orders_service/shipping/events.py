@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -16,6 +15,7 @@ from orders_service.catalogue import stock
 from orders_service.db.engine import begin_write
 from orders_service.db.models import CourierInbox, Shipment
 from orders_service.db.models import Order as OrderRow
+from orders_service.db.upsert import Upsert
 from orders_service.deliveries.services import ask_for_review, observed_report, partial_report, settle
 from orders_service.domain.delivery import finalise_delivery
 from orders_service.domain.errors import InvalidField
@@ -56,16 +56,14 @@ ORDER_STATUS: dict[Status, OrderStatus | None] = {
 }
 
 
-def _store(insert: Any) -> Any:
-    return (
-        insert(CourierInbox.__table__)
-        .on_conflict_do_nothing(index_elements=["courier", "event_key"])
-        .returning(CourierInbox.__table__.c.id)
-    )
-
-
-# Built once each (SQLAlchemy memoises a statement's cache key on the statement object).
-_STORE = {"sqlite": _store(sqlite.insert), "postgresql": _store(postgresql.insert)}
+# The event's row, unless the same event is already in (then nothing, and no id back): a statement SQLAlchemy
+# caches (db/upsert.py).
+_STORE = Upsert(
+    cast(Table, CourierInbox.__table__),
+    ["courier", "event_key", "tracking_code", "status", "payload"],
+    conflict=["courier", "event_key"],
+    returning=["id"],
+)
 _THE_PARCEL = (Shipment.courier == bindparam("courier"), Shipment.tracking_code == bindparam("tracking_code"))
 _ORDER_OF_PARCEL = (
     select(OrderRow)
@@ -97,7 +95,7 @@ async def apply_event(session: AsyncSession, event: Event) -> str:
     # where a SAVEPOINT around an INSERT that may fail took three.
     stored = {"courier": event.courier, "event_key": event.event_key[:200], "tracking_code": event.tracking_code,
               "status": str(event.status), "payload": msgspec.to_builtins(event)}  # fmt: skip
-    inbox_id = await session.scalar(_STORE[session.get_bind().dialect.name], stored)
+    inbox_id = await session.scalar(_STORE.statement, _STORE.values(stored))
     if inbox_id is None:
         return "duplicate"
     # The order first (found by its parcel, with its lines, in one statement), then its shipment: the order
