@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnDefault, Table, TextClause, bindparam, text
+from sqlalchemy.sql.selectable import TextualSelect
 
 
 class Upsert:
@@ -48,8 +49,8 @@ class Upsert:
         if returning:
             sql += " RETURNING " + ", ".join(table.c[n].name for n in returning)
         statement = text(sql).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names))
-        self.statement: TextClause = (
-            statement.columns(*(table.c[n] for n in returning)) if returning else statement  # type: ignore[assignment]
+        self.statement: TextClause | TextualSelect = (
+            statement.columns(*(table.c[n] for n in returning)) if returning else statement
         )
 
     def values(self, given: Mapping[str, Any]) -> dict[str, Any]:

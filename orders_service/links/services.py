@@ -115,7 +115,8 @@ async def open_link(
     link = await session.scalar(select(EditLink).where(EditLink.token_hash == token_hash(token)))
     if link is None:
         raise LinkNotFound()
-    row, _ = await read_order(session, link.order_id, False, None, stock_read=True)  # and whether SKUs are sold
+    # With whether the catalogue sells any of its SKUs: the page's offers then ask it nothing when it sells none.
+    row, _ = await read_order(session, link.order_id, lock=False, along=None, stock_read=True)
     state = link_state(link.expires_at, link.revoked_at, OrderStatus(row.status), now)
     if state is LinkState.REVOKED:
         raise LinkNotFound()
