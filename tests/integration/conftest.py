@@ -23,13 +23,14 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from orders_service.app import create_app
 from orders_service.auth.services import Role, create_key
 from orders_service.db.engine import create_engine
 from orders_service.infra import clock
+from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
 from tests.integration import databases as dbs
 from tests.integration.api import Api
@@ -148,6 +149,17 @@ async def app_client(app: Litestar, settings: Settings) -> AsyncIterator[httpx.A
         return
     async with served(app, settings.port), httpx.AsyncClient(base_url=settings.public_base_url, timeout=30) as http:
         yield http
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions of the test's own on its database, for reading and writing beside the app (whose engine belongs
+    to the test client's event loop)."""
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        yield async_sessionmaker(engine, expire_on_commit=False, info=session_info(settings))
+    finally:
+        await engine.dispose()
 
 
 async def make_keys(settings: Settings) -> dict[str, str]:

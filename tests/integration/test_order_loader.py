@@ -5,7 +5,7 @@ flush to write. An amendment then loads no order through the ORM's machinery (co
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -14,13 +14,11 @@ import pytest
 from sqlalchemy import event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
-from sqlalchemy.pool import NullPool
 
 from orders_service.catalogue.models import OrderParcel
-from orders_service.db.engine import begin_write, create_engine
+from orders_service.db.engine import begin_write
 from orders_service.db.models import Order as OrderRow
 from orders_service.db.models import OrderLine, Shipment
-from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
 from orders_service.orders import services
 from tests.integration.api import Api, Shipping
@@ -34,16 +32,6 @@ __all__ = ["catalogue"]  # a fixture this module uses
 @pytest.fixture(params=DATABASES)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     yield from engine_settings(request, tmp_path)
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions of the test's own (the app's engine belongs to the test client's event loop)."""
-    engine = create_engine(settings, poolclass=NullPool)
-    try:
-        yield async_sessionmaker(engine, info=session_info(settings))
-    finally:
-        await engine.dispose()
 
 
 def columns(instance: Any) -> dict[str, Any]:

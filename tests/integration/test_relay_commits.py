@@ -5,16 +5,14 @@ settling and claiming apart made it three (on SQLite each commit is a turn of th
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.pool import NullPool
 
-from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
 from orders_service.infra.settings import Settings
 from orders_service.relay import core
@@ -26,13 +24,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(params=DATABASES)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     yield from engine_settings(request, tmp_path)
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(settings, poolclass=NullPool)
-    yield async_sessionmaker(engine, expire_on_commit=False)
-    await engine.dispose()
 
 
 class Commits:

@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.pool import NullPool
 
-from orders_service.db.engine import create_engine
 from orders_service.db.models import OutboxMessage
 from orders_service.infra.settings import Settings
 from orders_service.relay import core
@@ -29,13 +27,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(params=DATABASES)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     yield from engine_settings(request, tmp_path)
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(settings, poolclass=NullPool)
-    yield async_sessionmaker(engine, expire_on_commit=False)
-    await engine.dispose()
 
 
 async def add(db: async_sessionmaker[AsyncSession], topic: str, key: str) -> OutboxMessage:
