@@ -22,7 +22,7 @@ from benchlib.servers import (
 from amend.databases import bench_postgres, bench_sqlite, postgres_url
 from amend.http_modes import bare_phase
 from amend.load import LoadResult
-from amend.report import PACKAGES, render_ratios, render_table
+from amend.report import PACKAGES, idle_modes, render_ratios, render_table
 
 DATABASES = ("sqlite", "postgres")
 
@@ -107,6 +107,9 @@ async def run(args: argparse.Namespace) -> int:
     print(render_table(rows))
     print()
     print(render_ratios(report))
+    for mode in idle_modes(rows):
+        failed = True
+        print(f"FAILED: {mode} completed no amendment: its figures and every ratio against it mean nothing")
     path = write_report(args.results_dir, "amend", started, report)
     print(f"\nwrote {path}")
     return 1 if failed else 0

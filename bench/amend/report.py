@@ -33,6 +33,12 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def idle_modes(rows: list[dict[str, Any]]) -> list[str]:
+    """The modes that completed no amendment: a ratio against one of them would print "-", and a baseline that
+    measures nothing (as a deadlocked raw-SQL pool did) must fail the run, not pass unnoticed."""
+    return [f"{r['mode']} ({r['db'] or 'no database'})" for r in rows if not r["ok"]]
+
+
 def render_ratios(report: dict[str, Any]) -> str:
     out = []
     for db, section in report["databases"].items():

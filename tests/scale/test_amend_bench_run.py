@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from amend.cli import parse_args, run
+from amend.report import idle_modes
 from amend.statements import SQLITE, ReplayError, build_replay
 
 from tests.integration.databases import PG_URL_ENV
@@ -75,3 +76,11 @@ def test_a_capture_the_bench_cannot_replay_fails_the_run() -> None:
         statements = CAPTURED if extra is None else [*CAPTURED[:-1], extra, "COMMIT"]
         with pytest.raises(ReplayError, match=problem):
             build_replay(statements, topics, SQLITE)
+
+
+def test_a_mode_that_completes_no_amendment_fails_the_run() -> None:
+    """The SQLite raw-SQL baseline once deadlocked at 16 connections: 0 amendments, 0 errors, a ratio of "-",
+    and exit 0. Such a run must fail."""
+    row = {"mode": "http", "db": "sqlite", "ok": 120}
+    assert idle_modes([row, {"mode": "bare", "db": None, "ok": 3}]) == []
+    assert idle_modes([row, {"mode": "raw-sql", "db": "sqlite", "ok": 0}]) == ["raw-sql (sqlite)"]
