@@ -43,6 +43,7 @@ from amend.statements import POSTGRES, SQLITE, Replay, ReplayError, check_captur
 from amend.wrk import wrk_load
 
 BARE_PATH = "/bare/orders/{order_id}/amendments"
+DRAIN_LIMIT_S, STALL_S = 180.0, 5.0
 
 
 async def create_orders(client: httpx.AsyncClient, count: int, concurrency: int) -> tuple[list[BenchOrder], int]:
@@ -189,16 +190,48 @@ async def http_phase(db: str, env: dict[str, str], work: Path, args: argparse.Na
                 await read_versions(client, orders)
             else:
                 result = await http_load(clients, server.pid, orders, args, db)
-            opened = None
+            opened, relay = None, {}
             if args.open_loop > 0 and result.rate > 0:
                 rate = args.open_loop * result.rate
                 print(f"  {db}: open loop at {rate:.0f} amendments/s ({args.open_loop:g} x the closed loop's "
                       f"{result.rate:.0f}/s) for {args.duration:g} s ...", flush=True)  # fmt: skip
                 await resync(orders)
+                relay = await relay_drained(client)
                 opened = await open_loop(db, base, key, orders, rate, args.duration, args.warmup, server.pid)
+                relay["after_open_loop"] = await outbox_depth(client)
                 await resync(orders)
         logged = server_exceptions(log)  # before the server is stopped, which may log cancellations
-    return HttpPhase(orders, result, opened, replay, sql_check, {"create_retries": retries, **logged})
+    return HttpPhase(orders, result, opened, replay, sql_check, {"create_retries": retries, "relay": relay, **logged})
+
+
+async def outbox_depth(client: httpx.AsyncClient) -> int | None:
+    """The outbox messages the relay has not processed yet, from GET /metrics; None when it cannot say."""
+    response = await client.get("/metrics")
+    for line in response.text.splitlines():
+        if line.startswith("orders_outbox_depth "):
+            return int(float(line.split()[1]))
+    return None
+
+
+async def relay_drained(client: httpx.AsyncClient, limit_s: float = DRAIN_LIMIT_S) -> dict[str, Any]:
+    """Wait for the embedded relay to finish what the closed loop queued, before the open loop.
+
+    Each amendment leaves two outbox rows (its courier sync and her message, which makes a third). At full
+    closed-loop speed the relay, which shares the server's process, falls behind; measured right after, the open
+    loop would share the CPU and SQLite's one writer with thousands of messages of the closed loop, and its
+    latencies would be those of that backlog, not of its own rate. Gives up when the depth stops falling for
+    STALL_S (the relay is off, or stuck) or after `limit_s`; the report says what was left.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    found = depth = await outbox_depth(client)
+    best, best_at = depth, started
+    while depth and loop.time() - started < limit_s and loop.time() - best_at < STALL_S:
+        await asyncio.sleep(0.5)
+        depth = await outbox_depth(client)
+        if depth is not None and (best is None or depth < best):
+            best, best_at = depth, loop.time()
+    return {"before_open_loop": found, "waited_s": round(loop.time() - started, 1), "at_open_loop_start": depth}
 
 
 # ---------------------------------------------------------------------------------------------------------------

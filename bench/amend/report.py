@@ -52,6 +52,11 @@ def render_ratios(report: dict[str, Any]) -> str:
         if r.get("open_loop_p99_over_p50") is not None:
             ratio = _fmt(r["open_loop_p99_over_p50"], 2)
             out.append(f"  open loop at {_fmt(r['open_loop_rate'])}/s: p99/p50 = {ratio}")
+            relay = section.get("server", {}).get("relay") or {}
+            if relay.get("before_open_loop") is not None:
+                out.append(f"  the relay's outbox: {relay['before_open_loop']} messages after the closed loop, "
+                           f"{relay['at_open_loop_start']} when the open loop started ({relay['waited_s']} s "
+                           f"later), {relay.get('after_open_loop')} when it ended")  # fmt: skip
         check = section["sql_check"]
         if check.get("error"):
             out.append(f"  FAILED: no raw-SQL baseline, the app's SQL cannot be replayed: {check['error'][:800]}")

@@ -58,6 +58,9 @@ def test_the_amend_bench_runs_every_mode_on_the_captured_sql(tmp_path: Path) -> 
         assert section["ratios"]["open_loop_rate"] is not None and "open_loop_p99_over_p50" in section["ratios"]
         assert all(r["ok"] > 0 and r["cpu_ms_per_amendment"] is not None for r in modes.values())
         assert modes["raw-sql"]["error_count"] == 0
+        # The open loop starts once the relay has caught up with the closed loop (its depth read from /metrics).
+        relay = section["server"]["relay"]
+        assert isinstance(relay["before_open_loop"], int) and isinstance(relay["after_open_loop"], int), relay
     assert exit_code == 0
 
 
