@@ -14,19 +14,17 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import lazyload
 
 from notifications.money import format_vnd
 from notifications.templates import Template
 from orders_service.db.engine import begin_write
-from orders_service.db.models import Customer
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Order
 from orders_service.domain.money import compute_totals
 from orders_service.infra.outbox import Message, enqueue
 from orders_service.messaging.config import config_of
 from orders_service.messaging.models import Notification
-from orders_service.messaging.queue import queue_message, staff_contacts
+from orders_service.messaging.queue import Recipient, locked_recipient, queue_message, staff_contacts
 
 # One row per message made off the request's path; its key is the message's dedupe key. The topic keeps its
 # first name (amendments) so that rows already queued by an older version are still handled.
@@ -56,8 +54,8 @@ def what_changed(changes: Iterable[str]) -> list[str]:
     return kinds
 
 
-async def _customer(session: AsyncSession, row: OrderRow) -> Customer | None:
-    return await session.get(Customer, row.customer_id)
+async def _customer(session: AsyncSession, row: OrderRow) -> Recipient | None:
+    return await locked_recipient(session, row.customer_id)
 
 
 def order_amended(row: OrderRow, event: Mapping[str, Any]) -> Message:
@@ -110,8 +108,8 @@ async def make_amended_message(db: async_sessionmaker[AsyncSession], key: str, p
     order_id = UUID(payload["order_id"]) if payload.get("order_id") else None
     async with db() as session, session.begin():
         await begin_write(session)
-        # Her name and phones make the message; her identities are not needed (not loaded).
-        customer = await session.get(Customer, UUID(payload["customer_id"]), options=[lazyload(Customer.identities)])
+        # Her name and first phone make the message: one statement, her profile held until it is committed.
+        customer = await locked_recipient(session, UUID(payload["customer_id"]))
         if customer is None:
             return "no such customer"
         made = await queue_message(session, template, params, key, customer=customer, order_id=order_id)

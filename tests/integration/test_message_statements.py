@@ -1,0 +1,174 @@
+"""What the relay's two messaging handlers ask of the database for an amendment's message, counted (never
+timed), on SQLite and PostgreSQL: `notifications.order_amended` (make_amended_message: her message queued) and
+`notifications.send` (send_notification: the gate, the provider, the outcome recorded). With the courier sync,
+they are the relay's work per amendment (issue 18: the relay falls behind the API in embedded mode)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import event, select
+from sqlalchemy.engine.default import CACHE_HIT
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from orders_service.app import create_app
+from orders_service.db.engine import create_engine
+from orders_service.db.models import OutboxMessage
+from orders_service.infra import clock
+from orders_service.infra.runtime import session_info
+from orders_service.infra.settings import Settings
+from orders_service.messaging.models import Notification
+from orders_service.messaging.providers import build_providers
+from orders_service.messaging.queue import TOPIC
+from orders_service.messaging.triggers import AMENDED_TOPIC
+from orders_service.relay.core import Handler
+from orders_service.relay.handlers import build_handlers
+from tests.integration.api import Api
+from tests.integration.conftest import DATABASES, engine_settings
+
+pytestmark = pytest.mark.anyio
+
+# make_amended_message: BEGIN (IMMEDIATE on SQLite), her name, email, erasure and first phone in one statement
+# with her profile held, the dedupe SELECT, the message's INSERT in a SAVEPOINT (3), its outbox row, COMMIT.
+# Before: 10 (her profile, then her phones, then her erasure read again under the lock).
+MAX_AMENDED = 8
+# send_notification: the decision (BEGIN, the message, her consents, her opt-out, the attempt counted, COMMIT),
+# then the outcome (BEGIN, the message, its UPDATE, COMMIT).
+MAX_SEND = 10
+
+
+@pytest.fixture(params=DATABASES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    yield from engine_settings(request, tmp_path)
+
+
+class Counted:
+    """Every statement (with BEGIN and COMMIT) an engine sends while `on`, and those it had to compile."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.seen: list[str] = []
+        self.compiled: list[str] = []
+        self.on = False
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "begin", self._begin)
+        event.listen(self.engine, "commit", self._commit)
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        if not self.on:
+            return
+        text = " ".join(statement.split())
+        self.seen.append(text)
+        fresh = context is not None and context.compiled is not None and context.cache_hit is not CACHE_HIT
+        if fresh and not text.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            self.compiled.append(f"{context.cache_hit}: {text[:120]}")
+
+    def _begin(self, conn: Any) -> None:
+        # SQLite's BEGIN IMMEDIATE is a statement of its own (db/engine.py); asyncpg's BEGIN is not.
+        if self.on and conn.dialect.name != "sqlite":
+            self.seen.append("BEGIN")
+
+    def _commit(self, _conn: Any) -> None:
+        if self.on:
+            self.seen.append("COMMIT")
+
+    async def run(self, handler: Handler, row: OutboxMessage) -> tuple[str, list[str]]:
+        self.seen = []
+        self.on = True
+        try:
+            outcome = await handler(row)
+        finally:
+            self.on = False
+        return outcome, self.seen
+
+
+def _show(seen: list[str]) -> str:
+    return "\n".join(s[:160] for s in seen)
+
+
+class Relay:
+    """The relay's own handlers on a database with amended orders, called directly (not by the relay's loop)."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+        self.db = async_sessionmaker(engine, expire_on_commit=False, info=session_info(settings))
+        self.handlers = build_handlers(self.db, None, providers=build_providers(settings.notify))  # type: ignore[arg-type]
+        self.counted = Counted(engine)
+
+    async def rows(self, topic: str) -> list[OutboxMessage]:
+        async with self.db() as session:
+            query = select(OutboxMessage).where(OutboxMessage.topic == topic).order_by(OutboxMessage.created_at)
+            return list(await session.scalars(query))
+
+    async def message(self, key: str) -> Notification:
+        async with self.db() as session:
+            found = await session.scalar(select(Notification).where(Notification.dedupe_key == key))
+            assert found is not None, key
+            return found
+
+
+@pytest.fixture
+async def relay(settings: Settings, keys: dict[str, str]) -> AsyncIterator[tuple[Relay, list[dict[str, Any]]]]:
+    """Two orders, each amended once by the API (its relay off), and the relay's handlers beside it."""
+    app = create_app(msgspec.structs.replace(settings, relay="off"))
+    orders = []
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        api = Api(client, keys["staff"], keys["admin"], app)
+        for _ in range(2):
+            order = await api.create_order()
+            line = order["lines"][0]["id"]
+            amended = await api.amend(order, {"op": "set_quantity", "line_id": line, "quantity": 2})
+            assert amended.status_code == 200, amended.text
+            orders.append(amended.json())
+    engine = create_engine(settings)
+    try:
+        yield Relay(settings, engine), orders
+    finally:
+        await engine.dispose()
+
+
+async def test_an_amendment_s_message_in_few_statements_each_compiled_once(
+    relay: tuple[Relay, list[dict[str, Any]]],
+) -> None:
+    """Both handlers for two amendments' messages: the second message's statements are counted, and none of them
+    is compiled again (SQLAlchemy's cache). The message is queued, then sent, once; a second run of either row
+    (a lease lost mid-run) does nothing."""
+    runner, orders = relay
+    made = await runner.rows(AMENDED_TOPIC)
+    assert [r.key for r in made] == [f"amended:{o['id']}:v2" for o in orders]
+    with clock.pinned(clock.next_local(datetime.time(10, 0), ZoneInfo("Asia/Ho_Chi_Minh"))):
+        amended = runner.handlers[AMENDED_TOPIC]
+        assert (await runner.counted.run(amended, made[0]))[0] == "queued"
+        runner.counted.compiled.clear()
+        outcome, seen = await runner.counted.run(amended, made[1])
+        assert outcome == "queued"
+        assert len(seen) <= MAX_AMENDED, f"{len(seen)}\n{_show(seen)}"
+        assert seen[-1] == "COMMIT" and "ROLLBACK" not in seen, _show(seen)
+        # Her profile read once, with her phone and her erasure: no second read of either.
+        assert len([s for s in seen if "FROM customers" in s]) == 1, _show(seen)
+        assert not [s for s in seen if s.startswith("SELECT customer_phones")], _show(seen)
+        assert runner.counted.compiled == [], "\n".join(runner.counted.compiled)
+        assert (await runner.counted.run(amended, made[1]))[0] == "already queued"
+
+        sends = await runner.rows(TOPIC)
+        assert len(sends) == 2
+        notify = runner.handlers[TOPIC]
+        assert (await runner.counted.run(notify, sends[0]))[0] == "sent"
+        runner.counted.compiled.clear()  # the first send compiled the gate's statements: the second may not
+        outcome, seen = await runner.counted.run(notify, sends[1])
+        assert outcome == "sent"
+        assert len(seen) <= MAX_SEND, f"{len(seen)}\n{_show(seen)}"
+        assert seen.count("COMMIT") == 2 and "ROLLBACK" not in seen, _show(seen)  # decided, then recorded
+        assert runner.counted.compiled == [], "\n".join(runner.counted.compiled)
+        assert (await runner.counted.run(notify, sends[1]))[0] == "nothing to do"
+    message = await runner.message(made[1].key)
+    order = orders[1]
+    assert (message.status, message.to, message.attempts) == ("sent", order["recipient"]["phones"][0], 1)
+    assert message.template == "order_amended" and "930.000 ₫" in message.body and "480.000 ₫" in message.body
+    assert message.customer_id is not None and str(message.customer_id) == order["customer_id"]
