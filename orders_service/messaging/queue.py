@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.policy import Channel
 from notifications.templates import MARKETING, PURPOSE, Template, render, text_params
 from orders_service.db.models import Customer, CustomerPhone
+from orders_service.db.upsert import Upsert
 from orders_service.infra.outbox import enqueue
 from orders_service.messaging.config import NotifyConfig, config_of
 from orders_service.messaging.models import Notification, UnsubscribeToken
@@ -110,9 +110,6 @@ async def queue_message(
     """Record the message and its outbox row; None if its cause already made one (the key is taken), or if
     `customer` (read by `locked_recipient` in this transaction) was erased."""
     config = config_of(session)
-    taken = await session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key))
-    if taken is not None:
-        return None
     link = None
     if customer is not None:
         if customer.erased:  # held since `locked_recipient` read her: an erasure waits for this commit
@@ -132,14 +129,36 @@ async def queue_message(
         order_id=order_id,
         campaign=campaign,
     )
-    try:
-        async with session.begin_nested():  # two writers with one cause at once: the second one steps back
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
+    # One statement: a key already taken (its cause seen before, or two writers with one cause at once: the
+    # second waits for the first) inserts nothing and returns no id. It was four: the key looked up, then the
+    # INSERT in a SAVEPOINT to step back from the unique key's error.
+    values = _INSERT.values({name: getattr(row, name) for name in _GIVEN})
+    if await session.scalar(_INSERT.statement, values) is None:
         return None
+    for name in ("id", "status", "attempts", "created_at"):  # the row as written, for the caller (in no session)
+        setattr(row, name, values[name])
     enqueue(session, TOPIC, str(row.id), {"notification_id": str(row.id)})
     return row
+
+
+# What `build_message` sets; the table's other defaults are filled in by the statement's `values`.
+_GIVEN = (
+    "customer_id",
+    "order_id",
+    "channel",
+    "to",
+    "contacts",
+    "purpose",
+    "template",
+    "locale",
+    "subject",
+    "body",
+    "params",
+    "unsubscribe_url",
+    "dedupe_key",
+    "campaign",
+)
+_INSERT = Upsert(cast(Table, Notification.__table__), _GIVEN, conflict=["dedupe_key"], returning=["id"])
 
 
 def build_message(

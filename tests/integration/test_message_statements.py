@@ -36,9 +36,10 @@ from tests.integration.conftest import DATABASES, engine_settings
 pytestmark = pytest.mark.anyio
 
 # make_amended_message: BEGIN (IMMEDIATE on SQLite), her name, email, erasure and first phone in one statement
-# with her profile held, the dedupe SELECT, the message's INSERT in a SAVEPOINT (3), its outbox row, COMMIT.
-# Before: 10 (her profile, then her phones, then her erasure read again under the lock).
-MAX_AMENDED = 8
+# with her profile held, the message's INSERT .. ON CONFLICT (dedupe_key) DO NOTHING, its outbox row, COMMIT.
+# Before: 10 (her profile, then her phones, then her erasure read again under the lock; the dedupe SELECT, then
+# the INSERT in a SAVEPOINT).
+MAX_AMENDED = 5
 # send_notification: the decision (BEGIN, the message, her consents, her opt-out, the attempt counted, COMMIT),
 # then the outcome (BEGIN, the message, its UPDATE, COMMIT).
 MAX_SEND = 10
@@ -153,6 +154,7 @@ async def test_an_amendment_s_message_in_few_statements_each_compiled_once(
         # Her profile read once, with her phone and her erasure: no second read of either.
         assert len([s for s in seen if "FROM customers" in s]) == 1, _show(seen)
         assert not [s for s in seen if s.startswith("SELECT customer_phones")], _show(seen)
+        assert not [s for s in seen if "SAVEPOINT" in s or s.startswith("SELECT notifications")], _show(seen)
         assert runner.counted.compiled == [], "\n".join(runner.counted.compiled)
         assert (await runner.counted.run(amended, made[1]))[0] == "already queued"
 
