@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.policy import Action, Candidate, Channel, Consent, Decision, Purpose, decide
@@ -39,18 +39,6 @@ def _now() -> datetime.datetime:
     return clock.now()
 
 
-async def candidate_for(
-    session: AsyncSession,
-    customer_id: UUID | None,
-    purpose: Purpose,
-    contacts: Mapping[str, str],
-    now: datetime.datetime,
-    config: NotifyConfig,
-) -> Candidate:
-    """What the gate needs about one recipient: her consents, opt-out, and the marketing her phone got lately."""
-    return (await candidates_for(session, [(customer_id, contacts)], purpose, now, config))[0]
-
-
 async def candidates_for(
     session: AsyncSession,
     people: Sequence[tuple[UUID | None, Mapping[str, str]]],
@@ -58,7 +46,8 @@ async def candidates_for(
     now: datetime.datetime,
     config: NotifyConfig,
 ) -> list[Candidate]:
-    """`candidate_for` for many recipients at once, in three queries whatever their number (a campaign's batch)."""
+    """What the gate needs about each recipient (her consents, opt-out, and the marketing her phone got lately),
+    in three queries whatever their number (a campaign's batch)."""
     ids = sorted({customer_id for customer_id, _ in people if customer_id is not None})
     consents: dict[UUID, dict[tuple[Channel, Purpose], Consent]] = {}
     opted_out: set[UUID] = set()
@@ -73,45 +62,102 @@ async def candidates_for(
                 )
             )
         )
-    sent: dict[str, list[datetime.datetime]] = {}
-    if purpose is Purpose.MARKETING:
-        addresses = sorted({address for _, contacts in people for address in contacts.values()})
-        if addresses:
-            rows_sent = await session.execute(
-                select(Notification.to, Notification.sent_at).where(
-                    Notification.to.in_(addresses),
-                    Notification.purpose == str(Purpose.MARKETING),
-                    Notification.status == "sent",
-                    Notification.sent_at > now - config.rules().cap_window,
-                )
-            )
-            for to, at in rows_sent.tuples():
-                if at is not None:
-                    sent.setdefault(to, []).append(at)
+    addresses = {address for _, contacts in people for address in contacts.values()}
+    sent = await _marketing_sent(session, addresses, now, config) if purpose is Purpose.MARKETING else {}
     return [
-        Candidate(
-            purpose=purpose,
-            contacts={Channel(c): a for c, a in contacts.items()},
-            consents=consents.get(customer_id, {}) if customer_id is not None else {},
-            opted_out=customer_id in opted_out,
-            # Her phone serves both Zalo and SMS: a message to it counts once.
-            marketing_sent=[at for address in sorted(set(contacts.values())) for at in sent.get(address, [])],
+        _candidate(
+            purpose,
+            contacts,
+            consents.get(customer_id, {}) if customer_id is not None else {},
+            customer_id in opted_out,
+            sent,
         )
         for customer_id, contacts in people
     ]
+
+
+async def _marketing_sent(
+    session: AsyncSession, addresses: set[str], now: datetime.datetime, config: NotifyConfig
+) -> dict[str, list[datetime.datetime]]:
+    """When marketing went to each of these addresses within the cap's window."""
+    sent: dict[str, list[datetime.datetime]] = {}
+    if addresses:
+        rows_sent = await session.execute(
+            select(Notification.to, Notification.sent_at).where(
+                Notification.to.in_(sorted(addresses)),
+                Notification.purpose == str(Purpose.MARKETING),
+                Notification.status == "sent",
+                Notification.sent_at > now - config.rules().cap_window,
+            )
+        )
+        for to, at in rows_sent.tuples():
+            if at is not None:
+                sent.setdefault(to, []).append(at)
+    return sent
+
+
+def _candidate(
+    purpose: Purpose,
+    contacts: Mapping[str, str],
+    consents: Mapping[tuple[Channel, Purpose], Consent],
+    opted_out: bool,
+    sent: Mapping[str, list[datetime.datetime]],
+) -> Candidate:
+    return Candidate(
+        purpose=purpose,
+        contacts={Channel(c): a for c, a in contacts.items()},
+        consents=consents,
+        opted_out=opted_out,
+        # Her phone serves both Zalo and SMS: a message to it counts once.
+        marketing_sent=[at for address in sorted(set(contacts.values())) for at in sent.get(address, [])],
+    )
+
+
+# The message with what the gate needs about her in one statement: her consents for its purpose (a row per
+# channel she said something about) and her opt-out. It was three: the message, her consents, her opt-out.
+_DUE = (
+    select(Notification, NotificationConsent.channel, NotificationConsent.state, UnsubscribeToken.unsubscribed_at)
+    .outerjoin(
+        NotificationConsent,
+        and_(
+            NotificationConsent.customer_id == Notification.customer_id,
+            NotificationConsent.purpose == Notification.purpose,
+        ),
+    )
+    .outerjoin(UnsubscribeToken, UnsubscribeToken.customer_id == Notification.customer_id)
+    .where(Notification.id == bindparam("notification_id"))
+)
+
+
+async def _due(
+    session: AsyncSession, notification_id: UUID, now: datetime.datetime, config: NotifyConfig
+) -> tuple[Notification, Candidate] | None:
+    """The message still queued and due, and what the gate needs about its recipient; None if it is not."""
+    rows = (await session.execute(_DUE, {"notification_id": notification_id})).all()
+    if not rows:
+        return None
+    row: Notification = rows[0][0]
+    if row.status != "queued":
+        return None  # done already: a redelivered task or a second outbox row changes nothing
+    if row.deferred_until is not None and row.deferred_until > now:
+        return None  # its own deferred outbox row comes back then
+    purpose = Purpose(row.purpose)
+    consents = {(Channel(channel), purpose): Consent(state) for _, channel, state, _ in rows if channel is not None}
+    sent = {}
+    if purpose is Purpose.MARKETING:  # the cap counts marketing only
+        sent = await _marketing_sent(session, set(row.contacts.values()), now, config)
+    return row, _candidate(purpose, row.contacts, consents, rows[0][3] is not None, sent)
 
 
 async def _decide(db: async_sessionmaker[AsyncSession], notification_id: UUID) -> tuple[Notification, Decision] | None:
     now = _now()
     async with db() as session, session.begin():
         await begin_write(session)
-        row = await session.get(Notification, notification_id)
-        if row is None or row.status != "queued":
-            return None  # done already: a redelivered task or a second outbox row changes nothing
-        if row.deferred_until is not None and row.deferred_until > now:
-            return None  # its own deferred outbox row comes back then
         config = config_of(session)
-        candidate = await candidate_for(session, row.customer_id, Purpose(row.purpose), row.contacts, now, config)
+        due = await _due(session, notification_id, now, config)
+        if due is None:
+            return None
+        row, candidate = due
         decision = decide(candidate, now, config.rules())
         if decision.action is Action.SUPPRESS:
             row.status, row.reason = "suppressed", decision.reason
