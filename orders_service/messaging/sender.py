@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Mapping, Sequence
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Table, and_, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.policy import Action, Candidate, Channel, Consent, Decision, Purpose, decide
@@ -149,7 +150,9 @@ async def _due(
     return row, _candidate(purpose, row.contacts, consents, rows[0][3] is not None, sent)
 
 
-async def _decide(db: async_sessionmaker[AsyncSession], notification_id: UUID) -> tuple[Notification, Decision] | None:
+async def _decide(
+    db: async_sessionmaker[AsyncSession], notification_id: UUID
+) -> tuple[Notification, Decision, NotifyConfig] | None:
     now = _now()
     async with db() as session, session.begin():
         await begin_write(session)
@@ -171,21 +174,22 @@ async def _decide(db: async_sessionmaker[AsyncSession], notification_id: UUID) -
             row.attempts += 1
         await session.flush()  # before the row leaves the session: what was decided is written
         session.expunge(row)
-    return row, decision
+    return row, decision, config
 
 
 async def _record(db: async_sessionmaker[AsyncSession], notification_id: UUID, **values: object) -> None:
+    """What became of the message, in one UPDATE (it was a SELECT of the row, then its UPDATE)."""
+    if "to" in values:
+        # She was erased while the provider had the message: what happened is recorded, her address is not
+        # written back (the erasure replaced it, and nothing of hers may return). Decided by the UPDATE itself,
+        # on the row as it is when written, so an erasure committed meanwhile is seen.
+        values["to"] = case((_NOTIFICATIONS.c.to == PLACEHOLDER, _NOTIFICATIONS.c.to), else_=values["to"])
     async with db() as session, session.begin():
         await begin_write(session)
-        row = await session.get(Notification, notification_id)
-        if row is None:
-            return
-        if row.to == PLACEHOLDER:
-            # She was erased while the provider had the message: what happened is recorded, her address is not
-            # written back (the erasure replaced it, and nothing of hers may return).
-            values.pop("to", None)
-        for name, value in values.items():
-            setattr(row, name, value)
+        await session.execute(update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == notification_id).values(**values))
+
+
+_NOTIFICATIONS = cast(Table, Notification.__table__)
 
 
 async def send_notification(
@@ -194,11 +198,10 @@ async def send_notification(
     decided = await _decide(db, notification_id)
     if decided is None:
         return "nothing to do"
-    row, decision = decided
+    row, decision, config = decided
     if decision.action is not Action.SEND:
         return str(decision.action)
-    async with db() as session:
-        max_attempts = config_of(session).max_attempts
+    max_attempts = config.max_attempts
     refusals: list[str] = []
     for channel in decision.channels:
         provider = providers[channel]
