@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import weakref
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,21 @@ def enqueue(session: AsyncSession, topic: str, key: str, payload: dict[str, Any]
     session.add(message)
     written(session)
     return message
+
+
+_INSERT = insert(cast(Table, OutboxMessage.__table__))  # built once: its compiled form is cached
+
+
+async def enqueue_now(
+    session: AsyncSession, topic: str, key: str, payload: dict[str, Any], available_at: datetime.datetime | None = None
+) -> None:
+    """`enqueue` as one INSERT sent now, without an object for the unit of work to flush at commit (about a
+    tenth of a relay message's CPU): for the relay's own handlers, which write nothing else through the ORM."""
+    values: dict[str, Any] = {"topic": topic, "key": key, "payload": payload}
+    if available_at is not None:
+        values["available_at"] = available_at
+    await session.execute(_INSERT, values)
+    written(session)
 
 
 def written(session: AsyncSession | Session) -> None:

@@ -14,7 +14,7 @@ from notifications.policy import Channel
 from notifications.templates import MARKETING, PURPOSE, Template, render, text_params
 from orders_service.db.models import Customer, CustomerPhone
 from orders_service.db.upsert import Upsert
-from orders_service.infra.outbox import enqueue
+from orders_service.infra.outbox import enqueue_now
 from orders_service.messaging.config import NotifyConfig, config_of
 from orders_service.messaging.models import Notification, UnsubscribeToken
 
@@ -137,7 +137,7 @@ async def queue_message(
         return None
     for name in ("id", "status", "attempts", "created_at"):  # the row as written, for the caller (in no session)
         setattr(row, name, values[name])
-    enqueue(session, TOPIC, str(row.id), {"notification_id": str(row.id)})
+    await enqueue_now(session, TOPIC, str(row.id), {"notification_id": str(row.id)})
     return row
 
 

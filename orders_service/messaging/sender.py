@@ -28,7 +28,7 @@ from notifications.providers import (
 from orders_service.customers.scrub import PLACEHOLDER
 from orders_service.db.engine import begin_write
 from orders_service.infra import clock
-from orders_service.infra.outbox import enqueue
+from orders_service.infra.outbox import enqueue_now
 from orders_service.messaging.config import NotifyConfig, config_of
 from orders_service.messaging.models import Notification, NotificationConsent, UnsubscribeToken
 from orders_service.messaging.queue import TOPIC
@@ -162,18 +162,25 @@ async def _decide(
             return None
         row, candidate = due
         decision = decide(candidate, now, config.rules())
+        changes: dict[str, object]
         if decision.action is Action.SUPPRESS:
-            row.status, row.reason = "suppressed", decision.reason
+            changes = {"status": "suppressed", "reason": decision.reason}
         elif decision.action is Action.DEFER:
             assert decision.until is not None  # a deferral always says until when
-            row.deferred_until, row.reason = decision.until, decision.reason
             # The channel it will go by as things stand (not merely the first reachable), and its address.
-            row.channel, row.to = str(decision.channels[0]), row.contacts[decision.channels[0]]
-            enqueue(session, TOPIC, str(row.id), {"notification_id": str(row.id)}).available_at = decision.until
+            channel = decision.channels[0]
+            changes = {"deferred_until": decision.until, "reason": decision.reason}
+            changes |= {"channel": str(channel), "to": row.contacts[channel]}
+            payload = {"notification_id": str(row.id)}
+            await enqueue_now(session, TOPIC, str(row.id), payload, available_at=decision.until)
         else:
-            row.attempts += 1
-        await session.flush()  # before the row leaves the session: what was decided is written
+            changes = {"attempts": row.attempts + 1}
+        # What was decided, in one UPDATE rather than the unit of work's flush; the row leaves the session as
+        # written, for the send.
         session.expunge(row)
+        await session.execute(update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == row.id).values(**changes))
+        for name, value in changes.items():
+            setattr(row, name, value)
     return row, decision, config
 
 

@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import event, select
 from sqlalchemy.engine.default import CACHE_HIT
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from orders_service.app import create_app
 from orders_service.db.engine import create_engine
@@ -178,3 +179,30 @@ async def test_an_amendment_s_message_in_few_statements_each_compiled_once(
     assert (message.status, message.to, message.attempts) == ("sent", order["recipient"]["phones"][0], 1)
     assert message.template == "order_amended" and "930.000 ₫" in message.body and "480.000 ₫" in message.body
     assert message.customer_id is not None and str(message.customer_id) == order["customer_id"]
+
+
+async def test_the_handlers_leave_the_unit_of_work_nothing_to_flush(relay: tuple[Relay, list[dict[str, Any]]]) -> None:
+    """Their writes (the message, its outbox row, the attempt counted, the outcome) are statements of their own,
+    not objects the ORM's flush compares and sorts (before: the outbox row at make_amended_message's commit, the
+    attempt at send_notification's decision). What they write is the same."""
+    runner, orders = relay
+    flushes: list[int] = []
+
+    def flushed(session: Session, *_: Any) -> None:
+        flushes.append(len(session.dirty) + len(session.new) + len(session.deleted))
+
+    made = (await runner.rows(AMENDED_TOPIC))[0]
+    event.listen(Session, "before_flush", flushed)
+    try:
+        assert await runner.handlers[AMENDED_TOPIC](made) == "queued"
+        sends = await runner.rows(TOPIC)
+        assert await runner.handlers[TOPIC](sends[0]) == "sent"
+    finally:
+        event.remove(Session, "before_flush", flushed)
+    assert flushes == []
+    assert [(r.key, r.payload, r.processed_at, r.attempts) for r in sends] == [
+        (sends[0].payload["notification_id"], sends[0].payload, None, 0)
+    ]
+    message = await runner.message(made.key)
+    assert str(message.id) == sends[0].key and (message.status, message.attempts) == ("sent", 1)
+    assert message.to == orders[0]["recipient"]["phones"][0] and message.sent_at is not None
