@@ -26,6 +26,7 @@ from notifications.providers import (
     Undeliverable,
 )
 from orders_service.customers.scrub import PLACEHOLDER
+from orders_service.db import sqlite_trips
 from orders_service.db.engine import begin_write
 from orders_service.infra import clock
 from orders_service.infra.outbox import enqueue_now
@@ -175,10 +176,11 @@ async def _decide(
             await enqueue_now(session, TOPIC, str(row.id), payload, available_at=decision.until)
         else:
             changes = {"attempts": row.attempts + 1}
-        # What was decided, in one UPDATE rather than the unit of work's flush; the row leaves the session as
-        # written, for the send.
+        # What was decided, in one UPDATE rather than the unit of work's flush (on SQLite with the COMMIT, in one
+        # trip); the row leaves the session as written, for the send.
         session.expunge(row)
-        await session.execute(update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == row.id).values(**changes))
+        async with sqlite_trips.held_in(session):
+            await session.execute(update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == row.id).values(**changes))
         for name, value in changes.items():
             setattr(row, name, value)
     return row, decision, config
@@ -193,7 +195,8 @@ async def _record(db: async_sessionmaker[AsyncSession], notification_id: UUID, *
         values["to"] = case((_NOTIFICATIONS.c.to == PLACEHOLDER, _NOTIFICATIONS.c.to), else_=values["to"])
     async with db() as session, session.begin():
         await begin_write(session)
-        await session.execute(update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == notification_id).values(**values))
+        async with sqlite_trips.held_in(session):  # on SQLite, BEGIN, the UPDATE and COMMIT in one trip
+            await session.execute(update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == notification_id).values(**values))
 
 
 _NOTIFICATIONS = cast(Table, Notification.__table__)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiosqlite
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
@@ -206,3 +207,33 @@ async def test_the_handlers_leave_the_unit_of_work_nothing_to_flush(relay: tuple
     message = await runner.message(made.key)
     assert str(message.id) == sends[0].key and (message.status, message.attempts) == ("sent", 1)
     assert message.to == orders[0]["recipient"]["phones"][0] and message.sent_at is not None
+
+
+async def test_on_sqlite_their_writes_go_with_the_commit(
+    relay: tuple[Relay, list[dict[str, Any]]], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trips to aiosqlite's thread (db/sqlite_trips.py): make_amended_message 3 (BEGIN with her read, the
+    message's INSERT, its outbox row with the COMMIT), send_notification 3 (BEGIN with the message's read, the
+    attempt with the COMMIT; then BEGIN, the outcome and the COMMIT in one). Before: 4 and 5."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's driver")
+    runner, _ = relay
+    trips: list[int] = [0]
+    original = aiosqlite.Connection._execute
+
+    async def counted(connection: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips[0] += 1
+        return await original(connection, fn, *args, **kwargs)
+
+    made = await runner.rows(AMENDED_TOPIC)
+    assert await runner.handlers[AMENDED_TOPIC](made[0]) == "queued"  # the pool's connection is made
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    assert await runner.handlers[AMENDED_TOPIC](made[1]) == "queued"
+    assert trips == [3]
+    sends = await runner.rows(TOPIC)
+    trips[0] = 0
+    assert await runner.handlers[TOPIC](sends[1]) == "sent"
+    assert trips == [3]
+    monkeypatch.undo()
+    message = await runner.message(made[1].key)
+    assert (message.status, message.attempts, message.provider) == ("sent", 1, "log")
