@@ -180,7 +180,7 @@ async def _decide(
         # trip); the row leaves the session as written, for the send.
         session.expunge(row)
         async with sqlite_trips.held_in(session):
-            await session.execute(update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == row.id).values(**changes))
+            await session.execute(_UPDATE, {"id_": row.id, **changes})
         for name, value in changes.items():
             setattr(row, name, value)
     return row, decision, config
@@ -188,18 +188,28 @@ async def _decide(
 
 async def _record(db: async_sessionmaker[AsyncSession], notification_id: UUID, **values: object) -> None:
     """What became of the message, in one UPDATE (it was a SELECT of the row, then its UPDATE)."""
+    statement = _UPDATE
     if "to" in values:
-        # She was erased while the provider had the message: what happened is recorded, her address is not
-        # written back (the erasure replaced it, and nothing of hers may return). Decided by the UPDATE itself,
-        # on the row as it is when written, so an erasure committed meanwhile is seen.
-        values["to"] = case((_NOTIFICATIONS.c.to == PLACEHOLDER, _NOTIFICATIONS.c.to), else_=values["to"])
+        statement, values["to_"] = _RECORD_TO, values.pop("to")
     async with db() as session, session.begin():
         await begin_write(session)
         async with sqlite_trips.held_in(session):  # on SQLite, BEGIN, the UPDATE and COMMIT in one trip
-            await session.execute(update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == notification_id).values(**values))
+            await session.execute(statement, {"id_": notification_id, **values})
 
 
+# Built once (each message used to build its own, and have its cache key worked out): the columns set are the
+# parameters' names, as SQLAlchemy's compiled-statement cache keys them.
 _NOTIFICATIONS = cast(Table, Notification.__table__)
+_UPDATE = update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == bindparam("id_"))
+# She was erased while the provider had the message: what happened is recorded, her address is not written back
+# (the erasure replaced it, and nothing of hers may return). Decided by the UPDATE itself, on the row as it is
+# when written, so an erasure committed meanwhile is seen.
+_RECORD_TO = _UPDATE.values(
+    to=case(
+        (_NOTIFICATIONS.c.to == PLACEHOLDER, _NOTIFICATIONS.c.to),
+        else_=bindparam("to_", type_=_NOTIFICATIONS.c.to.type),
+    )
+)
 
 
 async def send_notification(

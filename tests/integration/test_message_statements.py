@@ -19,6 +19,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine.default import CACHE_HIT
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.cache_key import HasCacheKey
 
 from orders_service.app import create_app
 from orders_service.db.engine import create_engine
@@ -237,3 +238,32 @@ async def test_on_sqlite_their_writes_go_with_the_commit(
     monkeypatch.undo()
     message = await runner.message(made[1].key)
     assert (message.status, message.attempts, message.provider) == ("sent", 1, "log")
+
+
+async def test_their_statements_are_built_once_per_process(
+    relay: tuple[Relay, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement built once keeps its cache key; one built per message has it worked out again each time (its
+    whole tree walked) before the cache is even asked. After a first message, neither handler builds one. Before:
+    a send built four (the message's read, her consents, her opt-out, the outcome's UPDATE), then two (the
+    decision's UPDATE and the outcome's, with its CASE)."""
+    runner, _ = relay
+    worked_out: list[str] = []
+    real = HasCacheKey._generate_cache_key
+
+    def counted(self: HasCacheKey) -> Any:
+        worked_out.append(" ".join(str(self).split())[:100])
+        return real(self)
+
+    made = await runner.rows(AMENDED_TOPIC)
+    assert await runner.handlers[AMENDED_TOPIC](made[0]) == "queued"
+    first = (await runner.rows(TOPIC))[0]
+    assert await runner.handlers[TOPIC](first) == "sent"
+    with monkeypatch.context() as patched:
+        patched.setattr(HasCacheKey, "_generate_cache_key", counted)
+        assert await runner.handlers[AMENDED_TOPIC](made[1]) == "queued"
+    second = next(r for r in await runner.rows(TOPIC) if r.key != first.key)
+    with monkeypatch.context() as patched:
+        patched.setattr(HasCacheKey, "_generate_cache_key", counted)
+        assert await runner.handlers[TOPIC](second) == "sent"
+    assert worked_out == [], "\n".join(worked_out)
