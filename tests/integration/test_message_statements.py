@@ -15,7 +15,7 @@ import aiosqlite
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.engine.default import CACHE_HIT
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -23,10 +23,11 @@ from sqlalchemy.sql.cache_key import HasCacheKey
 
 from orders_service.app import create_app
 from orders_service.db.engine import create_engine
-from orders_service.db.models import OutboxMessage
+from orders_service.db.models import Customer, OutboxMessage
 from orders_service.infra import clock
 from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
+from orders_service.messaging.birthdays import queue_birthdays
 from orders_service.messaging.models import Notification
 from orders_service.messaging.providers import build_providers
 from orders_service.messaging.queue import TOPIC
@@ -267,3 +268,29 @@ async def test_their_statements_are_built_once_per_process(
         patched.setattr(HasCacheKey, "_generate_cache_key", counted)
         assert await runner.handlers[TOPIC](second) == "sent"
     assert worked_out == [], "\n".join(worked_out)
+
+
+async def test_a_birthday_message_reads_her_as_the_others_do(relay: tuple[Relay, list[dict[str, Any]]]) -> None:
+    """Birthday messages take her name and first phone from the same locked read (queue.locked_recipient), once
+    a year, and an erased customer gets none."""
+    runner, orders = relay
+    now = clock.next_local(datetime.time(10, 0), ZoneInfo("Asia/Ho_Chi_Minh"))
+    today = now.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    async with runner.db() as session, session.begin():
+        for order, erased in zip(orders, (None, now), strict=True):
+            await session.execute(
+                update(Customer)
+                .where(Customer.id == order["customer_id"])
+                .values(birthday=today.replace(year=1990), erased_at=erased)
+            )
+    assert await queue_birthdays(runner.db, now) == 1
+    assert await queue_birthdays(runner.db, now) == 0
+    message = await runner.message(f"birthday:{orders[0]['customer_id']}:{today.year}")
+    phone = orders[0]["recipient"]["phones"][0]
+    assert (message.template, message.to, message.purpose) == ("birthday", phone, "marketing")
+    assert message.unsubscribe_url is not None and message.unsubscribe_url in message.body
+    async with runner.db() as session:
+        erased = await session.scalar(
+            select(Notification).where(Notification.dedupe_key == f"birthday:{orders[1]['customer_id']}:{today.year}")
+        )
+    assert erased is None
