@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from sqlalchemy import Table, and_, bindparam, case, select, update
@@ -115,45 +115,67 @@ def _candidate(
     )
 
 
+class Queued(NamedTuple):
+    """A queued message as its send needs it (read as plain values: no object for the ORM to track)."""
+
+    id: UUID
+    purpose: str
+    contacts: dict[str, str]
+    template: str
+    subject: str
+    body: str
+    params: dict[str, Any]
+    unsubscribe_url: str | None
+    attempts: int
+
+
 # The message with what the gate needs about her in one statement: her consents for its purpose (a row per
 # channel she said something about) and her opt-out. It was three: the message, her consents, her opt-out.
+_N = cast(Table, Notification.__table__)
 _DUE = (
-    select(Notification, NotificationConsent.channel, NotificationConsent.state, UnsubscribeToken.unsubscribed_at)
+    select(
+        *(_N.c[name] for name in Queued._fields),
+        _N.c.status,
+        _N.c.deferred_until,
+        NotificationConsent.channel,
+        NotificationConsent.state,
+        UnsubscribeToken.unsubscribed_at,
+    )
+    .select_from(_N)
     .outerjoin(
         NotificationConsent,
-        and_(
-            NotificationConsent.customer_id == Notification.customer_id,
-            NotificationConsent.purpose == Notification.purpose,
-        ),
+        and_(NotificationConsent.customer_id == _N.c.customer_id, NotificationConsent.purpose == _N.c.purpose),
     )
-    .outerjoin(UnsubscribeToken, UnsubscribeToken.customer_id == Notification.customer_id)
-    .where(Notification.id == bindparam("notification_id"))
+    .outerjoin(UnsubscribeToken, UnsubscribeToken.customer_id == _N.c.customer_id)
+    .where(_N.c.id == bindparam("notification_id"))
 )
 
 
 async def _due(
     session: AsyncSession, notification_id: UUID, now: datetime.datetime, config: NotifyConfig
-) -> tuple[Notification, Candidate] | None:
+) -> tuple[Queued, Candidate] | None:
     """The message still queued and due, and what the gate needs about its recipient; None if it is not."""
     rows = (await session.execute(_DUE, {"notification_id": notification_id})).all()
     if not rows:
         return None
-    row: Notification = rows[0][0]
-    if row.status != "queued":
+    fields = len(Queued._fields)
+    row = Queued(*rows[0][:fields])
+    status, deferred_until, _, _, unsubscribed_at = rows[0][fields:]
+    if status != "queued":
         return None  # done already: a redelivered task or a second outbox row changes nothing
-    if row.deferred_until is not None and row.deferred_until > now:
+    if deferred_until is not None and deferred_until > now:
         return None  # its own deferred outbox row comes back then
     purpose = Purpose(row.purpose)
-    consents = {(Channel(channel), purpose): Consent(state) for _, channel, state, _ in rows if channel is not None}
+    consents = {(Channel(r[-3]), purpose): Consent(r[-2]) for r in rows if r[-3] is not None}
     sent = {}
     if purpose is Purpose.MARKETING:  # the cap counts marketing only
         sent = await _marketing_sent(session, set(row.contacts.values()), now, config)
-    return row, _candidate(purpose, row.contacts, consents, rows[0][3] is not None, sent)
+    return row, _candidate(purpose, row.contacts, consents, unsubscribed_at is not None, sent)
 
 
 async def _decide(
     db: async_sessionmaker[AsyncSession], notification_id: UUID
-) -> tuple[Notification, Decision, NotifyConfig] | None:
+) -> tuple[Queued, Decision, NotifyConfig] | None:
     now = _now()
     async with db() as session, session.begin():
         await begin_write(session)
@@ -175,14 +197,11 @@ async def _decide(
             payload = {"notification_id": str(row.id)}
             await enqueue_now(session, TOPIC, str(row.id), payload, available_at=decision.until)
         else:
-            changes = {"attempts": row.attempts + 1}
-        # What was decided, in one UPDATE rather than the unit of work's flush (on SQLite with the COMMIT, in one
-        # trip); the row leaves the session as written, for the send.
-        session.expunge(row)
+            row = row._replace(attempts=row.attempts + 1)
+            changes = {"attempts": row.attempts}
+        # What was decided, in one UPDATE (on SQLite with the COMMIT, in one trip).
         async with sqlite_trips.held_in(session):
             await session.execute(_UPDATE, {"id_": row.id, **changes})
-        for name, value in changes.items():
-            setattr(row, name, value)
     return row, decision, config
 
 
@@ -199,15 +218,14 @@ async def _record(db: async_sessionmaker[AsyncSession], notification_id: UUID, *
 
 # Built once (each message used to build its own, and have its cache key worked out): the columns set are the
 # parameters' names, as SQLAlchemy's compiled-statement cache keys them.
-_NOTIFICATIONS = cast(Table, Notification.__table__)
-_UPDATE = update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == bindparam("id_"))
+_UPDATE = update(_N).where(_N.c.id == bindparam("id_"))
 # She was erased while the provider had the message: what happened is recorded, her address is not written back
 # (the erasure replaced it, and nothing of hers may return). Decided by the UPDATE itself, on the row as it is
 # when written, so an erasure committed meanwhile is seen.
 _RECORD_TO = _UPDATE.values(
     to=case(
-        (_NOTIFICATIONS.c.to == PLACEHOLDER, _NOTIFICATIONS.c.to),
-        else_=bindparam("to_", type_=_NOTIFICATIONS.c.to.type),
+        (_N.c.to == PLACEHOLDER, _N.c.to),
+        else_=bindparam("to_", type_=_N.c.to.type),
     )
 )
 

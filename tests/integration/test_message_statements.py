@@ -184,24 +184,34 @@ async def test_an_amendment_s_message_in_few_statements_each_compiled_once(
     assert message.customer_id is not None and str(message.customer_id) == order["customer_id"]
 
 
-async def test_the_handlers_leave_the_unit_of_work_nothing_to_flush(relay: tuple[Relay, list[dict[str, Any]]]) -> None:
+async def test_the_handlers_leave_the_orm_nothing_to_track(relay: tuple[Relay, list[dict[str, Any]]]) -> None:
     """Their writes (the message, its outbox row, the attempt counted, the outcome) are statements of their own,
     not objects the ORM's flush compares and sorts (before: the outbox row at make_amended_message's commit, the
-    attempt at send_notification's decision). What they write is the same."""
+    attempt at send_notification's decision); and what they read are plain values, not objects for its identity
+    map (before: the customer with her phones, the message). What they write is the same."""
     runner, orders = relay
     flushes: list[int] = []
+    loaded: list[object] = []
 
     def flushed(session: Session, *_: Any) -> None:
         flushes.append(len(session.dirty) + len(session.new) + len(session.deleted))
 
+    def load(target: object, *_: Any) -> None:
+        loaded.append(target)
+
     made = (await runner.rows(AMENDED_TOPIC))[0]
     event.listen(Session, "before_flush", flushed)
+    for model in (Notification, Customer):
+        event.listen(model, "load", load)
     try:
         assert await runner.handlers[AMENDED_TOPIC](made) == "queued"
         sends = await runner.rows(TOPIC)
         assert await runner.handlers[TOPIC](sends[0]) == "sent"
     finally:
         event.remove(Session, "before_flush", flushed)
+        for model in (Notification, Customer):
+            event.remove(model, "load", load)
+    assert loaded == []
     assert flushes == []
     assert [(r.key, r.payload, r.processed_at, r.attempts) for r in sends] == [
         (sends[0].payload["notification_id"], sends[0].payload, None, 0)
