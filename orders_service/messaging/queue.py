@@ -106,9 +106,9 @@ async def queue_message(
     contacts: Mapping[str, str] | None = None,
     order_id: UUID | None = None,
     campaign: str | None = None,
-) -> Notification | None:
-    """Record the message and its outbox row; None if its cause already made one (the key is taken), or if
-    `customer` (read by `locked_recipient` in this transaction) was erased."""
+) -> UUID | None:
+    """Record the message and its outbox row: its id; None if its cause already made one (the key is taken), or
+    if `customer` (read by `locked_recipient` in this transaction) was erased."""
     config = config_of(session)
     link = None
     if customer is not None:
@@ -117,7 +117,7 @@ async def queue_message(
         contacts = customer.contacts if contacts is None else contacts
         if template in MARKETING:
             link = await unsubscribe_url(session, customer.id, config)
-    row = build_message(
+    given = message_values(
         config,
         template,
         params,
@@ -132,16 +132,15 @@ async def queue_message(
     # One statement: a key already taken (its cause seen before, or two writers with one cause at once: the
     # second waits for the first) inserts nothing and returns no id. It was four: the key looked up, then the
     # INSERT in a SAVEPOINT to step back from the unique key's error.
-    values = _INSERT.values({name: getattr(row, name) for name in _GIVEN})
+    values = _INSERT.values(given)
     if await session.scalar(_INSERT.statement, values) is None:
         return None
-    for name in ("id", "status", "attempts", "created_at"):  # the row as written, for the caller (in no session)
-        setattr(row, name, values[name])
-    await enqueue_now(session, TOPIC, str(row.id), {"notification_id": str(row.id)})
-    return row
+    made: UUID = values["id"]
+    await enqueue_now(session, TOPIC, str(made), {"notification_id": str(made)})
+    return made
 
 
-# What `build_message` sets; the table's other defaults are filled in by the statement's `values`.
+# What `message_values` gives; the table's other defaults are filled in by the statement's `values`.
 _GIVEN = (
     "customer_id",
     "order_id",
@@ -175,6 +174,36 @@ def build_message(
     campaign: str | None = None,
 ) -> Notification:
     """The message row, rendered now in the shop's locale; not yet added to any session."""
+    values = message_values(
+        config,
+        template,
+        params,
+        dedupe_key,
+        customer_id=customer_id,
+        name=name,
+        contacts=contacts,
+        unsubscribe=unsubscribe,
+        order_id=order_id,
+        campaign=campaign,
+    )
+    return Notification(**values)
+
+
+def message_values(
+    config: NotifyConfig,
+    template: Template,
+    params: Mapping[str, Any],
+    dedupe_key: str,
+    *,
+    customer_id: UUID | None,
+    name: str | None,
+    contacts: Mapping[str, str],
+    unsubscribe: str | None,
+    order_id: UUID | None = None,
+    campaign: str | None = None,
+) -> dict[str, Any]:
+    """The message's columns, rendered now in the shop's locale (`queue_message` inserts them as they are, with
+    no ORM object to build)."""
     values: dict[str, Any] = {"shop": config.shop_name, **params}
     if name is not None:
         values.setdefault("name", name)
@@ -182,19 +211,19 @@ def build_message(
         values["unsubscribe"] = unsubscribe
     rendered = render(template, config.locale, values)
     first = next((c for c in config.channels if c in contacts), config.channels[0])
-    return Notification(
-        customer_id=customer_id,
-        order_id=order_id,
-        channel=first,
-        to=contacts.get(first, ""),
-        contacts=dict(contacts),
-        purpose=str(PURPOSE[template]),
-        template=str(template),
-        locale=config.locale,
-        subject=rendered.subject[:300],
-        body=rendered.body,
-        params=text_params(values),
-        unsubscribe_url=unsubscribe,
-        dedupe_key=dedupe_key[:200],
-        campaign=campaign,
-    )
+    return {
+        "customer_id": customer_id,
+        "order_id": order_id,
+        "channel": first,
+        "to": contacts.get(first, ""),
+        "contacts": dict(contacts),
+        "purpose": str(PURPOSE[template]),
+        "template": str(template),
+        "locale": config.locale,
+        "subject": rendered.subject[:300],
+        "body": rendered.body,
+        "params": text_params(values),
+        "unsubscribe_url": unsubscribe,
+        "dedupe_key": dedupe_key[:200],
+        "campaign": campaign,
+    }

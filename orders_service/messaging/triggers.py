@@ -23,7 +23,6 @@ from orders_service.domain.model import Order
 from orders_service.domain.money import compute_totals
 from orders_service.infra.outbox import Message, enqueue
 from orders_service.messaging.config import config_of
-from orders_service.messaging.models import Notification
 from orders_service.messaging.queue import Recipient, locked_recipient, queue_message, staff_contacts
 
 # One row per message made off the request's path; its key is the message's dedupe key. The topic keeps its
@@ -123,7 +122,7 @@ def due_on_delivery(orders: Iterable[Order]) -> int:
 
 async def orders_merged(
     session: AsyncSession, row: OrderRow, codes: Sequence[str], before: Sequence[Order], after: Order
-) -> Notification | None:
+) -> UUID | None:
     """After a merge into `row` (`before`: every order as it was), if the one parcel asks another amount."""
     cod_before, cod_after = due_on_delivery(before), compute_totals(after).cod_amount
     if cod_before == cod_after:
@@ -137,7 +136,7 @@ async def orders_merged(
 
 async def order_split(
     session: AsyncSession, row: OrderRow, before: Order, parcels: Sequence[tuple[str, Order]]
-) -> Notification | None:
+) -> UUID | None:
     """After `row` was split (`parcels`: its code and each part's, with what each is now), if the parcels
     together ask another amount than the order did: each parcel's amount and the new sum."""
     cod_before, cod_after = compute_totals(before).cod_amount, due_on_delivery(order for _, order in parcels)
@@ -153,7 +152,7 @@ async def order_split(
 
 async def queue_edit_link_message(
     session: AsyncSession, order: OrderRow, url: str, expires_at: datetime.datetime
-) -> Notification | None:
+) -> UUID | None:
     """The customer's edit link, for the edit-link endpoint to call in its transaction (one message per link)."""
     local = expires_at.astimezone(ZoneInfo(config_of(session).time_zone)).strftime("%H:%M %d/%m/%Y")
     params = {"code": order.code, "url": url, "expires_at": local, "cod": order.cod_amount}
@@ -190,7 +189,7 @@ def return_decided(
     defer_message(session, template, params, f"{template}:{request_id}", row.customer_id, row.id)
 
 
-async def sync_failed(session: AsyncSession, row: OrderRow, courier: str, error: str) -> list[Notification]:
+async def sync_failed(session: AsyncSession, row: OrderRow, courier: str, error: str) -> list[UUID]:
     """A courier refused a change: every staff recipient configured hears about it, once per refused version."""
     made = []
     for address in config_of(session).staff:
@@ -204,7 +203,7 @@ async def sync_failed(session: AsyncSession, row: OrderRow, courier: str, error:
     return made
 
 
-async def label_replaced(session: AsyncSession, row: OrderRow, courier: str, tracking_code: str) -> list[Notification]:
+async def label_replaced(session: AsyncSession, row: OrderRow, courier: str, tracking_code: str) -> list[UUID]:
     """A courier order was cancelled and created anew (GHTK has no amend API): staff must print the new label."""
     made = []
     for address in config_of(session).staff:
