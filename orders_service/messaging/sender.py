@@ -166,7 +166,7 @@ async def _due(
     if deferred_until is not None and deferred_until > now:
         return None  # its own deferred outbox row comes back then
     purpose = Purpose(row.purpose)
-    consents = {(Channel(r[-3]), purpose): Consent(r[-2]) for r in rows if r[-3] is not None}
+    consents = {(Channel(channel), purpose): Consent(state) for *_, channel, state, _ in rows if channel is not None}
     sent = {}
     if purpose is Purpose.MARKETING:  # the cap counts marketing only
         sent = await _marketing_sent(session, set(row.contacts.values()), now, config)
