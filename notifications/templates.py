@@ -71,11 +71,14 @@ def _pick(key: str, table: Mapping[str, str]) -> str:
 @cache
 def _environment() -> jinja2.Environment:
     # Plain text (SMS, Zalo, the text part of an email): nothing to escape; a missing value is an error, not "".
+    # The templates ship with the code: each is compiled once per process, not looked at on disk (a stat) again
+    # for every message.
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(FOLDER),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
+        auto_reload=False,
     )
     env.filters["vnd"] = format_vnd
     env.filters["pick"] = _pick

@@ -25,11 +25,12 @@ import contextlib
 import sqlite3
 import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
+from sqlalchemy.ext.asyncio import AsyncSession
 
 _WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -198,3 +199,10 @@ def held(connection: Connection) -> Iterator[None]:
         yield
     finally:
         state.on = False
+
+
+@contextlib.asynccontextmanager
+async def held_in(session: AsyncSession) -> AsyncIterator[None]:
+    """`held` for the connection of a session's transaction (a relay handler's writes that end it)."""
+    with held((await session.connection()).sync_connection):  # type: ignore[arg-type]  # set once connected
+        yield

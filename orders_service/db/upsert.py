@@ -18,7 +18,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnDefault, Table, TextClause, bindparam, text
+from sqlalchemy.sql.compiler import RESERVED_WORDS
 from sqlalchemy.sql.selectable import TextualSelect
+
+
+def _quoted(name: str) -> str:
+    """A column's name as both databases read it: a reserved word (notifications' `to`) in double quotes."""
+    return f'"{name}"' if name.lower() in RESERVED_WORDS else name
 
 
 class Upsert:
@@ -42,12 +48,12 @@ class Upsert:
         self._given = frozenset(given)
         names = [*given, *(key for key, _ in self._defaults)]
         sql = (
-            f"INSERT INTO {table.name} ({', '.join(table.c[n].name for n in names)}) "
+            f"INSERT INTO {table.name} ({', '.join(_quoted(table.c[n].name) for n in names)}) "
             f"VALUES ({', '.join(':' + n for n in names)}) ON CONFLICT ({', '.join(conflict)}) "
         )
         sql += "DO UPDATE SET " + ", ".join(f"{k} = {v}" for k, v in set_.items()) if set_ else "DO NOTHING"
         if returning:
-            sql += " RETURNING " + ", ".join(table.c[n].name for n in returning)
+            sql += " RETURNING " + ", ".join(_quoted(table.c[n].name) for n in returning)
         statement = text(sql).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names))
         self.statement: TextClause | TextualSelect = (
             statement.columns(*(table.c[n] for n in returning)) if returning else statement

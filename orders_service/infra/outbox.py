@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import weakref
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
+from orders_service.db import sqlite_trips
 from orders_service.db.models import OutboxMessage
 
 _WRITTEN = "orders_service.outbox_written"
@@ -31,6 +33,23 @@ def enqueue(session: AsyncSession, topic: str, key: str, payload: dict[str, Any]
     session.add(message)
     written(session)
     return message
+
+
+_INSERT = insert(cast(Table, OutboxMessage.__table__))  # built once: its compiled form is cached
+
+
+async def enqueue_now(
+    session: AsyncSession, topic: str, key: str, payload: dict[str, Any], available_at: datetime.datetime | None = None
+) -> None:
+    """`enqueue` as one INSERT, without an object for the unit of work to flush at commit (about a tenth of a
+    relay message's CPU): for the relay's own handlers, which write nothing else through the ORM. On SQLite it
+    goes with the transaction's next statement or its COMMIT, in one trip (db/sqlite_trips.py)."""
+    values: dict[str, Any] = {"topic": topic, "key": key, "payload": payload}
+    if available_at is not None:
+        values["available_at"] = available_at
+    async with sqlite_trips.held_in(session):
+        await session.execute(_INSERT, values)
+    written(session)
 
 
 def written(session: AsyncSession | Session) -> None:

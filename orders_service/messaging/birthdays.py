@@ -14,7 +14,7 @@ from orders_service.db.models import Customer
 from orders_service.infra import clock
 from orders_service.messaging.config import config_of
 from orders_service.messaging.models import Notification
-from orders_service.messaging.queue import queue_message
+from orders_service.messaging.queue import locked_recipient, queue_message
 
 
 def is_birthday(birthday: datetime.date, today: datetime.date) -> bool:
@@ -46,7 +46,7 @@ async def queue_birthdays(db: async_sessionmaker[AsyncSession], now: datetime.da
     for customer_id in (c for c in due if c not in done):
         async with db() as session, session.begin():
             await begin_write(session)
-            customer = await session.get(Customer, customer_id)
+            customer = await locked_recipient(session, customer_id)
             if customer is not None:
                 key = f"birthday:{customer_id}:{today.year}"
                 queued += await queue_message(session, Template.BIRTHDAY, {}, key, customer=customer) is not None

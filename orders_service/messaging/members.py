@@ -51,7 +51,7 @@ async def load_members(session: AsyncSession, ids: Sequence[UUID]) -> list[Membe
         .order_by(CustomerPhone.customer_id, CustomerPhone.position)
     )
     for customer_id, e164 in found.tuples():
-        phones.setdefault(customer_id, e164)  # her first phone, as contacts_of takes it
+        phones.setdefault(customer_id, e164)  # her first phone, as queue.locked_recipient takes it
     return [Member(cid, name, contacts(phones.get(cid), email)) for cid, name, email in people]
 
 

@@ -14,19 +14,16 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import lazyload
 
 from notifications.money import format_vnd
 from notifications.templates import Template
 from orders_service.db.engine import begin_write
-from orders_service.db.models import Customer
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Order
 from orders_service.domain.money import compute_totals
 from orders_service.infra.outbox import Message, enqueue
 from orders_service.messaging.config import config_of
-from orders_service.messaging.models import Notification
-from orders_service.messaging.queue import queue_message, staff_contacts
+from orders_service.messaging.queue import Recipient, locked_recipient, queue_message, staff_contacts
 
 # One row per message made off the request's path; its key is the message's dedupe key. The topic keeps its
 # first name (amendments) so that rows already queued by an older version are still handled.
@@ -56,8 +53,8 @@ def what_changed(changes: Iterable[str]) -> list[str]:
     return kinds
 
 
-async def _customer(session: AsyncSession, row: OrderRow) -> Customer | None:
-    return await session.get(Customer, row.customer_id)
+async def _customer(session: AsyncSession, row: OrderRow) -> Recipient | None:
+    return await locked_recipient(session, row.customer_id)
 
 
 def order_amended(row: OrderRow, event: Mapping[str, Any]) -> Message:
@@ -110,8 +107,8 @@ async def make_amended_message(db: async_sessionmaker[AsyncSession], key: str, p
     order_id = UUID(payload["order_id"]) if payload.get("order_id") else None
     async with db() as session, session.begin():
         await begin_write(session)
-        # Her name and phones make the message; her identities are not needed (not loaded).
-        customer = await session.get(Customer, UUID(payload["customer_id"]), options=[lazyload(Customer.identities)])
+        # Her name and first phone make the message: one statement, her profile held until it is committed.
+        customer = await locked_recipient(session, UUID(payload["customer_id"]))
         if customer is None:
             return "no such customer"
         made = await queue_message(session, template, params, key, customer=customer, order_id=order_id)
@@ -125,7 +122,7 @@ def due_on_delivery(orders: Iterable[Order]) -> int:
 
 async def orders_merged(
     session: AsyncSession, row: OrderRow, codes: Sequence[str], before: Sequence[Order], after: Order
-) -> Notification | None:
+) -> UUID | None:
     """After a merge into `row` (`before`: every order as it was), if the one parcel asks another amount."""
     cod_before, cod_after = due_on_delivery(before), compute_totals(after).cod_amount
     if cod_before == cod_after:
@@ -139,7 +136,7 @@ async def orders_merged(
 
 async def order_split(
     session: AsyncSession, row: OrderRow, before: Order, parcels: Sequence[tuple[str, Order]]
-) -> Notification | None:
+) -> UUID | None:
     """After `row` was split (`parcels`: its code and each part's, with what each is now), if the parcels
     together ask another amount than the order did: each parcel's amount and the new sum."""
     cod_before, cod_after = compute_totals(before).cod_amount, due_on_delivery(order for _, order in parcels)
@@ -155,7 +152,7 @@ async def order_split(
 
 async def queue_edit_link_message(
     session: AsyncSession, order: OrderRow, url: str, expires_at: datetime.datetime
-) -> Notification | None:
+) -> UUID | None:
     """The customer's edit link, for the edit-link endpoint to call in its transaction (one message per link)."""
     local = expires_at.astimezone(ZoneInfo(config_of(session).time_zone)).strftime("%H:%M %d/%m/%Y")
     params = {"code": order.code, "url": url, "expires_at": local, "cod": order.cod_amount}
@@ -192,7 +189,7 @@ def return_decided(
     defer_message(session, template, params, f"{template}:{request_id}", row.customer_id, row.id)
 
 
-async def sync_failed(session: AsyncSession, row: OrderRow, courier: str, error: str) -> list[Notification]:
+async def sync_failed(session: AsyncSession, row: OrderRow, courier: str, error: str) -> list[UUID]:
     """A courier refused a change: every staff recipient configured hears about it, once per refused version."""
     made = []
     for address in config_of(session).staff:
@@ -206,7 +203,7 @@ async def sync_failed(session: AsyncSession, row: OrderRow, courier: str, error:
     return made
 
 
-async def label_replaced(session: AsyncSession, row: OrderRow, courier: str, tracking_code: str) -> list[Notification]:
+async def label_replaced(session: AsyncSession, row: OrderRow, courier: str, tracking_code: str) -> list[UUID]:
     """A courier order was cancelled and created anew (GHTK has no amend API): staff must print the new label."""
     made = []
     for address in config_of(session).staff:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from notifications.money import format_vnd
@@ -77,3 +79,20 @@ def test_a_missing_value_or_locale_is_an_error_not_a_blank() -> None:
 def test_zns_values_are_text_with_money_formatted() -> None:
     values = text_params({"cod": 350000, "changes": ["address", "items"], "points": 12, "none": None})
     assert values == {"cod": "350.000 ₫", "changes": "address, items", "points": "12"}
+
+
+def test_a_template_is_read_from_disk_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The relay renders a message per amendment: the compiled template is reused without asking the disk
+    whether it changed (before: a stat of the file per message)."""
+    render(Template.ORDER_AMENDED, "vi", PARAMS)
+    asked: list[str] = []
+    real = os.path.getmtime
+
+    def counted(path: str) -> float:
+        asked.append(path)
+        return real(path)
+
+    monkeypatch.setattr(os.path, "getmtime", counted)
+    for _ in range(3):
+        assert "350.000 ₫" in render(Template.ORDER_AMENDED, "vi", PARAMS).body
+    assert asked == []
