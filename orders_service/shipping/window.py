@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Order as OrderRow
-from orders_service.db.models import OrderEvent
+from orders_service.db.models import OrderEvent, ShopSetting
 from orders_service.db.schedule_models import ShipSchedule
 from orders_service.domain.errors import DomainError, InvalidTransition
 from orders_service.domain.model import Actor, ActorKind, OrderStatus
@@ -29,14 +29,19 @@ from orders_service.domain.status import check_transition
 from orders_service.infra import clock
 from orders_service.infra.outbox import enqueue
 from orders_service.infra.settings import Settings
+from orders_service.orders.loader import read_order
 from orders_service.orders.services import check_precondition, get_order, record_note
 from orders_service.shipping.registry import CourierRegistry
 from orders_service.shipping.services import ship_order
-from orders_service.shop_settings.services import shipping_rules
+from orders_service.shop_settings.services import SHIPPING, shipping_of, shipping_rules
 
 log = logging.getLogger(__name__)
 HANDOVER_TOPIC = "shipping.handover"
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="edit-window")
+# What an admin saved of the shop's shipping rules (its edit window), read by a ship in the order's own locked
+# SELECT (orders/loader.py's `along`) instead of a statement of its own. Built once: the SELECT carrying it is
+# then built and compiled once too.
+_SAVED_RULES = select(ShopSetting.value).where(ShopSetting.key == SHIPPING).scalar_subquery()
 
 
 async def hold_until(session: AsyncSession, order_id: UUID, minutes: int) -> datetime.datetime | None:
@@ -89,9 +94,10 @@ async def ship_or_schedule(
     now: bool = False,
 ) -> tuple[OrderRow, datetime.datetime | None]:
     """Ship at once (`now`, no window, or the window closed), else schedule: (the order, when it will go)."""
-    await begin_write(session)  # first: the shop's window is read in the write, not in a transaction of its own
-    minutes = await window_minutes(session, settings)
-    row = await get_order(session, order_id, lock=True)
+    await begin_write(session)
+    # The shop's window comes with the order, in the write: not a statement, nor a transaction, of its own.
+    row, saved = await read_order(session, order_id, True, _SAVED_RULES)
+    minutes = shipping_of(settings, saved).edit_window_minutes
     check_precondition(if_match, row.version)
     schedule = await session.scalar(select(ShipSchedule).where(ShipSchedule.order_id == order_id))
     until = None if now else await hold_until(session, order_id, minutes)
