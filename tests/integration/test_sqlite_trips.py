@@ -69,7 +69,8 @@ async def test_a_ship_is_two_trips_to_sqlites_thread(
     settings: Settings, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As an amendment: BEGIN IMMEDIATE with the order's read, its writes (the order, its event, its outbox row and
-    the new parcel) with the COMMIT. Before: six (the ORM's flush sent each write on its own)."""
+    the new parcel) with the COMMIT. Before: eight (the shop's settings and the schedule each read in a trip of its
+    own, and the ORM's flush sending each write on its own)."""
     trips = Trips(monkeypatch)
     app = create_app(msgspec.structs.replace(settings, relay="off"))
     async with AsyncTestClient(app=app, timeout=30) as client:
