@@ -162,7 +162,12 @@ def _order_query(lock: bool, along: Along, stock_read: bool = False) -> Select[A
 def _orm_query(lock: bool, along: Along, stock_read: bool) -> Select[Any]:
     query = select(OrderRow, *_extras(along, stock_read)).options(*_WHOLE_ORDER)
     query = query.where(OrderRow.id == bindparam("order_id"))
-    return query.with_for_update(key_share=True, of=OrderRow) if lock else query
+    if not lock:
+        return query
+    # Locked, the instance becomes the order as committed now: the ORM does not overwrite what it loaded before
+    # (a ship with a body read the order, then asked the couriers for quotes), and the caller's If-Match check,
+    # transition and writes must see the order it holds locked.
+    return query.with_for_update(key_share=True, of=OrderRow).execution_options(populate_existing=True)
 
 
 def _extras(along: Along, stock_read: bool) -> list[ColumnElement[Any]]:
