@@ -1,7 +1,7 @@
-"""A ship held by the edit window, and one sent at once while scheduled, counted (never timed) on SQLite and
-PostgreSQL: the shop's saved window, the order's schedule and when its window started come in the order's own
-locked SELECT (shipping/window.py's `_ALONG`), not in statements of their own; and on PostgreSQL, a schedule
-written while the ship waited for the order's lock is still seen."""
+"""What a ship asks of the database, counted (never timed) on SQLite and PostgreSQL: at once, held by the edit
+window, and sent at once while scheduled. The shop's saved window, the order's schedule and when its window
+started come in the order's own locked SELECT (shipping/window.py's `_ALONG`), not in statements of their own;
+and on PostgreSQL, a schedule written while the ship waited for the order's lock is still seen."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from orders_service.infra.settings import Settings
 from orders_service.orders.services import get_order, record_note
 from orders_service.shop_settings.schemas import ShippingRules
 from orders_service.shop_settings.services import SHIPPING, save
-from tests.integration.test_hotpath_statements import Paths, _show, paths, settings
+from tests.integration.test_hotpath_statements import Paths, _outbox, _show, paths, settings
 
 __all__ = ["paths", "settings"]  # the fixtures, shared with the hot paths' module
 
@@ -59,6 +59,39 @@ async def _confirmed(paths: Paths) -> tuple[dict[str, Any], dict[str, str]]:
     path = f"/api/orders/{order['id']}"
     confirmed = await paths.api.request("POST", f"{path}/confirm", headers={"If-Match": f'"{order["version"]}"'})
     return order, paths.api.headers() | {"If-Match": f'"{confirmed.json()["version"]}"'}
+
+
+# BEGIN, the order locked (with its lines and parcel, and beside it the shop's saved shipping rules, its schedule
+# and when its edit window started), UPDATE orders, INSERT order_events, outbox and shipments, COMMIT. Before: 13,
+# the window read in a transaction of its own (BEGIN, SELECT, COMMIT), the order read a second time by
+# ship_order, and the new parcel read back after its INSERT for the answer; then 9, the shop's settings and the
+# schedule each a SELECT of their own.
+MAX_SHIP = 7
+# PostgreSQL: UPDATE orders, INSERT order_events and outbox are one statement (orders/store.py), as an amendment's.
+MAX_SHIP_PG = 5
+
+
+async def test_a_ship_is_one_transaction_reading_the_order_once(paths: Paths, settings: Settings) -> None:
+    order = await paths.api.create_order()
+    path = f"/api/orders/{order['id']}"
+    confirmed = await paths.api.request("POST", f"{path}/confirm", headers={"If-Match": f'"{order["version"]}"'})
+    etag = {"If-Match": f'"{confirmed.json()["version"]}"'}
+    response, seen = await paths.counted("POST", f"{path}/ship", headers=paths.api.headers() | etag)
+    limit = MAX_SHIP if settings.database_url.startswith("sqlite") else MAX_SHIP_PG
+    assert len(seen) <= limit, f"{len(seen)}\n{_show(seen)}"
+    assert len([s for s in seen if s.startswith("BEGIN")]) == 1 and seen.count("COMMIT") == 1, _show(seen)
+    assert len([s for s in seen if s.startswith("SELECT")]) == 1, _show(seen)
+    assert len([s for s in seen if s.startswith("SELECT orders.")]) == 1, _show(seen)
+    inserted = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO shipments"))
+    assert not [s for s in seen[inserted:] if s.startswith("SELECT")], _show(seen)
+    shipped = response.json()
+    assert (shipped["status"], shipped["version"]) == ("ready_to_ship", confirmed.json()["version"] + 1)
+    again = await paths.api.request("GET", path)
+    assert shipped == again.json()  # the answer without the read back is the order as read afterwards
+    events = (await paths.api.request("GET", f"{path}/events")).json()
+    assert [e["type"] for e in events][-1] == "shipped" and events[-1]["version"] == shipped["version"], events
+    messages = await _outbox(settings, order["id"])
+    assert [m.payload["version"] for m in messages if m.topic == "order.shipped"] == [shipped["version"]], messages
 
 
 def _only_the_order_read(seen: list[str]) -> None:
