@@ -107,6 +107,8 @@ async def read(
 # merged into it: when none was, the answer's `merged_from` needs no query of its own.
 _HAS_SOURCES = exists().where(aliased(OrderRow).merged_into_id == OrderRow.id).correlate(OrderRow).label("has_sources")
 _WHOLE_ORDER = (joinedload(OrderRow.lines), joinedload(OrderRow.shipment), joinedload(OrderRow.parcel))
+# What a read carries along: one scalar subquery on the order's row, several (a tuple), or nothing.
+Along = ColumnElement[Any] | tuple[ColumnElement[Any], ...] | None
 NO_SOURCES = "orders_service.orders_without_sources"  # session.info: ids read here with no merged-in order
 _NOTHING = null().label("along")
 
@@ -118,21 +120,24 @@ async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False
 
 
 async def read_order(
-    session: AsyncSession, order_id: UUID, lock: bool, along: ColumnElement[Any] | None, *, stock_read: bool = False
+    session: AsyncSession, order_id: UUID, lock: bool, along: Along, *, stock_read: bool = False
 ) -> tuple[OrderRow, Any]:
-    """get_order, with `along` (a scalar subquery on the order's row, e.g. her tier) read in the same statement;
-    `stock_read`: and whether the catalogue sells any of its SKUs (when not, stock needs no lookup of them).
+    """get_order, with `along` (a scalar subquery on the order's row, e.g. her tier) read in the same statement:
+    its value; a tuple of them: their values, a tuple. `stock_read`: and whether the catalogue sells any of its
+    SKUs (when not, stock needs no lookup of them).
 
     One Core statement made into rows by `read` (the ORM's joined load of it cost about 0.3 ms more on
     PostgreSQL, 0.1 ms on SQLite); an order this session already holds is read the ORM's way, which fills in what
     that instance has not loaded."""
+    n_along = len(along) if isinstance(along, tuple) else 1
     if session.identity_map.get(session.identity_key(OrderRow, (order_id,))) is None:
-        found = await read(session, _order_query(lock, along, stock_read), order_id, 3 if stock_read else 2)
+        found = await read(session, _order_query(lock, along, stock_read), order_id, 1 + n_along + int(stock_read))
     else:
         found = await _read_loaded(session, order_id, lock, along, stock_read)
     if found is None:
         raise NotFound("order", order_id)
-    row, (has_sources, value, *sells) = found
+    row, (has_sources, *values) = found
+    value, sells = (tuple(values[:n_along]) if isinstance(along, tuple) else values[0]), values[n_along:]
     if not has_sources:  # a merge into it needs its lock (SQLite: the one writer); see merged_from
         session.info.setdefault(NO_SOURCES, set()).add(row.id)
     if sells and not sells[0]:
@@ -141,27 +146,34 @@ async def read_order(
 
 
 async def _read_loaded(
-    session: AsyncSession, order_id: UUID, lock: bool, along: ColumnElement[Any] | None, stock_read: bool
+    session: AsyncSession, order_id: UUID, lock: bool, along: Along, stock_read: bool
 ) -> tuple[OrderRow, tuple[Any, ...]] | None:
     found = (await session.execute(_orm_query(lock, along, stock_read), {"order_id": order_id})).unique().first()
     return None if found is None else (found[0], tuple(found[1:]))
 
 
 @functools.lru_cache(maxsize=16)
-def _order_query(lock: bool, along: ColumnElement[Any] | None, stock_read: bool = False) -> Select[Any]:
+def _order_query(lock: bool, along: Along, stock_read: bool = False) -> Select[Any]:
     """Built once per kind (SQLAlchemy memoises a statement's cache key on the statement object itself)."""
     return statement(_extras(along, stock_read), lock)
 
 
 @functools.lru_cache(maxsize=16)
-def _orm_query(lock: bool, along: ColumnElement[Any] | None, stock_read: bool) -> Select[Any]:
+def _orm_query(lock: bool, along: Along, stock_read: bool) -> Select[Any]:
     query = select(OrderRow, *_extras(along, stock_read)).options(*_WHOLE_ORDER)
     query = query.where(OrderRow.id == bindparam("order_id"))
-    return query.with_for_update(key_share=True, of=OrderRow) if lock else query
+    if not lock:
+        return query
+    # Locked, the instance becomes the order as committed now: the ORM does not overwrite what it loaded before
+    # (a ship with a body read the order, then asked the couriers for quotes), and the caller's If-Match check,
+    # transition and writes must see the order it holds locked.
+    return query.with_for_update(key_share=True, of=OrderRow).execution_options(populate_existing=True)
 
 
-def _extras(along: ColumnElement[Any] | None, stock_read: bool) -> list[ColumnElement[Any]]:
+def _extras(along: Along, stock_read: bool) -> list[ColumnElement[Any]]:
     tail = [stock.SELLS_ANY] if stock_read else []
+    if isinstance(along, tuple):
+        return [_HAS_SOURCES, *(column.label(f"along_{i}") for i, column in enumerate(along)), *tail]
     return [_HAS_SOURCES, _NOTHING if along is None else along.label("along"), *tail]
 
 

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from couriers.base import Courier, Request, WebhookFieldInvalid, WebhookRejected
 from orders_service.db.engine import begin_write
@@ -19,11 +18,12 @@ from orders_service.domain.model import Actor, OrderStatus, replace
 from orders_service.domain.status import check_transition
 from orders_service.infra.outbox import enqueue
 from orders_service.ops import metrics
-from orders_service.orders import mapping
-from orders_service.orders.services import check_precondition, get_order, record_change, record_note
+from orders_service.orders import mapping, store
+from orders_service.orders.services import change_of, check_precondition, get_order, record_note
 from orders_service.shipping.events import apply_event
 from orders_service.shipping.plan import client_code
 from orders_service.shipping.registry import CourierRegistry
+from orders_service.shipping.ship_store import shipment_columns, write_ship
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +53,12 @@ async def ship_order(
     couriers.get(courier)  # a courier the shop has no account with is refused now, not in the relay
     if row.shipment is not None:
         raise InvalidTransition("the order already has a courier order")
-    shipment = Shipment(order_id=row.id, courier=courier, client_code=client_code(row.code, 1))
-    session.add(shipment)
     after = replace(before, status=OrderStatus.READY_TO_SHIP, courier=courier)
-    mapping.write(row, after)
-    row.version += 1
-    record_change(session, row, actor, "shipped", before, after)
-    await session.flush()
-    # The parcel just written is the order's (its columns are all set by the INSERT's own defaults): the answer
-    # shows it without reading it back.
-    set_committed_value(row, "shipment", shipment)
+    event, message = change_of(row, actor, "shipped", before, after, version=row.version + 1)
+    # Core statements, as an amendment's writes (shipping/ship_store.py); the parcel is then the order's, with the
+    # columns its INSERT wrote: the answer shows it without reading it back.
+    shipment = shipment_columns(row.id, courier, client_code(row.code, 1))
+    await session.run_sync(write_ship, store.Writes(row, after, event, [message]), shipment)
     return row
 
 

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from orders_service.db.engine import begin_write
 from orders_service.db.models import Order as OrderRow
-from orders_service.db.models import OrderEvent
+from orders_service.db.models import OrderEvent, ShopSetting
 from orders_service.db.schedule_models import ShipSchedule
 from orders_service.domain.errors import DomainError, InvalidTransition
 from orders_service.domain.model import Actor, ActorKind, OrderStatus
@@ -29,14 +31,40 @@ from orders_service.domain.status import check_transition
 from orders_service.infra import clock
 from orders_service.infra.outbox import enqueue
 from orders_service.infra.settings import Settings
+from orders_service.orders.loader import read_order
 from orders_service.orders.services import check_precondition, get_order, record_note
 from orders_service.shipping.registry import CourierRegistry
 from orders_service.shipping.services import ship_order
-from orders_service.shop_settings.services import shipping_rules
+from orders_service.shop_settings.services import SHIPPING, shipping_of, shipping_rules
 
 log = logging.getLogger(__name__)
 HANDOVER_TOPIC = "shipping.handover"
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="edit-window")
+_SCHEDULES = cast(Table, ShipSchedule.__table__)
+_LATER = aliased(OrderRow)
+
+
+def _started(order_id: Any) -> Select[tuple[datetime.datetime]]:
+    """When the window started: the order's creation or the customer's last change (her events)."""
+    return select(func.max(OrderEvent.at)).where(
+        OrderEvent.order_id == order_id, or_(OrderEvent.seq == 1, OrderEvent.actor_kind == str(ActorKind.CUSTOMER))
+    )
+
+
+def _closes(started: datetime.datetime | None, minutes: int) -> datetime.datetime | None:
+    return None if minutes <= 0 or started is None else started + datetime.timedelta(minutes=minutes)
+
+
+# What a ship reads besides the order, in the order's own locked SELECT (orders/loader.py's `along`) instead of
+# statements of their own: what an admin saved of the shop's shipping rules (its edit window), the courier of the
+# order's schedule (None: not scheduled), when its window started, and the order's last_seq as the statement's
+# snapshot saw it. Built once: the SELECT carrying them is then built and compiled once too.
+_ALONG = (
+    select(ShopSetting.value).where(ShopSetting.key == SHIPPING).scalar_subquery(),
+    select(ShipSchedule.courier).where(ShipSchedule.order_id == OrderRow.id).scalar_subquery(),
+    _started(OrderRow.id).scalar_subquery(),
+    select(_LATER.last_seq).where(_LATER.id == OrderRow.id).scalar_subquery(),
+)
 
 
 async def hold_until(session: AsyncSession, order_id: UUID, minutes: int) -> datetime.datetime | None:
@@ -44,12 +72,7 @@ async def hold_until(session: AsyncSession, order_id: UUID, minutes: int) -> dat
     window."""
     if minutes <= 0:
         return None
-    started = await session.scalar(
-        select(func.max(OrderEvent.at)).where(
-            OrderEvent.order_id == order_id, or_(OrderEvent.seq == 1, OrderEvent.actor_kind == str(ActorKind.CUSTOMER))
-        )
-    )
-    return None if started is None else started + datetime.timedelta(minutes=minutes)
+    return _closes(await session.scalar(_started(order_id)), minutes)
 
 
 async def window_minutes(session: AsyncSession, settings: Settings) -> int:
@@ -89,27 +112,35 @@ async def ship_or_schedule(
     now: bool = False,
 ) -> tuple[OrderRow, datetime.datetime | None]:
     """Ship at once (`now`, no window, or the window closed), else schedule: (the order, when it will go)."""
-    await begin_write(session)  # first: the shop's window is read in the write, not in a transaction of its own
-    minutes = await window_minutes(session, settings)
-    row = await get_order(session, order_id, lock=True)
+    await begin_write(session)
+    # The shop's window, the schedule and the window's start come with the order, in the write: no statements of
+    # their own.
+    row, (saved, scheduled, started, seen_seq) = await read_order(session, order_id, True, _ALONG)
+    minutes = shipping_of(settings, saved).edit_window_minutes
     check_precondition(if_match, row.version)
-    schedule = await session.scalar(select(ShipSchedule).where(ShipSchedule.order_id == order_id))
-    until = None if now else await hold_until(session, order_id, minutes)
+    if seen_seq != row.last_seq:
+        # PostgreSQL: the order changed while its lock was awaited. The lock returns the row as committed since,
+        # but the subqueries saw the statement's snapshot, from before: a schedule or her change (each written
+        # with an event, so with the order's last_seq) is read again, now.
+        scheduled = await session.scalar(select(ShipSchedule.courier).where(ShipSchedule.order_id == order_id))
+        started = await session.scalar(_started(order_id))
+    until = None if now else _closes(started, minutes)
     if until is None or clock.now() >= until:
-        if schedule is not None:
-            courier = courier or schedule.courier
-            await session.delete(schedule)
+        if scheduled is not None:
+            courier = courier or scheduled
+            await session.execute(_SCHEDULES.delete().where(_SCHEDULES.c.order_id == order_id))
         return await ship_order(session, order_id, if_match, actor, couriers, courier, row=row), None
     # Held: refused now for what the ship itself would refuse, not when it falls due.
     check_transition(OrderStatus(row.status), OrderStatus.READY_TO_SHIP)
-    courier = courier or (schedule.courier if schedule is not None else row.courier)
+    courier = courier or scheduled or row.courier
     couriers.get(courier)
     if row.shipment is not None:
         raise InvalidTransition("the order already has a courier order")
-    if schedule is None:
+    if scheduled is None:
         session.add(ShipSchedule(order_id=row.id, ship_at=until, courier=courier, requested_by=actor.id))
     else:
-        schedule.ship_at, schedule.courier = until, courier
+        moved = _SCHEDULES.update().where(_SCHEDULES.c.order_id == order_id)
+        await session.execute(moved.values(ship_at=until, courier=courier))
     record_note(session, row, actor, "ship_scheduled", f"goes to {courier.upper()} at {until.isoformat()}")
     _due_at(session, row.id, minutes, until)
     await session.flush()

@@ -1,6 +1,7 @@
 """What the hot paths other than amendments ask of the database, counted (never timed), on SQLite and PostgreSQL:
-order create, ship, the courier webhook (picked, delivered), the customer page and the dashboard order list.
-bench/hotpaths_bench.py measures their rates; these pin the statements that rate depends on."""
+order create, ship (in test_ship_statements.py, with these fixtures), the courier webhook (picked, delivered), the
+customer page and the dashboard order list. bench/hotpaths_bench.py measures their rates; these pin the
+statements that rate depends on."""
 
 from __future__ import annotations
 
@@ -347,30 +348,6 @@ async def test_the_customer_page_of_skus_the_catalogue_does_not_sell_asks_it_not
     answer, seen = await paths.counted("GET", f"/api/public/orders/{token}")
     assert [s for s in seen if "product_variants" in s], _show(seen)
     assert ("S", 440000) in [(v["size"], v["unit_price"]) for v in answer.json()["lines"][0]["variants"]], answer.text
-
-
-# BEGIN, the shop's edit window, the order locked (with its lines and parcel), its schedule, UPDATE orders,
-# INSERT order_events, outbox and shipments, COMMIT. Before: 13, the window read in a transaction of its own
-# (BEGIN, SELECT, COMMIT), the order read a second time by ship_order, and the new parcel read back after its
-# INSERT for the answer.
-MAX_SHIP = 9
-
-
-async def test_a_ship_is_one_transaction_reading_the_order_once(paths: Paths) -> None:
-    order = await paths.api.create_order()
-    path = f"/api/orders/{order['id']}"
-    confirmed = await paths.api.request("POST", f"{path}/confirm", headers={"If-Match": f'"{order["version"]}"'})
-    etag = {"If-Match": f'"{confirmed.json()["version"]}"'}
-    response, seen = await paths.counted("POST", f"{path}/ship", headers=paths.api.headers() | etag)
-    assert len(seen) <= MAX_SHIP, f"{len(seen)}\n{_show(seen)}"
-    assert len([s for s in seen if s.startswith("BEGIN")]) == 1 and seen.count("COMMIT") == 1, _show(seen)
-    assert len([s for s in seen if s.startswith("SELECT orders.")]) == 1, _show(seen)
-    inserted = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO shipments"))
-    assert not [s for s in seen[inserted:] if s.startswith("SELECT")], _show(seen)
-    shipped = response.json()
-    assert (shipped["status"], shipped["version"]) == ("ready_to_ship", confirmed.json()["version"] + 1)
-    again = await paths.api.request("GET", path)
-    assert shipped == again.json()  # the answer without the read back is the order as read afterwards
 
 
 async def test_a_new_customer_s_phones_are_asked_once(paths: Paths) -> None:

@@ -116,3 +116,24 @@ async def test_an_amendment_loads_no_order_through_the_orm(api: Api) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["lines"][0]["quantity"] == 3
     assert loaded == []  # before: the order and its line, through the ORM's joined load
+
+
+async def test_a_locked_read_of_an_order_the_session_holds_is_the_order_as_committed_since(
+    api: Api, db: async_sessionmaker[AsyncSession]
+) -> None:
+    """A session that read the order before it locks it (a ship with a body: the courier choice reads it, ends its
+    read and asks the couriers for quotes, then the ship locks it) gets the order as committed meanwhile. Before,
+    the locked read kept the instance as first read (the ORM does not overwrite loaded attributes): the If-Match
+    check and the ship's transition compared a version and a status that were no longer the order's."""
+    order = await api.create_order()
+    async with db() as session:
+        held = await services.get_order(session, UUID(order["id"]))
+        await session.commit()  # as choose() ends its reads
+        line = order["lines"][0]["id"]
+        amended = await api.amend(order, {"op": "set_quantity", "line_id": line, "quantity": 2})
+        assert amended.status_code == 200, amended.text
+        await begin_write(session)
+        locked = await services.get_order(session, UUID(order["id"]), lock=True)
+        assert locked is held
+        assert (locked.version, locked.lines[0].quantity, locked.cod_amount) == (2, 2, amended.json()["cod_amount"])
+        await session.rollback()

@@ -65,6 +65,27 @@ async def test_an_amendment_is_two_trips_to_sqlites_thread(
     assert (now["version"], now["lines"][0]["quantity"], now["cod_amount"]) == (2, 2, 930000)
 
 
+async def test_a_ship_is_two_trips_to_sqlites_thread(
+    settings: Settings, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As an amendment: BEGIN IMMEDIATE with the order's read, its writes (the order, its event, its outbox row and
+    the new parcel) with the COMMIT. Before: eight (the shop's settings and the schedule each read in a trip of its
+    own, and the ORM's flush sending each write on its own)."""
+    trips = Trips(monkeypatch)
+    app = create_app(msgspec.structs.replace(settings, relay="off"))
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        api = Api(client, keys["staff"], keys["admin"], app)
+        order = await api.create_order()
+        path = f"/api/orders/{order['id']}"
+        confirmed = await api.request("POST", f"{path}/confirm", headers={"If-Match": '"1"'})
+        trips.count = 0
+        shipped = await api.request("POST", f"{path}/ship", headers={"If-Match": confirmed.headers["etag"]})
+        assert shipped.status_code == 200, shipped.text
+        assert trips.count == 2
+        now = (await api.request("GET", path)).json()
+    assert now == shipped.json() and (now["status"], now["shipment"]["sync_state"]) == ("ready_to_ship", "pending")
+
+
 @pytest.fixture
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings, poolclass=NullPool)
