@@ -161,32 +161,11 @@ _INSERT = Upsert(cast(Table, Notification.__table__), _GIVEN, conflict=["dedupe_
 
 
 def build_message(
-    config: NotifyConfig,
-    template: Template,
-    params: Mapping[str, Any],
-    dedupe_key: str,
-    *,
-    customer_id: UUID | None,
-    name: str | None,
-    contacts: Mapping[str, str],
-    unsubscribe: str | None,
-    order_id: UUID | None = None,
-    campaign: str | None = None,
+    config: NotifyConfig, template: Template, params: Mapping[str, Any], dedupe_key: str, **fields: Any
 ) -> Notification:
-    """The message row, rendered now in the shop's locale; not yet added to any session."""
-    values = message_values(
-        config,
-        template,
-        params,
-        dedupe_key,
-        customer_id=customer_id,
-        name=name,
-        contacts=contacts,
-        unsubscribe=unsubscribe,
-        order_id=order_id,
-        campaign=campaign,
-    )
-    return Notification(**values)
+    """The message row of `message_values` (same arguments), rendered now in the shop's locale; not yet added to
+    any session."""
+    return Notification(**message_values(config, template, params, dedupe_key, **fields))
 
 
 def message_values(

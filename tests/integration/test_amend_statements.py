@@ -16,11 +16,11 @@ import aiosqlite
 import asyncpg
 import msgspec
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event, make_url, select
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.engine.default import CACHE_HIT
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -31,6 +31,7 @@ from orders_service.infra import clock
 from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
 from orders_service.orders import loader, services
+from orders_service.relay.core import Handler
 from tests.integration.api import Api, eventually
 from tests.integration.conftest import DATABASES, engine_settings
 
@@ -58,11 +59,13 @@ def open_hours() -> Iterator[None]:
 
 
 class Statements:
-    """Every statement, BEGIN, COMMIT and ROLLBACK an engine sends while `on` is set."""
+    """Every statement, BEGIN, COMMIT and ROLLBACK an engine sends while `on` is set, and in `compiled` those it
+    had to compile (not found in SQLAlchemy's cache; SAVEPOINTs aside)."""
 
-    def __init__(self, app: Litestar) -> None:
-        self.engine = app.state.runtime.engine.sync_engine
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
         self.seen: list[str] = []
+        self.compiled: list[str] = []
         self.on = False
 
     def __enter__(self) -> Statements:
@@ -76,9 +79,24 @@ class Statements:
         for name in ("begin", "commit", "rollback"):
             event.remove(self.engine, name, getattr(self, f"_{name}"))
 
-    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if self.on:
-            self.seen.append(" ".join(statement.split()))
+    async def run(self, handler: Handler, row: OutboxMessage) -> tuple[str, list[str]]:
+        """What `handler` says of `row`, and the statements it sent (counted only while it runs)."""
+        self.seen = []
+        self.on = True
+        try:
+            outcome = await handler(row)
+        finally:
+            self.on = False
+        return outcome, self.seen
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        if not self.on:
+            return
+        text = " ".join(statement.split())
+        self.seen.append(text)
+        fresh = context is not None and context.compiled is not None and context.cache_hit is not CACHE_HIT
+        if fresh and not text.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            self.compiled.append(f"{context.cache_hit}: {text[:120]}")
 
     def _begin(self, conn: Any) -> None:
         # SQLite's BEGIN IMMEDIATE is a statement of its own (db/engine.py); asyncpg's BEGIN is not.
@@ -101,7 +119,7 @@ async def test_an_amendment_is_one_short_transaction(settings: Settings, keys: d
         api = Api(client, keys["staff"], keys["admin"], app)
         order = await api.create_order()
         line = order["lines"][0]["id"]
-        with Statements(app) as statements:
+        with Statements(app.state.runtime.engine) as statements:
             await api.request("GET", f"/api/orders/{order['id']}")  # the API key is cached now: its lookup left out
             statements.on = True
             amended = await api.amend(order, {"op": "set_quantity", "line_id": line, "quantity": 2})

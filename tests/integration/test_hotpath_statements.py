@@ -96,7 +96,7 @@ async def paths(settings: Settings, keys: dict[str, str]) -> AsyncIterator[Paths
     app = create_app(msgspec.structs.replace(settings, relay="off"))
     async with AsyncTestClient(app=app, timeout=30) as client:
         api = Api(client, keys["staff"], keys["admin"], app)
-        with Statements(app) as statements:
+        with Statements(app.state.runtime.engine) as statements:
             await api.create_order()  # warm: the API key is cached, the shop's settings read
             yield Paths(api, statements, settings)
 

@@ -16,7 +16,6 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event, select, update
-from sqlalchemy.engine.default import CACHE_HIT
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.cache_key import HasCacheKey
@@ -32,10 +31,10 @@ from orders_service.messaging.models import Notification
 from orders_service.messaging.providers import build_providers
 from orders_service.messaging.queue import TOPIC
 from orders_service.messaging.triggers import AMENDED_TOPIC
-from orders_service.relay.core import Handler
 from orders_service.relay.handlers import build_handlers
 from tests.integration.api import Api
 from tests.integration.conftest import DATABASES, engine_settings
+from tests.integration.test_amend_statements import Statements
 
 pytestmark = pytest.mark.anyio
 
@@ -55,46 +54,6 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     yield from engine_settings(request, tmp_path)
 
 
-class Counted:
-    """Every statement (with BEGIN and COMMIT) an engine sends while `on`, and those it had to compile."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine.sync_engine
-        self.seen: list[str] = []
-        self.compiled: list[str] = []
-        self.on = False
-        event.listen(self.engine, "before_cursor_execute", self._statement)
-        event.listen(self.engine, "begin", self._begin)
-        event.listen(self.engine, "commit", self._commit)
-
-    def _statement(self, _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
-        if not self.on:
-            return
-        text = " ".join(statement.split())
-        self.seen.append(text)
-        fresh = context is not None and context.compiled is not None and context.cache_hit is not CACHE_HIT
-        if fresh and not text.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
-            self.compiled.append(f"{context.cache_hit}: {text[:120]}")
-
-    def _begin(self, conn: Any) -> None:
-        # SQLite's BEGIN IMMEDIATE is a statement of its own (db/engine.py); asyncpg's BEGIN is not.
-        if self.on and conn.dialect.name != "sqlite":
-            self.seen.append("BEGIN")
-
-    def _commit(self, _conn: Any) -> None:
-        if self.on:
-            self.seen.append("COMMIT")
-
-    async def run(self, handler: Handler, row: OutboxMessage) -> tuple[str, list[str]]:
-        self.seen = []
-        self.on = True
-        try:
-            outcome = await handler(row)
-        finally:
-            self.on = False
-        return outcome, self.seen
-
-
 def _show(seen: list[str]) -> str:
     return "\n".join(s[:160] for s in seen)
 
@@ -105,7 +64,8 @@ class Relay:
     def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
         self.db = async_sessionmaker(engine, expire_on_commit=False, info=session_info(settings))
         self.handlers = build_handlers(self.db, None, providers=build_providers(settings.notify))  # type: ignore[arg-type]
-        self.counted = Counted(engine)
+        # Counting for the engine's whole life: it is disposed with the test.
+        self.counted = Statements(engine).__enter__()
 
     async def rows(self, topic: str) -> list[OutboxMessage]:
         async with self.db() as session:

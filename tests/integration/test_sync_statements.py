@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -65,7 +64,7 @@ async def test_a_courier_create_reads_each_row_once(settings: Settings, keys: di
         db = async_sessionmaker(engine, info=session_info(settings))
         couriers = app.state.runtime.couriers
         try:
-            with Statements(SimpleNamespace(state=SimpleNamespace(runtime=SimpleNamespace(engine=engine)))) as seen_by:
+            with Statements(engine) as seen_by:
                 seen_by.on = True
                 outcome = await sync_order_shipment(db, couriers, UUID(order["id"]))
                 seen_by.on = False
@@ -98,7 +97,7 @@ async def test_the_ship_message_goes_straight_to_the_lease(settings: Settings, k
         db = async_sessionmaker(engine, info=session_info(settings))
         handle = build_handlers(db, app.state.runtime.couriers)["order."]
         try:
-            with Statements(SimpleNamespace(state=SimpleNamespace(runtime=SimpleNamespace(engine=engine)))) as seen_by:
+            with Statements(engine) as seen_by:
                 seen_by.on = True
                 outcome = await handle(OutboxMessage(topic="order.shipped", key=order["id"], payload={}))
                 seen_by.on = False
