@@ -32,6 +32,6 @@ async def test_a_state_never_reached_still_fails() -> None:
         nonlocal calls
         calls += 1
 
-    with pytest.raises(AssertionError, match="not reached within 0.05 s; last: None"):
+    with pytest.raises(AssertionError, match=r"not reached within 0\.05 s; last: None"):
         await eventually(never, within_s=0.05, interval=0.01)
     assert calls >= 2
