@@ -2,8 +2,9 @@
 
 Every test that takes `settings` (or `api`) runs three times: embedded on SQLite, embedded on PostgreSQL, and
 with relay=celery on PostgreSQL and Redis with a real worker process (see celery_engine.py). Each gets a database
-of its own: a copy of a migrated SQLite template, a PostgreSQL clone of a migrated template (made ahead and
-dropped behind the test by a thread: databases.PgClones), or the Celery engine's database emptied.
+of its own: a copy of a migrated SQLite template, a PostgreSQL clone of a migrated template (made ahead, and
+emptied behind the test for a later one, by a thread: databases.PgClones), or the Celery engine's database
+emptied.
 
 A test whose outcome depends on the time of day (quiet hours, campaign pacing, deferred sends) takes
 `time_of_day`: it runs once with the clock pinned inside the quiet hours and once outside them, whatever the

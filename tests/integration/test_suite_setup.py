@@ -9,18 +9,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import litestar.utils.signature as litestar_signature
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from orders_service.app import create_app
+from orders_service.auth.services import Role
 from orders_service.db.models import OrderEvent
 from orders_service.infra.settings import Settings
 from tests.integration import databases as dbs
 from tests.integration.api import Api, Shipping
 from tests.integration.celery_engine import CeleryEngine
-from tests.integration.conftest import engine_settings
+from tests.integration.conftest import engine_settings, make_keys
 
 
 def test_a_second_app_parses_no_handler_signature_again(
@@ -96,6 +99,45 @@ def test_each_clone_is_fresh_and_every_clone_is_dropped(pg_template: str | None,
     clones.close()
     assert len(clones.made) == 4  # one made ahead for a fourth test
     assert set(clones.made) & _databases(url) == set()
+
+
+def test_a_database_handed_to_a_later_test_is_empty_and_nobody_is_connected_to_it(
+    pg_template: str | None, tmp_path: Path
+) -> None:
+    url = dbs.pg_url()
+    if url is None or pg_template is None:
+        pytest.skip(f"PostgreSQL not configured ({dbs.PG_URL_ENV}); ./dev test starts one")
+    clones, loop = dbs.PgClones(url, pg_template), asyncio.new_event_loop()
+    try:
+        settings, name = clones.take(tmp_path / "first")
+        asyncio.run(make_keys(settings))  # the first test's rows
+        left_open = loop.run_until_complete(_connected(settings))  # and a connection it never closed
+        assert {n: c for n, c in asyncio.run(_row_counts(settings)).items() if c} == {"api_keys": len(Role)}
+        clones.drop(name)
+        _, second_name = clones.take(tmp_path / "second")  # made while the first ran
+        clones.drop(second_name)
+        third, third_name = clones.take(tmp_path / "third")
+        assert third_name == name and third.database_url == settings.database_url
+        assert {n: c for n, c in asyncio.run(_row_counts(third)).items() if c} == {}
+        assert loop.run_until_complete(_alive(left_open)) is False
+    finally:
+        clones.close()
+        loop.close()
+    assert set(clones.made) & _databases(url) == set()
+
+
+async def _connected(settings: Settings) -> asyncpg.Connection:
+    return await asyncpg.connect(make_url(settings.database_url).set(drivername="postgresql").render_as_string(False))
+
+
+async def _alive(connection: asyncpg.Connection) -> bool:
+    try:
+        await connection.fetchval("SELECT 1")
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError, OSError):
+        return False
+    finally:
+        connection.terminate()
+    return True
 
 
 async def _row_counts(settings: Settings) -> dict[str, int]:
