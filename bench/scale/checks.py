@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from couriers.sandbox.store import Store
 from scale.workload import Order, Workload
 
 EXAMPLES = 5  # violations kept per invariant in the report
@@ -118,8 +120,9 @@ async def read_rows(database_url: str) -> Rows:
 
 
 def load_store(path: Path) -> list[dict[str, Any]]:
-    """The sandbox courier's parcels as it persists them (its own view, not the service's)."""
-    return list(json.loads(path.read_text())) if path.exists() else []
+    """The sandbox courier's parcels as it persists them (its own view, not the service's): its snapshot file and
+    the journal of the changes since, read by its own Store."""
+    return [msgspec.to_builtins(s) for s in Store(path).load(repair=False)]
 
 
 def _result(violations: list[str], checked: int) -> dict[str, Any]:

@@ -111,7 +111,7 @@ class SandboxService(FaultControls):
             **fields,
         )
         self.shipments[code], self._by_client[data.client_code] = shipment, code
-        await self._save()
+        await self._save(shipment)
         self.lose_create_answer()
         return CreatedOut(tracking_code=code, status=shipment.status, fee=fee)
 
@@ -143,14 +143,14 @@ class SandboxService(FaultControls):
         if patch.items is not UNSET:
             shipment.items = list(patch.items)
         shipment.updated_at = _now()
-        await self._save()
+        await self._save(shipment)
         return shipment
 
     async def cancel(self, tracking_code: str) -> Shipment:
         shipment = self.get(tracking_code)
         if rules.check_cancel(shipment.status):
             self._move(shipment, ["cancelled"])
-            await self._save()
+            await self._save(shipment)
         return shipment
 
     def quote(self, data: QuoteIn) -> QuoteOut:
@@ -187,7 +187,7 @@ class SandboxService(FaultControls):
             kept=kept,
             cod_collected=cod_collected,
         )
-        await self._save()
+        await self._save(shipment)
         if self.config.webhook_url is not None:
             await deliver(
                 self._webhook_client(),
@@ -198,7 +198,7 @@ class SandboxService(FaultControls):
                 attempts=self.config.webhook_attempts,
                 backoff_s=self.config.webhook_backoff_s,
             )
-            await self._save()
+            await self._save(shipment)
         return EventOut(
             status=shipment.status,
             seq=record.seq,
@@ -220,6 +220,6 @@ class SandboxService(FaultControls):
         shipment.status, shipment.updated_at = steps[-1], now
         return now
 
-    async def _save(self) -> None:
+    async def _save(self, changed: Shipment) -> None:
         if self._store is not None:
-            await self._store.save(self.shipments)
+            await self._store.save(self.shipments, changed)
