@@ -127,7 +127,7 @@ def engine_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         pytest.skip(f"PostgreSQL not configured ({dbs.PG_URL_ENV}); ./dev test starts one")
     settings, name = clones.take(tmp_path / "data")
     yield settings
-    clones.drop(name)
+    clones.give_back(name)
 
 
 @pytest.fixture

@@ -129,7 +129,7 @@ class PgClones:
             self.ready.append(self.thread.submit(self._create))
         return pg_settings(self.url, name, data_dir), name
 
-    def drop(self, name: str) -> None:
+    def give_back(self, name: str) -> None:
         """The test is done with `name`: emptied behind it, for a later test."""
         self.ready.append(self.thread.submit(self._empty, name))
 

@@ -95,7 +95,7 @@ def test_each_clone_is_fresh_and_every_clone_is_dropped(pg_template: str | None,
     assert len(set(names)) == 3 and set(names) <= _databases(url)
     assert all(settings.database_url.endswith(f"/{name}") for settings, name in taken)
     for name in names:
-        clones.drop(name)
+        clones.give_back(name)
     clones.close()
     assert len(clones.made) == 4  # one made ahead for a fourth test
     assert set(clones.made) & _databases(url) == set()
@@ -113,9 +113,9 @@ def test_a_database_handed_to_a_later_test_is_empty_and_nobody_is_connected_to_i
         asyncio.run(make_keys(settings))  # the first test's rows
         left_open = loop.run_until_complete(_connected(settings))  # and a connection it never closed
         assert {n: c for n, c in asyncio.run(_row_counts(settings)).items() if c} == {"api_keys": len(Role)}
-        clones.drop(name)
+        clones.give_back(name)
         _, second_name = clones.take(tmp_path / "second")  # made while the first ran
-        clones.drop(second_name)
+        clones.give_back(second_name)
         third, third_name = clones.take(tmp_path / "third")
         assert third_name == name and third.database_url == settings.database_url
         assert {n: c for n, c in asyncio.run(_row_counts(third)).items() if c} == {}
