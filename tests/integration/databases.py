@@ -79,14 +79,19 @@ def pg_drop(url: str, name: str) -> None:
 EMPTY_TABLES = "DO $$ BEGIN {} END $$".format(
     " ".join(f'DELETE FROM "{t.name}";' for t in reversed(OrderEvent.metadata.sorted_tables))
 )
-# What DROP DATABASE ... WITH (FORCE) did to whatever a test left connected: cut off, before its rows go.
-_CUT_OFF = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+# What DROP DATABASE ... WITH (FORCE) did to whatever a test left connected: cut off, and gone (it waits up to
+# 5 s for them to exit), before its rows go.
+_OTHERS = "FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+_CUT_OFF_WITHIN_S = 5.0
 
 
 async def _emptied(url: str, name: str) -> None:
     connection = await asyncpg.connect(_dsn(url, name))
     try:
-        await connection.execute(_CUT_OFF, name)
+        await connection.execute(f"SELECT pg_terminate_backend(pid) {_OTHERS}", name)
+        async with asyncio.timeout(_CUT_OFF_WITHIN_S):
+            while await connection.fetchval(f"SELECT count(*) {_OTHERS}", name):  # noqa: ASYNC110 (the server's state)
+                await asyncio.sleep(0.01)
         await connection.execute(EMPTY_TABLES)
     finally:
         await connection.close()
