@@ -116,7 +116,9 @@ class Store:
 
 def _append(path: Path, lines: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("ab") as file:
+    # Readable by its owner only, as the snapshot (mkstemp) and the database are: recipients' names, phones and
+    # addresses.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as file:
         file.write(lines)
         file.flush()
         os.fsync(file.fileno())

@@ -48,6 +48,18 @@ async def test_a_create_writes_about_one_parcel_whatever_the_parcels_held(tmp_pa
     assert later < 2 * first + 4_096, (later, first)
 
 
+async def test_the_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "parcels.json"
+    server = make_server(path)
+    server._store = Store(path, compact_min_bytes=500)  # a snapshot after a few parcels
+    async with httpx.AsyncClient(transport=asgi_transport(server.app)) as http:
+        for n in range(4):
+            await make_courier(http).create(make_parcel(f"ORD-{n}"))
+    journal = path.with_name("parcels.json.journal")
+    assert path.exists() and journal.exists()
+    assert (path.stat().st_mode & 0o777, journal.stat().st_mode & 0o777) == (0o600, 0o600)
+
+
 async def test_parcels_and_their_changes_survive_a_restart_across_compactions(tmp_path: Path) -> None:
     path = tmp_path / "parcels.json"
     server = make_server(path)
