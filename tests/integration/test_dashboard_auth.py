@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import pytest
 
 from orders_service.infra.settings import Settings
 from tests.integration.api import Api
+from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.dashboard import Dashboard, make_user, signed_in
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=DATABASES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """SQLite and PostgreSQL, not the Celery engine: what these pages say does not depend on where the relay runs."""
+    yield from engine_settings(request, tmp_path)
 
 
 @pytest.fixture

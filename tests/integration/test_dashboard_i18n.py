@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from orders_service.infra.settings import Settings
 from tests.integration.api import HOAN_KIEM, Api
+from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.dashboard import Dashboard, signed_in
 from tests.integration.test_dashboard_actions import SHIRT, amend_form
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=DATABASES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """SQLite and PostgreSQL, not the Celery engine: what these pages say does not depend on where the relay runs."""
+    yield from engine_settings(request, tmp_path)
+
 
 # What a person must never read on a page: a field path, a Python/API name, raw JSON, the services' English.
 FIELD_PATH = re.compile(r"\b[a-z_]+\[\d+\]|\b[a-z]+\.[a-z_]+\b")

@@ -6,17 +6,28 @@ from __future__ import annotations
 import datetime
 import html
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 import pytest
 
+from orders_service.infra.settings import Settings
 from tests.integration.api import BEN_THANH, HANOI, HCMC, HOAN_KIEM, Api
+from tests.integration.conftest import DATABASES, engine_settings
 from tests.integration.links import csrf_field, issue_link, order_with_sizes, page, token_of
 from tests.integration.test_edit_page import form_of
 from tests.integration.test_link_after_pickup import picked_up
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=DATABASES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """SQLite and PostgreSQL, not the Celery engine: what these pages say does not depend on where the relay runs."""
+    yield from engine_settings(request, tmp_path)
+
 
 FOREIGN = "+1 650 253 0000"  # a valid number of the United States
 
