@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from tests.integration import api
 from tests.integration.api import eventually
 
 pytestmark = pytest.mark.anyio
@@ -35,3 +36,21 @@ async def test_a_state_never_reached_still_fails() -> None:
     with pytest.raises(AssertionError, match=r"not reached within 0\.05 s; last: None"):
         await eventually(never, within_s=0.05, interval=0.01)
     assert calls >= 2
+
+
+async def test_a_stall_of_the_whole_process_is_not_time_the_relay_had(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The next CI failure: every thread of the test process stood still for 17 s, the relay's too; the relay
+    # finished its work just after, while the poll, its wall-clock deadline long gone, had given up.
+    monkeypatch.setattr(api, "STALL_S", 0.1)
+    answers = iter([None, None, None, "settled"])
+    stalls = 0
+
+    async def stalled_twice() -> str | None:
+        nonlocal stalls
+        answer = next(answers)
+        if answer is None and stalls < 2:
+            stalls += 1
+            await asyncio.sleep(0.15)  # counted as 0.1 each
+        return answer
+
+    assert await eventually(stalled_twice, within_s=0.2, interval=0.01) == "settled"
