@@ -107,9 +107,9 @@ STALL_S = 1.0
 async def eventually(check: Any, within_s: float = 15.0, interval: float = 0.05) -> Any:
     """Poll `check()` (async) until it returns something truthy: the relay works in the background.
 
-    `within_s` is the time the relay had, not the wall clock: a round longer than STALL_S counts as STALL_S. And
-    it gives up only after a check that began with the time spent: a check that began in time and then stalled saw
-    the state from before the stall, so it is asked once more.
+    `within_s` is the time the relay had, not the wall clock: a round longer than STALL_S counts as STALL_S. It gives
+    up only after a check that began once that time was spent: a check that began in time and then stalled saw the
+    state from before the stall, so it is asked once more.
     """
     loop = asyncio.get_running_loop()
     spent = 0.0
