@@ -9,14 +9,22 @@ default `before_send` hook then only closes the session.
 
 Work done in sessions of its own (`runtime.db()` with `session.begin()`) commits inside the handler: a failed
 commit there raises, and the exception table answers it (orders_service.infra.problems).
+
+A request that ends without an answer (cancelled: a client's timeout, as the embedded sandbox's webhook client
+has, or a shutdown) never reaches `before_send`, which would have closed its session. That session kept its
+connection and its open transaction until garbage collection: on PostgreSQL its row locks, on SQLite the write
+lock and the process's writer turn (db/engine.WriterQueue), so every later writer waited, the courier's retries
+of the same webhook included. It is closed here instead, shielded from the cancellation, which rolls it back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, cast
 
-from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
+import anyio
+from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
 from litestar import Request
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
@@ -54,7 +62,14 @@ class CommitBeforeSending(ASGIMiddleware):
                     return
             await send(message)
 
-        await next_app(scope, receive, sending)
+        try:
+            await next_app(scope, receive, sending)
+        finally:
+            # Still here: no answer reached `before_send`'s close (see the module's docstring).
+            session = cast("AsyncSession | None", get_aa_scope_state(scope, self.session_scope_key))
+            if session is not None:
+                delete_aa_scope_state(scope, self.session_scope_key)
+                await _close_shielded(session)
 
     async def _end_transaction(self, scope: Scope, status: int) -> Exception | None:
         """Commit or roll back the request's session; the exception of a commit that failed, else None."""
@@ -76,3 +91,19 @@ class CommitBeforeSending(ASGIMiddleware):
                 log.debug("rollback after a failed commit failed too", exc_info=True)
             return failure
         return None
+
+
+_CLOSING: set[asyncio.Task[None]] = set()  # closes under way, kept from garbage collection until done
+
+
+async def _close_shielded(session: AsyncSession) -> None:
+    """Close (and so roll back) `session` in a task of its own, which a cancellation of the caller does not
+    cut short: anyio's scope, as a timeout cancels, and asyncio's own cancellation alike."""
+    closing = asyncio.ensure_future(session.close())
+    _CLOSING.add(closing)
+    closing.add_done_callback(_CLOSING.discard)
+    try:
+        with anyio.CancelScope(shield=True):
+            await asyncio.shield(closing)
+    except Exception:  # the connection is gone: the server has ended the transaction itself
+        log.warning("closing the session of a request that was not answered failed", exc_info=True)
