@@ -24,7 +24,7 @@ from tests.integration.api import Api, Shipping
 from tests.integration.conftest import DATABASES, engine_settings
 
 pytestmark = pytest.mark.anyio
-CUT_S = 0.5  # the courier's read timeout in these tests
+CUT_S = 1.0  # the courier's read timeout in these tests
 
 
 @pytest.fixture(params=DATABASES)
@@ -55,10 +55,11 @@ async def test_a_webhook_cut_off_mid_transaction_holds_nothing_and_its_retry_lan
             sent = await shipping.courier_event(order["shipment"]["tracking_code"], "picked")
     finally:
         await impatient.aclose()
-    # The first attempt went unanswered; the next one found nothing held, and was applied (not a duplicate:
-    # the first one's writes were rolled back).
-    assert sent["attempts"] == 2, sent
-    assert calls == ["applied", "applied"]
+    # The first attempt went unanswered; a later one found nothing held, and was applied: not a duplicate, the
+    # first one's writes were rolled back. (Before, every retry waited for the first one's transaction, and all
+    # five timed out. A slow moment of the machine may cut a second one too: it is rolled back as well.)
+    assert sent["delivered"] and sent["attempts"] >= 2, sent
+    assert calls[0] == calls[-1] == "applied" and "duplicate" not in calls, calls
     shown = (await api.request("GET", f"/api/orders/{order['id']}")).json()
     assert shown["shipment"]["status"] == "picked"
     assert api.app.state.runtime.engine.pool.checkedout() == 0  # every connection back in the pool
