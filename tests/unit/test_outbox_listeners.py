@@ -31,27 +31,26 @@ class Relay:
         self.woken += 1
 
 
-async def commit_outbox_rows(engine: AsyncEngine) -> None:
+async def listening() -> tuple[AsyncEngine, Relay]:
+    """A relay listening on its engine, after one commit that wrote outbox rows."""
+    engine = create_async_engine("sqlite+aiosqlite://")
+    relay = Relay(engine)
+    outbox.on_committed(engine, relay.wake)
     async with AsyncSession(engine) as session:
         await session.execute(text("SELECT 1"))
         session.info[outbox._WRITTEN] = True  # what enqueue() marks
         await session.commit()
+    return engine, relay
 
 
 async def test_the_relay_is_woken_after_a_commit_that_wrote_outbox_rows() -> None:
-    engine = create_async_engine("sqlite+aiosqlite://")
-    relay = Relay(engine)
-    outbox.on_committed(engine, relay.wake)
-    await commit_outbox_rows(engine)
+    engine, relay = await listening()
     assert relay.woken == 1
     await engine.dispose()
 
 
 async def test_a_listening_relay_does_not_keep_its_engine_in_memory() -> None:
-    engine = create_async_engine("sqlite+aiosqlite://")
-    relay = Relay(engine)
-    outbox.on_committed(engine, relay.wake)
-    await commit_outbox_rows(engine)
+    engine, relay = await listening()
     await engine.dispose()
     gone = weakref.ref(engine.sync_engine)
     del engine, relay
