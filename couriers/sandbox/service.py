@@ -72,11 +72,14 @@ class SandboxService(FaultControls):
         """Send webhooks through `client` (the embedded server passes an in-process ASGI transport)."""
         self._client, self._owns_client = client, False
 
+    def webhook_timeout(self) -> httpx.Timeout:
+        """How long one webhook attempt waits for the receiver's answer: the same for an injected client."""
+        return httpx.Timeout(self.config.webhook_timeout_s, connect=min(5.0, self.config.webhook_timeout_s))
+
     def _webhook_client(self) -> httpx.AsyncClient:
         if self._client is None:
             # Created on first use so that an injected client never leaves an unused default behind.
-            timeout = httpx.Timeout(self.config.webhook_timeout_s, connect=min(5.0, self.config.webhook_timeout_s))
-            self._client, self._owns_client = httpx.AsyncClient(timeout=timeout), True
+            self._client, self._owns_client = httpx.AsyncClient(timeout=self.webhook_timeout()), True
         return self._client
 
     async def aclose(self) -> None:

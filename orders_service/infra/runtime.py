@@ -100,7 +100,8 @@ class Runtime:
     def connect_sandbox_webhooks(self, app: Any) -> None:
         """Embedded: the sandbox calls our webhook endpoint in-process, as a courier would over HTTP."""
         if self.sandbox is not None:
-            client = httpx.AsyncClient(transport=InProcessTransport(app=app), base_url=IN_PROCESS)
+            transport = InProcessTransport(app=app)
+            client = httpx.AsyncClient(transport=transport, base_url=IN_PROCESS, timeout=self.sandbox.webhook_timeout())
             self.clients.append(client)
             self.sandbox.set_webhook_client(client)
 

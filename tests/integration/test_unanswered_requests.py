@@ -68,3 +68,11 @@ async def test_a_webhook_cut_off_mid_transaction_holds_nothing_and_its_retry_lan
         return pool.checkedout() == 0
 
     await eventually(every_connection_back, within_s=5)
+
+
+async def test_the_embedded_courier_waits_for_an_answer_as_long_as_its_setting_says(api: Api) -> None:
+    """Its in-process client took httpx's default (5 s), not the sandbox's `webhook_timeout_s` (10 s)."""
+    runtime = api.app.state.runtime
+    assert runtime.sandbox.config.webhook_timeout_s == 10.0
+    timeouts = [client.timeout for client in runtime.clients]  # the webhooks' client, and the adapter's to it
+    assert api.sandbox.webhook_timeout() in timeouts, timeouts
