@@ -12,6 +12,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import Engine, event
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.engine import make_url
@@ -31,6 +32,8 @@ WRITE_OPTIONS = {"sqlite_begin": "IMMEDIATE"}
 
 def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     pooled = "poolclass" not in kwargs
+    kwargs.setdefault("json_serializer", json_text)
+    kwargs.setdefault("json_deserializer", msgspec.json.decode)
     if not settings.is_sqlite:
         if pooled:
             kwargs.setdefault("pool_size", 20)
@@ -48,6 +51,13 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     _configure_sqlite(engine, settings)
     _QUEUES[engine.sync_engine] = _queue_for(engine)
     return engine
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's value as text, by msgspec: what `json.dumps` wrote, without its escapes of non-ASCII
+    letters, at a fraction of its cost (an amendment writes its event's operations and changes, and two outbox
+    payloads: the standard encoder was 1-2% of its CPU, py-spy, bench/README.md)."""
+    return msgspec.json.encode(value).decode()
 
 
 def _closed_is_gone(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

@@ -17,7 +17,7 @@ import asyncpg
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, make_url, select
+from sqlalchemy import String, cast, event, make_url, select
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.engine.default import CACHE_HIT
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -26,7 +26,7 @@ from sqlalchemy.pool import NullPool
 
 from orders_service.app import create_app
 from orders_service.db.engine import begin_write, create_engine
-from orders_service.db.models import OutboxMessage
+from orders_service.db.models import OrderEvent, OutboxMessage
 from orders_service.infra import clock
 from orders_service.infra.runtime import session_info
 from orders_service.infra.settings import Settings
@@ -305,3 +305,28 @@ async def test_sqlite_rolls_back_only_an_open_transaction(
         assert rollbacks == [True]  # the refused amendment's open transaction, rolled back once
         now = (await api.request("GET", f"/api/orders/{order['id']}")).json()
     assert now["version"] == 2 and now["lines"][0]["quantity"] == 2
+
+
+async def test_json_columns_keep_vietnamese_letters_as_written(settings: Settings, keys: dict[str, str]) -> None:
+    """JSON values are encoded by msgspec (db/engine.json_text), not `json.dumps`: SQLite's file holds "Áo sơ mi"
+    as the letters an engineer reads with the sqlite3 shell, not as `\\u00c1o s\\u01a1 mi`, and every JSON column
+    reads back as it was written, on both databases."""
+    app = create_app(msgspec.structs.replace(settings, relay="off"))
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        api = Api(client, keys["staff"], keys["admin"], app)
+        order = await api.create_order()
+        new_line = {"sku": "SHIRT-02", "name": "Áo sơ mi", "size": "L", "unit_price": 200000, "quantity": 2}
+        added = await api.amend(order, {"op": "add_line", "line": new_line})
+        assert added.status_code == 200, added.text
+        events = (await api.request("GET", f"/api/orders/{order['id']}/events")).json()
+    operations = cast(OrderEvent.__table__.c.operations, String)  # the stored text, on either database
+    engine = create_engine(settings, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            stored = await connection.scalar(
+                select(operations).where(OrderEvent.order_id == UUID(order["id"]), OrderEvent.seq == 2)
+            )
+    finally:
+        await engine.dispose()
+    assert events[1]["operations"][0]["line"]["name"] == "Áo sơ mi"
+    assert "Áo sơ mi" in stored, stored
