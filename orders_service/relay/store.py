@@ -8,14 +8,16 @@ staff put it back from the dashboard (relay/dead_letters.py).
 from __future__ import annotations
 
 import datetime
+import functools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import BindParameter, Select, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from orders_service.db.engine import begin_write
 from orders_service.db.models import OutboxMessage
@@ -26,6 +28,26 @@ LEASE = datetime.timedelta(seconds=30)
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 600.0
 MAX_ATTEMPTS = 15  # with the backoff above, about an hour of failures before a message is dead-lettered
+
+# The statements of every claim and settle, built once with their values as parameters: SQLAlchemy keeps a
+# statement's cache key on the statement object, and one built per call walks its structure again each time.
+# The UPDATEs are of the table: the ORM's bulk UPDATE annotates its statement anew on every execution.
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_IDS: BindParameter[Any] = bindparam("ids_", expanding=True)
+_LOCK = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(_IDS))
+    .values(locked_until=bindparam("until_", type_=_OUTBOX.c.locked_until.type))
+)
+_DONE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(_IDS))
+    .values(
+        processed_at=bindparam("now_", type_=_OUTBOX.c.processed_at.type),
+        locked_until=None,
+        attempts=_OUTBOX.c.attempts + 1,
+    )
+)
 
 
 def _now() -> datetime.datetime:
@@ -100,7 +122,20 @@ async def settle_and_claim(
 async def _lease(
     session: AsyncSession, limit: int, lease: datetime.timedelta, now: datetime.datetime
 ) -> list[OutboxMessage]:
-    due = (
+    messages = list(await session.scalars(_due(limit), {"now_": now}))
+    if messages:
+        until = now + lease
+        await session.execute(_LOCK, {"ids_": [m.id for m in messages], "until_": until})
+        for message in messages:  # as the ORM's UPDATE left them
+            set_committed_value(message, "locked_until", until)
+    return messages
+
+
+@functools.lru_cache(maxsize=16)
+def _due(limit: int) -> Select[tuple[OutboxMessage]]:
+    """Up to `limit` due messages, oldest first (a pump asks for a few sizes only: one statement each)."""
+    now = bindparam("now_", type_=_OUTBOX.c.available_at.type)
+    return (
         select(OutboxMessage)
         .where(
             OutboxMessage.processed_at.is_(None),
@@ -111,12 +146,6 @@ async def _lease(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    messages = list(await session.scalars(due))
-    if messages:
-        await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages])).values(locked_until=now + lease)
-        )
-    return messages
 
 
 async def _record(
@@ -126,11 +155,7 @@ async def _record(
     dead: list[str] = []
     done = [o.message.id for o in outcomes if not o.retry and o.error is None]
     if done:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(done))
-            .values(processed_at=now, locked_until=None, attempts=OutboxMessage.attempts + 1)
-        )
+        await session.execute(_DONE, {"ids_": done, "now_": now})
     for outcome in (o for o in outcomes if o.retry or o.error is not None):
         attempts = outcome.message.attempts + 1
         values: dict[str, Any] = {
