@@ -138,22 +138,26 @@ def record_change(
 
 def record_note(session: AsyncSession, row: OrderRow, actor: Actor, kind: str, note: str) -> None:
     """An event that changes nothing of the order (no new version, nothing for the relay): the timeline's."""
-    row.last_seq += 1
-    session.add(
-        OrderEvent(
-            order_id=row.id,
-            seq=row.last_seq,
-            actor_kind=str(actor.kind),
-            actor_id=actor.id,
-            type=kind,
-            reason=note[:500],
-            operations=[],
-            changes={},
-            cod_before=row.cod_amount,
-            cod_after=row.cod_amount,
-            version=row.version,
-        )
-    )
+    event = note_of(row, actor, kind, note)
+    row.last_seq = event["seq"]
+    session.add(OrderEvent(**event))
+
+
+def note_of(row: OrderRow, actor: Actor, kind: str, note: str) -> dict[str, Any]:
+    """The columns of `record_note`'s event: the order's next sequence number, at its current version."""
+    return {
+        "order_id": row.id,
+        "seq": row.last_seq + 1,
+        "actor_kind": str(actor.kind),
+        "actor_id": actor.id,
+        "type": kind,
+        "reason": note[:500],
+        "operations": [],
+        "changes": {},
+        "cod_before": row.cod_amount,
+        "cod_after": row.cod_amount,
+        "version": row.version,
+    }
 
 
 async def create_order(session: AsyncSession, data: OrderIn, actor: Actor, discounts: DiscountPolicy) -> OrderRow:

@@ -13,21 +13,22 @@ import logging
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import contains_eager, joinedload, raiseload, selectinload
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from couriers.base import Courier, CourierError, Parcel, PermanentCourierError, Status, TransientCourierError
 from couriers.capabilities import Aspect
 from orders_service.db.engine import begin_write
 from orders_service.db.leases import kept_alive
-from orders_service.db.models import CourierAddress, Shipment, StaffAlert
+from orders_service.db.models import CourierAddress, OrderEvent, Shipment, StaffAlert
 from orders_service.db.models import Order as OrderRow
 from orders_service.domain.model import Actor, ActorKind, replace
 from orders_service.messaging import triggers
 from orders_service.ops import metrics
 from orders_service.orders import mapping
-from orders_service.orders.services import record_note
+from orders_service.orders.services import note_of, record_note
 from orders_service.shipping import alerts, cancels, rounds
 from orders_service.shipping import plan as p
 from orders_service.shipping.events import apply_event
@@ -65,6 +66,10 @@ _RENEW = (
     .where(_SHIPMENTS.c.id == bindparam("shipment_id_"), _SHIPMENTS.c.lease_until.is_not(None))
     .values(lease_until=_UNTIL)
 )
+# The columns it sets are the parameters it is given (besides the key): one compiled form per set of columns.
+_SHIPMENT_UPDATE = update(_SHIPMENTS).where(_SHIPMENTS.c.id == bindparam("shipment_id_"))
+_INSERT_EVENT = insert(cast(Table, OrderEvent.__table__))
+_ORDER_SEQ = update(cast(Table, OrderRow.__table__)).where(OrderRow.__table__.c.id == bindparam("order_id_"))
 _SHIPMENT_OF = select(Shipment.id).where(Shipment.order_id == bindparam("order_id_"))
 _WHOLE_ORDER_OF = _WHOLE_ORDER.where(OrderRow.id == bindparam("order_id_"))
 _LOCKED = {
@@ -159,15 +164,18 @@ async def sync_order_shipment(
                 cancel_requested=order.pending_cancel is not None,
             )
             if not actions and shipment.synced_version == order.version and shipment.sync_state == "synced":
-                shipment.lease_until = None
+                await _write(session, shipment, lease_until=None)
                 metrics.courier_sync(courier.name, "up_to_date")
                 return "up to date"
+            before_call: dict[str, Any] = {}
             if p.Action.CREATE in actions:
                 # Until the courier order is known, `synced` is what the creates sent: a parcel a later lookup
                 # finds holds that, not the order as it is then.
-                shipment.synced = rounds.sent_by_creates(shipment, desired)
+                before_call["synced"] = rounds.sent_by_creates(shipment, desired)
             if p.Action.CREATE in actions or p.Action.RECREATE in actions:
-                shipment.create_attempted = True  # committed before the call: a lost answer is looked up
+                before_call["create_attempted"] = True  # committed before the call: a lost answer is looked up
+            if before_call:
+                await _write(session, shipment, **before_call)
             state = Round(shipment, order.version, desired, synced, actions)
             state.attempted = p.parcel_from_json(shipment.synced) if shipment.tracking_code is None else None
             state.cancel_requested = order.pending_cancel is not None
@@ -193,6 +201,31 @@ async def sync_order_shipment(
         if latest:
             return outcome
     return outcome
+
+
+async def _write(session: AsyncSession, shipment: Shipment, **values: Any) -> None:
+    """Write `values` to the shipment's row by one UPDATE of those columns (and `updated_at`), and keep them in the
+    loaded instance as committed: what the ORM's flush did at commit, without comparing every loaded attribute
+    and building the statement anew (the flush was a fifth of the relay's CPU, cProfile of 40 creates)."""
+    if not values:
+        return
+    await session.execute(_SHIPMENT_UPDATE, {"shipment_id_": shipment.id, **values})
+    for name, value in values.items():
+        set_committed_value(shipment, name, value)
+
+
+async def _write_changed(session: AsyncSession, shipment: Shipment) -> None:
+    """`_write` of the columns changed on the loaded shipment since it was read."""
+    changed = instance_state(shipment).committed_state
+    await _write(session, shipment, **{name: getattr(shipment, name) for name in changed})
+
+
+async def _note(session: AsyncSession, order: OrderRow, kind: str, note: str) -> None:
+    """`record_note` by two statements built once (the event, the order's last sequence number), not the flush."""
+    event = note_of(order, SYSTEM, kind, note)
+    await session.execute(_INSERT_EVENT, event)
+    await session.execute(_ORDER_SEQ, {"order_id_": order.id, "last_seq": event["seq"]})
+    set_committed_value(order, "last_seq", event["seq"])
 
 
 async def _renew(db: async_sessionmaker[AsyncSession], shipment_id: UUID, lease: datetime.timedelta) -> None:
@@ -296,7 +329,7 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: Round) ->
         assert shipment is not None and shipment.order_id == order.id
         if state.tracking_code != shipment.tracking_code:
             note = f"{shipment.courier} order {state.tracking_code} (client code {state.desired.client_code})"
-            record_note(session, order, SYSTEM, "courier_acknowledged", note)
+            await _note(session, order, "courier_acknowledged", note)
             # A new courier order starts its own story: what the old one reported (cancelled) is not its status.
             shipment.status, shipment.raw_status, shipment.status_at = state.status, None, None
             if state.replaced is not None:
@@ -332,6 +365,7 @@ async def _record_success(db: async_sessionmaker[AsyncSession], state: Round) ->
         else:
             shipment.synced_version, shipment.sync_state, shipment.last_error = state.version, "synced", None
         shipment.lease_until = None
+        await _write_changed(session, shipment)
         return order.version == state.version and not behind, "refused" if refused else "synced"
 
 
