@@ -73,6 +73,7 @@ def test_the_valid_bodies_are_valid() -> None:
         (("lines", 0, "quantity"), "lines[0].quantity"),
         (("operations", 2, "phones", 1), "operations[2].phones[1]"),
         (("lines", 0, "số_lượng"), "lines[0].số_lượng"),
+        (("A·",), '["A·"]'),  # a middle dot is no letter: quoted, though Python takes it in a name
         ((0, "a"), "[0].a"),
         (("recipient", "a`b"), 'recipient["a`b"]'),
         (("a.b",), '["a.b"]'),
@@ -275,9 +276,14 @@ def msgspec_field(error: msgspec.ValidationError) -> str | None:
     return path
 
 
+# The plain style's keys (field_name): letters, digits and underscores, not starting with a digit. Not
+# str.isidentifier(), which also takes a middle dot or a combining mark ("A·"), that field_name quotes.
+_PLAIN_KEY = re.compile(r"[^\W\d]\w*")
+
+
 def plain_keys(value: Any) -> bool:
     if isinstance(value, dict):
-        return all(isinstance(k, str) and k.isidentifier() and plain_keys(v) for k, v in value.items())
+        return all(isinstance(k, str) and _PLAIN_KEY.fullmatch(k) and plain_keys(v) for k, v in value.items())
     return all(plain_keys(v) for v in value) if isinstance(value, list) else True
 
 
