@@ -69,18 +69,15 @@ _RENEW = (
 # The columns it sets are the parameters it is given (besides the key): one compiled form per set of columns.
 _SHIPMENT_UPDATE = update(_SHIPMENTS).where(_SHIPMENTS.c.id == bindparam("shipment_id_"))
 _INSERT_EVENT = insert(cast(Table, OrderEvent.__table__))
-_ORDER_SEQ = update(cast(Table, OrderRow.__table__)).where(OrderRow.__table__.c.id == bindparam("order_id_"))
+_ORDERS = cast(Table, OrderRow.__table__)
+_ORDER_SEQ = update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id_"))
 _SHIPMENT_OF = select(Shipment.id).where(Shipment.order_id == bindparam("order_id_"))
 _WHOLE_ORDER_OF = _WHOLE_ORDER.where(OrderRow.id == bindparam("order_id_"))
+_WHOLE = (joinedload(OrderRow.lines), joinedload(OrderRow.parcel), selectinload(OrderRow.shipment))
+# The order locked (see _locked_order): with its lines, parcel and shipment (True), or its own columns only.
 _LOCKED = {
     whole: select(OrderRow)
-    .options(
-        *(
-            (joinedload(OrderRow.lines), joinedload(OrderRow.parcel), selectinload(OrderRow.shipment))
-            if whole
-            else _ONLY_THE_ORDER
-        )
-    )
+    .options(*(_WHOLE if whole else _ONLY_THE_ORDER))
     .where(OrderRow.id == bindparam("order_id_"))
     .with_for_update(key_share=True, of=OrderRow)
     for whole in (True, False)
